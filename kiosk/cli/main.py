@@ -1,0 +1,51 @@
+"""Entry point of the `egate` console script."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kiosk import __version__
+from kiosk.cli.common import CommandError, fail
+
+# Each module exposes register(subparsers) and sets `func` on its parsers;
+# `func(args) -> int` runs the command. Add a line here for a new group.
+COMMAND_MODULES = [
+    "kiosk.cli.config_cmd",
+    "kiosk.cli.simulate",
+    "kiosk.cli.demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="egate", description="Self-service e-gate kiosk")
+    parser.add_argument("--version", action="version", version=f"egate {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="TOML config file (default: $EGATE_CONFIG, else embedded defaults)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        status: int = args.func(args)
+    except CommandError as exc:
+        fail(exc, as_json=bool(getattr(args, "json", False)))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
