@@ -47,7 +47,7 @@ class DevicesSection:
 
 @dataclass(frozen=True)
 class StorageSection:
-    local_url: str = "sqlite:///var/egate-local.sqlite"
+    local_url: str = "sqlite:///~/.local/share/egate/local.sqlite"  # "~" is expanded
     # Empty: an embedded SQLite file stands in for the border database.
     border_url: str = ""
     sync_interval_s: float = 10.0
@@ -185,6 +185,24 @@ def _validate(config: Config) -> None:
         raise ConfigError("face.max_frames: must be 1 or more")
     if config.privacy.referral_image_retention_h < 0:
         raise ConfigError("privacy.referral_image_retention_h: must not be negative")
+
+
+def expand_url(url: str) -> str:
+    """Expand "~" in the path of an SQLite URL (SQLAlchemy does not)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix) :].startswith("~"):
+        return prefix + str(Path(url[len(prefix) :]).expanduser())
+    return url
+
+
+def border_url(config: Config) -> str:
+    """The border database URL; empty config means an SQLite stand-in beside the local file."""
+    if config.storage.border_url:
+        return expand_url(config.storage.border_url)
+    local = expand_url(config.storage.local_url)
+    if local.startswith("sqlite:///") and local != "sqlite:///:memory:":
+        return "sqlite:///" + str(Path(local[len("sqlite:///") :]).with_name("border-standin.sqlite"))
+    return "sqlite:///" + str(Path("~/.local/share/egate/border-standin.sqlite").expanduser())
 
 
 def parse_config(data: dict[str, Any]) -> Config:

@@ -14,8 +14,6 @@ from kiosk.cli.common import CommandError, fail
 # `func(args) -> int` runs the command. Add a line here for a new group.
 COMMAND_MODULES = [
     "kiosk.cli.config_cmd",
-    "kiosk.cli.simulate",
-    "kiosk.cli.demo",
 ]
 
 

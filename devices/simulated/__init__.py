@@ -1,0 +1,1 @@
+"""Simulated devices: same interfaces and protocols as the hardware adapters."""

@@ -1,0 +1,1 @@
+"""Local storage: the append-only event log, the outbox and cached reference data."""

@@ -1,0 +1,105 @@
+"""Facts for the policy: the document from DG1, the checks, the onward journey."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from devices.errors import ChipError
+
+from devices.protocols import ChipReadResult
+from kiosk.config import Config
+from kiosk.ports import FaceVerification
+
+# Chinese ports keep Beijing time; the policy's "now" and day counting use it.
+PORT_TIMEZONE = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    document_code: str
+    issuing_state: str
+    nationality: str
+    document_number: str
+    surname: str
+    given_names: str
+    birth_date: date
+    sex: str
+    expiry_date: date
+
+    def summary(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["birth_date"] = self.birth_date.isoformat()
+        out["expiry_date"] = self.expiry_date.isoformat()
+        return out
+
+    def case_document(self) -> dict[str, Any]:
+        """The document object of the policy case format (docs/policy.md)."""
+        return {
+            "document_code": self.document_code,
+            "issuing_state": self.issuing_state,
+            "nationality": self.nationality,
+            "document_number": self.document_number,
+            "birth_date": self.birth_date.isoformat(),
+            "sex": self.sex,
+            "expiry_date": self.expiry_date.isoformat(),
+        }
+
+
+def facts_from_dg1(files: Mapping[str, bytes]) -> DocumentFacts:
+    """Parse DG1; raises ChipError (LdsError) when it is missing or malformed."""
+    from devices.icao9303.lds.dg1 import DataGroup1
+
+    raw = files.get("DG1")
+    if raw is None:
+        raise ChipError("the chip has no DG1")
+    mrz = DataGroup1.parse(raw).mrz
+    return DocumentFacts(
+        document_code=mrz.document_code,
+        issuing_state=mrz.issuing_state,
+        nationality=mrz.nationality,
+        document_number=mrz.document_number,
+        surname=mrz.surname,
+        given_names=mrz.given_names,
+        birth_date=mrz.birth_date,
+        sex=mrz.sex,
+        expiry_date=mrz.expiry_date,
+    )
+
+
+def chip_genuine(chip: ChipReadResult) -> bool:
+    """Anti-cloning: any performed chip/active authentication must pass.
+
+    A chip that supports neither cannot prove it is not a clone; passive
+    authentication still binds its data, and the policy sees both facts.
+    """
+    results = (chip.chip_authentication, chip.active_authentication)
+    return "failed" not in results
+
+
+def build_case(
+    config: Config,
+    now: datetime,
+    facts: DocumentFacts,
+    checks: Mapping[str, Any],
+    face: FaceVerification | None,
+    journey: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The policy case (public format, docs/policy.md) for one traveller."""
+    return {
+        "now": now.astimezone(PORT_TIMEZONE).isoformat(),
+        "port": config.kiosk.port,
+        "direction": config.kiosk.direction,
+        "document": facts.case_document(),
+        "checks": {
+            "document_authentic": bool(checks.get("document_authentic")),
+            "chip_genuine": bool(checks.get("chip_genuine")),
+            "face_match": bool(face.match) if face else False,
+            "liveness": bool(face and face.liveness in ("live", "not_checked")),
+            "watchlist_hit": bool(checks.get("watchlist_hit")),
+        },
+        "journey": dict(journey) if journey else None,
+        "visa": None,
+    }

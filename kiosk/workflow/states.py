@@ -1,0 +1,66 @@
+"""States of one traveller transaction and the transitions allowed between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class LaneState(StrEnum):
+    IDLE = "idle"
+    WAITING_FOR_DOCUMENT = "waiting_for_document"
+    READING_CHIP = "reading_chip"
+    VERIFYING_DOCUMENT = "verifying_document"
+    CAPTURING_FACE = "capturing_face"
+    DECIDING = "deciding"
+    ADMITTED = "admitted"
+    REFERRED = "referred"
+    ERROR = "error"
+    RESETTING = "resetting"
+
+
+S = LaneState
+
+# The error path is open from every active state; it always passes through
+# RESETTING, which closes the gate, before the lane is IDLE again.
+TRANSITIONS: dict[LaneState, frozenset[LaneState]] = {
+    S.IDLE: frozenset({S.WAITING_FOR_DOCUMENT, S.ERROR}),
+    S.WAITING_FOR_DOCUMENT: frozenset({S.READING_CHIP, S.ERROR, S.RESETTING}),
+    S.READING_CHIP: frozenset({S.VERIFYING_DOCUMENT, S.DECIDING, S.ERROR}),
+    S.VERIFYING_DOCUMENT: frozenset({S.CAPTURING_FACE, S.DECIDING, S.ERROR}),
+    S.CAPTURING_FACE: frozenset({S.DECIDING, S.ERROR}),
+    S.DECIDING: frozenset({S.ADMITTED, S.REFERRED, S.ERROR}),
+    S.ADMITTED: frozenset({S.RESETTING, S.ERROR}),
+    S.REFERRED: frozenset({S.RESETTING, S.ERROR}),
+    S.ERROR: frozenset({S.RESETTING}),
+    S.RESETTING: frozenset({S.IDLE}),
+}
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+@dataclass
+class TransactionMachine:
+    """Holds the current state and the time stamp of every transition."""
+
+    state: LaneState = LaneState.IDLE
+    history: list[tuple[LaneState, datetime]] = field(default_factory=list)
+
+    def move(self, to: LaneState, at: datetime) -> None:
+        if to not in TRANSITIONS[self.state]:
+            raise IllegalTransition(f"{self.state} -> {to} is not a lane transition")
+        self.state = to
+        self.history.append((to, at))
+
+    def stamps(self) -> dict[str, str]:
+        """First time each state was entered, as ISO-8601 (the stage timings)."""
+        out: dict[str, str] = {}
+        for state, at in self.history:
+            out.setdefault(state.value, at.isoformat())
+        return out
+
+    def reset_history(self) -> None:
+        self.history = []

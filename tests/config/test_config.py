@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli.main import main
+from kiosk.config import ConfigError, load_config, parse_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_run_without_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EGATE_CONFIG", raising=False)
+    cfg = load_config()
+    assert cfg.kiosk.port == "CSX" and cfg.storage.border_url == ""
+
+
+def test_example_config_in_packaging_is_valid() -> None:
+    cfg = load_config(REPO / "packaging" / "egate.example.toml")
+    assert cfg.kiosk.port == "CSX"
+
+
+def test_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "k.toml"
+    f.write_text('[kiosk]\nport = "DYG"\nlane = 3\n')
+    monkeypatch.setenv("EGATE_CONFIG", str(f))
+    cfg = load_config()
+    assert (cfg.kiosk.port, cfg.kiosk.lane) == ("DYG", 3)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[kiosk]\nport = "Changsha"', "kiosk.port"),
+        ("[kiosk]\nlane = 0", "kiosk.lane"),
+        ('[kiosk]\nlane = "two"', "kiosk.lane: expected an integer"),
+        ('[devices]\ncamera = "usb"', "devices.camera"),
+        ("[face]\nthreshold = 5", "face.threshold"),
+        ("[face]\ntreshold = 0.4", "face.treshold: unknown key"),
+        ('[storage]\nlocal_url = "local.db"', "storage.local_url"),
+        ("[timeouts]\nface_s = -1", "timeouts.face_s"),
+        ('[kiosk]\nlanguages = ["fr"]', "kiosk.languages"),
+        ("[kiosk\nid=1", "not valid TOML"),
+        ('kiosk = "x"', "kiosk: expected a table"),
+    ],
+)
+def test_invalid_config_names_key_and_problem(tmp_path: Path, toml: str, message: str) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text(toml)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_config(f)
+
+
+def test_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_cli_refuses_to_start_on_invalid_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text("[kiosk]\nport = 'xx'\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["config", "check", "--config", str(f), "--json"])
+    assert exc.value.code == 78
+    out = capsys.readouterr().out
+    assert '"invalid_config"' in out and "kiosk.port" in out
+
+
+def test_unit_of_parse_config() -> None:
+    assert parse_config({"face": {"threshold": 0.45}}).face.threshold == 0.45
+    with pytest.raises(ConfigError):
+        parse_config({"kiosk": {"fullscreen": "yes"}})

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devices.errors import AccessDeniedError, DeviceFault
+from kiosk.ports import AuthenticityResult
+from kiosk.workflow.events import Start
+from kiosk.workflow.states import IllegalTransition, LaneState, TransactionMachine
+from tests.workflow.fakes import Rig
+
+JOURNEY = ["waiting_for_document", "reading_chip", "verifying_document", "capturing_face",
+           "deciding"]
+
+
+def run_traveller(rig: Rig) -> None:
+    rig.lane.post(Start("en"))
+    rig.lane.run_pending()
+    rig.reader.place()
+    rig.lane.run_pending()
+
+
+def test_admitted_traveller_opens_gate_then_lane_resets(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    run_traveller(rig)
+    assert rig.states() == [*JOURNEY, "admitted"]
+    assert rig.gate.state == "open"
+    rig.gate.walk_through()
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
+    assert rig.gate.state == "closed"
+    [event] = rig.log.events()
+    assert event.outcome == "admitted" and event.decision == "admit"
+    assert list(event.stages) == ["waiting_for_document", "reading_chip", "verifying_document",
+                                  "capturing_face", "deciding", "admitted"]
+    # The injected clock moved 0.2 s for the chip and 0.5 s for the face.
+    assert event.transaction_ms == pytest.approx(700.0)
+    assert rig.log.verify_chain()
+
+
+def test_face_mismatch_refers_and_keeps_best_frame_for_officer(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.face.match = False
+    run_traveller(rig)
+    assert rig.states()[-1] == "referred"
+    assert rig.gate.commands == [] and rig.gate.state == "closed"
+    assert rig.snapshots[-1].traveller_reasons == ("face_mismatch",)
+    event = rig.log.events()[0]
+    assert event.reasons == ["face_mismatch"]
+    assert event.event_id in rig.images
+    rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
+
+
+def test_watchlist_reason_is_never_shown_to_traveller(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.watch = True
+    run_traveller(rig)
+    snap = rig.snapshots[-1]
+    assert snap.state is LaneState.REFERRED
+    assert snap.traveller_reasons == ()
+    assert snap.officer["reasons"] == ["watchlist_hit"]
+
+
+def test_forged_document_is_referred_without_face_capture(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.auth.result = AuthenticityResult(False, "hash_mismatch_dg1", {})
+    run_traveller(rig)
+    assert "capturing_face" not in rig.states()
+    assert rig.face.calls == 0
+    assert rig.snapshots[-1].officer["reasons"] == ["document_not_authentic", "face_mismatch"]
+    assert rig.gate.opened_count == 0
+
+
+def test_card_removed_mid_read_ends_idle_with_gate_closed(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.lane.post(Start())
+    rig.lane.run_pending()
+    rig.reader.place()
+    rig.reader.present = False  # pulled before the read completes
+    rig.lane.run_pending()
+    assert rig.states()[-4:] == ["reading_chip", "error", "resetting", "idle"]
+    assert rig.snapshots[-3].message == "error_card_removed"
+    assert rig.gate.state == "closed"
+    [event] = rig.log.events()
+    assert event.outcome == "aborted" and event.error.startswith("card_removed")
+
+
+def test_access_denied_chip_is_referred_never_admitted(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.reader.fail = AccessDeniedError("BAC failed")
+    run_traveller(rig)
+    assert rig.states()[-1] == "referred"
+    assert rig.log.events()[0].reasons == ["chip_read_failed"]
+    assert rig.gate.opened_count == 0
+
+
+def test_reader_fault_takes_error_path(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.reader.fail = DeviceFault("reader unplugged")
+    run_traveller(rig)
+    assert rig.states()[-3:] == ["error", "resetting", "idle"]
+    assert rig.gate.state == "closed"
+
+
+def test_waiting_for_document_times_out_back_to_idle(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, timeouts={"document_s": 30.0})
+    rig.lane.post(Start())
+    rig.lane.run_pending()
+    rig.clock.advance(29.0)
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.WAITING_FOR_DOCUMENT
+    rig.clock.advance(2.0)
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
+    assert rig.log.events()[0].error.startswith("timeout")
+
+
+def test_admitted_traveller_who_never_passes_gets_gate_closed(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, timeouts={"gate_passage_s": 10.0})
+    run_traveller(rig)
+    assert rig.gate.state == "open"
+    rig.clock.advance(10.5)
+    rig.lane.run_pending()
+    assert rig.gate.state == "closed" and rig.lane.state is LaneState.IDLE
+
+
+def test_gate_that_fails_to_open_aborts_and_closes(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.gate.fail_next_open = True
+    run_traveller(rig)
+    assert rig.lane.state is LaneState.IDLE
+    assert rig.gate.commands[-1] == "close"
+    assert rig.log.events()[0].outcome == "aborted"
+
+
+def test_crashing_pipeline_never_opens_gate(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("model file corrupt")
+
+    rig.face.verify = boom  # type: ignore[method-assign]
+    run_traveller(rig)
+    assert rig.lane.state is LaneState.IDLE
+    assert rig.gate.opened_count == 0
+    assert "internal_error" in rig.log.events()[0].error
+
+
+def test_event_log_outage_loses_nothing(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    real_append = rig.log.append
+    calls = {"n": 0}
+
+    def flaky(record: object) -> str:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk full")
+        return real_append(record)  # type: ignore[arg-type]
+
+    rig.log.append = flaky  # type: ignore[method-assign]
+    run_traveller(rig)
+    assert rig.log.count() == 0
+    rig.gate.walk_through()
+    rig.lane.run_pending()
+    assert rig.lane.flush_log()
+    assert rig.log.count() == 1
+
+
+def test_every_transition_is_timestamped_and_checked() -> None:
+    m = TransactionMachine()
+    from kiosk.clock import FakeClock
+
+    clock = FakeClock()
+    m.move(LaneState.WAITING_FOR_DOCUMENT, clock.now())
+    clock.advance(1)
+    m.move(LaneState.READING_CHIP, clock.now())
+    assert [s for s, _ in m.history] == [LaneState.WAITING_FOR_DOCUMENT, LaneState.READING_CHIP]
+    assert m.history[1][1] > m.history[0][1]
+    with pytest.raises(IllegalTransition):
+        m.move(LaneState.ADMITTED, clock.now())
