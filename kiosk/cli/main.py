@@ -17,7 +17,7 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="egate", description="Self-service e-gate kiosk")
     parser.add_argument("--version", action="version", version=f"egate {__version__}")
     parser.add_argument(
@@ -27,13 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML config file (default: $EGATE_CONFIG, else embedded defaults)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in [*COMMAND_MODULES, *extra_modules]:
         importlib.import_module(name).register(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, extra_modules: Sequence[str] = ()) -> int:
+    """Run a command. `extra_modules` lets the ui package add its Qt commands
+    (demo, simulate) without the Qt-free core importing ui."""
+    parser = build_parser(extra_modules)
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
@@ -42,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.func(args)
     except CommandError as exc:
         fail(exc, as_json=bool(getattr(args, "json", False)))
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     return status
 
 
