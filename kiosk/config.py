@@ -201,7 +201,8 @@ def border_url(config: Config) -> str:
         return expand_url(config.storage.border_url)
     local = expand_url(config.storage.local_url)
     if local.startswith("sqlite:///") and local != "sqlite:///:memory:":
-        return "sqlite:///" + str(Path(local[len("sqlite:///") :]).with_name("border-standin.sqlite"))
+        beside = Path(local[len("sqlite:///") :]).with_name("border-standin.sqlite")
+        return "sqlite:///" + str(beside)
     return "sqlite:///" + str(Path("~/.local/share/egate/border-standin.sqlite").expanduser())
 
 

@@ -13,19 +13,22 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 class Translations:
     """Switches the application's language at run time (each screen retranslates
-    itself on QEvent.LanguageChange)."""
+    itself on QEvent.LanguageChange). The installed translator is application-wide,
+    so it is held at class level: a second window must not inherit a stale one."""
+
+    _translator: QTranslator | None = None
 
     def __init__(self) -> None:
-        self._translator: QTranslator | None = None
         self.language = "en"
+        self.use("en")
 
     def use(self, language: str) -> bool:
         app = QCoreApplication.instance()
         if app is None:
             return False
-        if self._translator is not None:
-            app.removeTranslator(self._translator)
-            self._translator = None
+        if Translations._translator is not None:
+            app.removeTranslator(Translations._translator)
+            Translations._translator = None
         self.language = language
         if language == "en":
             return True
@@ -33,5 +36,5 @@ class Translations:
         if not translator.load(QLocale(language), "egate", "_", str(TRANSLATIONS)):
             return False
         app.installTranslator(translator)
-        self._translator = translator
+        Translations._translator = translator
         return True

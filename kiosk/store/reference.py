@@ -54,6 +54,15 @@ class ReferenceStore:
                 for r in rows
             ]
 
+    def get(self, kind: str, key: str) -> ReferenceItem | None:
+        with Session(self.engine) as session:
+            r = session.scalars(
+                select(ReferenceRow).where(ReferenceRow.kind == kind, ReferenceRow.key == key)
+            ).first()
+            if r is None:
+                return None
+            return ReferenceItem(r.kind, r.key, r.payload, r.sha256, r.provenance, r.imported_at)
+
     def newest_import(self) -> datetime | None:
         with Session(self.engine) as session:
             row = session.scalars(

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from devices.errors import ChipError
-
 from devices.protocols import ChipReadResult
 from kiosk.config import Config
 from kiosk.ports import FaceVerification
@@ -56,6 +55,10 @@ def facts_from_dg1(files: Mapping[str, bytes]) -> DocumentFacts:
     if raw is None:
         raise ChipError("the chip has no DG1")
     mrz = DataGroup1.parse(raw).mrz
+    if mrz.birth_date is None or mrz.expiry_date is None:
+        # ICAO 9303-3 allows an unknown birth date ("<<<<<<"); the kiosk cannot
+        # apply age or validity rules without it, so an officer must decide.
+        raise ChipError("DG1 has no usable birth or expiry date")
     return DocumentFacts(
         document_code=mrz.document_code,
         issuing_state=mrz.issuing_state,

@@ -47,7 +47,7 @@ class Screen(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)

@@ -1,0 +1,104 @@
+"""The traveller window driven by a lane on its worker thread (fake services)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from pytestqt.qtbot import QtBot
+
+from kiosk.workflow.events import Start
+from kiosk.workflow.lane import LaneRunner
+from kiosk.workflow.states import LaneState
+from tests.ui.heartbeat import Heartbeat
+from tests.workflow.fakes import Rig
+from ui.bridge import LaneBridge
+from ui.traveller.window import PROGRESS_TEXTS, TravellerWindow
+
+
+def wire(rig: Rig, qtbot: QtBot) -> tuple[TravellerWindow, LaneRunner]:
+    window = TravellerWindow(("zh_CN", "en"))
+    qtbot.addWidget(window)
+    bridge = LaneBridge()
+    bridge.changed.connect(window.show_snapshot)
+    rig.lane.add_observer(bridge)
+    window.start_requested.connect(lambda lang: rig.lane.post(Start(lang)))
+    runner = LaneRunner(rig.lane, poll_s=0.01)
+    window._bridge = bridge  # type: ignore[attr-defined]  # keep alive
+    window.show()
+    return window, runner
+
+
+def test_chinese_journey_shows_each_screen_in_chinese(tmp_path: Path, qtbot: QtBot) -> None:
+    rig = Rig(tmp_path)
+    window, runner = wire(rig, qtbot)
+    runner.start()
+    try:
+        qtbot.mouseClick(window.welcome.buttons["zh_CN"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.progress, timeout=3000)
+        assert window.progress.title.text() == "请将护照放在阅读器上"
+        rig.reader.place()
+        qtbot.waitUntil(lambda: LaneState.ADMITTED in window.states_seen, timeout=3000)
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.result, timeout=3000)
+        assert window.result.title.text() == "核验通过，请通行"
+    finally:
+        runner.stop()
+
+
+def test_referral_screen_never_names_watchlist(tmp_path: Path, qtbot: QtBot) -> None:
+    rig = Rig(tmp_path)
+    rig.watch = True
+    rig.face.match = False
+    window, runner = wire(rig, qtbot)
+    runner.start()
+    try:
+        rig.lane.post(Start("en"))
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.progress, timeout=3000)
+        rig.reader.place()
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.result, timeout=3000)
+        text = (window.result.title.text() + window.result.detail.text()).lower()
+        assert "see a border officer" in text
+        assert "watch" not in text
+        assert window.result.snapshot is not None
+        assert "watchlist_hit" in window.result.snapshot.officer["reasons"]
+        assert window.result.snapshot.traveller_reasons == ("face_mismatch",)
+        assert window.result.detail.text() != ""
+    finally:
+        runner.stop()
+
+
+def test_gui_thread_never_stalls_over_100ms(tmp_path: Path, qtbot: QtBot) -> None:
+    rig = Rig(tmp_path)
+    window, runner = wire(rig, qtbot)
+    beat = Heartbeat()
+    beat.start()
+    runner.start()
+    try:
+        for _ in range(3):
+            rig.lane.post(Start("en"))
+            qtbot.waitUntil(lambda: rig.lane.state is LaneState.WAITING_FOR_DOCUMENT, timeout=3000)
+            rig.reader.place()
+            qtbot.waitUntil(lambda: rig.lane.state is LaneState.ADMITTED, timeout=3000)
+            rig.gate.walk_through()
+            qtbot.waitUntil(lambda: rig.lane.state is LaneState.IDLE, timeout=3000)
+            qtbot.waitUntil(lambda: window.stack.currentWidget() is window.welcome, timeout=3000)
+    finally:
+        runner.stop()
+        beat.stop()
+    assert beat.max_gap_ms < 100, f"GUI thread stalled {beat.max_gap_ms:.0f} ms"
+
+
+def test_every_ui_string_has_a_chinese_translation() -> None:
+    import xml.etree.ElementTree as ET
+
+    ts = Path(__file__).resolve().parents[2] / "ui" / "translations" / "egate_zh_CN.ts"
+    translated = {m.findtext("source"): m.findtext("translation")
+                  for m in ET.parse(ts).getroot().iter("message")}
+    source = (Path(__file__).resolve().parents[2] / "ui" / "traveller" / "window.py").read_text()
+    import re
+
+    strings = set(re.findall(r'tr\("([^"]+)"\)', source))
+    strings |= {s for pair in PROGRESS_TEXTS.values() for s in pair}
+    missing = sorted(s for s in strings if not translated.get(s))
+    assert not missing, missing
+    assert QCoreApplication.translate("Traveller", "x") == "x"
