@@ -1,4 +1,4 @@
-"""Camera scenes for the simulator, made from public-domain portraits.
+"""Camera scenes for the simulator, made from public-domain portraits (cached, read-only).
 
 The portraits ship inside installed packages, so every machine has them:
 scikit-image's astronaut image (Eileen Collins, NASA) and matplotlib's Grace
@@ -99,11 +99,12 @@ def _place(
     frame[ys:ye, xs:xe] = (alpha * patch + (1 - alpha) * region).astype(np.uint8)
 
 
-def live_scene(name: str, frames: int = 24, seed: int = 0) -> list[Image]:
+@cache
+def live_scene(name: str, frames: int = 24, seed: int = 0) -> tuple[Image, ...]:
     """A person in front of the kiosk: small sway, scale and lighting changes."""
     rng = np.random.default_rng(seed)
     face = _bgr(portrait_rgb(name))
-    scale0 = 300 / face.shape[0]
+    scale0 = 440 / face.shape[0]  # a face about 200 px tall, as at a kiosk
     out: list[Image] = []
     for i in range(frames):
         frame = _background(rng)
@@ -116,10 +117,11 @@ def live_scene(name: str, frames: int = 24, seed: int = 0) -> list[Image]:
         frame = np.clip(frame.astype(np.float32) * gain, 0, 255).astype(np.uint8)
         frame.setflags(write=False)
         out.append(frame)
-    return out
+    return tuple(out)
 
 
-def printed_photo_scene(name: str, frames: int = 24, seed: int = 0) -> list[Image]:
+@cache
+def printed_photo_scene(name: str, frames: int = 24, seed: int = 0) -> tuple[Image, ...]:
     """A still print held up to the camera: white paper border, no motion."""
     rng = np.random.default_rng(seed)
     face = _bgr(portrait_rgb(name))
@@ -127,18 +129,19 @@ def printed_photo_scene(name: str, frames: int = 24, seed: int = 0) -> list[Imag
         cv2.copyMakeBorder(face, 30, 30, 30, 30, cv2.BORDER_CONSTANT, value=(245, 245, 245)),
         dtype=np.uint8,
     )
-    scale = 340 / bordered.shape[0]
+    scale = 460 / bordered.shape[0]
     still = _background(rng)
     _place(still, bordered, FRAME_W / 2, FRAME_H / 2, scale, blend=False)
     still.setflags(write=False)
-    return [still] * frames
+    return (still,) * frames
 
 
-def empty_scene(frames: int = 4, seed: int = 0) -> list[Image]:
+@cache
+def empty_scene(frames: int = 4, seed: int = 0) -> tuple[Image, ...]:
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(frames):
         f = _background(rng)
         f.setflags(write=False)
         out.append(f)
-    return out
+    return tuple(out)

@@ -72,14 +72,22 @@ def facts_from_dg1(files: Mapping[str, bytes]) -> DocumentFacts:
     )
 
 
-def chip_genuine(chip: ChipReadResult) -> bool:
-    """Anti-cloning: any performed chip/active authentication must pass.
-
-    A chip that supports neither cannot prove it is not a clone; passive
-    authentication still binds its data, and the policy sees both facts.
-    """
+def chip_genuine(chip: ChipReadResult) -> bool | None:
+    """Anti-cloning (ICAO 9303-11 6.1/6.2): any chip or active authentication that
+    ran must have passed. None when the chip supports neither: not a failure, but
+    the policy sees that no anti-cloning check was possible."""
     results = (chip.chip_authentication, chip.active_authentication)
-    return "failed" not in results
+    if "failed" in results:
+        return False
+    if "passed" in results:
+        return True
+    return None
+
+
+def _liveness(face: FaceVerification | None) -> bool | None:
+    if face is None or face.liveness in ("not_checked", "inconclusive"):
+        return None  # not established: the policy refers on a missing result
+    return face.liveness == "live"
 
 
 def build_case(
@@ -89,20 +97,31 @@ def build_case(
     checks: Mapping[str, Any],
     face: FaceVerification | None,
     journey: Mapping[str, Any] | None,
+    reference_age_h: float | None = None,
+    entry_record: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The policy case (public format, docs/policy.md) for one traveller."""
-    return {
+    """The policy case (public format, docs/policy.md) for one traveller.
+
+    A check is true, false, or None when it was not performed.
+    """
+    face_match = None if face is None or face.distance is None else bool(face.match)
+    case: dict[str, Any] = {
         "now": now.astimezone(PORT_TIMEZONE).isoformat(),
         "port": config.kiosk.port,
         "direction": config.kiosk.direction,
         "document": facts.case_document(),
         "checks": {
             "document_authentic": bool(checks.get("document_authentic")),
-            "chip_genuine": bool(checks.get("chip_genuine")),
-            "face_match": bool(face.match) if face else False,
-            "liveness": bool(face and face.liveness in ("live", "not_checked")),
+            "chip_genuine": checks.get("chip_genuine"),
+            "face_match": face_match,
+            "liveness": _liveness(face),
             "watchlist_hit": bool(checks.get("watchlist_hit")),
         },
         "journey": dict(journey) if journey else None,
         "visa": None,
     }
+    if reference_age_h is not None:
+        case["reference_data"] = {"age_hours": round(reference_age_h, 3)}
+    if config.kiosk.direction == "exit":
+        case["entry_record"] = dict(entry_record) if entry_record else None
+    return case

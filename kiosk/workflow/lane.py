@@ -78,6 +78,11 @@ class LaneServices:
     journey: JourneyLookup
     watchlist: Watchlist
     referral_images: ReferralImageSink | None = None
+    # Hours since the reference data (trust store, watchlist, packs) was last
+    # confirmed current with the border database; None when unknown.
+    reference_age_h: Callable[[datetime], float | None] = lambda _now: None
+    # Exit lanes: the traveller's entry record from the border database.
+    entry_record: Callable[[DocumentFacts], Mapping[str, Any] | None] = lambda _facts: None
 
 
 @dataclass
@@ -188,8 +193,9 @@ class Lane:
                 self._process_document()
         elif isinstance(event, GatePassed) and state is S.ADMITTED:
             self._reset()
-        elif isinstance(event, DocumentRemoved):
-            pass  # removal mid-read surfaces as CardRemovedError from the reader
+        elif isinstance(event, DocumentRemoved) and state is S.REFERRED:
+            self._reset()  # the referred traveller took the passport to the officer
+        # A removal mid-read surfaces as CardRemovedError from the reader itself.
 
     def _check_timeouts(self) -> None:
         t = self.config.timeouts
@@ -268,8 +274,9 @@ class Lane:
             "chip_genuine": genuine,
             "watchlist_hit": watch,
         }
-        if tx.authenticity.valid and genuine:
-            self._capture_face(tx)
+        # The face is compared even when the document failed: the officer who takes
+        # the referral sees every check, and no reason is reported for a check not made.
+        self._capture_face(tx)
         self._decide(tx)
 
     def _capture_face(self, tx: _Transaction) -> None:
@@ -280,8 +287,10 @@ class Lane:
         except (ChipError, ValueError) as exc:
             tx.checks["face_error"] = f"no usable DG2 face: {exc}"
             return
+        # The whole wait for a usable face is bounded by timeouts.face_s; the
+        # verifier's own best-of-N window is face.budget_s (set when it was built).
         tx.face = self.services.face.verify(
-            reference, self.devices.camera, self.config.face.budget_s
+            reference, self.devices.camera, self.config.timeouts.face_s
         )
         tx.checks.update(
             face_match=tx.face.match,
@@ -297,7 +306,19 @@ class Lane:
         self._move(S.DECIDING, "deciding")
         now = self.clock.now()
         journey = self.services.journey(tx.facts, now)
-        case = build_case(self.config, now, tx.facts, tx.checks, tx.face, journey)
+        exit_record = (
+            self.services.entry_record(tx.facts) if self.config.kiosk.direction == "exit" else None
+        )
+        case = build_case(
+            self.config,
+            now,
+            tx.facts,
+            tx.checks,
+            tx.face,
+            journey,
+            reference_age_h=self.services.reference_age_h(now),
+            entry_record=exit_record,
+        )
         tx.decision = self.services.policy.evaluate(case)
         tx.reasons = tuple(tx.decision.reasons)
         tx.transaction_ms = self._elapsed_ms(tx)

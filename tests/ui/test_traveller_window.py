@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 from kiosk.workflow.events import Start
 from kiosk.workflow.lane import LaneRunner
 from kiosk.workflow.states import LaneState
-from tests.ui.heartbeat import Heartbeat
 from tests.workflow.fakes import Rig
 from ui.bridge import LaneBridge
+from ui.heartbeat import Heartbeat
 from ui.traveller.window import PROGRESS_TEXTS, TravellerWindow
 
 

@@ -64,14 +64,28 @@ def test_watchlist_reason_is_never_shown_to_traveller(tmp_path: Path) -> None:
     assert snap.officer["reasons"] == ["watchlist_hit"]
 
 
-def test_forged_document_is_referred_without_face_capture(tmp_path: Path) -> None:
+def test_forged_document_is_referred_with_its_reason(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.auth.result = AuthenticityResult(False, "hash_mismatch_dg1", {})
     run_traveller(rig)
-    assert "capturing_face" not in rig.states()
-    assert rig.face.calls == 0
-    assert rig.snapshots[-1].officer["reasons"] == ["document_not_authentic", "face_mismatch"]
+    assert rig.states()[-1] == "referred"
+    assert rig.face.calls == 1  # the officer still gets the face comparison
+    officer = rig.snapshots[-1].officer
+    assert officer["reasons"] == ["document_not_authentic"]
+    assert officer["checks"]["authenticity_reason"] == "hash_mismatch_dg1"
     assert rig.gate.opened_count == 0
+
+
+def test_referred_traveller_taking_passport_resets_lane(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.face.match = False
+    run_traveller(rig)
+    assert rig.lane.state is LaneState.REFERRED
+    rig.reader.present = False
+    assert rig.reader.listener is not None
+    rig.reader.listener("removed")
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
 
 
 def test_card_removed_mid_read_ends_idle_with_gate_closed(tmp_path: Path) -> None:

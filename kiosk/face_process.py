@@ -1,0 +1,196 @@
+"""Runs face verification in a worker process.
+
+dlib's ResNet encoder and model loading hold Python's GIL (a jittered chip-photo
+encoding blocks every other thread for over a second), so a face pipeline on a
+thread would freeze the traveller screen. The verifier lives in a child process;
+this side forwards camera frames to it and waits for the verdict.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing as mp
+import queue
+import threading
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from devices.protocols import Camera, Frame
+from kiosk.ports import FaceVerification, FaceVerifier
+
+log = logging.getLogger(__name__)
+
+FRAME_QUEUE_DEPTH = 6  # frames in flight; older ones are dropped, as a camera would
+
+
+class FaceWorkerError(RuntimeError):
+    """The face worker process died or did not answer."""
+
+
+class QueueCamera:
+    """devices.protocols.Camera fed from a queue (inside the worker process)."""
+
+    def __init__(self, frames: Any) -> None:
+        self._frames = frames
+        self._latest: Frame | None = None
+        self._fault: str | None = None
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def latest(self) -> Frame | None:
+        return self._latest
+
+    @property
+    def fault(self) -> str | None:
+        return self._fault
+
+    def wait_frame(self, after_index: int, timeout: float) -> Frame | None:
+        try:
+            item = self._frames.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+        if isinstance(item, str):  # a fault message from the real camera
+            self._fault = item
+            return None
+        self._fault = None
+        frame: Frame = item
+        if frame.index <= after_index:
+            return None
+        self._latest = frame
+        return frame
+
+
+def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any) -> None:
+    verifier = factory()
+    warm_up = getattr(verifier, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    results.put(("ready", None))
+    while True:
+        request = requests.get()
+        if request is None:
+            return
+        reference, budget_s = request
+        while True:  # frames from before this request belong to nobody
+            try:
+                frames.get_nowait()
+            except queue.Empty:
+                break
+        try:
+            results.put(("result", verifier.verify(reference, QueueCamera(frames), budget_s)))
+        except Exception as exc:
+            results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class ProcessFaceVerifier:
+    """kiosk.ports.FaceVerifier that runs `factory()`'s verifier in a child process.
+
+    `factory` must be picklable (a module-level function or functools.partial).
+    """
+
+    def __init__(self, factory: Callable[[], FaceVerifier], start_timeout_s: float = 60.0) -> None:
+        self._factory = factory
+        self._start_timeout_s = start_timeout_s
+        self._ctx = mp.get_context("spawn")  # fork is unsafe with Qt and threads
+        self._lock = threading.Lock()
+        self._process: BaseProcess | None = None
+        self._requests: Any = None
+        self._frames: Any = None
+        self._results: Any = None
+
+    def warm_up(self) -> None:
+        """Start the worker and load its models now, not with the first traveller."""
+        with self._lock:
+            self._ensure_started()
+
+    def _ensure_started(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        self._requests = self._ctx.Queue()
+        self._frames = self._ctx.Queue(maxsize=FRAME_QUEUE_DEPTH)
+        self._results = self._ctx.Queue()
+        # Frames are disposable: never let an unread frame hold up interpreter exit.
+        self._frames.cancel_join_thread()
+        self._process = self._ctx.Process(
+            target=_serve,
+            args=(self._factory, self._requests, self._frames, self._results),
+            name="egate-face",
+            daemon=True,
+        )
+        self._process.start()
+        atexit.register(self.close)
+        try:
+            kind, _ = self._results.get(timeout=self._start_timeout_s)
+        except queue.Empty as exc:
+            self.close()
+            raise FaceWorkerError("face worker did not start in time") from exc
+        if kind != "ready":
+            raise FaceWorkerError(f"face worker failed to start: {kind}")
+
+    def verify(
+        self, reference_rgb: npt.NDArray[np.uint8], camera: Camera, budget_s: float
+    ) -> FaceVerification:
+        with self._lock:
+            self._ensure_started()
+            assert self._process is not None
+            self._requests.put((np.ascontiguousarray(reference_rgb), budget_s))
+            last = -1
+            while True:
+                try:
+                    kind, payload = self._results.get_nowait()
+                except queue.Empty:
+                    pass
+                else:
+                    if kind == "result":
+                        result: FaceVerification = payload
+                        return result
+                    raise FaceWorkerError(f"face worker failed: {payload}")
+                if not self._process.is_alive():
+                    self._process = None
+                    raise FaceWorkerError("face worker process died")
+                last = self._forward(camera, last)
+
+    def _forward(self, camera: Camera, last: int) -> int:
+        """Pass the next camera frame (or its fault) to the worker; the newest index."""
+        fault = camera.fault
+        if fault is not None:
+            self._put(fault)
+            threading.Event().wait(0.05)
+            return last
+        frame = camera.wait_frame(last, timeout=0.05)
+        if frame is None:
+            return last
+        self._put(frame)
+        return frame.index
+
+    def _put(self, item: Frame | str) -> None:
+        try:
+            self._frames.put_nowait(item)
+        except queue.Full:
+            try:  # drop the oldest frame, keep the newest
+                self._frames.get_nowait()
+                self._frames.put_nowait(item)
+            except (queue.Empty, queue.Full):
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            try:
+                self._requests.put(None)
+                process.join(timeout=2.0)
+            finally:
+                if process.is_alive():
+                    process.terminate()
+                    process.join(timeout=2.0)

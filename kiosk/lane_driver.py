@@ -1,0 +1,123 @@
+"""Drives simulated travellers through a running lane, acting instantly, and
+collects the lane's headline figures (`egate simulate lane`)."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.simulation import SampleTraveller, SimulatedKiosk
+from kiosk.workflow.events import Start
+from kiosk.workflow.snapshot import LaneSnapshot
+from kiosk.workflow.states import LaneState
+
+S = LaneState
+
+
+class DriverTimeout(RuntimeError):
+    pass
+
+
+@dataclass
+class LaneFigures:
+    travellers: int = 0
+    admitted: int = 0
+    referred: int = 0
+    aborted: int = 0
+    transaction_ms: list[float] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self, events_logged: int) -> dict[str, Any]:
+        ms = sorted(self.transaction_ms)
+        p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms)) - 1))] if ms else None
+        return {
+            "travellers": self.travellers,
+            "admitted": self.admitted,
+            "referred": self.referred,
+            "aborted": self.aborted,
+            "events_logged": events_logged,
+            "median_transaction_ms": round(statistics.median(ms), 1) if ms else None,
+            "p95_transaction_ms": round(p95, 1) if p95 is not None else None,
+            "outcomes": self.outcomes,
+        }
+
+
+class StateWaiter:
+    """A LaneObserver that lets the driver wait for a state (on any thread)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.history: list[LaneSnapshot] = []
+
+    def lane_changed(self, snapshot: LaneSnapshot) -> None:
+        with self._cond:
+            self.history.append(snapshot)
+            self._cond.notify_all()
+
+    def wait_for(
+        self, states: set[LaneState], since: int, timeout: float, pump: Callable[[], None] | None
+    ) -> LaneSnapshot:
+        """The first snapshot at index >= since whose state is in `states`."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._cond:
+                for snap in self.history[since:]:
+                    if snap.state in states:
+                        return snap
+                if pump is None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(min(remaining, 0.05))
+            if pump is not None:
+                pump()
+            if time.monotonic() > deadline:
+                break
+        raise DriverTimeout(f"lane did not reach {sorted(s.value for s in states)} in {timeout}s")
+
+
+def drive(
+    kiosk: SimulatedKiosk,
+    travellers: list[SampleTraveller],
+    pump: Callable[[], None] | None = None,
+    timeout_s: float = 60.0,
+) -> LaneFigures:
+    """Run each traveller through: start, passport, face, decision, gate or referral.
+
+    `pump` processes lane events on this thread (no LaneRunner); None when a
+    LaneRunner thread drives the lane.
+    """
+    waiter = StateWaiter()
+    kiosk.lane.add_observer(waiter)
+    figures = LaneFigures()
+    for traveller in travellers:
+        mark = len(waiter.history)
+        kiosk.lane.post(Start("en"))
+        waiter.wait_for({S.WAITING_FOR_DOCUMENT}, mark, timeout_s, pump)
+        kiosk.present(traveller)
+        end = waiter.wait_for({S.ADMITTED, S.REFERRED, S.ERROR}, mark, timeout_s, pump)
+        after_end = waiter.history.index(end) + 1
+        # The traveller takes the passport and walks through (or off to the officer).
+        if end.state is S.ADMITTED:
+            kiosk.walk_through()
+        kiosk.remove_passport()
+        waiter.wait_for({S.IDLE}, after_end, timeout_s, pump)
+        figures.travellers += 1
+        outcome = {S.ADMITTED: "admitted", S.REFERRED: "referred"}.get(end.state, "aborted")
+        setattr(figures, outcome, getattr(figures, outcome) + 1)
+        tx_id = end.transaction_id
+        figures.outcomes.append(
+            {"traveller": traveller.key, "expected": traveller.expect, "outcome": outcome,
+             "reasons": list(end.officer.get("reasons", [])), "transaction_id": tx_id}
+        )
+    kiosk.lane.flush_log()
+    for event in kiosk.storage.events.events():
+        for o in figures.outcomes:
+            if o["transaction_id"] == event.event_id and event.transaction_ms is not None:
+                figures.transaction_ms.append(event.transaction_ms)
+    return figures

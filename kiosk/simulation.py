@@ -1,0 +1,269 @@
+"""The simulated lane: sample travellers, their passports and camera scenes,
+wired to the real workflow, chip protocol, passive authentication, face and
+policy code. Used by `egate demo`, `egate simulate lane` and the journey tests.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from devices.camera.simulated import SimulatedCamera
+from devices.icao9303.emulator import Misbehaviour
+from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303.pki import TestPki, make_test_pki
+from devices.icao9303.virtual_passport import VirtualPassport
+from devices.protocols import MrzKey
+from devices.simulated.chip_reader import SimulatedDocumentReader
+from devices.simulated.gate import SimulatedGate
+from devices.simulated.mrz import SimulatedMrzSource
+from devices.simulated.scenes import (
+    empty_scene,
+    live_scene,
+    portrait_jpeg,
+    printed_photo_scene,
+)
+from kiosk.app import LocalStorage, build_services
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import Config
+from kiosk.workflow.facts import PORT_TIMEZONE, DocumentFacts
+from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
+
+FaceChoice = Literal["same", "other", "photo", "nobody"]
+OTHER = {"collins": "hopper", "hopper": "collins"}
+SCENE_SEEDS = {"collins": 1, "hopper": 2}
+
+
+@dataclass(frozen=True)
+class Onward:
+    destination: str  # ISO 3166 alpha-3 (or HKG/MAC/TWN)
+    hours_after_arrival: float
+    departure_port: str = "CSX"
+    confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class SampleTraveller:
+    key: str
+    label: str
+    surname: str
+    given_names: str
+    nationality: str
+    document_number: str
+    birth_date: date
+    sex: str
+    portrait: str  # the chip photo: "collins" or "hopper"
+    face: FaceChoice = "same"  # who stands at the camera
+    arrived_from: str | None = None
+    onward: Onward | None = None
+    defects: tuple[str, ...] = ()
+    expect: Literal["admit", "refer"] = "admit"
+
+    @property
+    def issuing_state(self) -> str:
+        return self.nationality
+
+
+SAMPLES: tuple[SampleTraveller, ...] = (
+    SampleTraveller("chn-citizen", "Chinese citizen returning home", "ZHANG", "LI", "CHN",
+                    "E12345678", date(1985, 5, 17), "F", "collins"),
+    SampleTraveller("usa-transit-240h", "US transit passenger, Tokyo to Seoul", "COLLINS",
+                    "EILEEN", "USA", "X1234567", date(1956, 11, 19), "F", "collins",
+                    arrived_from="JPN", onward=Onward("KOR", 96)),
+    SampleTraveller("gbr-transit-240h", "British transit passenger, Bangkok to Hong Kong",
+                    "HOPPER", "GRACE", "GBR", "509876543", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="THA", onward=Onward("HKG", 200)),
+    SampleTraveller("usa-face-mismatch", "Someone else in front of the camera", "COLLINS",
+                    "EILEEN", "USA", "X7654321", date(1956, 11, 19), "F", "collins",
+                    face="other", arrived_from="JPN", onward=Onward("KOR", 48), expect="refer"),
+    SampleTraveller("deu-expired", "German passport that has expired", "HOPPER", "GRACE",
+                    "DEU", "C01X00T47", date(1946, 12, 9), "F", "hopper", arrived_from="SGP",
+                    onward=Onward("JPN", 30), defects=("expired",), expect="refer"),
+    SampleTraveller("fra-tampered", "French passport with altered chip data", "COLLINS",
+                    "EILEEN", "FRA", "18AB12345", date(1956, 11, 19), "F", "collins",
+                    arrived_from="KOR", onward=Onward("JPN", 30), defects=("tampered_dg1",),
+                    expect="refer"),
+    SampleTraveller("usa-same-country", "US passenger flying back to the US", "HOPPER",
+                    "GRACE", "USA", "X5550001", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="USA", onward=Onward("USA", 50), expect="refer"),
+    SampleTraveller("aus-no-onward", "Australian without an onward ticket", "COLLINS",
+                    "EILEEN", "AUS", "PA1234567", date(1956, 11, 19), "F", "collins",
+                    expect="refer"),
+)
+
+
+def sample(key: str) -> SampleTraveller:
+    for s in SAMPLES:
+        if s.key == key:
+            return s
+    raise KeyError(f"no sample traveller {key!r} (have {', '.join(s.key for s in SAMPLES)})")
+
+
+def traveller_mix(count: int, seed: int) -> list[SampleTraveller]:
+    """A reproducible mix: about half pass, the rest cover each referral reason."""
+    rng = random.Random(seed)
+    passes = [s for s in SAMPLES if s.expect == "admit"]
+    refers = [s for s in SAMPLES if s.expect == "refer"]
+    return [rng.choice(passes) if rng.random() < 0.5 else rng.choice(refers)
+            for _ in range(count)]
+
+
+@dataclass
+class _Arrival:
+    traveller: SampleTraveller
+    arrived_at: datetime
+
+
+@dataclass
+class SimulatedKiosk:
+    """A whole lane on simulated devices. Passports are built once per sample."""
+
+    config: Config
+    storage: LocalStorage
+    clock: Clock = field(default_factory=SystemClock)
+    camera_fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        self._pki: dict[str, TestPki] = {}
+        self._passports: dict[str, VirtualPassport] = {}
+        self._by_document: dict[str, _Arrival] = {}
+        self._lock = threading.Lock()
+        self.current: SampleTraveller | None = None
+        self.reader = SimulatedDocumentReader()
+        self.gate = SimulatedGate()
+        self.camera = SimulatedCamera(empty_scene(), fps=self.camera_fps, loop=True)
+        self.mrz = SimulatedMrzSource(self._current_key)
+        self.services: LaneServices = build_services(
+            self.config, self.storage, self.clock, journey=self._journey
+        )
+        self.lane = Lane(
+            self.config,
+            LaneDevices(self.reader, self.mrz, self.camera, self.gate),
+            self.services,
+            self.storage.events,
+            self.clock,
+        )
+
+    # -- set-up ----------------------------------------------------------------------
+    def pki(self, country: str) -> TestPki:
+        """One test CSCA per issuing state, trusted by this kiosk's store."""
+        with self._lock:
+            if country not in self._pki:
+                pki = make_test_pki(country)
+                self._pki[country] = pki
+                self.storage.reference.put(
+                    "csca", f"sim-{country}", pki.csca_der(), "simulator test PKI"
+                )
+                self.refresh_trust()
+            return self._pki[country]
+
+    def refresh_trust(self) -> None:
+        from kiosk.trust.passive import PassiveAuthenticator
+        from kiosk.trust.store import CscaStore
+
+        self.services.authenticator = PassiveAuthenticator(
+            CscaStore.from_reference_store(self.storage.reference)
+        )
+
+    def passport(self, traveller: SampleTraveller) -> VirtualPassport:
+        cached = self._passports.get(traveller.key)
+        if cached is not None:
+            return cached
+        spec = DocumentSpec(
+            issuing_state=traveller.issuing_state,
+            surname=traveller.surname,
+            given_names=traveller.given_names,
+            document_number=traveller.document_number,
+            nationality=traveller.nationality,
+            birth_date=traveller.birth_date,
+            sex=traveller.sex,
+            optional_data="",
+            face_image=portrait_jpeg(traveller.portrait),
+            issuing_authority=f"{traveller.issuing_state} PASSPORT AUTHORITY",
+        )
+        passport = make_document(
+            spec, pki=self.pki(traveller.issuing_state), defects=traveller.defects
+        )
+        self._passports[traveller.key] = passport
+        return passport
+
+    def prepare(self, travellers: list[SampleTraveller] | tuple[SampleTraveller, ...]) -> None:
+        """Build the passports, camera scenes and face models before any traveller
+        arrives, so that presenting one (from a GUI click) is instant."""
+        for t in travellers:
+            self.passport(t)
+            for choice in ("same", "other", "photo"):
+                self._scene(choice, t)
+        warm_up = getattr(self.services.face, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+
+    def close(self) -> None:
+        """Stop the camera and the face worker process."""
+        self.camera.stop()
+        close = getattr(self.services.face, "close", None)
+        if callable(close):
+            close()
+
+    # -- what the traveller does -------------------------------------------------
+    def present(
+        self,
+        traveller: SampleTraveller,
+        face: FaceChoice | None = None,
+        misbehaviour: Misbehaviour | None = None,
+    ) -> None:
+        """Walk up: show a face to the camera and lay the passport on the reader
+        (optionally a chip that misbehaves, e.g. leaves the field mid-read)."""
+        passport = self.passport(traveller)
+        self.show_face(face or traveller.face, traveller)
+        with self._lock:
+            self.current = traveller
+            self._by_document[traveller.document_number] = _Arrival(traveller, self.clock.now())
+        self.reader.place(passport, misbehaviour)
+
+    def show_face(self, face: FaceChoice, traveller: SampleTraveller | None = None) -> None:
+        self.camera.set_source(self._scene(face, traveller or self.current), loop=True)
+
+    @staticmethod
+    def _scene(face: FaceChoice, traveller: SampleTraveller | None) -> tuple[Any, ...]:
+        portrait = traveller.portrait if traveller else "collins"
+        if face == "same":
+            return live_scene(portrait, seed=SCENE_SEEDS[portrait])
+        if face == "other":
+            return live_scene(OTHER[portrait], seed=7)
+        if face == "photo":
+            return printed_photo_scene(portrait)
+        return empty_scene()
+
+    def remove_passport(self) -> None:
+        self.reader.remove()
+
+    def walk_through(self) -> bool:
+        return self.gate.walk_through()
+
+    # -- reference data the lane asks for ------------------------------------------
+    def _current_key(self) -> MrzKey | None:
+        t = self.current
+        return self.passport(t).mrz_key() if t else None
+
+    def _journey(self, facts: DocumentFacts, now: datetime) -> Mapping[str, Any] | None:
+        """Advance passenger information for the simulated flight."""
+        arrival = self._by_document.get(facts.document_number)
+        if arrival is None or arrival.traveller.onward is None:
+            return None
+        t = arrival.traveller
+        assert t.onward is not None
+        departure = arrival.arrived_at + timedelta(hours=t.onward.hours_after_arrival)
+        return {
+            "arrived_from": t.arrived_from,
+            "onward": {
+                "destination": t.onward.destination,
+                "departure_time": departure.astimezone(PORT_TIMEZONE).isoformat(),
+                "departure_port": t.onward.departure_port,
+                "confirmed": t.onward.confirmed,
+            },
+        }

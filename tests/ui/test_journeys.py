@@ -1,0 +1,128 @@
+"""Whole traveller journeys: real Qt window, real workflow, chip protocol, passive
+authentication, dlib face matching and policy packs, on simulated devices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from devices.icao9303.emulator import Misbehaviour
+from kiosk.app import open_storage
+from kiosk.config import parse_config
+from kiosk.simulation import SimulatedKiosk, sample
+from kiosk.workflow.events import Start
+from kiosk.workflow.lane import LaneRunner
+from kiosk.workflow.states import LaneState
+from ui.bridge import LaneBridge
+from ui.heartbeat import Heartbeat
+from ui.traveller.window import TravellerWindow
+
+S = LaneState
+
+
+class Journey:
+    def __init__(self, tmp_path: Path, qtbot: QtBot, **config: object) -> None:
+        cfg = parse_config({"storage": {"local_url": f"sqlite:///{tmp_path}/local.sqlite"},
+                            **config})
+        self.kiosk = SimulatedKiosk(cfg, open_storage(cfg))
+        self.window = TravellerWindow(cfg.kiosk.languages, self.kiosk.camera)
+        qtbot.addWidget(self.window)
+        self.bridge = LaneBridge()
+        self.bridge.changed.connect(self.window.show_snapshot)
+        self.kiosk.lane.add_observer(self.bridge)
+        self.runner = LaneRunner(self.kiosk.lane, poll_s=0.01)
+        self.heartbeat = Heartbeat()
+        self.qtbot = qtbot
+        self.window.show()
+
+    def start(self) -> None:
+        self.kiosk.camera.start()
+        self.runner.start()
+        self.heartbeat.start()
+
+    def stop(self) -> None:
+        self.heartbeat.stop()
+        self.runner.stop()
+        self.kiosk.close()
+
+    def wait_state(self, state: LaneState, timeout: int = 20000) -> None:
+        self.qtbot.waitUntil(lambda: state in self.window.states_seen, timeout=timeout)
+
+    def begin(self) -> None:
+        self.kiosk.lane.post(Start("en"))
+        self.wait_state(S.WAITING_FOR_DOCUMENT)
+
+
+@pytest.fixture
+def journey(tmp_path: Path, qtbot: QtBot) -> Iterator[Journey]:
+    j = Journey(tmp_path, qtbot)
+    j.kiosk.prepare([sample("chn-citizen"), sample("usa-transit-240h")])
+    j.start()
+    yield j
+    j.stop()
+
+
+def test_transit_passenger_passes_and_gate_opens(journey: Journey) -> None:
+    journey.begin()
+    journey.kiosk.present(sample("usa-transit-240h"))
+    journey.wait_state(S.ADMITTED)
+    assert journey.kiosk.gate.state == "open"
+    assert journey.window.stack.currentWidget() is journey.window.result
+    journey.kiosk.walk_through()
+    journey.qtbot.waitUntil(lambda: journey.kiosk.lane.state is S.IDLE, timeout=5000)
+    assert journey.kiosk.gate.state == "closed"
+    [event] = journey.kiosk.storage.events.events()
+    assert (event.outcome, event.basis) == ("admitted", "transit_240h")
+    assert event.checks["access_control"] == "PACE"
+    assert event.checks["chip_authentication"] == "passed"
+    assert event.checks["face_match"] is True
+    assert journey.heartbeat.max_gap_ms < 100, journey.heartbeat.max_gap_ms
+
+
+def test_someone_else_at_camera_is_referred(journey: Journey) -> None:
+    journey.begin()
+    journey.kiosk.present(sample("chn-citizen"), face="other")
+    journey.wait_state(S.REFERRED)
+    assert journey.kiosk.gate.opened_count == 0
+    snap = journey.window.result.snapshot
+    assert snap is not None and "face_mismatch" in snap.traveller_reasons
+    assert "see a border officer" in journey.window.result.title.text().lower()
+    assert journey.heartbeat.max_gap_ms < 100, journey.heartbeat.max_gap_ms
+
+
+def test_printed_photo_replay_is_refused(journey: Journey) -> None:
+    journey.begin()
+    journey.kiosk.present(sample("chn-citizen"), face="photo")
+    journey.wait_state(S.REFERRED)
+    assert journey.kiosk.gate.opened_count == 0
+    event = journey.kiosk.storage.events.events()[-1]
+    assert "liveness_failed" in event.reasons
+    assert event.checks["liveness"] == "attack"
+
+
+def test_card_pulled_mid_read_returns_to_idle_gate_closed(journey: Journey) -> None:
+    journey.begin()
+    journey.kiosk.present(sample("chn-citizen"), misbehaviour=Misbehaviour(remove_after=6))
+    journey.wait_state(S.ERROR)
+    journey.qtbot.waitUntil(lambda: journey.kiosk.lane.state is S.IDLE, timeout=5000)
+    assert journey.kiosk.gate.state == "closed" and journey.kiosk.gate.opened_count == 0
+    event = journey.kiosk.storage.events.events()[-1]
+    assert event.outcome == "aborted" and event.error.startswith("card_removed")
+    assert "removed too early" in journey.window.result.detail.text()
+
+
+def test_no_passport_times_out_back_to_idle(tmp_path: Path, qtbot: QtBot) -> None:
+    j = Journey(tmp_path, qtbot, timeouts={"document_s": 0.3})
+    j.start()
+    try:
+        j.begin()
+        j.qtbot.waitUntil(lambda: S.ERROR in j.window.states_seen, timeout=5000)
+        j.qtbot.waitUntil(lambda: j.window.stack.currentWidget() is j.window.welcome,
+                          timeout=5000)
+        assert j.kiosk.lane.state is S.IDLE
+        assert j.kiosk.storage.events.events()[-1].error.startswith("timeout")
+    finally:
+        j.stop()

@@ -1,0 +1,46 @@
+"""`egate demo`: the traveller window and a simulator panel on simulated devices."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kiosk.app import open_storage
+from kiosk.cli.common import add_common_options, config_from_args
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="run the kiosk demo on simulated devices")
+    add_common_options(p, json_flag=False)
+    p.add_argument("--quit-after", type=float, default=0.0, metavar="S",
+                   help="close after S seconds (for smoke tests); 0 = run until closed")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.simulation import SimulatedKiosk
+    from kiosk.workflow.lane import LaneRunner
+    from ui.demo import DemoWindow
+
+    app = QApplication.instance() or QApplication([])
+    kiosk = SimulatedKiosk(config, open_storage(config))
+    window = DemoWindow(kiosk)
+    if config.kiosk.fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    runner = LaneRunner(kiosk.lane)
+    kiosk.camera.start()
+    runner.start()
+    if args.quit_after > 0:
+        QTimer.singleShot(int(args.quit_after * 1000), app.quit)
+    try:
+        status = app.exec()
+    finally:
+        runner.stop()
+        kiosk.close()
+    return int(status)

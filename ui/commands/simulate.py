@@ -1,0 +1,110 @@
+"""`egate simulate lane`: N simulated travellers through the real workflow."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from typing import Any
+
+from kiosk.app import open_storage
+from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.lane_driver import LaneFigures, drive
+from kiosk.simulation import SimulatedKiosk, traveller_mix
+from kiosk.workflow.lane import LaneRunner
+
+
+def register(sub: Any) -> None:
+    group = sub.add_parser("simulate", help="run simulated travellers through the lane")
+    gsub = group.add_subparsers(dest="simulate_command", metavar="WHAT", required=True)
+    lane = gsub.add_parser("lane", help="N travellers through the real workflow")
+    add_common_options(lane)
+    lane.add_argument("--travellers", type=int, default=10, metavar="N")
+    lane.add_argument("--ui", choices=("offscreen", "none"), default="none",
+                      help="drive the real Qt traveller window offscreen, or no window")
+    lane.add_argument("--seed", type=int, default=1, help="seed of the traveller mix")
+    lane.set_defaults(func=run_lane)
+
+
+def run_lane(args: argparse.Namespace) -> int:
+    if args.travellers < 1:
+        raise CommandError("bad_argument", "--travellers must be 1 or more")
+    config = config_from_args(args)
+    storage = open_storage(config)
+    kiosk = SimulatedKiosk(config, storage)
+    travellers = traveller_mix(args.travellers, args.seed)
+    kiosk.prepare(travellers)  # passports are made before the clock runs
+    kiosk.camera.start()
+    extra: dict[str, Any] = {}
+    try:
+        if args.ui == "none":
+            figures = drive(kiosk, travellers, pump=lambda: kiosk.lane.run_pending(0.005))
+        else:
+            figures, extra = _run_offscreen(kiosk, travellers)
+    finally:
+        kiosk.close()
+    logged = {e.event_id for e in storage.events.events()}
+    events_logged = sum(1 for o in figures.outcomes if o["transaction_id"] in logged)
+    result = figures.summary(events_logged)
+    result.update(extra)
+    if args.json:
+        print_json(result)
+    else:
+        for key in ("travellers", "admitted", "referred", "events_logged",
+                    "median_transaction_ms", "p95_transaction_ms"):
+            print(f"{key}: {result[key]}")
+    return 0 if events_logged == figures.travellers else 1
+
+
+def _run_offscreen(
+    kiosk: SimulatedKiosk, travellers: list[Any]
+) -> tuple[LaneFigures, dict[str, Any]]:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QObject, QTimer, Signal
+    from PySide6.QtWidgets import QApplication
+
+    from ui.bridge import LaneBridge
+    from ui.heartbeat import Heartbeat
+    from ui.traveller.window import TravellerWindow
+
+    class _Done(QObject):
+        finished = Signal()
+
+    app = QApplication.instance() or QApplication([])
+    window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera)
+    bridge = LaneBridge()
+    bridge.changed.connect(window.show_snapshot)
+    kiosk.lane.add_observer(bridge)
+    window.show()
+    beat = Heartbeat()
+    runner = LaneRunner(kiosk.lane, poll_s=0.01)
+    outcome: dict[str, Any] = {}
+
+    done = _Done()
+    done.finished.connect(app.quit)  # queued onto the GUI thread
+
+    def work() -> None:
+        try:
+            outcome["figures"] = drive(kiosk, travellers)
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            done.finished.emit()
+
+    runner.start()
+    beat.start()
+    driver = threading.Thread(target=work, name="simulated-travellers")
+    QTimer.singleShot(0, driver.start)
+    app.exec()
+    driver.join()
+    runner.stop()
+    beat.stop()
+    if "error" in outcome:
+        raise CommandError("simulation_failed", str(outcome["error"]), status=1)
+    screens = sorted({s.value for s in window.states_seen})
+    return outcome["figures"], {
+        "ui": "offscreen",
+        "gui_max_stall_ms": round(beat.max_gap_ms, 1),
+        "screens_shown": screens,
+        "preview_frames_painted": window.face.preview.frames_painted,
+    }
