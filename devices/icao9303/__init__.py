@@ -1,0 +1,1 @@
+"""ICAO Doc 9303 eMRTD support: LDS files, MRZ, chip protocols and a document factory."""
