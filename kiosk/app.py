@@ -19,6 +19,7 @@ from kiosk.biometrics.reference import decode_image
 from kiosk.clock import Clock
 from kiosk.config import Config, FaceSection, expand_url
 from kiosk.face_process import ProcessFaceVerifier
+from kiosk.journey.scan_step import scan_boarding_pass
 from kiosk.policy_adapter import PackPolicy
 from kiosk.ports import FaceVerifier
 from kiosk.store.database import open_local
@@ -109,6 +110,7 @@ def build_services(
         reference_face=reference_face,
         journey=journey,
         watchlist=Watchlist(storage.reference),
+        boarding_pass=scan_boarding_pass,
         referral_images=ReferralImages(
             storage.engine, config.privacy.referral_image_retention_h, clock
         ),

@@ -58,6 +58,7 @@ class TimeoutsSection:
     document_s: float = 60.0  # traveller to place the passport
     chip_read_s: float = 15.0
     face_s: float = 10.0  # traveller to present a usable face
+    boarding_pass_s: float = 15.0  # traveller to show a boarding pass barcode
     gate_passage_s: float = 20.0  # traveller to walk through an open gate
     result_display_s: float = 3.0
 

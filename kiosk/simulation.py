@@ -18,6 +18,7 @@ from devices.icao9303.factory import DocumentSpec, make_document
 from devices.icao9303.pki import TestPki, make_test_pki
 from devices.icao9303.virtual_passport import VirtualPassport
 from devices.protocols import MrzKey
+from devices.simulated.boarding_pass import Leg, bcbp, boarding_pass_scene
 from devices.simulated.chip_reader import SimulatedDocumentReader
 from devices.simulated.gate import SimulatedGate
 from devices.simulated.mrz import SimulatedMrzSource
@@ -30,8 +31,11 @@ from devices.simulated.scenes import (
 from kiosk.app import LocalStorage, build_services
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
+from kiosk.workflow.events import SkipBoardingPass
 from kiosk.workflow.facts import PORT_TIMEZONE, DocumentFacts
 from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
+from kiosk.workflow.snapshot import LaneSnapshot
+from kiosk.workflow.states import LaneState
 
 FaceChoice = Literal["same", "other", "photo", "nobody"]
 OTHER = {"collins": "hopper", "hopper": "collins"}
@@ -61,6 +65,7 @@ class SampleTraveller:
     arrived_from: str | None = None
     onward: Onward | None = None
     defects: tuple[str, ...] = ()
+    boarding_pass: bool = False  # carries a pass to show when the API has nothing
     expect: Literal["admit", "refer"] = "admit"
 
     @property
@@ -93,6 +98,9 @@ SAMPLES: tuple[SampleTraveller, ...] = (
     SampleTraveller("aus-no-onward", "Australian without an onward ticket", "COLLINS",
                     "EILEEN", "AUS", "PA1234567", date(1956, 11, 19), "F", "collins",
                     expect="refer"),
+    SampleTraveller("can-boarding-pass", "Canadian transit passenger, boarding pass only",
+                    "HOPPER", "GRACE", "CAN", "AB123456", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="JPN", onward=Onward("KOR", 50), boarding_pass=True),
 )
 
 
@@ -147,6 +155,36 @@ class SimulatedKiosk:
             self.storage.events,
             self.clock,
         )
+        self.lane.add_observer(self)
+
+    def lane_changed(self, snapshot: LaneSnapshot) -> None:
+        """The simulated traveller reacts to the screen: when asked for a boarding
+        pass, shows it to the camera, or says at once that there is none."""
+        if snapshot.state is not LaneState.SCANNING_BOARDING_PASS:
+            return
+        t = self.current
+        if t is not None and t.boarding_pass:
+            self.camera.set_source(self.boarding_pass_scene(t), loop=True)
+        else:
+            self.lane.post(SkipBoardingPass())
+
+    def boarding_pass_scene(self, t: SampleTraveller) -> tuple[Any, ...]:
+        arrival = self._by_document.get(t.document_number)
+        now = arrival.arrived_at if arrival else self.clock.now()
+        local = now.astimezone(PORT_TIMEZONE)
+        hours = t.onward.hours_after_arrival if t.onward else 24
+        onward_day = (local + timedelta(hours=hours)).date()
+        origin = {"JPN": "NRT", "KOR": "ICN", "USA": "LAX", "THA": "BKK"}.get(
+            t.arrived_from or "", "NRT"
+        )
+        dest = {"KOR": "ICN", "JPN": "NRT", "HKG": "HKG", "USA": "LAX"}.get(
+            t.onward.destination if t.onward else "", "ICN"
+        )
+        text = bcbp(t.surname, t.given_names, [
+            Leg(origin, "CSX", "NH", "934", local.date()),
+            Leg("CSX", dest, "KE", "834", onward_day),
+        ])
+        return boarding_pass_scene(text)
 
     # -- set-up ----------------------------------------------------------------------
     def pki(self, country: str) -> TestPki:
@@ -255,6 +293,8 @@ class SimulatedKiosk:
         arrival = self._by_document.get(facts.document_number)
         if arrival is None or arrival.traveller.onward is None:
             return None
+        if arrival.traveller.boarding_pass:
+            return None  # no advance passenger information: the pass must be shown
         t = arrival.traveller
         assert t.onward is not None
         departure = arrival.arrived_at + timedelta(hours=t.onward.hours_after_arrival)

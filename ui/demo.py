@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.simulation import SAMPLES, FaceChoice, SimulatedKiosk
-from kiosk.workflow.events import Start
+from kiosk.workflow.events import SkipBoardingPass, Start
 from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
 from ui.bridge import LaneBridge
@@ -138,6 +138,9 @@ class DemoWindow(QWidget):
         self.bridge.changed.connect(self.panel.show_snapshot)
         kiosk.lane.add_observer(self.bridge)
         self.traveller.start_requested.connect(lambda lang: kiosk.lane.post(Start(lang)))
+        self.traveller.boarding_pass_skipped.connect(
+            lambda: kiosk.lane.post(SkipBoardingPass())
+        )
         self.resize(1420, 800)
 
     def lane_state(self) -> LaneState:

@@ -38,4 +38,11 @@ class Cancel:
     """The traveller (or a supervisor) abandoned the transaction."""
 
 
-LaneEvent = Start | DocumentPlaced | DocumentRemoved | GatePassed | DeviceFailed | Cancel
+@dataclass(frozen=True)
+class SkipBoardingPass:
+    """The traveller has no boarding pass to show."""
+
+
+LaneEvent = (
+    Start | DocumentPlaced | DocumentRemoved | GatePassed | DeviceFailed | Cancel | SkipBoardingPass
+)

@@ -40,6 +40,7 @@ from kiosk.workflow.events import (
     DocumentRemoved,
     GatePassed,
     LaneEvent,
+    SkipBoardingPass,
     Start,
 )
 from kiosk.workflow.facts import DocumentFacts, build_case, chip_genuine
@@ -58,6 +59,11 @@ ReferenceFace = Callable[[Mapping[str, bytes]], npt.NDArray[np.uint8]]
 FactsReader = Callable[[Mapping[str, bytes]], DocumentFacts]
 Watchlist = Callable[[DocumentFacts], bool]
 ReferralImageSink = Callable[[str, bytes], None]
+# Watches the camera for a boarding pass until it is found, the time is up or
+# `skipped()` turns true; returns the case's journey object from it, or None.
+BoardingPassStep = Callable[
+    [DocumentFacts, Camera, float, Callable[[], bool], datetime], Mapping[str, Any] | None
+]
 
 
 @dataclass
@@ -78,6 +84,7 @@ class LaneServices:
     journey: JourneyLookup
     watchlist: Watchlist
     referral_images: ReferralImageSink | None = None
+    boarding_pass: BoardingPassStep | None = None
     # Hours since the reference data (trust store, watchlist, packs) was last
     # confirmed current with the border database; None when unknown.
     reference_age_h: Callable[[datetime], float | None] = lambda _now: None
@@ -120,6 +127,7 @@ class Lane:
         self._events: queue.Queue[LaneEvent] = queue.Queue()
         self._observers: list[LaneObserver] = []
         self._tx: _Transaction | None = None
+        self._skip_boarding_pass = threading.Event()
         self._state_since = clock.monotonic()
         self.completed: list[str] = []  # event ids of finished transactions, in order
         self._unlogged: list[EventRecord] = []
@@ -130,6 +138,8 @@ class Lane:
     # -- inputs ---------------------------------------------------------
     def post(self, event: LaneEvent) -> None:
         """Thread-safe: queue an event for run_pending()."""
+        if isinstance(event, SkipBoardingPass):
+            self._skip_boarding_pass.set()  # seen by a scan already under way
         self._events.put(event)
 
     def _on_reader(self, kind: str) -> None:
@@ -212,6 +222,9 @@ class Lane:
     def _move(self, to: LaneState, message: str, **extra: Any) -> None:
         self.machine.move(to, self.clock.now())
         self._state_since = self.clock.monotonic()
+        self._notify(to, message, **extra)
+
+    def _notify(self, to: LaneState, message: str, **extra: Any) -> None:
         tx = self._tx
         snapshot = LaneSnapshot(
             state=to,
@@ -306,6 +319,35 @@ class Lane:
         self._move(S.DECIDING, "deciding")
         now = self.clock.now()
         journey = self.services.journey(tx.facts, now)
+        tx.decision = self._evaluate(tx, now, journey)
+        step = self.services.boarding_pass
+        if step is not None and "no_onward_journey" in tx.decision.reasons:
+            # No advance passenger information: ask for the boarding pass, then
+            # decide again with what it says.
+            self._skip_boarding_pass.clear()
+            self._move(S.SCANNING_BOARDING_PASS, "show_boarding_pass")
+            scanned = step(
+                tx.facts,
+                self.devices.camera,
+                self.config.timeouts.boarding_pass_s,
+                self._skip_boarding_pass.is_set,
+                now,
+            )
+            tx.checks["boarding_pass"] = "scanned" if scanned else "not_scanned"
+            self._move(S.DECIDING, "deciding")
+            if scanned:
+                tx.decision = self._evaluate(tx, self.clock.now(), scanned)
+        tx.reasons = tuple(tx.decision.reasons)
+        tx.transaction_ms = self._elapsed_ms(tx)
+        if tx.decision.decision == "admit" and not tx.reasons:
+            self._admit(tx)
+        else:
+            self._refer(tx)
+
+    def _evaluate(
+        self, tx: _Transaction, now: datetime, journey: Mapping[str, Any] | None
+    ) -> PolicyDecision:
+        assert tx.facts is not None
         exit_record = (
             self.services.entry_record(tx.facts) if self.config.kiosk.direction == "exit" else None
         )
@@ -319,13 +361,7 @@ class Lane:
             reference_age_h=self.services.reference_age_h(now),
             entry_record=exit_record,
         )
-        tx.decision = self.services.policy.evaluate(case)
-        tx.reasons = tuple(tx.decision.reasons)
-        tx.transaction_ms = self._elapsed_ms(tx)
-        if tx.decision.decision == "admit" and not tx.reasons:
-            self._admit(tx)
-        else:
-            self._refer(tx)
+        return self.services.policy.evaluate(case)
 
     def _decide_without_policy(self, reasons: tuple[str, ...], detail: str) -> None:
         # No trustworthy facts to give the policy: refer, never admit.
@@ -359,18 +395,19 @@ class Lane:
         except DeviceFault as exc:
             self._fail("device_fault", f"gate: {exc}")
             return
-        self._move(S.ADMITTED, "admitted", officer=self._officer_view(tx))
+        # Logged before anyone hears of it: an outcome on screen is already on record.
+        self.machine.move(S.ADMITTED, self.clock.now())
+        self._state_since = self.clock.monotonic()
         self._log(tx, "admitted")
+        self._notify(S.ADMITTED, "admitted", officer=self._officer_view(tx))
 
     def _refer(self, tx: _Transaction) -> None:
         safe = tuple(r for r in tx.reasons if r not in SENSITIVE_REASONS)
-        self._move(
-            S.REFERRED,
-            "see_officer",
-            traveller_reasons=safe,
-            officer=self._officer_view(tx),
-        )
+        self.machine.move(S.REFERRED, self.clock.now())
+        self._state_since = self.clock.monotonic()
         self._log(tx, "referred")
+        self._notify(S.REFERRED, "see_officer", traveller_reasons=safe,
+                     officer=self._officer_view(tx))
         frame = tx.face.best_frame_jpeg if tx.face else None
         if frame is not None and self.services.referral_images is not None:
             self.services.referral_images(tx.id, frame)

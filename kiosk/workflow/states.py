@@ -14,6 +14,7 @@ class LaneState(StrEnum):
     VERIFYING_DOCUMENT = "verifying_document"
     CAPTURING_FACE = "capturing_face"
     DECIDING = "deciding"
+    SCANNING_BOARDING_PASS = "scanning_boarding_pass"
     ADMITTED = "admitted"
     REFERRED = "referred"
     ERROR = "error"
@@ -30,7 +31,9 @@ TRANSITIONS: dict[LaneState, frozenset[LaneState]] = {
     S.READING_CHIP: frozenset({S.VERIFYING_DOCUMENT, S.DECIDING, S.ERROR}),
     S.VERIFYING_DOCUMENT: frozenset({S.CAPTURING_FACE, S.DECIDING, S.ERROR}),
     S.CAPTURING_FACE: frozenset({S.DECIDING, S.ERROR}),
-    S.DECIDING: frozenset({S.ADMITTED, S.REFERRED, S.ERROR}),
+    S.DECIDING: frozenset({S.ADMITTED, S.REFERRED, S.SCANNING_BOARDING_PASS, S.ERROR}),
+    # Only when the policy lacks an onward journey: the traveller shows the pass.
+    S.SCANNING_BOARDING_PASS: frozenset({S.DECIDING, S.ERROR}),
     S.ADMITTED: frozenset({S.RESETTING, S.ERROR}),
     S.REFERRED: frozenset({S.RESETTING, S.ERROR}),
     S.ERROR: frozenset({S.RESETTING}),

@@ -126,3 +126,32 @@ def test_no_passport_times_out_back_to_idle(tmp_path: Path, qtbot: QtBot) -> Non
         assert j.kiosk.storage.events.events()[-1].error.startswith("timeout")
     finally:
         j.stop()
+
+
+def test_boarding_pass_shown_at_camera_gives_transit_entry(tmp_path: Path, qtbot: QtBot) -> None:
+    j = Journey(tmp_path, qtbot)
+    traveller = sample("can-boarding-pass")
+    j.kiosk.prepare([traveller])
+    j.start()
+    try:
+        j.begin()
+        j.kiosk.present(traveller)
+        j.wait_state(S.SCANNING_BOARDING_PASS)
+        assert j.window.stack.currentWidget() is j.window.boarding_pass
+        j.wait_state(S.ADMITTED)
+        event = j.kiosk.storage.events.events()[-1]
+        assert event.basis == "transit_240h"
+        assert event.checks["boarding_pass"] == "scanned"
+    finally:
+        j.stop()
+
+
+def test_traveller_without_boarding_pass_is_referred(journey: Journey) -> None:
+    traveller = sample("aus-no-onward")
+    journey.kiosk.prepare([traveller])
+    journey.begin()
+    journey.kiosk.present(traveller)
+    journey.wait_state(S.REFERRED)
+    event = journey.kiosk.storage.events.events()[-1]
+    assert "no_onward_journey" in event.reasons
+    assert event.checks["boarding_pass"] == "not_scanned"

@@ -60,7 +60,7 @@ def _run_offscreen(
     kiosk: SimulatedKiosk, travellers: list[Any]
 ) -> tuple[LaneFigures, dict[str, Any]]:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtCore import QObject, QTimer, Signal
+    from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
     from PySide6.QtWidgets import QApplication
 
     from ui.bridge import LaneBridge
@@ -70,7 +70,7 @@ def _run_offscreen(
     class _Done(QObject):
         finished = Signal()
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # must stay referenced
     window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera)
     bridge = LaneBridge()
     bridge.changed.connect(window.show_snapshot)
@@ -80,8 +80,11 @@ def _run_offscreen(
     runner = LaneRunner(kiosk.lane, poll_s=0.01)
     outcome: dict[str, Any] = {}
 
+    # A local event loop, not app.exec(): quitting the application would leave
+    # Qt's main thread flagged to quit and stop any later event loop (tests).
+    loop = QEventLoop()
     done = _Done()
-    done.finished.connect(app.quit)  # queued onto the GUI thread
+    done.finished.connect(loop.quit)  # queued onto the GUI thread
 
     def work() -> None:
         try:
@@ -95,8 +98,9 @@ def _run_offscreen(
     beat.start()
     driver = threading.Thread(target=work, name="simulated-travellers")
     QTimer.singleShot(0, driver.start)
-    app.exec()
+    loop.exec()
     driver.join()
+    window.close()
     runner.stop()
     beat.stop()
     if "error" in outcome:

@@ -67,5 +67,17 @@
         <source>Please start again or see a border officer.</source>
         <translation>请重新办理或到人工通道办理。</translation>
     </message>
+    <message>
+        <source>Show your boarding pass to the camera</source>
+        <translation>请将登机牌条码对准摄像头</translation>
+    </message>
+    <message>
+        <source>Hold the barcode steady in front of the camera</source>
+        <translation>请保持条码稳定</translation>
+    </message>
+    <message>
+        <source>I have no boarding pass</source>
+        <translation>我没有登机牌</translation>
+    </message>
 </context>
 </TS>

@@ -121,6 +121,27 @@ class FaceScreen(Screen):
         self.title.setText(tr("Please look at the camera"))
 
 
+class BoardingPassScreen(Screen):
+    skip = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = self.label("title")
+        self.detail = self.label()
+        self.preview = CameraPreview()
+        self.layout_.addWidget(self.preview, 1)
+        self.no_pass = QPushButton()
+        self.no_pass.setObjectName("no_boarding_pass")
+        self.no_pass.clicked.connect(self.skip.emit)
+        self.layout_.addWidget(self.no_pass, 0, Qt.AlignmentFlag.AlignCenter)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("Show your boarding pass to the camera"))
+        self.detail.setText(tr("Hold the barcode steady in front of the camera"))
+        self.no_pass.setText(tr("I have no boarding pass"))
+
+
 class ResultScreen(Screen):
     def __init__(self, language: Callable[[], str]) -> None:
         super().__init__()
@@ -175,6 +196,7 @@ class TravellerWindow(QWidget):
     """The traveller's screen. It only paints; every device and lane call runs elsewhere."""
 
     start_requested = Signal(str)
+    boarding_pass_skipped = Signal()
 
     def __init__(self, languages: tuple[str, ...], camera: Camera | None = None) -> None:
         super().__init__()
@@ -186,8 +208,11 @@ class TravellerWindow(QWidget):
         self.progress = MessageScreen(PROGRESS_TEXTS)
         self.face = FaceScreen()
         self.face.preview.set_camera(camera)
+        self.boarding_pass = BoardingPassScreen()
+        self.boarding_pass.preview.set_camera(camera)
+        self.boarding_pass.skip.connect(self.boarding_pass_skipped.emit)
         self.result = ResultScreen(lambda: self.translations.language)
-        for screen in (self.welcome, self.progress, self.face, self.result):
+        for screen in (self.welcome, self.progress, self.face, self.boarding_pass, self.result):
             self.stack.addWidget(screen)
         layout = QVBoxLayout(self)
         layout.addWidget(self.stack)
@@ -205,6 +230,8 @@ class TravellerWindow(QWidget):
         state = snapshot.state
         if state is not S.CAPTURING_FACE:
             self.face.preview.stop()
+        if state is not S.SCANNING_BOARDING_PASS:
+            self.boarding_pass.preview.stop()
         if state is S.IDLE:
             self.translations.use("en")
             self.stack.setCurrentWidget(self.welcome)
@@ -214,6 +241,9 @@ class TravellerWindow(QWidget):
             self.face.guidance.setText(snapshot.guidance or "")
             self.face.preview.start()
             self.stack.setCurrentWidget(self.face)
+        elif state is S.SCANNING_BOARDING_PASS:
+            self.boarding_pass.preview.start()
+            self.stack.setCurrentWidget(self.boarding_pass)
         elif state in (S.ADMITTED, S.REFERRED, S.ERROR):
             self.result.show_snapshot(snapshot)
             self.stack.setCurrentWidget(self.result)

@@ -1,0 +1,96 @@
+"""A simulated ePassport reader: the real protocol code against the chip emulator.
+
+`place(passport)` puts a VirtualPassport (or any object with the same fields) on the
+reader; `remove()` takes it away, failing a read in progress with CardRemovedError
+exactly as a pulled card does. Every read runs BAC/PACE, secure messaging, CA and
+AA through `devices.icao9303.reader` over the in-process transport.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from devices.errors import CardRemovedError
+from devices.icao9303.emulator import ChipEmulator, Misbehaviour
+from devices.icao9303.reader import ReaderOptions, read_chip
+from devices.icao9303.transport import InProcessTransport, PresenceListener
+from devices.protocols import ChipReadResult, DocumentListener, MrzKey
+
+
+class SimulatedDocumentReader:
+    """devices.protocols.DocumentReader backed by ChipEmulator."""
+
+    def __init__(
+        self,
+        *,
+        reader_extended_length: bool = True,
+        options: ReaderOptions | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._listener: PresenceListener | None = None
+        self._emulator: ChipEmulator | None = None
+        self._transports: list[InProcessTransport] = []
+        self._reader_extended = reader_extended_length
+        self.options = options or ReaderOptions()
+
+    # --- the traveller's side ---------------------------------------------------
+
+    def place(self, passport: Any, misbehaviour: Misbehaviour | None = None) -> ChipEmulator:
+        """Put a document on the reader (replacing any present) and report "placed"."""
+        emulator = ChipEmulator.from_passport(passport, misbehaviour)
+        self.remove()
+        with self._lock:
+            self._emulator = emulator
+            listener = self._listener
+        if listener is not None:
+            listener("placed")
+        return emulator
+
+    def place_emulator(self, emulator: ChipEmulator) -> None:
+        """Put an already configured emulator on the reader."""
+        self.remove()
+        with self._lock:
+            self._emulator = emulator
+            listener = self._listener
+        if listener is not None:
+            listener("placed")
+
+    def remove(self) -> None:
+        """Take the document away; reads in progress fail with CardRemovedError."""
+        with self._lock:
+            had = self._emulator is not None
+            self._emulator = None
+            for transport in self._transports:
+                transport.pull()
+            self._transports.clear()
+            listener = self._listener
+        if had and listener is not None:
+            listener("removed")
+
+    @property
+    def emulator(self) -> ChipEmulator | None:
+        return self._emulator
+
+    # --- DocumentReader ---------------------------------------------------------
+
+    def set_listener(self, listener: DocumentListener | None) -> None:
+        with self._lock:
+            self._listener = listener
+
+    def document_present(self) -> bool:
+        return self._emulator is not None
+
+    def read(self, key: MrzKey) -> ChipReadResult:
+        with self._lock:
+            emulator = self._emulator
+            if emulator is None:
+                raise CardRemovedError("no document on the reader")
+            transport = InProcessTransport(emulator, extended_length=self._reader_extended)
+            self._transports.append(transport)
+        try:
+            return read_chip(transport, key, self.options)
+        finally:
+            with self._lock:
+                if transport in self._transports:
+                    self._transports.remove(transport)

@@ -1,0 +1,151 @@
+"""SQLAlchemy 2 models of the border database (shared by every kiosk and station).
+
+The schema is created by the Alembic migrations in ./migrations (a tree of its
+own, separate from the kiosk's local database); these classes must stay in step
+with them, which tests/border checks. Besides the tables, the migrations create
+the `entry_records` view and, on PostgreSQL, the row-level-security policies and
+the SECURITY DEFINER functions described in docs/border.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    column,
+    func,
+    table,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kiosk.border.types import UtcDateTime
+
+# JSONB on PostgreSQL (indexable, compact); plain JSON text on the SQLite stand-in.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class BorderBase(DeclarativeBase):
+    pass
+
+
+class BorderEvent(BorderBase):
+    """One finished traveller transaction, as pushed by the kiosk that handled it.
+
+    `document_number`, `issuing_state` and `nationality` repeat fields of the
+    `document` summary as plain columns so that exit checks can find a traveller's
+    entry with an index on any backend (JSON operators differ between them).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_document", "document_number", "issuing_state", "direction", "outcome"),
+        Index("ix_events_kiosk_finished", "kiosk_id", "finished_at"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid(as_uuid=True), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    port: Mapped[str] = mapped_column(String(3), nullable=False)
+    lane: Mapped[int] = mapped_column(Integer, nullable=False)
+    direction: Mapped[str] = mapped_column(String(8), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    decision: Mapped[str | None] = mapped_column(String(8))
+    basis: Mapped[str | None] = mapped_column(String(32))
+    reasons: Mapped[list[str]] = mapped_column(Json, nullable=False)
+    policy_pack: Mapped[str | None] = mapped_column(String(64))
+    policy_version: Mapped[str | None] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
+    document_number: Mapped[str | None] = mapped_column(String(40))
+    issuing_state: Mapped[str | None] = mapped_column(String(3))
+    nationality: Mapped[str | None] = mapped_column(String(3))
+    checks: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
+    stages: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    permitted_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    transaction_ms: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    chain_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Set by the border database, never by a kiosk (kiosk roles cannot write it).
+    received_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, server_default=func.current_timestamp()
+    )
+
+
+class BorderReferenceItem(BorderBase):
+    """Reference data published for every kiosk: CSCA certificates, CRLs, master
+    lists, policy packs, watchlist entries. A withdrawn item keeps its row (empty
+    payload, `withdrawn_at` set) so kiosks learn to delete their copy."""
+
+    __tablename__ = "reference_items"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_border_reference_kind_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    payload: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    provenance: Mapped[str] = mapped_column(Text, nullable=False)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AdvancePassengerInfo(BorderBase):
+    """Advance passenger information (API) from the airlines: the traveller's
+    arriving flight and onward journey, keyed by document and arrival date."""
+
+    __tablename__ = "advance_passenger_info"
+    __table_args__ = (
+        Index("ix_api_document_date", "document_number", "issuing_state", "flight_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_number: Mapped[str] = mapped_column(String(40), nullable=False)
+    issuing_state: Mapped[str] = mapped_column(String(3), nullable=False)
+    flight_date: Mapped[date] = mapped_column(Date, nullable=False)  # arrival date at the port
+    flight: Mapped[str | None] = mapped_column(String(8))  # arriving flight, e.g. "CA123"
+    arrived_from: Mapped[str | None] = mapped_column(String(3))  # ICAO 9303 state/region code
+    destination: Mapped[str | None] = mapped_column(String(3))  # onward state/region
+    departure_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    departure_port: Mapped[str | None] = mapped_column(String(3))  # IATA
+    onward_flight: Mapped[str | None] = mapped_column(String(8))
+    confirmed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, server_default=func.current_timestamp()
+    )
+
+
+class KioskRole(BorderBase):
+    """Which kiosk id each PostgreSQL login role may write events for (RLS)."""
+
+    __tablename__ = "kiosk_roles"
+
+    role_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+# The view created by the migrations: the latest admitted entry of each document.
+entry_records = table(
+    "entry_records",
+    column("event_id", Uuid(as_uuid=True)),
+    column("kiosk_id", String()),
+    column("document_number", String()),
+    column("issuing_state", String()),
+    column("port", String()),
+    column("entered_at", UtcDateTime()),
+    column("permitted_until", UtcDateTime()),
+    column("basis", String()),
+)

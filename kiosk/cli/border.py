@@ -1,0 +1,386 @@
+"""`egate border ...` (admin: schema, roles, reference data, API rows) and
+`egate sync` (the kiosk's push/pull with the border database). docs/border.md."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from kiosk.border.database import create_border_engine, migrate_border, open_border, redact
+from kiosk.border.errors import BorderError, BorderSchemaError, PublishError, RoleError
+from kiosk.border.lookups import BorderApiSource
+from kiosk.border.publish import KINDS, ApiRecord, add_api, prepare, publish, withdraw
+from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
+from kiosk.border.sync import DEFAULT_BATCH, BorderSync
+from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.config import Config, border_url, expand_url
+from kiosk.store.database import StorageError, open_local
+
+# sysexits.h: the caller can tell "try again later" from "fix your input".
+EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE, EX_TEMPFAIL, EX_NOPERM = 65, 66, 69, 70, 75, 77
+
+
+def register(sub: Any) -> None:
+    group = sub.add_parser("border", help="border database: schema, roles, reference data, API")
+    gsub = group.add_subparsers(dest="border_command", metavar="ACTION", required=True)
+
+    init = gsub.add_parser("init", help="create or upgrade the schema and the database roles")
+    _url_option(init, "admin URL (PostgreSQL owner/superuser); default: the configured border")
+    init.add_argument(
+        "--role-prefix",
+        default="egate",
+        help="group roles PREFIX_admin, PREFIX_supervisor, PREFIX_kiosk",
+    )
+    init.add_argument(
+        "--kiosk-role",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a kiosk login role (repeat, paired in order with --kiosk-id)",
+    )
+    init.add_argument(
+        "--kiosk-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="the kiosk id the matching --kiosk-role may write events for",
+    )
+    init.add_argument("--no-roles", action="store_true", help="schema only, no roles")
+    add_common_options(init)
+    init.set_defaults(func=run_init)
+
+    pub = gsub.add_parser("publish", help="publish a reference item for every kiosk")
+    pub.add_argument("kind", choices=KINDS)
+    pub.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="payload file ('-' for stdin); none for a watchlist entry",
+    )
+    pub.add_argument("--key", help="item key (default: SHA-256 for PKI files, id for packs)")
+    pub.add_argument("--provenance", help="where the item came from (default: the file name)")
+    _url_option(pub, "admin URL; default: the configured border database")
+    add_common_options(pub)
+    pub.set_defaults(func=run_publish)
+
+    wd = gsub.add_parser("withdraw", help="withdraw a reference item (kiosks delete it)")
+    wd.add_argument("kind", choices=KINDS)
+    wd.add_argument("--key", required=True)
+    _url_option(wd, "admin URL; default: the configured border database")
+    add_common_options(wd)
+    wd.set_defaults(func=run_withdraw)
+
+    api = gsub.add_parser("api", help="advance passenger information (QA and admin)")
+    asub = api.add_subparsers(dest="api_command", metavar="ACTION", required=True)
+    add = asub.add_parser("add", help="add an advance passenger information row")
+    _document_options(add)
+    add.add_argument(
+        "--flight-date",
+        required=True,
+        type=_date,
+        help="arrival date at the port, YYYY-MM-DD (local date)",
+    )
+    add.add_argument("--flight", help="arriving flight, e.g. CA922")
+    add.add_argument("--arrived-from", help="ICAO/ISO 3166 alpha-3 state or region of origin")
+    add.add_argument("--destination", help="onward state or region (alpha-3)")
+    add.add_argument(
+        "--departure-time",
+        type=_datetime,
+        help="onward departure, ISO 8601 with offset (2026-03-05T20:00:00+08:00)",
+    )
+    add.add_argument("--departure-port", help="IATA code of the onward departure airport")
+    add.add_argument("--onward-flight", help="onward flight, e.g. KE806")
+    add.add_argument(
+        "--confirmed", action="store_true", help="the onward ticket has a confirmed date and seat"
+    )
+    _url_option(add, "admin URL; default: the configured border database")
+    add_common_options(add)
+    add.set_defaults(func=run_api_add)
+
+    look = asub.add_parser("lookup", help="the journey a lane would get for a document")
+    _document_options(look)
+    look.add_argument("--date", required=True, type=_date, help="arrival date, YYYY-MM-DD")
+    _url_option(look, "default: the configured border database")
+    add_common_options(look)
+    look.set_defaults(func=run_api_lookup)
+
+    entry = gsub.add_parser("entry-record", help="latest admitted entry of a document (exit)")
+    _document_options(entry)
+    _url_option(entry, "default: the configured border database")
+    add_common_options(entry)
+    entry.set_defaults(func=run_entry_record)
+
+    sync = sub.add_parser("sync", help="push the event outbox, pull reference data")
+    sync.add_argument("--once", action="store_true", help="one cycle, then exit")
+    sync.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, metavar="N")
+    _url_option(sync, "border URL (kiosk role); default: storage.border_url")
+    add_common_options(sync)
+    sync.set_defaults(func=run_sync)
+
+
+def _url_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--url", default=None, help=f"SQLAlchemy URL; {help_text}")
+
+
+def _document_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--document-number", required=True)
+    parser.add_argument("--issuing-state", required=True, help="alpha-3 code, e.g. USA")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from exc
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +08:00")
+    return value
+
+
+def _engine(args: argparse.Namespace, config: Config, *, standin_schema: bool = True) -> Engine:
+    """The border engine for --url, else the configured border database."""
+    url = args.url or border_url(config)
+    try:
+        return open_border(url) if standin_schema else create_border_engine(url)
+    except BorderError as exc:
+        raise CommandError("border_unavailable", str(exc), status=EX_UNAVAILABLE) from exc
+
+
+def _fail(exc: Exception) -> CommandError:
+    if isinstance(exc, PublishError):
+        return CommandError("invalid_input", str(exc), status=EX_DATAERR)
+    if isinstance(exc, RoleError):
+        return CommandError("roles_refused", str(exc), status=EX_NOPERM)
+    if isinstance(exc, BorderSchemaError):
+        return CommandError("schema_error", str(exc), status=EX_SOFTWARE)
+    message = " ".join(str(getattr(exc, "orig", None) or exc).split())[:400]
+    return CommandError("border_unavailable", message, status=EX_UNAVAILABLE)
+
+
+# -- border init ------------------------------------------------------------------
+def run_init(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if len(args.kiosk_role) != len(args.kiosk_id):
+        raise CommandError(
+            "invalid_arguments",
+            "--kiosk-role and --kiosk-id come in pairs "
+            f"(got {len(args.kiosk_role)} roles and {len(args.kiosk_id)} ids)",
+        )
+    engine = _engine(args, config, standin_schema=False)
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite and args.kiosk_role:
+        raise CommandError(
+            "roles_unsupported", "the SQLite stand-in has no database roles", status=EX_DATAERR
+        )
+    try:
+        revision = migrate_border(engine)
+        roles: dict[str, object] | None = None
+        if not sqlite and not args.no_roles:
+            grants = [KioskGrant(r, k) for r, k in zip(args.kiosk_role, args.kiosk_id, strict=True)]
+            roles = provision_roles(engine, RoleNames.from_prefix(args.role_prefix), grants)
+    except (BorderError, SQLAlchemyError) as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    out = {
+        "url": redact(engine.url),
+        "backend": engine.dialect.name,
+        "revision": revision,
+        "roles": roles,
+    }
+    if args.json:
+        print_json(out)
+    else:
+        print(f"border schema at revision {revision} on {out['url']}")
+        if roles:
+            print(f"roles: {roles}")
+    return 0
+
+
+# -- publish / withdraw -------------------------------------------------------------
+def run_publish(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if args.kind == "watchlist":
+        payload = b""
+        if args.file is not None:
+            raise CommandError("invalid_arguments", "a watchlist entry takes no FILE, only --key")
+        origin = "watchlist"
+    else:
+        if args.file is None:
+            raise CommandError("invalid_arguments", f"publishing {args.kind} needs a FILE")
+        try:
+            payload = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                "cannot_read", f"{args.file}: {exc.strerror}", status=EX_NOINPUT
+            ) from exc
+        origin = "stdin" if args.file == "-" else Path(args.file).name
+    try:
+        items = prepare(args.kind, payload, args.key)
+    except PublishError as exc:
+        raise _fail(exc) from exc
+    provenance = args.provenance or f"published from {origin}"
+    engine = _engine(args, config)
+    try:
+        published = publish(engine, items, provenance)
+    except BorderError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json({"published": published})
+    else:
+        for p in published:
+            state = "published" if p["changed"] else "unchanged"
+            print(f"{state}: {p['kind']} {p['key']} sha256 {p['sha256']}")
+    return 0
+
+
+def run_withdraw(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    engine = _engine(args, config)
+    try:
+        done = withdraw(engine, args.kind, args.key)
+    except BorderError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if not done:
+        raise CommandError(
+            "not_found", f"no published {args.kind} item with key {args.key!r}", status=EX_DATAERR
+        )
+    if args.json:
+        print_json({"withdrawn": {"kind": args.kind, "key": args.key}})
+    else:
+        print(f"withdrawn: {args.kind} {args.key}")
+    return 0
+
+
+# -- advance passenger information -------------------------------------------------
+def run_api_add(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    record = ApiRecord(
+        document_number=args.document_number,
+        issuing_state=args.issuing_state,
+        flight_date=args.flight_date,
+        arrived_from=args.arrived_from,
+        flight=args.flight,
+        destination=args.destination,
+        departure_time=args.departure_time,
+        departure_port=args.departure_port,
+        onward_flight=args.onward_flight,
+        confirmed=args.confirmed,
+    )
+    try:
+        record = record.validated()
+    except PublishError as exc:
+        raise _fail(exc) from exc
+    engine = _engine(args, config)
+    try:
+        row = add_api(engine, record)
+    except BorderError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json({"api": row})
+    else:
+        print(
+            f"API row {row['id']}: {row['issuing_state']} {row['document_number']} "
+            f"arriving {row['flight_date']} from {row['arrived_from']}"
+        )
+    return 0
+
+
+def _status_json(source: BorderApiSource) -> dict[str, Any]:
+    s = source.status
+    return {"state": s.state, "detail": s.detail}
+
+
+def run_api_lookup(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    engine = _engine(args, config)
+    source = BorderApiSource(engine)
+    journey = source.lookup(args.document_number, args.issuing_state, args.date)
+    engine.dispose()
+    _lookup_output(args, {"journey": journey, "status": _status_json(source)})
+    return EX_TEMPFAIL if source.status.state in ("unreachable", "error") else 0
+
+
+def run_entry_record(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    engine = _engine(args, config)
+    source = BorderApiSource(engine)
+    record = source.entry_record(args.document_number, args.issuing_state)
+    engine.dispose()
+    _lookup_output(args, {"entry_record": record, "status": _status_json(source)})
+    return EX_TEMPFAIL if source.status.state in ("unreachable", "error") else 0
+
+
+def _lookup_output(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    if args.json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+
+
+# -- sync -------------------------------------------------------------------------
+def run_sync(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if args.batch_size < 1:
+        raise CommandError("invalid_arguments", "--batch-size must be at least 1")
+    try:
+        local = open_local(expand_url(config.storage.local_url))
+    except StorageError as exc:
+        raise CommandError("local_storage", str(exc), status=EX_SOFTWARE) from exc
+    border = _engine(args, config)
+    sync = BorderSync(
+        local,
+        border,
+        config.kiosk.id,
+        batch_size=args.batch_size,
+        interval_s=config.storage.sync_interval_s,
+    )
+    if args.once:
+        result = sync.run_once()
+        _print_result(args, result.as_json())
+        return 0 if result.error is None else EX_TEMPFAIL
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop.is_set():
+        _print_result(args, sync.run_once().as_json())
+        stop.wait(sync.interval_s)
+    return 0
+
+
+def _print_result(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    if args.json:
+        print_json(data)
+    else:
+        error = f", error: {data['error']}" if data["error"] else ""
+        print(
+            f"pushed {data['pushed']}, pending {data['pending']}, pulled {data['pulled']}{error}",
+            flush=True,
+        )
