@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,21 +18,24 @@ from devices.errors import ChipError
 from devices.icao9303.lds.dg2 import DataGroup2
 from kiosk.biometrics.matcher import FaceMatcher
 from kiosk.biometrics.reference import decode_image
+from kiosk.border import BorderApiSource, BorderError, BorderSync, open_border
 from kiosk.clock import Clock
-from kiosk.config import Config, FaceSection, expand_url
+from kiosk.config import Config, FaceSection, border_url, expand_url
 from kiosk.face_process import ProcessFaceVerifier
+from kiosk.journey.resolver import JourneyResolver
 from kiosk.journey.scan_step import scan_boarding_pass
 from kiosk.policy_adapter import PackPolicy
 from kiosk.ports import FaceVerifier
+from kiosk.reference_data import PolicyFromReference, TrustFromReference, reference_age_h
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
 from kiosk.store.models import ReferralImage
 from kiosk.store.reference import ReferenceStore
-from kiosk.trust.passive import PassiveAuthenticator
-from kiosk.trust.store import CscaStore
 from kiosk.watchlist import Watchlist
-from kiosk.workflow.facts import facts_from_dg1
+from kiosk.workflow.facts import PORT_TIMEZONE, facts_from_dg1
 from kiosk.workflow.lane import JourneyLookup, LaneServices
+
+log = logging.getLogger(__name__)
 
 
 def reference_face(files: Mapping[str, bytes]) -> npt.NDArray[np.uint8]:
@@ -78,11 +83,36 @@ class LocalStorage:
     engine: Engine
     events: EventLog
     reference: ReferenceStore
+    border: Engine | None = None  # None while the border database is unreachable
+    border_api: BorderApiSource | None = None
 
 
 def open_storage(config: Config) -> LocalStorage:
+    """The local database (must open: the kiosk refuses to run without its log)
+    and, best effort, the border database (the kiosk works offline without it)."""
     engine = open_local(expand_url(config.storage.local_url))
-    return LocalStorage(engine, EventLog(engine), ReferenceStore(engine))
+    storage = LocalStorage(engine, EventLog(engine), ReferenceStore(engine))
+    try:
+        storage.border = open_border(border_url(config))
+    except BorderError as exc:
+        log.warning("border database unavailable, running offline: %s", exc)
+    else:
+        storage.border_api = BorderApiSource(storage.border, zone=PORT_TIMEZONE)
+    return storage
+
+
+def start_sync(config: Config, storage: LocalStorage, stop: threading.Event) -> BorderSync | None:
+    """The background sync: outbox up, reference data down, every sync_interval_s."""
+    if storage.border is None:
+        return None
+    sync = BorderSync(
+        storage.engine,
+        storage.border,
+        config.kiosk.id,
+        interval_s=config.storage.sync_interval_s,
+    )
+    sync.start(stop)
+    return sync
 
 
 def no_journey(_facts: Any, _now: datetime) -> Mapping[str, Any] | None:
@@ -100,15 +130,22 @@ def build_services(
     config: Config,
     storage: LocalStorage,
     clock: Clock,
-    journey: JourneyLookup = no_journey,
+    journey: JourneyLookup | None = None,
 ) -> LaneServices:
+    api = storage.border_api
+    if journey is None:
+        # Advance passenger information from the border database; the lane asks
+        # for the boarding pass when there is none.
+        journey = JourneyResolver(case_lookup=api) if api is not None else no_journey
     return LaneServices(
-        authenticator=PassiveAuthenticator(CscaStore.from_reference_store(storage.reference)),
+        authenticator=TrustFromReference(storage.reference),
         face=ProcessFaceVerifier(partial(face_matcher, config.face)),
-        policy=PackPolicy.from_config(config),
+        policy=PolicyFromReference(PackPolicy.from_config(config), storage.reference),
         document_facts=facts_from_dg1,
         reference_face=reference_face,
         journey=journey,
+        reference_age_h=partial(reference_age_h, storage.reference),
+        entry_record=api.entry_record_for if api is not None else (lambda _facts: None),
         watchlist=Watchlist(storage.reference),
         boarding_pass=scan_boarding_pass,
         referral_images=ReferralImages(

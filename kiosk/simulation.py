@@ -29,6 +29,7 @@ from devices.simulated.scenes import (
     printed_photo_scene,
 )
 from kiosk.app import LocalStorage, build_services
+from kiosk.border.publish import ApiRecord, add_api
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.workflow.events import SkipBoardingPass
@@ -145,8 +146,13 @@ class SimulatedKiosk:
         self.gate = SimulatedGate()
         self.camera = SimulatedCamera(empty_scene(), fps=self.camera_fps, loop=True)
         self.mrz = SimulatedMrzSource(self._current_key)
+        # Journeys come from advance passenger information that present() files in
+        # the border database (or its stand-in), read back by the real lookup.
         self.services: LaneServices = build_services(
-            self.config, self.storage, self.clock, journey=self._journey
+            self.config,
+            self.storage,
+            self.clock,
+            journey=None if self.storage.border_api is not None else self._journey,
         )
         self.lane = Lane(
             self.config,
@@ -193,19 +199,11 @@ class SimulatedKiosk:
             if country not in self._pki:
                 pki = make_test_pki(country)
                 self._pki[country] = pki
+                # The lane's trust store follows the reference data on its own.
                 self.storage.reference.put(
                     "csca", f"sim-{country}", pki.csca_der(), "simulator test PKI"
                 )
-                self.refresh_trust()
             return self._pki[country]
-
-    def refresh_trust(self) -> None:
-        from kiosk.trust.passive import PassiveAuthenticator
-        from kiosk.trust.store import CscaStore
-
-        self.services.authenticator = PassiveAuthenticator(
-            CscaStore.from_reference_store(self.storage.reference)
-        )
 
     def passport(self, traveller: SampleTraveller) -> VirtualPassport:
         cached = self._passports.get(traveller.key)
@@ -258,10 +256,32 @@ class SimulatedKiosk:
         (optionally a chip that misbehaves, e.g. leaves the field mid-read)."""
         passport = self.passport(traveller)
         self.show_face(face or traveller.face, traveller)
+        arrival = _Arrival(traveller, self.clock.now())
         with self._lock:
             self.current = traveller
-            self._by_document[traveller.document_number] = _Arrival(traveller, self.clock.now())
+            self._by_document[traveller.document_number] = arrival
+        self._file_api(arrival)
         self.reader.place(passport, misbehaviour)
+
+    def _file_api(self, arrival: _Arrival) -> None:
+        """What the airline sends ahead: the arrival and onward flights."""
+        border = self.storage.border
+        journey = self._journey_of(arrival)
+        if border is None or journey is None:
+            return
+        onward = journey["onward"]
+        add_api(border, ApiRecord(
+            document_number=arrival.traveller.document_number,
+            issuing_state=arrival.traveller.issuing_state,
+            flight_date=arrival.arrived_at.astimezone(PORT_TIMEZONE).date(),
+            arrived_from=journey["arrived_from"],
+            flight="NH934",
+            destination=onward["destination"],
+            departure_time=datetime.fromisoformat(onward["departure_time"]),
+            departure_port=onward["departure_port"],
+            onward_flight="KE834",
+            confirmed=onward["confirmed"],
+        ))  # fmt: skip
 
     def show_face(self, face: FaceChoice, traveller: SampleTraveller | None = None) -> None:
         self.camera.set_source(self._scene(face, traveller or self.current), loop=True)
@@ -289,9 +309,14 @@ class SimulatedKiosk:
         return self.passport(t).mrz_key() if t else None
 
     def _journey(self, facts: DocumentFacts, now: datetime) -> Mapping[str, Any] | None:
-        """Advance passenger information for the simulated flight."""
+        """Without a border database: the simulated flight's journey, kept in memory."""
         arrival = self._by_document.get(facts.document_number)
-        if arrival is None or arrival.traveller.onward is None:
+        return self._journey_of(arrival) if arrival else None
+
+    @staticmethod
+    def _journey_of(arrival: _Arrival) -> dict[str, Any] | None:
+        """The journey advance passenger information reports for a sample traveller."""
+        if arrival.traveller.onward is None:
             return None
         if arrival.traveller.boarding_pass:
             return None  # no advance passenger information: the pass must be shown

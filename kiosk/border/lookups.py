@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from kiosk.border.models import AdvancePassengerInfo, entry_records
 from kiosk.border.sync import normalise_document_number
 from kiosk.border.types import UtcDateTime
+from policy.states import normalise_state
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,14 @@ class DocumentKey(Protocol):
 
     @property
     def issuing_state(self) -> str: ...
+
+
+def _state(code: str) -> str:
+    """The MRZ form publish() stored (e.g. DEU -> D), so both sides agree."""
+    try:
+        return normalise_state(code)
+    except ValueError:
+        return code.strip().upper()
 
 
 def _iso(at: datetime | None, zone: tzinfo) -> str | None:
@@ -98,7 +107,7 @@ class BorderApiSource:
         """The journey object for the traveller arriving on `on` (port-local date),
         or None (no record, or the border database did not answer)."""
         number = normalise_document_number(document_number)
-        state = issuing_state.strip().upper()
+        state = _state(issuing_state)
         api = AdvancePassengerInfo
         query = (
             select(api)
@@ -147,7 +156,7 @@ class BorderApiSource:
         `entry_record` object ({"entry_time", "port", "basis", "permitted_until"}),
         or None (never entered through an e-gate, or no answer)."""
         number = normalise_document_number(document_number)
-        state = issuing_state.strip().upper()
+        state = _state(issuing_state)
         try:
             with self.engine.connect() as c:
                 if c.dialect.name == "postgresql":

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.store.models import ReferenceItem as ReferenceRow
@@ -62,6 +62,17 @@ class ReferenceStore:
             if r is None:
                 return None
             return ReferenceItem(r.kind, r.key, r.payload, r.sha256, r.provenance, r.imported_at)
+
+    def fingerprint(self, kinds: tuple[str, ...]) -> tuple[int, datetime | None]:
+        """(row count, newest import) of `kinds`: changes whenever a sync adds,
+        replaces or withdraws one of them, so caches know when to rebuild."""
+        with Session(self.engine) as session:
+            count, newest = session.execute(
+                select(func.count(), func.max(ReferenceRow.imported_at)).where(
+                    ReferenceRow.kind.in_(kinds)
+                )
+            ).one()
+            return int(count), newest
 
     def newest_import(self) -> datetime | None:
         with Session(self.engine) as session:

@@ -17,7 +17,7 @@ from kiosk.workflow.events import Start
 from kiosk.workflow.lane import LaneRunner
 from kiosk.workflow.states import LaneState
 from ui.bridge import LaneBridge
-from ui.heartbeat import Heartbeat
+from ui.heartbeat import Heartbeat, settle_heap
 from ui.traveller.window import TravellerWindow
 
 S = LaneState
@@ -34,11 +34,14 @@ class Journey:
         self.bridge.changed.connect(self.window.show_snapshot)
         self.kiosk.lane.add_observer(self.bridge)
         self.runner = LaneRunner(self.kiosk.lane, poll_s=0.01)
-        self.heartbeat = Heartbeat()
+        self.heartbeat = Heartbeat(context=lambda: self.kiosk.lane.state.value)
         self.qtbot = qtbot
         self.window.show()
 
     def start(self) -> None:
+        # As the kiosk does after start-up (ui.app.settle_heap): a long test session
+        # leaves a large heap whose full collections would pause any thread.
+        settle_heap()
         self.kiosk.camera.start()
         self.runner.start()
         self.heartbeat.start()
@@ -79,7 +82,8 @@ def test_transit_passenger_passes_and_gate_opens(journey: Journey) -> None:
     assert event.checks["access_control"] == "PACE"
     assert event.checks["chip_authentication"] == "passed"
     assert event.checks["face_match"] is True
-    assert journey.heartbeat.max_gap_ms < 100, journey.heartbeat.max_gap_ms
+    assert journey.heartbeat.max_gap_ms < 100, (
+        journey.heartbeat.max_gap_ms, journey.heartbeat.worst_context)
 
 
 def test_someone_else_at_camera_is_referred(journey: Journey) -> None:
@@ -90,7 +94,8 @@ def test_someone_else_at_camera_is_referred(journey: Journey) -> None:
     snap = journey.window.result.snapshot
     assert snap is not None and "face_mismatch" in snap.traveller_reasons
     assert "see a border officer" in journey.window.result.title.text().lower()
-    assert journey.heartbeat.max_gap_ms < 100, journey.heartbeat.max_gap_ms
+    assert journey.heartbeat.max_gap_ms < 100, (
+        journey.heartbeat.max_gap_ms, journey.heartbeat.worst_context)
 
 
 def test_printed_photo_replay_is_refused(journey: Journey) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import threading
 from typing import Any
 
-from kiosk.app import open_storage
+from kiosk.app import open_storage, start_sync
 from kiosk.cli.common import add_common_options, config_from_args
 
 
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.simulation import SimulatedKiosk
     from kiosk.workflow.lane import LaneRunner
     from ui.demo import DemoWindow
+    from ui.heartbeat import settle_heap
 
     app = QApplication.instance() or QApplication([])
     kiosk = SimulatedKiosk(config, open_storage(config))
@@ -34,13 +36,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         window.show()
     runner = LaneRunner(kiosk.lane)
+    settle_heap()
+    stop_sync = threading.Event()
     kiosk.camera.start()
     runner.start()
+    start_sync(config, kiosk.storage, stop_sync)
     if args.quit_after > 0:
         QTimer.singleShot(int(args.quit_after * 1000), app.quit)
     try:
         status = app.exec()
     finally:
+        stop_sync.set()
         runner.stop()
         kiosk.close()
     return int(status)

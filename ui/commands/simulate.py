@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from kiosk.app import open_storage
+from kiosk.border import BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.lane_driver import LaneFigures, drive
 from kiosk.simulation import SimulatedKiosk, traveller_mix
@@ -47,6 +48,9 @@ def run_lane(args: argparse.Namespace) -> int:
     events_logged = sum(1 for o in figures.outcomes if o["transaction_id"] in logged)
     result = figures.summary(events_logged)
     result.update(extra)
+    if storage.border is not None:  # hand the run to the border database, as a kiosk does
+        sync = BorderSync(storage.engine, storage.border, config.kiosk.id)
+        result["sync"] = sync.run_once().as_json()
     if args.json:
         print_json(result)
     else:
@@ -64,7 +68,7 @@ def _run_offscreen(
     from PySide6.QtWidgets import QApplication
 
     from ui.bridge import LaneBridge
-    from ui.heartbeat import Heartbeat
+    from ui.heartbeat import Heartbeat, settle_heap
     from ui.traveller.window import TravellerWindow
 
     class _Done(QObject):
@@ -94,6 +98,7 @@ def _run_offscreen(
         finally:
             done.finished.emit()
 
+    settle_heap()
     runner.start()
     beat.start()
     driver = threading.Thread(target=work, name="simulated-travellers")

@@ -1,0 +1,285 @@
+"""X.509 certificates and CRLs decoded once into plain, typed records.
+
+The verifier works on these records rather than on library objects, so a hostile
+encoding fails here with MalformedInputError, and nothing later meets a lazy
+decoding error halfway through a check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+from kiosk.trust.errors import MalformedInputError
+
+_DECODE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+    RecursionError,
+)
+
+# Extensions a CSCA, link, DS or master list signer certificate may mark critical
+# (RFC 5280 and ICAO 9303-12 7.1.1); any other critical extension rejects the
+# certificate, as RFC 5280 4.2 requires.
+KNOWN_CRITICAL = frozenset(
+    {
+        "key_usage",
+        "basic_constraints",
+        "extended_key_usage",
+        "subject_alt_name",
+        "issuer_alt_name",
+        "certificate_policies",
+        "name_constraints",
+        "policy_constraints",
+        "private_key_usage_period",
+        "crl_distribution_points",
+        "2.23.136.1.1.6.1",  # ICAO nameChange
+        "2.23.136.1.1.6.2",  # ICAO documentTypeList
+    }
+)
+
+
+def _aware(value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        raise MalformedInputError(f"expected a time, got {value!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_SHORT = {
+    "country_name": "C",
+    "organization_name": "O",
+    "organizational_unit_name": "OU",
+    "common_name": "CN",
+    "locality_name": "L",
+    "state_or_province_name": "ST",
+    "serial_number": "serialNumber",
+}
+
+
+def name_string(name: Any) -> str:
+    """RFC 4514-style text of a Name, most specific first ("CN=DS 01,O=...,C=UT")."""
+    parts: list[str] = []
+    for rdn in name.chosen:
+        for atv in rdn:
+            key = _SHORT.get(str(atv["type"].native), str(atv["type"].dotted))
+            value = str(atv["value"].native)
+            for ch in '\\,+"<>;=':
+                value = value.replace(ch, "\\" + ch)
+            parts.append(f"{key}={value}")
+    return ",".join(reversed(parts))
+
+
+def _country(name: Any) -> str | None:
+    native = name.native
+    if isinstance(native, dict):
+        value = native.get("country_name")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return str(value) if value else None
+    return None
+
+
+def _check_signature_bits(value: Any) -> None:
+    """A signature BIT STRING is whole octets: DER leaves no unused bits (X.690 11.2)."""
+    contents = value.contents
+    if not contents or contents[0] != 0:
+        raise MalformedInputError("signature BIT STRING with unused bits")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The parts of an X.509 certificate that passive authentication needs."""
+
+    der: bytes
+    sha256: str
+    subject: str  # human-readable
+    issuer: str
+    subject_key: str  # normalised name, for matching issuer to subject
+    issuer_key: str
+    serial: int
+    not_before: datetime
+    not_after: datetime
+    is_ca: bool
+    key_usage: frozenset[str]  # "digital_signature", "key_cert_sign", "crl_sign"...
+    extended_key_usage: frozenset[str]  # dotted OIDs
+    ski: bytes | None
+    aki: bytes | None
+    country: str | None  # subject C
+    issuer_country: str | None
+    spki_der: bytes
+    tbs_der: bytes
+    signature_algorithm_der: bytes
+    signature: bytes
+    unknown_critical: tuple[str, ...]
+
+    @property
+    def self_issued(self) -> bool:
+        return self.subject_key == self.issuer_key
+
+    def valid_at(self, when: datetime) -> bool:
+        return self.not_before <= when <= self.not_after
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-safe summary."""
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "serial": format(self.serial, "x"),
+            "country": self.country,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "sha256": self.sha256,
+        }
+
+
+def parse_certificate(der: bytes) -> Certificate:
+    """Decode one DER certificate; MalformedInputError on anything unusable."""
+    try:
+        cert = asn1_x509.Certificate.load(bytes(der), strict=True)
+        tbs = cert["tbs_certificate"]
+        validity = tbs["validity"]
+        bc = cert.basic_constraints_value
+        ku = cert.key_usage_value
+        eku = cert.extended_key_usage_value
+        ski = cert.key_identifier
+        aki_value = cert.authority_key_identifier
+        ekus: set[str] = set()
+        if eku is not None:
+            ekus = {str(o.dotted) for o in eku}
+        criticals = {str(c) for c in cert.critical_extensions}
+        if tbs["signature"].dump() != cert["signature_algorithm"].dump():
+            raise MalformedInputError("signature algorithm differs inside and outside the TBS")
+        _check_signature_bits(cert["signature_value"])
+        return Certificate(
+            der=bytes(der),
+            sha256=hashlib.sha256(der).hexdigest(),
+            subject=name_string(cert.subject),
+            issuer=name_string(cert.issuer),
+            subject_key=str(cert.subject.hashable),
+            issuer_key=str(cert.issuer.hashable),
+            serial=int(cert.serial_number),
+            not_before=_aware(validity["not_before"].native),
+            not_after=_aware(validity["not_after"].native),
+            is_ca=bool(bc is not None and bc["ca"].native),
+            key_usage=frozenset(str(k) for k in (ku.native if ku is not None else ())),
+            extended_key_usage=frozenset(ekus),
+            ski=bytes(ski) if ski is not None else None,
+            aki=bytes(aki_value) if aki_value is not None else None,
+            country=_country(cert.subject),
+            issuer_country=_country(cert.issuer),
+            spki_der=tbs["subject_public_key_info"].dump(),
+            tbs_der=tbs.dump(),
+            signature_algorithm_der=cert["signature_algorithm"].dump(),
+            signature=bytes(cert["signature_value"].native),
+            unknown_critical=tuple(sorted(criticals - KNOWN_CRITICAL)),
+        )
+    except MalformedInputError:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise MalformedInputError(f"not a usable X.509 certificate: {exc}") from exc
+
+
+def _pem_blocks(data: bytes, kind: str) -> list[bytes]:
+    blocks: list[bytes] = []
+    try:
+        for type_name, _headers, der in pem.unarmor(data, multiple=True):
+            if type_name == kind:
+                blocks.append(bytes(der))
+    except _DECODE_ERRORS as exc:
+        raise MalformedInputError(f"bad PEM: {exc}") from exc
+    return blocks
+
+
+def load_certificates(data: bytes) -> list[Certificate]:
+    """Certificates from PEM (one or more blocks) or a single DER certificate."""
+    if pem.detect(data):
+        blocks = _pem_blocks(data, "CERTIFICATE")
+        if not blocks:
+            raise MalformedInputError("no CERTIFICATE block in the PEM file")
+        return [parse_certificate(b) for b in blocks]
+    return [parse_certificate(data)]
+
+
+@dataclass(frozen=True)
+class Crl:
+    """A certificate revocation list (RFC 5280 5, ICAO 9303-12 7.1.4)."""
+
+    der: bytes
+    sha256: str
+    issuer: str
+    issuer_key: str
+    issuer_country: str | None
+    this_update: datetime
+    next_update: datetime | None
+    revoked: frozenset[int]
+    number: int | None
+    aki: bytes | None
+    tbs_der: bytes
+    signature_algorithm_der: bytes
+    signature: bytes
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "this_update": self.this_update.isoformat(),
+            "next_update": self.next_update.isoformat() if self.next_update else None,
+            "number": self.number,
+            "revoked": len(self.revoked),
+            "sha256": self.sha256,
+        }
+
+
+def parse_crl(der: bytes) -> Crl:
+    """Decode one DER CRL (PEM "X509 CRL" accepted); MalformedInputError otherwise."""
+    if pem.detect(der):
+        blocks = _pem_blocks(der, "X509 CRL")
+        if len(blocks) != 1:
+            raise MalformedInputError("expected exactly one X509 CRL block")
+        der = blocks[0]
+    try:
+        crl = asn1_crl.CertificateList.load(bytes(der), strict=True)
+        tbs = crl["tbs_cert_list"]
+        next_update = tbs["next_update"].native
+        revoked: set[int] = set()
+        for entry in tbs["revoked_certificates"]:
+            revoked.add(int(entry["user_certificate"].native))
+        number = crl.crl_number_value
+        aki = crl.authority_key_identifier
+        criticals = {str(c) for c in crl.critical_extensions}
+        unknown = criticals - {"issuing_distribution_point", "delta_crl_indicator"}
+        if unknown:
+            raise MalformedInputError(f"CRL has unsupported critical extensions {sorted(unknown)}")
+        if tbs["signature"].dump() != crl["signature_algorithm"].dump():
+            raise MalformedInputError("CRL signature algorithm differs inside and outside")
+        _check_signature_bits(crl["signature"])
+        if "delta_crl_indicator" in criticals:
+            raise MalformedInputError("delta CRLs are not supported")
+        return Crl(
+            der=bytes(der),
+            sha256=hashlib.sha256(der).hexdigest(),
+            issuer=name_string(crl.issuer),
+            issuer_key=str(crl.issuer.hashable),
+            issuer_country=_country(crl.issuer),
+            this_update=_aware(tbs["this_update"].native),
+            next_update=_aware(next_update) if next_update is not None else None,
+            revoked=frozenset(revoked),
+            number=int(number.native) if number is not None else None,
+            aki=bytes(aki) if aki is not None else None,
+            tbs_der=tbs.dump(),
+            signature_algorithm_der=crl["signature_algorithm"].dump(),
+            signature=bytes(crl["signature"].native),
+        )
+    except MalformedInputError:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise MalformedInputError(f"not a usable CRL: {exc}") from exc

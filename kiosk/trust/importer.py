@@ -1,0 +1,112 @@
+"""Reading trust files (certificates, CRLs, ICAO master lists) into a CscaStore and
+into rows of the reference-data table, with provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from asn1crypto import pem
+
+from kiosk.trust.certificates import load_certificates, parse_certificate, parse_crl
+from kiosk.trust.errors import MalformedInputError, TrustError
+from kiosk.trust.masterlist import is_master_list
+from kiosk.trust.store import (
+    KIND_CRL,
+    KIND_CSCA,
+    KIND_DSC,
+    KIND_MASTER_LIST,
+    CscaStore,
+    reference_key,
+)
+
+FileKind = Literal["certificate", "crl", "masterlist"]
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One row for kiosk.store.reference.ReferenceStore.put(kind, key, payload, provenance)."""
+
+    kind: str
+    key: str
+    payload: bytes
+    provenance: str
+
+
+@dataclass
+class ImportReport:
+    name: str
+    kind: FileKind
+    rows: list[ReferenceRow] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    master_list: dict[str, Any] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.name, "kind": self.kind, "entries": self.entries}
+        if self.master_list is not None:
+            out["master_list"] = self.master_list
+        return out
+
+
+def detect_kind(data: bytes) -> FileKind:
+    """What a trust file holds; MalformedInputError when it is none of the three."""
+    if pem.detect(data):
+        return "crl" if b"-----BEGIN X509 CRL-----" in data else "certificate"
+    try:
+        parse_certificate(data)
+        return "certificate"
+    except MalformedInputError:
+        pass
+    try:
+        parse_crl(data)
+        return "crl"
+    except MalformedInputError:
+        pass
+    if is_master_list(data):
+        return "masterlist"
+    raise MalformedInputError("not an X.509 certificate, a CRL or an ICAO CSCA master list")
+
+
+def import_file(
+    store: CscaStore,
+    data: bytes,
+    name: str,
+    provenance: str,
+    *,
+    at: datetime,
+    require_known_signer: bool = False,
+) -> ImportReport:
+    """Add one file's contents to `store` and return the rows to persist. Raises
+    TrustError (MasterListError for a master list that does not verify)."""
+    kind = detect_kind(data)
+    report = ImportReport(name, kind)
+    if kind == "certificate":
+        for cert in load_certificates(data):
+            stored = store.add_certificate(cert, provenance)
+            if stored.role in ("csca", "link", "ca"):
+                row_kind = KIND_CSCA
+            elif stored.role == "document_signer":
+                row_kind = KIND_DSC
+            else:
+                raise TrustError(
+                    f"{cert.subject} is neither a CSCA nor a document signer certificate"
+                )
+            report.rows.append(ReferenceRow(row_kind, cert.sha256, cert.der, provenance))
+            report.entries.append({"role": stored.role, **cert.describe()})
+    elif kind == "crl":
+        crl = store.add_crl(data, provenance).crl
+        report.rows.append(ReferenceRow(KIND_CRL, crl.sha256, crl.der, provenance))
+        issuer_known = bool(store.ca_certificates_named(crl.issuer_key))
+        report.entries.append({"role": "crl", **crl.describe(), "issuer_known": issuer_known})
+    else:
+        ml = store.add_master_list(
+            data, provenance, at=at, require_known_signer=require_known_signer
+        )
+        label = f"{provenance}; master list {ml.sha256[:16]} signed by {ml.signer.subject}"
+        report.rows.append(ReferenceRow(KIND_MASTER_LIST, reference_key(data), data, provenance))
+        for cert in ml.certificates:
+            report.rows.append(ReferenceRow(KIND_CSCA, cert.sha256, cert.der, label))
+        report.master_list = ml.describe()
+        report.entries = [{"role": "csca", **c.describe()} for c in ml.certificates]
+    return report
