@@ -1,0 +1,214 @@
+"""Active Authentication (ICAO 9303-11 6.1) with the DG15 key.
+
+The terminal sends an 8-byte challenge in INTERNAL AUTHENTICATE. RSA chips answer
+with an ISO/IEC 9796-2 digital signature scheme 1 signature (partial message
+recovery, the challenge is the non-recoverable part M2); EC chips answer with a
+plain ECDSA signature r || s (BSI TR-03111) over the hash named in DG14's
+ActiveAuthenticationInfo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+from devices.errors import ChipError
+from devices.icao9303.apdu import CommandApdu, ResponseApdu
+from devices.icao9303.lds import LdsError
+from devices.icao9303.lds.dg14 import DataGroup14
+from devices.icao9303.lds.dg15 import DataGroup15
+from devices.icao9303.lds.security_infos import (
+    ECDSA_PLAIN_SHA1,
+    ECDSA_PLAIN_SHA224,
+    ECDSA_PLAIN_SHA256,
+    ECDSA_PLAIN_SHA384,
+    ECDSA_PLAIN_SHA512,
+)
+from devices.icao9303.secure_messaging import SecureMessaging
+from devices.icao9303.transport import Transport
+
+AaStatus = Literal["passed", "failed"]
+
+# ISO/IEC 10118-3 hash identifiers used in the two-byte trailer xx CC.
+_TRAILER_HASHES: dict[int, Callable[[bytes], bytes]] = {
+    0x33: lambda d: hashlib.sha1(d).digest(),
+    0x34: lambda d: hashlib.sha256(d).digest(),
+    0x35: lambda d: hashlib.sha512(d).digest(),
+    0x36: lambda d: hashlib.sha384(d).digest(),
+    0x38: lambda d: hashlib.sha224(d).digest(),
+}
+_ECDSA_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    ECDSA_PLAIN_SHA1: hashes.SHA1,
+    ECDSA_PLAIN_SHA224: hashes.SHA224,
+    ECDSA_PLAIN_SHA256: hashes.SHA256,
+    ECDSA_PLAIN_SHA384: hashes.SHA384,
+    ECDSA_PLAIN_SHA512: hashes.SHA512,
+}
+
+
+@dataclass(frozen=True)
+class AaOutcome:
+    status: AaStatus
+    detail: str
+
+
+def verify_iso9796_2(public: rsa.RSAPublicKey, signature: bytes, m2: bytes) -> bool:
+    """ISO/IEC 9796-2 scheme 1 verification with partial recovery (header 6A)."""
+    numbers = public.public_numbers()
+    n, e = numbers.n, numbers.e
+    if n.bit_length() % 8:
+        return False
+    size = n.bit_length() // 8
+    s = int.from_bytes(signature, "big")
+    if not signature or s >= n:
+        return False
+    j = pow(s, e, n)
+    if j & 0xF != 0xC:
+        j = n - j  # the signer may have sent min(s, n - s)
+    if j & 0xF != 0xC:
+        return False
+    f = j.to_bytes(size, "big")
+    if f[-1] == 0xBC:
+        digest: Callable[[bytes], bytes] = _TRAILER_HASHES[0x33]
+        trailer = 1
+    elif f[-1] == 0xCC and f[-2] in _TRAILER_HASHES:
+        digest = _TRAILER_HASHES[f[-2]]
+        trailer = 2
+    else:
+        return False
+    h_len = len(digest(b""))
+    if f[0] != 0x6A or size < 1 + h_len + trailer:
+        return False
+    m1 = f[1 : size - trailer - h_len]
+    h = f[size - trailer - h_len : size - trailer]
+    return hmac.compare_digest(digest(m1 + m2), h)
+
+
+def sign_iso9796_2(private: rsa.RSAPrivateKey, m2: bytes) -> bytes:
+    """Chip side: scheme 1 signature, SHA-1 with trailer BC, random M1."""
+    numbers = private.private_numbers()
+    n = numbers.public_numbers.n
+    size = n.bit_length() // 8
+    m1 = os.urandom(size - 1 - 20 - 1)
+    f = int.from_bytes(b"\x6a" + m1 + hashlib.sha1(m1 + m2).digest() + b"\xbc", "big")
+    # Raw RSA through the CRT: `cryptography` offers no unpadded private operation.
+    s_p = pow(f, numbers.dmp1, numbers.p)
+    s_q = pow(f, numbers.dmq1, numbers.q)
+    s = s_q + numbers.q * ((numbers.iqmp * (s_p - s_q)) % numbers.p)
+    return s.to_bytes(size, "big")
+
+
+def _ecdsa_hash(dg14_raw: bytes | None, curve: ec.EllipticCurve) -> hashes.HashAlgorithm:
+    if dg14_raw:
+        try:
+            info = DataGroup14.parse(dg14_raw).security_infos.active_authentication_info
+        except LdsError:
+            info = None
+        if info is not None:
+            algorithm = _ECDSA_HASHES.get(info.signature_algorithm)
+            if algorithm is None:
+                raise ChipError(f"AA signature algorithm {info.signature_algorithm} is unknown")
+            return algorithm()
+    if curve.key_size > 384:
+        return hashes.SHA512()
+    return hashes.SHA384() if curve.key_size > 256 else hashes.SHA256()
+
+
+def verify_ecdsa_plain(
+    public: ec.EllipticCurvePublicKey,
+    signature: bytes,
+    message: bytes,
+    algorithm: hashes.HashAlgorithm,
+) -> bool:
+    half = len(signature) // 2
+    if not signature or len(signature) % 2 or half > (public.curve.key_size + 7) // 8:
+        return False
+    r = int.from_bytes(signature[:half], "big")
+    s = int.from_bytes(signature[half:], "big")
+    try:
+        public.verify(encode_dss_signature(r, s), message, ec.ECDSA(algorithm))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def sign_ecdsa_plain(
+    private: ec.EllipticCurvePrivateKey, message: bytes, algorithm: hashes.HashAlgorithm
+) -> bytes:
+    r, s = decode_dss_signature(private.sign(message, ec.ECDSA(algorithm)))
+    size = (private.curve.key_size + 7) // 8
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+ChipPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def load_chip_key(private_key_der: bytes) -> ChipPrivateKey:
+    """A chip's private key from PKCS#8 DER (RSA or EC)."""
+    try:
+        # The emulator loads a key it made itself; OpenSSL's RSA consistency check
+        # costs ~35 ms holding the GIL, on whatever thread lays a passport down.
+        key = load_der_private_key(
+            private_key_der, password=None, unsafe_skip_rsa_key_validation=True
+        )
+    except ValueError as exc:
+        raise ChipError(f"chip private key does not load: {exc}") from exc
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ChipError("chip private keys must be RSA or EC")
+    return key
+
+
+def chip_sign(key: ChipPrivateKey, challenge: bytes, dg14_raw: bytes | None) -> bytes:
+    """Chip side of INTERNAL AUTHENTICATE with the AA private key."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return sign_iso9796_2(key, challenge)
+    return sign_ecdsa_plain(key, challenge, _ecdsa_hash(dg14_raw, key.curve))
+
+
+def perform_active_authentication(
+    transport: Transport,
+    sm: SecureMessaging | None,
+    dg15_raw: bytes,
+    dg14_raw: bytes | None,
+    *,
+    challenge: bytes | None = None,
+) -> AaOutcome:
+    """INTERNAL AUTHENTICATE and verification against DG15.
+
+    Raises ChipError/CardRemovedError on transport or secure-messaging faults only;
+    a refused or wrong signature is a failed outcome.
+    """
+    try:
+        public = DataGroup15.parse(dg15_raw).public_key()
+    except LdsError as exc:
+        return AaOutcome("failed", f"DG15 key unusable: {exc}")
+    challenge = challenge if challenge is not None else os.urandom(8)
+    # Le 256 in short form: some chips return nothing to an extended Le of 65536.
+    cmd = CommandApdu(0x00, 0x88, 0x00, 0x00, challenge, ne=256)
+    if sm is not None:
+        resp = sm.unprotect(transport.transmit(sm.protect(cmd).encode()))
+    else:
+        resp = ResponseApdu.decode(transport.transmit(cmd.encode()))
+    if resp.sw != 0x9000 or not resp.data:
+        return AaOutcome(
+            "failed", f"INTERNAL AUTHENTICATE answered {resp.sw:04X}, {len(resp.data)} bytes"
+        )
+    if isinstance(public, rsa.RSAPublicKey):
+        ok = verify_iso9796_2(public, resp.data, challenge)
+        return AaOutcome("passed" if ok else "failed", "RSA ISO/IEC 9796-2")
+    algorithm = _ecdsa_hash(dg14_raw, public.curve)
+    ok = verify_ecdsa_plain(public, resp.data, challenge, algorithm)
+    return AaOutcome("passed" if ok else "failed", f"ECDSA {algorithm.name}")

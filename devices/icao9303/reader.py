@@ -1,0 +1,460 @@
+"""Reading an eMRTD chip: access control, the LDS files, then CA and AA.
+
+`read_chip(transport, key)` runs one session over any Transport. PACE is used when
+EF.CardAccess offers it (ICAO 9303-11 4.2: PACE first), BAC otherwise. Files are
+read with the largest block the chip gives: extended length when the reader path
+carries it (an unprotected 6700 or a garbled long answer drops to short APDUs),
+odd-INS READ BINARY beyond offset 32767, and blocks that shrink to what the chip
+actually returns. Chip authentication runs right after DG14 so the remaining files
+are read under its keys; active authentication runs last.
+
+`ChipDocumentReader` wraps this as a devices.protocols.DocumentReader over a
+CardTerminal (PC/SC or the in-process emulator).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from devices.errors import AccessDeniedError, CardRemovedError, ChipError, DeviceFault
+from devices.icao9303.active_authentication import perform_active_authentication
+from devices.icao9303.apdu import (
+    SW_END_OF_FILE,
+    SW_FILE_NOT_FOUND,
+    SW_OK,
+    SW_SECURITY_NOT_SATISFIED,
+    SW_WRONG_LENGTH,
+    CommandApdu,
+    ResponseApdu,
+    StatusError,
+)
+from devices.icao9303.bac import BacKeys, perform_bac
+from devices.icao9303.chip_authentication import (
+    ChipAuthenticationUnsupported,
+    perform_chip_authentication,
+    select_chip_authentication,
+)
+from devices.icao9303.lds import LdsError
+from devices.icao9303.lds.security_infos import SecurityInfos
+from devices.icao9303.pace import PaceInfo, PacePassword, perform_pace
+from devices.icao9303.secure_messaging import SecureMessaging, SecureMessagingError
+from devices.icao9303.tlv import (
+    TlvError,
+    encode_length,
+    encode_tlv,
+    parse_single,
+    read_length,
+    read_tag,
+)
+from devices.icao9303.transport import CardTerminal, CountingTransport, Transport
+from devices.protocols import CheckStatus, ChipReadResult, DocumentListener, MrzKey
+
+EMRTD_AID = bytes.fromhex("A0000002471001")
+FILE_IDS: dict[str, int] = {
+    "EF.COM": 0x011E,
+    "EF.SOD": 0x011D,
+    **{f"DG{n}": 0x0100 + n for n in range(1, 17)},
+}
+# EF.COM tag list (ICAO 9303-10 4.6.1): data group tags to names.
+DG_TAGS: dict[int, str] = {
+    0x61: "DG1",
+    0x75: "DG2",
+    0x63: "DG3",
+    0x76: "DG4",
+    0x65: "DG5",
+    0x66: "DG6",
+    0x67: "DG7",
+    0x68: "DG8",
+    0x69: "DG9",
+    0x6A: "DG10",
+    0x6B: "DG11",
+    0x6C: "DG12",
+    0x6D: "DG13",
+    0x6E: "DG14",
+    0x6F: "DG15",
+    0x70: "DG16",
+}
+DEFAULT_FILES = ("EF.COM", "EF.SOD", "DG1", "DG2", "DG11", "DG12", "DG14", "DG15")
+MAX_FILE_BYTES = 1 << 20  # a larger LDS file is hostile, not a passport
+MAX_SESSION_RESTARTS = 2
+MAX_APDUS = 10_000  # a chip dribbling out bytes must not hold the lane for minutes
+EXTENDED_BLOCK = 65536
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    files: tuple[str, ...] = DEFAULT_FILES
+    extended_length: bool = True  # try extended length when the transport carries it
+    prefer_pace: bool = True
+    chip_authentication: bool = True
+    active_authentication: bool = True
+
+
+@dataclass(frozen=True)
+class ChipReadReport(ChipReadResult):
+    """ChipReadResult plus per-stage timings and transport counters."""
+
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    bytes_received: int = 0
+    block_size: int = 0
+
+
+class SessionLost(ChipError):
+    """The chip dropped secure messaging (unprotected 6982/6987/6988)."""
+
+
+class _Session:
+    def __init__(self, transport: Transport, key: MrzKey, options: ReaderOptions) -> None:
+        self.io = CountingTransport(transport)
+        self.key = key
+        self.options = options
+        self.sm: SecureMessaging | None = None
+        self.access: Literal["PACE", "BAC", "none"] = "none"
+        self.notes: list[str] = []
+        self.card_access: bytes | None = None
+        self.extended = options.extended_length and transport.extended_length
+        self.block = EXTENDED_BLOCK
+        self.restarts = 0
+
+    # --- exchanges --------------------------------------------------------------
+
+    def _transmit(self, apdu: bytes) -> bytes:
+        if self.io.apdus >= MAX_APDUS:
+            raise ChipError(f"the chip needed more than {MAX_APDUS} APDUs: giving up")
+        return self.io.transmit(apdu)
+
+    def plain(self, cmd: CommandApdu) -> ResponseApdu:
+        return ResponseApdu.decode(self._transmit(cmd.encode()))
+
+    def secure(self, cmd: CommandApdu) -> ResponseApdu:
+        sm = self.sm
+        if sm is None:
+            raise ChipError("no secure-messaging session")
+        resp = sm.unprotect(self._transmit(sm.protect(cmd).encode()))
+        if not sm.last.protected and resp.sw in (0x6982, 0x6987, 0x6988):
+            raise SessionLost(f"the chip dropped secure messaging (status {resp.sw:04X})")
+        if sm.last.protected and not sm.last.had_status_object:
+            self.note("sm_response_without_do99")
+        return resp
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # --- access control -----------------------------------------------------------
+
+    def read_card_access(self) -> None:
+        try:
+            resp = self.plain(CommandApdu(0x00, 0xB0, 0x9C, 0x00, ne=256))  # SFI 1C
+        except ChipError:
+            return
+        if resp.sw not in (SW_OK, SW_END_OF_FILE) or not resp.data:
+            return
+        data = resp.data
+        while len(data) == 256 * (len(data) // 256) and len(data) < 4096:
+            more = self.plain(CommandApdu(0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, ne=256))
+            if more.sw not in (SW_OK, SW_END_OF_FILE) or not more.data:
+                break
+            data += more.data
+        self.card_access = data
+
+    def pace_info(self) -> PaceInfo | None:
+        if self.card_access is None:
+            return None
+        try:
+            infos = SecurityInfos.parse(self.card_access).pace_infos
+        except LdsError as exc:
+            self.note(f"EF.CardAccess unreadable: {exc}")
+            return None
+        for info in infos:
+            candidate = PaceInfo(info.protocol, info.version, info.parameter_id)
+            if candidate.supported:
+                return candidate
+        if infos:
+            self.note("PACE offered with parameters this reader does not support")
+        return None
+
+    def _establish(self) -> None:
+        info = self.pace_info() if self.options.prefer_pace else None
+        if info is not None:
+            try:
+                if self.key.can:
+                    password = PacePassword.from_can(self.key.can)
+                else:
+                    password = PacePassword.from_mrz(
+                        self.key.document_number, self.key.birth_date, self.key.expiry_date
+                    )
+            except ValueError as exc:
+                raise AccessDeniedError(f"the access key is malformed: {exc}") from exc
+            try:
+                self.sm = perform_pace(self.io, password, info)
+            except AccessDeniedError:
+                raise
+            except CardRemovedError:
+                raise
+            except ChipError as exc:
+                self.note(f"PACE failed, trying BAC: {exc}")
+            else:
+                self.access = "PACE"
+                self.secure(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(
+                    "SELECT eMRTD application"
+                )
+                return
+        if self.key.can and not self.key.document_number:
+            raise AccessDeniedError("the chip offers BAC only, which needs the MRZ, not a CAN")
+        self.plain(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(
+            "SELECT eMRTD application"
+        )
+        try:
+            keys = BacKeys.from_mrz(
+                self.key.document_number, self.key.birth_date, self.key.expiry_date
+            )
+        except ValueError as exc:
+            raise AccessDeniedError(f"the access key is malformed: {exc}") from exc
+        self.sm = perform_bac(self.io, keys)
+        self.access = "BAC"
+
+    def establish(self) -> None:
+        self._establish()
+        if not self.extended and self.sm is not None:
+            self.block = min(self.block, self.sm.max_short_read)
+
+    def restart(self, reason: str) -> None:
+        self.restarts += 1
+        if self.restarts > MAX_SESSION_RESTARTS:
+            raise ChipError(f"secure messaging lost too often: {reason}")
+        self.note(f"access control re-run: {reason}")
+        self.sm = None
+        self.establish()
+
+    # --- files ------------------------------------------------------------------
+
+    def read_file(self, name: str) -> bytes | None:
+        """The whole EF, or None when the chip does not have it."""
+        data = bytearray()
+        while True:
+            try:
+                return self._read_file(name, data)
+            except SessionLost as exc:
+                self.restart(str(exc))
+
+    def _read_file(self, name: str, data: bytearray) -> bytes | None:
+        fid = FILE_IDS[name].to_bytes(2, "big")
+        resp = self.secure(CommandApdu(0x00, 0xA4, 0x02, 0x0C, fid))
+        if resp.sw == SW_FILE_NOT_FOUND:
+            return None
+        if resp.sw == SW_SECURITY_NOT_SATISFIED:
+            self.note(f"{name}: access refused (needs terminal authentication?)")
+            return None
+        resp.require_ok(f"SELECT {name}")
+        total: int | None = None
+        while total is None or len(data) < total:
+            offset = len(data)
+            want = self.block if total is None else min(self.block, total - offset)
+            try:
+                chunk = self._read_block(offset, want)
+            except StatusError as exc:
+                if exc.sw != SW_SECURITY_NOT_SATISFIED or offset:
+                    raise
+                # a protected 6982: this file needs EAC; the session itself is intact
+                self.note(f"{name}: access refused (needs terminal authentication?)")
+                return None
+            if not chunk:
+                raise ChipError(f"{name}: the chip returned no data at offset {offset}")
+            data += chunk
+            if total is None:
+                total = _declared_length(bytes(data), name)
+            if len(chunk) < want and (total is None or len(data) < total):
+                self.block = len(chunk)  # the most this chip returns at once
+        if len(data) > total:
+            del data[total:]
+        return bytes(data)
+
+    def _read_block(self, offset: int, want: int) -> bytes:
+        if offset > 0x7FFF:
+            encoded = offset.to_bytes(3 if offset > 0xFFFF else 2, "big")
+            ne = min(want + 1 + len(encode_length(want)), 65536)  # 53 L around the data
+            cmd = CommandApdu(0x00, 0xB1, 0x00, 0x00, encode_tlv(0x54, encoded), ne=ne)
+        else:
+            cmd = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=want)
+        try:
+            resp = self.secure(cmd)
+        except SecureMessagingError as exc:
+            if not self._drop_to_short(cmd, f"garbled extended answer ({exc})"):
+                raise
+            return self._read_block(offset, min(want, self.block))
+        if resp.sw == SW_WRONG_LENGTH and self._drop_to_short(cmd, "chip refused extended length"):
+            return self._read_block(offset, min(want, self.block))
+        if resp.sw not in (SW_OK, SW_END_OF_FILE):
+            raise StatusError(resp.sw, f"READ BINARY at offset {offset}")
+        if cmd.ins == 0xB1:
+            if not resp.data:
+                return b""
+            try:
+                return parse_single(resp.data, 0x53).value
+            except TlvError as exc:
+                raise ChipError(f"odd-INS READ BINARY answer is malformed: {exc}") from exc
+        return resp.data
+
+    def _drop_to_short(self, cmd: CommandApdu, reason: str) -> bool:
+        """Fall back to short APDUs once, when the failing read was extended."""
+        if not self.extended or not (cmd.ne or 0) > 256 or self.sm is None:
+            return False
+        self.extended = False
+        self.block = self.sm.max_short_read
+        self.note(f"short APDUs: {reason}")
+        return True
+
+
+def _declared_length(head: bytes, name: str) -> int | None:
+    """Tag + length + value size from the first bytes of an EF, None if not all there yet."""
+    try:
+        _, pos = read_tag(head, 0)
+        length, pos = read_length(head, pos)
+    except TlvError:
+        if len(head) >= 8:
+            raise ChipError(f"{name} does not start with a BER-TLV header") from None
+        return None
+    if pos + length > MAX_FILE_BYTES:
+        raise ChipError(f"{name} declares {pos + length} bytes, more than any LDS file")
+    return pos + length
+
+
+def _com_files(com: bytes) -> list[str] | None:
+    try:
+        tags = parse_single(com, 0x60, allow_trailing=True).require(0x5C, "tag list").value
+    except TlvError:
+        return None
+    return [DG_TAGS[t] for t in tags if t in DG_TAGS]
+
+
+def read_chip(
+    transport: Transport, key: MrzKey, options: ReaderOptions | None = None
+) -> ChipReadReport:
+    """One complete chip read. Raises CardRemovedError, AccessDeniedError or ChipError."""
+    try:
+        return _read_chip(transport, key, options or ReaderOptions())
+    except DeviceFault:
+        raise
+    except (ValueError, IndexError, KeyError, OverflowError) as exc:
+        raise ChipError(f"unusable chip data: {exc}") from exc
+
+
+def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> ChipReadReport:
+    start = time.perf_counter()
+    session = _Session(transport, key, options)
+    session.read_card_access()
+    session.establish()
+    t_access = time.perf_counter()
+    files: dict[str, bytes] = {}
+    if session.card_access is not None:
+        files["EF.CardAccess"] = session.card_access
+    wanted = [f for f in options.files if f in FILE_IDS]
+    if "EF.COM" in wanted:
+        com = session.read_file("EF.COM")
+        if com is not None:
+            files["EF.COM"] = com
+            listed = _com_files(com)
+            if listed is None:
+                session.note("EF.COM is malformed; probing each file")
+            else:
+                wanted = [f for f in wanted if not f.startswith("DG") or f in listed]
+    order = [f for f in wanted if f == "DG14"] + [f for f in wanted if f not in ("DG14", "EF.COM")]
+    ca: CheckStatus = "not_supported"
+    ca_ms = 0.0
+    read_ms = 0.0
+    for name in order:
+        t = time.perf_counter()
+        raw = session.read_file(name)
+        read_ms += time.perf_counter() - t
+        if raw is not None:
+            files[name] = raw
+        if name == "DG14" and options.chip_authentication:
+            t = time.perf_counter()
+            ca = _chip_authentication(session, raw)
+            ca_ms = time.perf_counter() - t
+    aa: CheckStatus = "not_supported"
+    t_aa = time.perf_counter()
+    if "DG15" in files and options.active_authentication:
+        try:
+            outcome = perform_active_authentication(
+                session.io, session.sm, files["DG15"], files.get("DG14")
+            )
+        except (SecureMessagingError, SessionLost) as exc:
+            session.note(f"AA: {exc}")
+            aa = "failed"
+        else:
+            aa = outcome.status
+            session.note(f"AA {outcome.status}: {outcome.detail}")
+    end = time.perf_counter()
+    com_ms = (t_aa - t_access) - read_ms - ca_ms
+    timings = {
+        "access": (t_access - start) * 1000,
+        "read": (read_ms + max(com_ms, 0.0)) * 1000,
+        "chip_authentication": ca_ms * 1000,
+        "active_authentication": (end - t_aa) * 1000,
+        "total": (end - start) * 1000,
+    }
+    return ChipReadReport(
+        files=files,
+        access_control=session.access,
+        chip_authentication=ca,
+        active_authentication=aa,
+        apdus=session.io.apdus,
+        bytes_read=sum(len(v) for v in files.values()),
+        ms=timings["total"],
+        notes=tuple(session.notes),
+        timings_ms=timings,
+        bytes_received=session.io.bytes_received,
+        block_size=session.block,
+    )
+
+
+def _chip_authentication(session: _Session, dg14: bytes | None) -> CheckStatus:
+    if dg14 is None or session.sm is None:
+        return "not_supported"
+    try:
+        setup = select_chip_authentication(dg14)
+    except ChipAuthenticationUnsupported as exc:
+        session.note(f"CA not supported: {exc}")
+        return "not_supported"
+    except (ChipError, ValueError) as exc:
+        session.note(f"CA failed: {exc}")
+        return "failed"
+    try:
+        session.sm = perform_chip_authentication(session.io, session.sm, setup)
+        # CA v1 authenticates implicitly: the next answer must verify under the new keys.
+        session.secure(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(
+            "SELECT after chip authentication"
+        )
+    except CardRemovedError:
+        raise
+    except ChipError as exc:
+        session.note(f"CA failed: {exc}")
+        session.restart("chip authentication failed")
+        return "failed"
+    return "passed"
+
+
+class ChipDocumentReader:
+    """devices.protocols.DocumentReader over a CardTerminal."""
+
+    def __init__(self, terminal: CardTerminal, options: ReaderOptions | None = None) -> None:
+        self.terminal = terminal
+        self.options = options or ReaderOptions()
+
+    def set_listener(self, listener: DocumentListener | None) -> None:
+        self.terminal.set_listener(listener)
+
+    def document_present(self) -> bool:
+        return self.terminal.card_present()
+
+    def read(self, key: MrzKey) -> ChipReadResult:
+        transport = self.terminal.connect()
+        try:
+            return read_chip(transport, key, self.options)
+        finally:
+            transport.close()

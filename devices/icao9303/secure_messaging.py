@@ -1,0 +1,332 @@
+"""Secure messaging, ICAO 9303-11 section 9.8 (3DES retail MAC and AES CMAC).
+
+One `SecureMessaging` object holds the session keys and the send sequence counter
+(SSC). The terminal side calls `protect` / `unprotect`; the chip emulator calls
+`unprotect_command` / `protect_response` on its own instance. The SSC is advanced
+once for each protected command and once for each protected response. A bare status
+word without secure-messaging objects (a chip that rejected the APDU before its SM
+layer, e.g. the unprotected 6700 of chips refusing extended length) undoes the
+command's increment, because such a chip has not counted the command either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.cmac import CMAC
+
+from devices.errors import ChipError
+from devices.icao9303.apdu import SHORT_MAX_NE, ApduError, CommandApdu, ResponseApdu
+from devices.icao9303.tlv import TlvError, encode_tlv, parse_all
+
+SmCipherName = Literal["3DES", "AES"]
+
+TAG_PLAIN_ODD = 0x81
+TAG_CRYPTOGRAM_ODD = 0x85
+TAG_CRYPTOGRAM = 0x87
+TAG_LE = 0x97
+TAG_STATUS = 0x99
+TAG_MAC = 0x8E
+
+
+class SecureMessagingError(ChipError):
+    """A secure-messaging object is missing, malformed or fails its MAC."""
+
+
+# --- primitives ---------------------------------------------------------------
+
+
+def pad(data: bytes, block: int) -> bytes:
+    """ISO/IEC 9797-1 padding method 2: 80 then zeros to the block size."""
+    padded = data + b"\x80"
+    return padded + b"\x00" * (-len(padded) % block)
+
+
+def unpad(data: bytes) -> bytes:
+    stripped = data.rstrip(b"\x00")
+    if not stripped or stripped[-1] != 0x80:
+        raise SecureMessagingError("decrypted data lacks ISO/IEC 9797-1 method 2 padding")
+    return stripped[:-1]
+
+
+def adjust_parity(key: bytes) -> bytes:
+    """DES keys carry odd parity in each byte's low bit."""
+    out = bytearray()
+    for b in key:
+        high = b & 0xFE
+        out.append(high | (bin(high).count("1") + 1) % 2)
+    return bytes(out)
+
+
+def _tdes(key: bytes) -> TripleDES:
+    # Always hand over the 24-byte form: K1K2K1 (two-key 3DES) or K1K1K1 (single DES).
+    if len(key) == 8:
+        key = key * 3
+    elif len(key) == 16:
+        key = key + key[:8]
+    return TripleDES(key)
+
+
+def tdes_cbc(key: bytes, data: bytes, *, decrypt: bool = False, iv: bytes = bytes(8)) -> bytes:
+    cipher = Cipher(_tdes(key), modes.CBC(iv))
+    ctx = cipher.decryptor() if decrypt else cipher.encryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def aes_cbc(key: bytes, data: bytes, *, decrypt: bool = False, iv: bytes = bytes(16)) -> bytes:
+    cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
+    ctx = cipher.decryptor() if decrypt else cipher.encryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def aes_ecb(key: bytes, block: bytes) -> bytes:
+    ctx = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return ctx.update(block) + ctx.finalize()
+
+
+def retail_mac(key: bytes, padded: bytes) -> bytes:
+    """ISO/IEC 9797-1 MAC algorithm 3 with DES: CBC under Ka, then D(Kb), E(Ka)."""
+    ka, kb = key[:8], key[8:16]
+    last = tdes_cbc(ka, padded)[-8:]
+    dec = Cipher(_tdes(kb), modes.ECB()).decryptor()
+    enc = Cipher(_tdes(ka), modes.ECB()).encryptor()
+    return enc.update(dec.update(last) + dec.finalize()) + enc.finalize()
+
+
+def aes_cmac(key: bytes, data: bytes) -> bytes:
+    mac = CMAC(algorithms.AES(key))
+    mac.update(data)
+    return mac.finalize()
+
+
+def derive_key(seed: bytes, counter: int, cipher: SmCipherName, key_bytes: int = 16) -> bytes:
+    """ICAO 9303-11 9.7.1: KDF(K, c) = H(K || c) cut to the key length.
+
+    SHA-1 for 3DES and AES-128, SHA-256 for AES-192/256; 3DES keys get DES parity.
+    """
+    data = seed + counter.to_bytes(4, "big")
+    if cipher == "3DES":
+        return adjust_parity(hashlib.sha1(data).digest()[:16])
+    if key_bytes == 16:
+        return hashlib.sha1(data).digest()[:16]
+    if key_bytes in (24, 32):
+        return hashlib.sha256(data).digest()[:key_bytes]
+    raise ValueError(f"unsupported AES key length {key_bytes}")
+
+
+# --- secure messaging ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmStatus:
+    """How the last response was protected (for diagnostics and notes)."""
+
+    protected: bool
+    had_status_object: bool
+
+
+class SecureMessaging:
+    """Session keys plus SSC; protects commands and verifies responses."""
+
+    def __init__(self, cipher: SmCipherName, ks_enc: bytes, ks_mac: bytes, ssc: int = 0) -> None:
+        if cipher == "3DES":
+            if len(ks_enc) != 16 or len(ks_mac) != 16:
+                raise ValueError("3DES secure messaging needs 16-byte keys")
+            self.block = 8
+        else:
+            if len(ks_enc) not in (16, 24, 32) or len(ks_mac) != len(ks_enc):
+                raise ValueError("AES secure messaging needs 16, 24 or 32-byte keys")
+            self.block = 16
+        self.cipher = cipher
+        self.ks_enc = ks_enc
+        self.ks_mac = ks_mac
+        self.ssc = ssc
+        self.last = SmStatus(protected=True, had_status_object=True)
+        self._pending = False
+
+    @classmethod
+    def tdes(cls, ks_enc: bytes, ks_mac: bytes, ssc: bytes) -> SecureMessaging:
+        return cls("3DES", ks_enc, ks_mac, int.from_bytes(ssc, "big"))
+
+    @classmethod
+    def aes(cls, ks_enc: bytes, ks_mac: bytes, ssc: int = 0) -> SecureMessaging:
+        return cls("AES", ks_enc, ks_mac, ssc)
+
+    @property
+    def ssc_bytes(self) -> bytes:
+        return (self.ssc % (1 << (8 * self.block))).to_bytes(self.block, "big")
+
+    @property
+    def max_short_read(self) -> int:
+        """Largest READ BINARY plaintext whose protected response fits a short APDU."""
+        # 87 81 L 01 <cryptogram> + 99 02 SW + 8E 08 MAC within 256 bytes.
+        cryptogram = (SHORT_MAX_NE - 4 - 4 - 10) // self.block * self.block
+        return cryptogram - 1
+
+    # primitives under the session keys
+
+    def _encrypt(self, data: bytes) -> bytes:
+        if self.cipher == "3DES":
+            return tdes_cbc(self.ks_enc, data)
+        return aes_cbc(self.ks_enc, data, iv=aes_ecb(self.ks_enc, self.ssc_bytes))
+
+    def _decrypt(self, data: bytes) -> bytes:
+        if not data or len(data) % self.block:
+            raise SecureMessagingError(
+                f"cryptogram of {len(data)} bytes is not a multiple of {self.block}"
+            )
+        if self.cipher == "3DES":
+            return tdes_cbc(self.ks_enc, data, decrypt=True)
+        return aes_cbc(self.ks_enc, data, decrypt=True, iv=aes_ecb(self.ks_enc, self.ssc_bytes))
+
+    def mac(self, data: bytes) -> bytes:
+        """MAC over SSC || data, padded (ICAO 9303-11 9.8.6.2)."""
+        padded = pad(self.ssc_bytes + data, self.block)
+        if self.cipher == "3DES":
+            return retail_mac(self.ks_mac, padded)
+        return aes_cmac(self.ks_mac, padded)[:8]
+
+    # terminal side
+
+    def protect(self, cmd: CommandApdu) -> CommandApdu:
+        """Wrap a plain command: DO87/DO85 (data), DO97 (Le), DO8E (MAC)."""
+        if cmd.cla & 0x0C:
+            raise ValueError("command is already secure-messaging formatted")
+        self.ssc += 1
+        self._pending = True
+        header = bytes((cmd.cla | 0x0C, cmd.ins, cmd.p1, cmd.p2))
+        objects = b""
+        if cmd.data:
+            cryptogram = self._encrypt(pad(cmd.data, self.block))
+            if cmd.ins & 1:
+                objects += encode_tlv(TAG_CRYPTOGRAM_ODD, cryptogram)
+            else:
+                objects += encode_tlv(TAG_CRYPTOGRAM, b"\x01" + cryptogram)
+        extended = cmd.needs_extended
+        if cmd.ne is not None:
+            le_len = 2 if cmd.ne > SHORT_MAX_NE else 1
+            objects += encode_tlv(TAG_LE, (cmd.ne % (1 << (8 * le_len))).to_bytes(le_len, "big"))
+        mac = self.mac(pad(header, self.block) + objects)
+        body = objects + encode_tlv(TAG_MAC, mac)
+        ne = 65536 if extended or len(body) > 255 else 256
+        return CommandApdu(header[0], cmd.ins, cmd.p1, cmd.p2, body, ne)
+
+    def unprotect(self, raw: bytes) -> ResponseApdu:
+        """Verify and decrypt a protected response (raises SecureMessagingError)."""
+        try:
+            resp = ResponseApdu.decode(raw)
+        except ApduError as exc:
+            raise SecureMessagingError(str(exc)) from exc
+        pending, self._pending = self._pending, False
+        if not resp.data:
+            if resp.sw == 0x9000 or resp.sw >> 8 == 0x61:
+                if pending:
+                    self.ssc += 1
+                raise SecureMessagingError(f"status {resp.sw:04X} without secure messaging")
+            if pending:
+                self.ssc -= 1  # the chip rejected the APDU before counting it
+            self.last = SmStatus(protected=False, had_status_object=False)
+            return resp
+        self.ssc += 1
+        try:
+            objects = parse_all(resp.data)
+        except TlvError as exc:
+            raise SecureMessagingError(f"malformed secure-messaging response: {exc}") from exc
+        if not objects or objects[-1].tag != TAG_MAC:
+            raise SecureMessagingError("secure-messaging response lacks its MAC (DO8E) at the end")
+        mac_obj = objects[-1]
+        if len(mac_obj.value) != 8:
+            raise SecureMessagingError(f"DO8E holds {len(mac_obj.value)} bytes, expected 8")
+        macced = b"".join(o.encode() for o in objects[:-1])
+        if not hmac.compare_digest(self.mac(macced), mac_obj.value):
+            raise SecureMessagingError("response MAC (DO8E) does not verify")
+        data = b""
+        sw: int | None = None
+        seen: set[int] = set()
+        for obj in objects[:-1]:
+            if obj.tag in seen:
+                raise SecureMessagingError(f"duplicate DO{obj.tag:X} in response")
+            seen.add(obj.tag)
+            if obj.tag == TAG_CRYPTOGRAM:
+                if not obj.value or obj.value[0] != 0x01:
+                    raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
+                data = unpad(self._decrypt(obj.value[1:]))
+            elif obj.tag == TAG_CRYPTOGRAM_ODD:
+                data = unpad(self._decrypt(obj.value))
+            elif obj.tag == TAG_PLAIN_ODD:
+                data = obj.value
+            elif obj.tag == TAG_STATUS:
+                if len(obj.value) != 2:
+                    raise SecureMessagingError(f"DO99 holds {len(obj.value)} bytes, expected 2")
+                sw = int.from_bytes(obj.value, "big")
+            else:
+                raise SecureMessagingError(f"unexpected DO{obj.tag:X} in response")
+        self.last = SmStatus(protected=True, had_status_object=sw is not None)
+        return ResponseApdu(data, resp.sw if sw is None else sw)
+
+    # chip side
+
+    def unprotect_command(self, cmd: CommandApdu) -> CommandApdu:
+        """Verify and decrypt a protected command as the chip does."""
+        if cmd.cla & 0x0C != 0x0C:
+            raise SecureMessagingError("command is not secure-messaging formatted")
+        self.ssc += 1
+        try:
+            objects = parse_all(cmd.data)
+        except TlvError as exc:
+            raise SecureMessagingError(f"malformed secure-messaging command: {exc}") from exc
+        if not objects or objects[-1].tag != TAG_MAC or len(objects[-1].value) != 8:
+            raise SecureMessagingError("secure-messaging command lacks its MAC (DO8E)")
+        header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2))
+        macced = b"".join(o.encode() for o in objects[:-1])
+        if not hmac.compare_digest(self.mac(pad(header, self.block) + macced), objects[-1].value):
+            raise SecureMessagingError("command MAC (DO8E) does not verify")
+        data = b""
+        ne: int | None = None
+        for obj in objects[:-1]:
+            if obj.tag == TAG_CRYPTOGRAM:
+                if not obj.value or obj.value[0] != 0x01:
+                    raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
+                data = unpad(self._decrypt(obj.value[1:]))
+            elif obj.tag == TAG_CRYPTOGRAM_ODD:
+                data = unpad(self._decrypt(obj.value))
+            elif obj.tag == TAG_LE:
+                if len(obj.value) == 1:
+                    ne = obj.value[0] or 256
+                elif len(obj.value) == 2:
+                    ne = int.from_bytes(obj.value, "big") or 65536
+                else:
+                    raise SecureMessagingError("DO97 must hold one or two bytes")
+            else:
+                raise SecureMessagingError(f"unexpected DO{obj.tag:X} in command")
+        return CommandApdu(cmd.cla & 0xF3, cmd.ins, cmd.p1, cmd.p2, data, ne)
+
+    def protect_response(
+        self,
+        data: bytes,
+        sw: int,
+        *,
+        odd_ins: bool = False,
+        include_status: bool = True,
+        corrupt_mac: bool = False,
+    ) -> bytes:
+        """Build the chip's protected response (the switches emulate faulty chips)."""
+        self.ssc += 1
+        objects = b""
+        if data:
+            cryptogram = self._encrypt(pad(data, self.block))
+            if odd_ins:
+                objects += encode_tlv(TAG_CRYPTOGRAM_ODD, cryptogram)
+            else:
+                objects += encode_tlv(TAG_CRYPTOGRAM, b"\x01" + cryptogram)
+        if include_status:
+            objects += encode_tlv(TAG_STATUS, sw.to_bytes(2, "big"))
+        mac = self.mac(objects)
+        if corrupt_mac:
+            mac = bytes([mac[0] ^ 0x01]) + mac[1:]
+        return objects + encode_tlv(TAG_MAC, mac) + sw.to_bytes(2, "big")

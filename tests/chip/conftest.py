@@ -1,0 +1,46 @@
+"""Shared fixtures: virtual passports from the document factory (built once per session)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303.virtual_passport import VirtualPassport
+
+_CACHE: dict[tuple[str, ...], VirtualPassport] = {}
+
+
+def passport(*defects: str, **spec: object) -> VirtualPassport:
+    """A factory passport, cached by its defects and spec fields."""
+    key = (*defects, *(f"{k}={v}" for k, v in sorted(spec.items())))
+    if key not in _CACHE:
+        _CACHE[key] = make_document(DocumentSpec(**spec), defects=defects)  # type: ignore[arg-type]
+    return _CACHE[key]
+
+
+@pytest.fixture(scope="session")
+def make_passport() -> Callable[..., VirtualPassport]:
+    return passport
+
+
+@pytest.fixture(scope="session")
+def pace_passport() -> VirtualPassport:
+    return passport()
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[str]:
+    """pcscd with vsmartcard's vpcd reader; started here (and stopped) when not running."""
+    from devices.errors import DeviceFault
+    from devices.icao9303.pcsc import VIRTUAL_READER, pcscd_running
+
+    if not Path("/etc/reader.conf.d/vpcd").exists():
+        pytest.skip("the vsmartcard vpcd driver is not installed")
+    try:
+        with pcscd_running(VIRTUAL_READER):
+            yield VIRTUAL_READER
+    except DeviceFault as exc:
+        pytest.skip(str(exc))

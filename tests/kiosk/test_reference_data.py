@@ -1,0 +1,65 @@
+"""The lane's services follow reference data as it arrives from the border database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303.pki import make_test_pki
+from kiosk.policy_adapter import PackPolicy
+from kiosk.reference_data import (
+    PolicyFromReference,
+    TrustFromReference,
+    reference_age_h,
+)
+from kiosk.store.database import open_local
+from kiosk.store.reference import ReferenceStore
+
+
+def store(tmp_path: Path) -> ReferenceStore:
+    return ReferenceStore(open_local(f"sqlite:///{tmp_path}/l.sqlite"))
+
+
+def test_new_csca_applies_to_the_next_traveller(tmp_path: Path) -> None:
+    ref = store(tmp_path)
+    pki = make_test_pki("CHN")
+    passport = make_document(DocumentSpec(issuing_state="CHN", nationality="CHN"), pki=pki)
+    trust = TrustFromReference(ref)
+    now = datetime.now(UTC)
+    before = trust.authenticate(passport.files, now)
+    assert (before.valid, before.reason) == (False, "unknown_csca")
+    ref.put("csca", "CN-1", pki.csca_der(), "border:2026-11-26")
+    after = trust.authenticate(passport.files, now)
+    assert after.valid and after.reason is None
+
+
+def test_a_broken_synced_pack_is_rejected_and_shipped_packs_stay(tmp_path: Path) -> None:
+    ref = store(tmp_path)
+    policy = PolicyFromReference(PackPolicy(), ref)
+    case = {
+        "now": "2026-03-01T10:30:00+08:00", "port": "CSX", "direction": "entry",
+        "document": {"document_code": "P", "issuing_state": "USA", "nationality": "USA",
+                     "document_number": "X1234567", "birth_date": "1990-01-31", "sex": "F",
+                     "expiry_date": "2031-01-01"},
+        "checks": {"document_authentic": True, "chip_genuine": True, "face_match": True,
+                   "liveness": True, "watchlist_hit": False},
+        "journey": {"arrived_from": "JPN",
+                    "onward": {"destination": "KOR",
+                               "departure_time": "2026-03-05T20:00:00+08:00",
+                               "departure_port": "CSX", "confirmed": True}},
+        "visa": None,
+    }  # fmt: skip
+    assert policy.evaluate(case).decision == "admit"
+    ref.put("policy_pack", "broken", b"id = 'x'\nversion = \n", "border:test")
+    decision = policy.evaluate(case)
+    assert decision.decision == "admit" and decision.basis == "transit_240h"
+    assert any("broken" in p or "reference:" in p for p in policy.policy.problems)
+
+
+def test_reference_age_counts_from_the_last_sync_heartbeat(tmp_path: Path) -> None:
+    ref = store(tmp_path)
+    now = datetime.now(UTC)
+    assert reference_age_h(ref, now) is None
+    ref.put("border_sync", "last_pull", now.isoformat().encode(), "border:now")
+    assert 2.9 < reference_age_h(ref, now + timedelta(hours=3)) < 3.1  # type: ignore[operator]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from devices.protocols import ChipReadResult
+from kiosk.config import parse_config
+from kiosk.ports import FaceVerification
+from kiosk.workflow.events import Start
+from kiosk.workflow.facts import build_case, chip_genuine
+from tests.workflow.fakes import FACTS, Rig
+
+
+def chip(ca: str, aa: str) -> ChipReadResult:
+    return ChipReadResult({}, "BAC", ca, aa)  # type: ignore[arg-type]
+
+
+def test_chip_genuine_is_tri_state() -> None:
+    assert chip_genuine(chip("passed", "not_supported")) is True
+    assert chip_genuine(chip("not_supported", "passed")) is True
+    assert chip_genuine(chip("passed", "failed")) is False
+    assert chip_genuine(chip("not_supported", "not_supported")) is None
+
+
+def test_case_marks_checks_not_performed_as_null() -> None:
+    cfg = parse_config({})
+    now = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
+    no_face = FaceVerification("no_face", False, "not_checked", None, 0.5, 0, 10.0)
+    case = build_case(cfg, now, FACTS, {"document_authentic": True, "chip_genuine": None},
+                      no_face, None, reference_age_h=1.5)
+    assert case["now"] == "2026-03-01T10:30:00+08:00"  # the port's local time
+    assert case["checks"] == {"document_authentic": True, "chip_genuine": None,
+                              "face_match": None, "liveness": None, "watchlist_hit": False}
+    assert case["reference_data"] == {"age_hours": 1.5}
+    assert "entry_record" not in case
+
+
+def test_exit_lane_passes_the_entry_record_to_the_policy(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, kiosk={"direction": "exit"})
+    record = {"entry_time": "2026-02-27T09:00:00+08:00", "port": "CSX",
+              "basis": "transit_240h", "permitted_until": "2026-03-10T00:00:00+08:00"}
+    rig.lane.services.entry_record = lambda facts: record
+    rig.lane.post(Start())
+    rig.lane.run_pending()
+    rig.reader.place()
+    rig.lane.run_pending()
+    [case] = rig.policy.cases
+    assert case["direction"] == "exit" and case["entry_record"] == record
