@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from devices.camera.opencv import OpenCvCamera
 from devices.camera.simulated import SimulatedCamera
 from devices.icao9303.emulator import Misbehaviour
 from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303.pcsc import pcsc_document_reader
 from devices.icao9303.pki import TestPki, make_test_pki
 from devices.icao9303.virtual_passport import VirtualPassport
-from devices.protocols import MrzKey
+from devices.protocols import Camera, DocumentReader, MrzKey
 from devices.simulated.boarding_pass import Leg, bcbp, boarding_pass_scene
 from devices.simulated.chip_reader import SimulatedDocumentReader
 from devices.simulated.gate import SimulatedGate
@@ -31,7 +33,7 @@ from devices.simulated.scenes import (
 from kiosk.app import LocalStorage, build_services
 from kiosk.border.publish import ApiRecord, add_api
 from kiosk.clock import Clock, SystemClock
-from kiosk.config import Config
+from kiosk.config import Config, ConfigError
 from kiosk.workflow.events import SkipBoardingPass
 from kiosk.workflow.facts import PORT_TIMEZONE, DocumentFacts
 from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
@@ -39,6 +41,11 @@ from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
 
 FaceChoice = Literal["same", "other", "photo", "nobody"]
+
+
+def _camera_source(text: str) -> int | str:
+    """devices.camera_source: a device index, else a file or stream URL."""
+    return int(text) if text.isdigit() else text
 OTHER = {"collins": "hopper", "hopper": "collins"}
 SCENE_SEEDS = {"collins": 1, "hopper": 2}
 
@@ -142,9 +149,27 @@ class SimulatedKiosk:
         self._by_document: dict[str, _Arrival] = {}
         self._lock = threading.Lock()
         self.current: SampleTraveller | None = None
-        self.reader = SimulatedDocumentReader()
+        devices = self.config.devices
+        for key in ("gate", "mrz_source"):
+            if getattr(devices, key) == "real":
+                # No gate controller or page reader driver ships with egate yet:
+                # refuse rather than pretend.
+                raise ConfigError(f"devices.{key}: 'real' has no driver in this build; "
+                                  "use 'simulated'")
+        # A real PC/SC reader works with passports served by `egate chip serve` (or
+        # real ones whose MRZ the panel's traveller supplies); a real camera is a webcam.
+        self.reader: DocumentReader = (
+            pcsc_document_reader(devices.reader_name)
+            if devices.reader == "real"
+            else SimulatedDocumentReader()
+        )
         self.gate = SimulatedGate()
-        self.camera = SimulatedCamera(empty_scene(), fps=self.camera_fps, loop=True)
+        self.scenes = SimulatedCamera(empty_scene(), fps=self.camera_fps, loop=True)
+        self.camera: Camera = (
+            OpenCvCamera(_camera_source(devices.camera_source))
+            if devices.camera == "real"
+            else self.scenes
+        )
         self.mrz = SimulatedMrzSource(self._current_key)
         # Journeys come from advance passenger information that present() files in
         # the border database (or its stand-in), read back by the real lookup.
@@ -170,7 +195,7 @@ class SimulatedKiosk:
             return
         t = self.current
         if t is not None and t.boarding_pass:
-            self.camera.set_source(self.boarding_pass_scene(t), loop=True)
+            self.scenes.set_source(self.boarding_pass_scene(t), loop=True)
         else:
             self.lane.post(SkipBoardingPass())
 
@@ -261,7 +286,8 @@ class SimulatedKiosk:
             self.current = traveller
             self._by_document[traveller.document_number] = arrival
         self._file_api(arrival)
-        self.reader.place(passport, misbehaviour)
+        if isinstance(self.reader, SimulatedDocumentReader):
+            self.reader.place(passport, misbehaviour)
 
     def _file_api(self, arrival: _Arrival) -> None:
         """What the airline sends ahead: the arrival and onward flights."""
@@ -284,7 +310,7 @@ class SimulatedKiosk:
         ))  # fmt: skip
 
     def show_face(self, face: FaceChoice, traveller: SampleTraveller | None = None) -> None:
-        self.camera.set_source(self._scene(face, traveller or self.current), loop=True)
+        self.scenes.set_source(self._scene(face, traveller or self.current), loop=True)
 
     @staticmethod
     def _scene(face: FaceChoice, traveller: SampleTraveller | None) -> tuple[Any, ...]:
@@ -298,7 +324,8 @@ class SimulatedKiosk:
         return empty_scene()
 
     def remove_passport(self) -> None:
-        self.reader.remove()
+        if isinstance(self.reader, SimulatedDocumentReader):
+            self.reader.remove()
 
     def walk_through(self) -> bool:
         return self.gate.walk_through()

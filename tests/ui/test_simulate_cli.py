@@ -63,3 +63,16 @@ def test_bad_traveller_count_is_a_json_error(
         main(["simulate", "lane", "--travellers", "0", "--json"])
     assert exc.value.code == 2
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "bad_argument"
+
+
+def test_real_gate_without_a_driver_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "egate.toml"
+    cfg.write_text(f'[storage]\nlocal_url = "sqlite:///{tmp_path}/l.sqlite"\n'
+                   '[devices]\ngate = "real"\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "lane", "--config", str(cfg), "--json"])
+    assert exc.value.code == 78
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["code"] == "invalid_config" and "devices.gate" in error["message"]

@@ -7,7 +7,8 @@ import threading
 from typing import Any
 
 from kiosk.app import open_storage, start_sync
-from kiosk.cli.common import add_common_options, config_from_args
+from kiosk.cli.common import CommandError, add_common_options, config_from_args
+from kiosk.config import ConfigError
 
 
 def register(sub: Any) -> None:
@@ -29,7 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from ui.heartbeat import settle_heap
 
     app = QApplication.instance() or QApplication([])
-    kiosk = SimulatedKiosk(config, open_storage(config))
+    try:
+        kiosk = SimulatedKiosk(config, open_storage(config))
+    except ConfigError as exc:
+        raise CommandError("invalid_config", str(exc), status=78) from exc
     window = DemoWindow(kiosk)
     if config.kiosk.fullscreen:
         window.showFullScreen()

@@ -10,6 +10,7 @@ from typing import Any
 from kiosk.app import open_storage
 from kiosk.border import BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.config import ConfigError
 from kiosk.lane_driver import LaneFigures, drive
 from kiosk.simulation import SimulatedKiosk, traveller_mix
 from kiosk.workflow.lane import LaneRunner
@@ -32,7 +33,10 @@ def run_lane(args: argparse.Namespace) -> int:
         raise CommandError("bad_argument", "--travellers must be 1 or more")
     config = config_from_args(args)
     storage = open_storage(config)
-    kiosk = SimulatedKiosk(config, storage)
+    try:
+        kiosk = SimulatedKiosk(config, storage)
+    except ConfigError as exc:
+        raise CommandError("invalid_config", str(exc), status=78) from exc
     travellers = traveller_mix(args.travellers, args.seed)
     kiosk.prepare(travellers)  # passports are made before the clock runs
     kiosk.camera.start()
