@@ -14,6 +14,12 @@ from kiosk.cli.common import CommandError, fail
 # `func(args) -> int` runs the command. Add a line here for a new group.
 COMMAND_MODULES = [
     "kiosk.cli.config_cmd",
+    "kiosk.cli.policy_cmd",
+    "kiosk.cli.border",
+    "kiosk.cli.face",
+    "kiosk.cli.trust",
+    "kiosk.cli.passport",
+    "kiosk.cli.chip",
 ]
 
 

@@ -1,0 +1,186 @@
+"""A camera that plays prepared frames: in-memory arrays, image folders or video files.
+
+The demo's control panel switches sequences at run time ("same person",
+"someone else", "printed photo"), so `set_source` swaps what is played without
+restarting the thread. Faults can be injected to drive the workflow's
+camera_fault path.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from devices.camera.buffer import FrameBuffer
+from devices.errors import DeviceFault
+from devices.protocols import Frame
+
+Image = npt.NDArray[np.uint8]
+Source = Sequence[Image] | str | Path
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+def _as_bgr(array: npt.NDArray[np.generic], origin: str) -> Image:
+    if array.dtype != np.uint8:
+        raise DeviceFault(f"{origin}: frames must be uint8, got {array.dtype}")
+    image: Image = np.asarray(array, dtype=np.uint8)
+    if image.ndim == 2:
+        image = np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGRA2BGR), dtype=np.uint8)
+    elif not (image.ndim == 3 and image.shape[2] == 3):
+        raise DeviceFault(f"{origin}: unsupported frame shape {image.shape}")
+    out = np.ascontiguousarray(image, dtype=np.uint8)
+    out.setflags(write=False)  # frames are shared between threads: nobody edits them
+    return out
+
+
+def _read_video(path: Path) -> list[Image]:
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise DeviceFault(f"{path}: cannot open video")
+        frames: list[Image] = []
+        while True:
+            ok, image = cap.read()
+            if not ok or image is None:
+                break
+            frames.append(_as_bgr(image, str(path)))
+        return frames
+    finally:
+        cap.release()
+
+
+def load_sequence(source: Source) -> list[Image]:
+    """Frames (BGR, read-only) from arrays, a folder of images, one image or a video."""
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+            frames = []
+            for p in files:
+                image = cv2.imread(str(p), cv2.IMREAD_COLOR)
+                if image is None:
+                    raise DeviceFault(f"{p}: unreadable image")
+                frames.append(_as_bgr(image, str(p)))
+        elif path.suffix.lower() in _IMAGE_SUFFIXES:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise DeviceFault(f"{path}: unreadable image")
+            frames = [_as_bgr(image, str(path))]
+        elif path.is_file():
+            frames = _read_video(path)
+        else:
+            raise DeviceFault(f"{path}: no such file or folder")
+        origin = str(path)
+    else:
+        frames = [_as_bgr(np.asarray(f), "frame sequence") for f in source]
+        origin = "frame sequence"
+    if not frames:
+        raise DeviceFault(f"{origin}: no frames")
+    return frames
+
+
+class SimulatedCamera:
+    """Plays a frame sequence at `fps` on its own thread (devices.protocols.Camera)."""
+
+    def __init__(self, source: Source, fps: float = 30.0, loop: bool = True) -> None:
+        if fps <= 0:
+            raise ValueError("fps must be positive")
+        self._fps = fps
+        self._lock = threading.Lock()
+        self._frames = load_sequence(source)
+        self._loop = loop
+        self._position = 0
+        self._fault: str | None = None
+        self._buffer = FrameBuffer()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- devices.protocols.Camera -------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="simulated-camera", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._buffer.wake_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def latest(self) -> Frame | None:
+        return None if self._fault else self._buffer.latest()
+
+    def wait_frame(self, after_index: int, timeout: float) -> Frame | None:
+        if self._fault:
+            return None
+        frame = self._buffer.wait_frame(after_index, timeout)
+        return None if self._fault else frame
+
+    @property
+    def fault(self) -> str | None:
+        return self._fault
+
+    # -- simulation controls ------------------------------------------------------
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    @property
+    def finished(self) -> bool:
+        """True once a non-looping sequence has played its last frame."""
+        with self._lock:
+            return not self._loop and self._position >= len(self._frames)
+
+    def set_source(self, source: Source, loop: bool | None = None) -> None:
+        """Switch to another sequence from its first frame (the demo's control panel)."""
+        frames = load_sequence(source)
+        with self._lock:
+            self._frames = frames
+            self._position = 0
+            if loop is not None:
+                self._loop = loop
+
+    def inject_fault(self, message: str = "simulated camera fault") -> None:
+        self._fault = message
+        self._buffer.wake_all()
+
+    def clear_fault(self) -> None:
+        self._fault = None
+
+    def _next_image(self) -> Image | None:
+        with self._lock:
+            if self._position >= len(self._frames):
+                if not self._loop:
+                    return None
+                self._position = 0
+            image = self._frames[self._position]
+            self._position += 1
+            return image
+
+    def _run(self) -> None:
+        period = 1.0 / self._fps
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            if self._fault is None:
+                image = self._next_image()
+                if image is not None:
+                    self._buffer.publish(image)
+            next_t += period
+            delay = next_t - time.monotonic()
+            if delay < -period:  # fell behind (suspended process): resync, do not burst
+                next_t = time.monotonic()
+                delay = 0.0
+            if delay > 0:
+                self._stop.wait(delay)

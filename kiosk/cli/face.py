@@ -1,0 +1,206 @@
+"""`egate face`: compare two photos, calibrate the match threshold on a labelled folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+
+
+def register(subparsers: Any) -> None:
+    face = subparsers.add_parser("face", help="face verification tools (compare, calibrate)")
+    sub = face.add_subparsers(dest="face_command", metavar="SUBCOMMAND", required=True)
+
+    compare = sub.add_parser(
+        "compare",
+        help="distance between the faces of two photos",
+        description="Compare the face in REFERENCE (e.g. a DG2 portrait) with the one in PROBE.",
+    )
+    compare.add_argument("reference", metavar="REFERENCE", help="reference image file")
+    compare.add_argument("probe", metavar="PROBE", help="probe image file")
+    compare.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="match threshold (default: face.threshold from the config)",
+    )
+    compare.add_argument(
+        "--jitters",
+        type=int,
+        default=None,
+        help="dlib encoder jitters per photo (default: the shipped reference setting, 10)",
+    )
+    add_common_options(compare)
+    compare.set_defaults(func=run_compare)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="genuine/impostor distances, FMR and FNMR per threshold",
+        description="DIR holds images and labels.csv with the columns file and identity.",
+    )
+    calibrate.add_argument("--dataset", required=True, metavar="DIR", help="labelled folder")
+    calibrate.add_argument("--plot", metavar="FILE", help="write a DET-style plot (PNG)")
+    calibrate.add_argument(
+        "--jitters",
+        type=int,
+        default=None,
+        help="dlib encoder jitters per image (default: the shipped reference setting)",
+    )
+    calibrate.add_argument(
+        "--plain",
+        action="store_true",
+        help="baseline for comparison: no jitter, no mirror image, no upscaling",
+    )
+    add_common_options(calibrate)
+    calibrate.set_defaults(func=run_calibrate)
+
+
+def _face_error(exc: Exception) -> CommandError:
+    from kiosk.biometrics.errors import FaceError, ModelsUnavailableError
+
+    if isinstance(exc, ModelsUnavailableError):
+        return CommandError(exc.code, exc.message, status=3)
+    if isinstance(exc, FaceError):
+        return CommandError(exc.code, exc.message, status=2)
+    raise exc
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from kiosk.biometrics.encoding import face_distance
+    from kiosk.biometrics.errors import FaceError
+    from kiosk.biometrics.models import load_models
+    from kiosk.biometrics.reference import load_image_file
+    from kiosk.biometrics.stills import REFERENCE_SETTINGS, encode_still
+
+    config = config_from_args(args)
+    threshold = config.face.threshold if args.threshold is None else args.threshold
+    if not 0.0 < threshold < 2.0:
+        raise CommandError("invalid_threshold", f"threshold {threshold} is outside (0, 2)")
+    settings = REFERENCE_SETTINGS
+    if args.jitters is not None:
+        if not 0 <= args.jitters <= 100:
+            raise CommandError("invalid_argument", "--jitters must be between 0 and 100")
+        settings = replace(settings, jitters=args.jitters)
+    start = time.perf_counter()
+    encodings = []
+    try:
+        models = load_models()
+        for role, path in (("reference", args.reference), ("probe", args.probe)):
+            try:
+                encodings.append(encode_still(load_image_file(path), models, settings))
+            except FaceError as exc:
+                exc.message = f"{role} {path}: {exc.message}"
+                raise
+    except FaceError as exc:
+        raise _face_error(exc) from exc
+    reference, probe = encodings
+    distance = face_distance(reference.descriptor, probe.descriptor)
+    out = {
+        "distance": round(distance, 4),
+        "threshold": threshold,
+        "match": distance <= threshold,
+        "faces_in_reference": reference.faces,
+        "faces_in_probe": probe.faces,
+        "ms": round((time.perf_counter() - start) * 1000.0, 1),
+    }
+    if args.json:
+        print_json(out)
+    else:
+        verdict = "match" if out["match"] else "no match"
+        print(f"{verdict}: distance {distance:.4f} (threshold {threshold})")
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from kiosk.biometrics.calibration import (
+        DatasetError,
+        calibration_report,
+        encode_dataset,
+        error_rates,
+        pair_distances,
+        plot_det,
+    )
+    from kiosk.biometrics.encoding import Descriptor
+    from kiosk.biometrics.errors import FaceError
+    from kiosk.biometrics.matcher import SHIPPED_THRESHOLD
+    from kiosk.biometrics.models import load_models
+    from kiosk.biometrics.reference import load_image_file
+    from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings, encode_still
+
+    config = config_from_args(args)
+    dataset = Path(args.dataset)
+    if not dataset.is_dir():
+        raise CommandError("invalid_dataset", f"{dataset}: not a folder")
+    settings = REFERENCE_SETTINGS
+    if args.plain:
+        settings = StillSettings(jitters=0, mirror=False, prepare=False)
+    if args.jitters is not None:
+        if not 0 <= args.jitters <= 100:
+            raise CommandError("invalid_argument", "--jitters must be between 0 and 100")
+        settings = replace(settings, jitters=args.jitters)
+    start = time.perf_counter()
+    try:
+        models = load_models()
+
+        def encode(path: Path) -> Descriptor:
+            return encode_still(load_image_file(path), models, settings).descriptor
+
+        def progress(done: int, total: int) -> None:
+            if not args.json:
+                print(f"\rencoding {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        encoded = encode_dataset(dataset, encode, progress)
+        if not args.json:
+            print(file=sys.stderr)
+        report: dict[str, Any] = calibration_report(encoded, SHIPPED_THRESHOLD)
+    except DatasetError as exc:
+        raise CommandError("invalid_dataset", str(exc)) from exc
+    except FaceError as exc:
+        raise _face_error(exc) from exc
+    if config.face.threshold != SHIPPED_THRESHOLD:
+        (configured,) = error_rates(
+            pair_distances(encoded.descriptors, encoded.identities), [config.face.threshold]
+        )
+        report["configured_threshold"] = config.face.threshold
+        report["at_configured_threshold"] = {"fmr": configured.fmr, "fnmr": configured.fnmr}
+    report["settings"] = {
+        "detector": "dlib HOG",
+        "landmarks": "5-point",
+        "jitters": settings.jitters,
+        "mirror": settings.mirror,
+        "upscale_small_photos": settings.prepare,
+    }
+    if args.plot:
+        plot_path = Path(args.plot)
+        try:
+            plot_det(_rates_from(report), SHIPPED_THRESHOLD, plot_path)
+        except OSError as exc:
+            raise CommandError("plot_failed", f"{plot_path}: {exc}", status=1) from exc
+        report["plot"] = str(plot_path)
+    report["ms"] = round((time.perf_counter() - start) * 1000.0, 1)
+    if args.json:
+        print_json(report)
+    else:
+        shipped = report["at_shipped_threshold"]
+        print(
+            f"{report['images']} images, {report['genuine_pairs']} genuine and "
+            f"{report['impostor_pairs']} impostor pairs; at threshold "
+            f"{report['shipped_threshold']}: FMR {shipped['fmr']:.4%}, FNMR {shipped['fnmr']:.4%}; "
+            f"recommended threshold {report['recommended_threshold']}"
+        )
+        for item in report["unusable"]:
+            print(f"unusable: {item['file']}: {item['reason']}")
+    return 0
+
+
+def _rates_from(report: dict[str, Any]) -> list[Any]:
+    from kiosk.biometrics.calibration import ErrorRates
+
+    return [
+        ErrorRates(row["threshold"], row["fmr"], row["fnmr"], 0, 0) for row in report["thresholds"]
+    ]

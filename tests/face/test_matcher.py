@@ -1,0 +1,234 @@
+"""FaceMatcher end to end: real dlib models, simulated camera, every outcome."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from devices.camera import SimulatedCamera
+from kiosk.biometrics import synthetic
+from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
+from kiosk.biometrics.models import DlibModels
+from kiosk.config import FaceSection
+from kiosk.ports import FaceVerification, FaceVerifier
+
+FAST = MatcherSettings(reference_jitters=1)
+
+
+def run(
+    matcher: FaceMatcher, reference: np.ndarray, frames: list[np.ndarray], budget: float = 4.0
+) -> FaceVerification:
+    cam = SimulatedCamera(frames, fps=30.0)
+    cam.start()
+    try:
+        return matcher.verify(reference, cam, budget)
+    finally:
+        cam.stop()
+
+
+@pytest.fixture(scope="module")
+def live_astronaut(models: DlibModels, astronaut: np.ndarray) -> list[np.ndarray]:
+    return synthetic.live_sequence(astronaut, models, 24, seed=11)
+
+
+def test_is_a_face_verifier() -> None:
+    verifier: FaceVerifier = FaceMatcher(FAST)
+    assert callable(verifier.verify)
+
+
+def test_same_person_matches_live(astronaut: np.ndarray, live_astronaut: list[np.ndarray]) -> None:
+    heard: list[str] = []
+    result = run(FaceMatcher(FAST, listener=heard.append), astronaut, live_astronaut)
+    assert result.outcome == "match" and result.match
+    assert result.liveness == "live"
+    assert result.distance is not None and result.distance < result.threshold
+    assert 1 <= result.frames_used <= 3
+    assert "hold_still" in heard
+    assert result.best_frame_jpeg is not None
+    decoded = cv2.imdecode(np.frombuffer(result.best_frame_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None and decoded.shape == (480, 640, 3)
+
+
+def test_someone_else_is_a_mismatch(
+    models: DlibModels, astronaut: np.ndarray, grace_hopper: np.ndarray
+) -> None:
+    frames = synthetic.live_sequence(grace_hopper, models, 24, seed=5)
+    result = run(FaceMatcher(FAST), astronaut, frames)
+    assert result.outcome == "mismatch" and not result.match
+    assert result.distance is not None and result.distance > result.threshold
+
+
+def test_printed_photo_replay_is_refused(models: DlibModels, astronaut: np.ndarray) -> None:
+    result = run(FaceMatcher(FAST), astronaut, synthetic.photo_replay(astronaut, models, 10))
+    assert result.outcome == "liveness_failed" and result.liveness == "attack"
+    assert result.guidance == "no_motion"
+    assert result.match  # the face itself does match: only liveness refuses it
+
+
+def test_liveness_off_is_not_checked(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    matcher = FaceMatcher(MatcherSettings(reference_jitters=1, liveness="off"))
+    result = run(matcher, astronaut, live_astronaut)
+    assert result.outcome == "match" and result.liveness == "not_checked"
+
+
+def test_empty_scene_is_no_face(astronaut: np.ndarray) -> None:
+    heard: list[str] = []
+    blank = [np.full((480, 640, 3), 90 + i, np.uint8) for i in range(5)]
+    result = run(FaceMatcher(FAST, listener=heard.append), astronaut, blank, budget=0.8)
+    assert result.outcome == "no_face" and not result.match and result.distance is None
+    assert "no_face" in heard
+    assert result.ms < 3000
+
+
+def test_unusable_face_times_out_with_guidance(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    dark = [(f * 0.25).astype(np.uint8) for f in live_astronaut[:6]]
+    result = run(FaceMatcher(FAST), astronaut, dark, budget=1.0)
+    assert result.outcome == "timeout" and result.guidance == "too_dark"
+
+
+def test_two_people_is_multiple_faces(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    pair = []
+    for frame in live_astronaut[:6]:
+        half = frame[:, 160:480]  # the face, 190 px wide, with a little room around it
+        pair.append(np.ascontiguousarray(np.hstack([half, half[:, ::-1]])))
+    result = run(FaceMatcher(FAST), astronaut, pair, budget=1.0)
+    assert result.outcome == "multiple_faces"
+
+
+def test_second_person_stepping_in_during_capture(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    frames = []
+    for i, frame in enumerate(live_astronaut[:12]):
+        half = frame[:, 160:480]
+        pair = np.ascontiguousarray(np.hstack([half, half[:, ::-1]]))
+        frames.extend([frame] * 3 if i < 2 else [pair])
+    result = run(FaceMatcher(FAST), astronaut, frames, budget=2.0)
+    assert result.outcome == "multiple_faces" and not result.match
+
+
+def test_warm_up_loads_models() -> None:
+    matcher = FaceMatcher(FAST)
+    matcher.warm_up()
+    assert matcher.models.encoder is not None
+
+
+def test_reference_without_a_face(live_astronaut: list[np.ndarray]) -> None:
+    blank = np.full((320, 240, 3), 200, np.uint8)
+    result = run(FaceMatcher(FAST), blank, live_astronaut)
+    assert result.outcome == "no_reference_face" and result.guidance == "no_face"
+
+
+def test_camera_fault(astronaut: np.ndarray, live_astronaut: list[np.ndarray]) -> None:
+    cam = SimulatedCamera(live_astronaut, fps=30.0)
+    cam.inject_fault("unplugged")
+    cam.start()
+    try:
+        result = FaceMatcher(FAST).verify(astronaut, cam, 1.0)
+    finally:
+        cam.stop()
+    assert result.outcome == "camera_fault" and result.guidance == "unplugged"
+
+
+def test_listener_errors_do_not_break_verification(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    def broken(code: str) -> None:
+        raise RuntimeError("UI gone")
+
+    assert run(FaceMatcher(FAST, listener=broken), astronaut, live_astronaut).outcome == "match"
+
+
+def test_reference_is_encoded_once(astronaut: np.ndarray) -> None:
+    matcher = FaceMatcher(FAST)
+    first = matcher.prepare_reference(astronaut)
+    assert matcher.prepare_reference(astronaut.copy()) is first
+
+
+def test_from_config_takes_the_face_section() -> None:
+    face = FaceSection(threshold=0.42, budget_s=0.4, max_frames=5, liveness="off")
+    matcher = FaceMatcher.from_config(face, reference_jitters=2)
+    s = matcher.settings
+    assert (s.threshold, s.collect_s, s.max_frames, s.liveness) == (0.42, 0.4, 5, "off")
+    assert s.reference_jitters == 2
+
+
+def test_concurrent_verifications_share_models(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    matcher = FaceMatcher(FAST)
+    outcomes: list[str] = []
+
+    def lane() -> None:
+        outcomes.append(run(matcher, astronaut, live_astronaut).outcome)
+
+    threads = [threading.Thread(target=lane) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcomes == ["match", "match"]
+
+
+def test_blink_challenge(models: DlibModels, astronaut: np.ndarray) -> None:
+    settings = MatcherSettings(
+        reference_jitters=1,
+        liveness="challenge",
+        challenge="blink",
+        landmarks68=True,
+        challenge_s=1.2,
+    )
+    blinking = synthetic.live_sequence(astronaut, models, 24, seed=2, blink_at=(9, 10, 11, 12))
+    heard: list[str] = []
+    result = run(FaceMatcher(settings, listener=heard.append), astronaut, blinking)
+    assert (result.outcome, result.liveness) == ("match", "live"), result
+    assert "blink" in heard
+    staring = synthetic.live_sequence(astronaut, models, 24, seed=2)
+    result = run(FaceMatcher(settings), astronaut, staring)
+    assert (result.outcome, result.guidance) == ("liveness_failed", "challenge_not_met")
+
+
+def test_head_turn_challenge_refuses_a_moving_print(
+    models: DlibModels, astronaut: np.ndarray
+) -> None:
+    settings = MatcherSettings(reference_jitters=1, liveness="challenge", challenge_s=1.0)
+    cutout = synthetic.cutout_photo(astronaut, models, 24, seed=3)  # passes the passive cues
+    assert (
+        run(FaceMatcher(MatcherSettings(reference_jitters=1)), astronaut, cutout).outcome == "match"
+    )
+    result = run(FaceMatcher(settings), astronaut, cutout)
+    assert (result.outcome, result.guidance) == ("liveness_failed", "challenge_not_met")
+
+
+def test_blink_challenge_without_the_68_point_model_is_refused() -> None:
+    with pytest.raises(ValueError, match="68-point"):
+        FaceMatcher(MatcherSettings(liveness="challenge", challenge="blink"))
+
+
+def test_approach_motion_does_not_count_as_liveness(
+    models: DlibModels, astronaut: np.ndarray
+) -> None:
+    still = synthetic.photo_replay(astronaut, models, 40, seed=4)
+    approach = []
+    for i, scale in enumerate(np.linspace(0.3, 0.5, 8)):  # face still too small to use
+        small = cv2.resize(still[i], None, fx=scale, fy=scale)
+        canvas = np.full_like(still[i], 120)
+        y, x = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
+        canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
+        approach.extend([canvas] * 2)
+    cam = SimulatedCamera([*approach, *still], fps=30.0, loop=False)
+    cam.start()
+    try:
+        result = FaceMatcher(FAST).verify(astronaut, cam, 4.0)
+    finally:
+        cam.stop()
+    assert (result.outcome, result.guidance) == ("liveness_failed", "no_motion")

@@ -1,0 +1,79 @@
+"""Real photographs of ../shared/faces/dev through the real models (skipped where absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from devices.camera import SimulatedCamera
+from kiosk.biometrics import synthetic
+from kiosk.biometrics.matcher import SHIPPED_THRESHOLD, FaceMatcher, MatcherSettings
+from kiosk.biometrics.models import DlibModels
+from kiosk.biometrics.reference import load_image_file
+from kiosk.cli.main import main
+
+pytestmark = pytest.mark.shared
+
+
+def verify(reference: np.ndarray, frames: list[np.ndarray]) -> str:
+    cam = SimulatedCamera(frames, fps=30.0)
+    cam.start()
+    try:
+        return FaceMatcher(MatcherSettings(reference_jitters=2)).verify(reference, cam, 4.0).outcome
+    finally:
+        cam.stop()
+
+
+def test_lane_verification_with_real_faces(shared_faces: Path, models: DlibModels) -> None:
+    chip_photo = load_image_file(shared_faces / "fr_obama/fr__obama.jpg")
+    same = load_image_file(shared_faces / "fr_obama/fr__obama2.jpg")
+    other = load_image_file(shared_faces / "fr_biden/fr__biden.jpg")
+    assert verify(chip_photo, synthetic.live_sequence(same, models, 20, seed=1)) == "match"
+    assert verify(chip_photo, synthetic.live_sequence(other, models, 20, seed=1)) == "mismatch"
+    replay = synthetic.photo_replay(same, models, 10)
+    assert verify(chip_photo, replay) == "liveness_failed"
+
+
+def test_two_travellers_in_view(shared_faces: Path, models: DlibModels) -> None:
+    group = load_image_file(shared_faces / "multi_face/two_people.jpg")
+    frame = cv2.resize(group, (640, 480))[:, :, ::-1]
+    chip_photo = load_image_file(shared_faces / "fr_obama/fr__obama.jpg")
+    frames = [np.clip(frame.astype(np.int16) + i % 3, 0, 255).astype(np.uint8) for i in range(6)]
+    assert verify(chip_photo, frames) == "multiple_faces"
+
+
+def compare(capsys: pytest.CaptureFixture[str], a: Path, b: Path) -> tuple[int, dict[str, object]]:
+    try:
+        status = main(["face", "compare", str(a), str(b), "--json"])
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_compare_edge_cases(shared_faces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    obama = shared_faces / "fr_obama/fr__obama.jpg"
+    status, out = compare(capsys, obama, shared_faces / "edge_cases/32bit.png")
+    assert status == 0 and out["match"] is True
+    status, out = compare(capsys, shared_faces / "edge_cases/obama-240p.jpg", obama)
+    assert status == 0 and out["match"] is True
+    status, out = compare(capsys, obama, shared_faces / "multi_face/obama_and_biden.jpg")
+    assert status == 2 and out["error"]["code"] == "multiple_faces"  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_calibration_meets_the_target(
+    shared_faces: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without reference jitter to keep the test short; docs/face.md has the full run.
+    status = main(["face", "calibrate", "--dataset", str(shared_faces), "--jitters", "0", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert report["images"] == 61 and report["unusable"] == []
+    assert report["shipped_threshold"] == SHIPPED_THRESHOLD
+    assert report["at_shipped_threshold"]["fmr"] <= 0.001
+    assert report["at_shipped_threshold"]["fnmr"] < 0.1  # face_recognition's defaults: ~0.10
+    assert report["held_out_identities"]["fmr"] <= 0.001
