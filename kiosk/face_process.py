@@ -71,6 +71,9 @@ class QueueCamera:
 
 def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any) -> None:
     verifier = factory()
+    set_listener = getattr(verifier, "set_listener", None)
+    if callable(set_listener):  # quality guidance travels back as it happens
+        set_listener(lambda code: results.put(("guidance", code)))
     warm_up = getattr(verifier, "warm_up", None)
     if callable(warm_up):
         warm_up()
@@ -99,6 +102,7 @@ class ProcessFaceVerifier:
 
     def __init__(self, factory: Callable[[], FaceVerifier], start_timeout_s: float = 60.0) -> None:
         self._factory = factory
+        self._listener: Callable[[str], None] | None = None
         self._start_timeout_s = start_timeout_s
         self._ctx = mp.get_context("spawn")  # fork is unsafe with Qt and threads
         self._lock = threading.Lock()
@@ -106,6 +110,10 @@ class ProcessFaceVerifier:
         self._requests: Any = None
         self._frames: Any = None
         self._results: Any = None
+
+    def set_listener(self, listener: Callable[[str], None] | None) -> None:
+        """Receives the worker's guidance codes (too_far, hold_still ...) during verify."""
+        self._listener = listener
 
     def warm_up(self) -> None:
         """Start the worker and load its models now, not with the first traveller."""
@@ -153,11 +161,23 @@ class ProcessFaceVerifier:
                     if kind == "result":
                         result: FaceVerification = payload
                         return result
+                    if kind == "guidance":
+                        self._tell(str(payload))
+                        continue
                     raise FaceWorkerError(f"face worker failed: {payload}")
                 if not self._process.is_alive():
                     self._process = None
                     raise FaceWorkerError("face worker process died")
                 last = self._forward(camera, last)
+
+    def _tell(self, code: str) -> None:
+        listener = self._listener
+        if listener is None:
+            return
+        try:
+            listener(code)
+        except Exception:  # a screen callback must never break a verification
+            log.exception("guidance listener failed")
 
     def _forward(self, camera: Camera, last: int) -> int:
         """Pass the next camera frame (or its fault) to the worker; the newest index."""
@@ -194,3 +214,7 @@ class ProcessFaceVerifier:
                 if process.is_alive():
                     process.terminate()
                     process.join(timeout=2.0)
+                # Whatever is still buffered for a dead worker must not block exit.
+                for q in (self._requests, self._frames, self._results):
+                    q.cancel_join_thread()
+                    q.close()

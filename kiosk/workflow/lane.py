@@ -302,9 +302,16 @@ class Lane:
             return
         # The whole wait for a usable face is bounded by timeouts.face_s; the
         # verifier's own best-of-N window is face.budget_s (set when it was built).
-        tx.face = self.services.face.verify(
-            reference, self.devices.camera, self.config.timeouts.face_s
-        )
+        listen = getattr(self.services.face, "set_listener", None)
+        if callable(listen):  # guidance (too far, hold still ...) for the screen
+            listen(lambda code: self._notify(S.CAPTURING_FACE, "look_at_camera", guidance=code))
+        try:
+            tx.face = self.services.face.verify(
+                reference, self.devices.camera, self.config.timeouts.face_s
+            )
+        finally:
+            if callable(listen):
+                listen(None)
         tx.checks.update(
             face_match=tx.face.match,
             face_outcome=tx.face.outcome,

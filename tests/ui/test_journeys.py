@@ -82,6 +82,8 @@ def test_transit_passenger_passes_and_gate_opens(journey: Journey) -> None:
     assert event.checks["access_control"] == "PACE"
     assert event.checks["chip_authentication"] == "passed"
     assert event.checks["face_match"] is True
+    # The face pipeline's guidance reached the traveller's screen from its worker process.
+    assert "hold_still" in journey.window.guidance_seen
     assert journey.heartbeat.max_gap_ms < 100, (
         journey.heartbeat.max_gap_ms, journey.heartbeat.worst_context)
 

@@ -13,7 +13,7 @@ from kiosk.workflow.states import LaneState
 from tests.workflow.fakes import Rig
 from ui.bridge import LaneBridge
 from ui.heartbeat import Heartbeat
-from ui.traveller.window import PROGRESS_TEXTS, TravellerWindow
+from ui.traveller.window import GUIDANCE_TEXTS, PROGRESS_TEXTS, TravellerWindow
 
 
 def wire(rig: Rig, qtbot: QtBot) -> tuple[TravellerWindow, LaneRunner]:
@@ -99,6 +99,7 @@ def test_every_ui_string_has_a_chinese_translation() -> None:
 
     strings = set(re.findall(r'tr\("([^"]+)"\)', source))
     strings |= {s for pair in PROGRESS_TEXTS.values() for s in pair}
+    strings |= set(GUIDANCE_TEXTS.values())
     missing = sorted(s for s in strings if not translated.get(s))
     assert not missing, missing
     assert QCoreApplication.translate("Traveller", "x") == "x"

@@ -79,5 +79,49 @@
         <source>I have no boarding pass</source>
         <translation>我没有登机牌</translation>
     </message>
+    <message>
+        <source>Please step closer</source>
+        <translation>请靠近一点</translation>
+    </message>
+    <message>
+        <source>Please step back a little</source>
+        <translation>请稍微后退</translation>
+    </message>
+    <message>
+        <source>Please stand in the middle</source>
+        <translation>请站在正中间</translation>
+    </message>
+    <message>
+        <source>Please look straight at the camera</source>
+        <translation>请正视摄像头</translation>
+    </message>
+    <message>
+        <source>Please step into the light</source>
+        <translation>请站到光线充足处</translation>
+    </message>
+    <message>
+        <source>Please hold still</source>
+        <translation>请保持不动</translation>
+    </message>
+    <message>
+        <source>Please open your eyes</source>
+        <translation>请睁开眼睛</translation>
+    </message>
+    <message>
+        <source>One person at a time, please</source>
+        <translation>请一人一次通行</translation>
+    </message>
+    <message>
+        <source>Please blink</source>
+        <translation>请眨眼</translation>
+    </message>
+    <message>
+        <source>Please turn your head to the left</source>
+        <translation>请向左转头</translation>
+    </message>
+    <message>
+        <source>Please turn your head to the right</source>
+        <translation>请向右转头</translation>
+    </message>
 </context>
 </TS>

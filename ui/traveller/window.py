@@ -111,14 +111,21 @@ class MessageScreen(Screen):
 class FaceScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
+        self.code: str | None = None
         self.title = self.label("title")
         self.preview = CameraPreview()
         self.layout_.addWidget(self.preview, 1)
         self.guidance = self.label()
         self.retranslate()
 
+    def show_guidance(self, code: str | None) -> None:
+        self.code = code
+        self.retranslate()
+
     def retranslate(self) -> None:
         self.title.setText(tr("Please look at the camera"))
+        text = GUIDANCE_TEXTS.get(self.code or "")
+        self.guidance.setText(tr(text) if text else "")
 
 
 class BoardingPassScreen(Screen):
@@ -181,6 +188,23 @@ class ResultScreen(Screen):
         self.title.style().polish(self.title)
 
 
+# What the face pipeline's guidance codes ask of the traveller.
+GUIDANCE_TEXTS = {
+    "too_far": "Please step closer",
+    "too_close": "Please step back a little",
+    "off_centre": "Please stand in the middle",
+    "looking_away": "Please look straight at the camera",
+    "too_dark": "Please step into the light",
+    "blurred": "Please hold still",
+    "hold_still": "Please hold still",
+    "eyes_closed": "Please open your eyes",
+    "no_face": "Please look at the camera",
+    "multiple_faces": "One person at a time, please",
+    "blink": "Please blink",
+    "turn_left": "Please turn your head to the left",
+    "turn_right": "Please turn your head to the right",
+}
+
 PROGRESS_TEXTS = {
     "place_passport": (
         "Place your passport on the reader",
@@ -218,6 +242,7 @@ class TravellerWindow(QWidget):
         layout.addWidget(self.stack)
         self.welcome.language_chosen.connect(self._choose_language)
         self.states_seen: list[LaneState] = []
+        self.guidance_seen: list[str] = []
         self.resize(1024, 768)
 
     def _choose_language(self, language: str) -> None:
@@ -238,7 +263,9 @@ class TravellerWindow(QWidget):
         elif state is S.RESETTING:
             return
         elif state is S.CAPTURING_FACE:
-            self.face.guidance.setText(snapshot.guidance or "")
+            if snapshot.guidance:
+                self.guidance_seen.append(snapshot.guidance)
+            self.face.show_guidance(snapshot.guidance)
             self.face.preview.start()
             self.stack.setCurrentWidget(self.face)
         elif state is S.SCANNING_BOARDING_PASS:
