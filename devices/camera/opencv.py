@@ -9,7 +9,6 @@ until frames flow again, then clears the fault.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, cast
@@ -18,8 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from devices.camera.buffer import FrameBuffer
-from devices.protocols import Frame
+from devices.camera.base import ThreadedCamera
 
 
 class Capture(Protocol):
@@ -49,8 +47,10 @@ def _default_factory(source: int | str) -> Capture:
     return cast(Capture, cv2.VideoCapture(source))
 
 
-class OpenCvCamera:
+class OpenCvCamera(ThreadedCamera):
     """devices.protocols.Camera over cv2.VideoCapture with reconnect and a fault state."""
+
+    thread_name = "opencv-camera"
 
     def __init__(
         self,
@@ -59,42 +59,13 @@ class OpenCvCamera:
         max_failures: int = 5,
         capture_factory: CaptureFactory | None = None,
     ) -> None:
+        super().__init__()
         self._source = source
         self._reconnect_delay_s = reconnect_delay_s
         self._max_failures = max_failures
         self._factory = capture_factory or _default_factory
-        self._buffer = FrameBuffer()
-        self._fault: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.reconnects = 0
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="opencv-camera", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._buffer.wake_all()
-        if self._thread is not None:
-            self._thread.join(timeout=3.0)
-            self._thread = None
-
-    def latest(self) -> Frame | None:
-        return None if self._fault else self._buffer.latest()
-
-    def wait_frame(self, after_index: int, timeout: float) -> Frame | None:
-        if self._fault:
-            return None
-        frame = self._buffer.wait_frame(after_index, timeout)
-        return None if self._fault else frame
-
-    @property
-    def fault(self) -> str | None:
-        return self._fault
 
     def _set_fault(self, message: str) -> None:
         self._fault = message

@@ -17,9 +17,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from devices.camera.buffer import FrameBuffer
+from devices.camera.base import ThreadedCamera
 from devices.errors import DeviceFault
-from devices.protocols import Frame
 
 Image = npt.NDArray[np.uint8]
 Source = Sequence[Image] | str | Path
@@ -88,10 +87,13 @@ def load_sequence(source: Source) -> list[Image]:
     return frames
 
 
-class SimulatedCamera:
+class SimulatedCamera(ThreadedCamera):
     """Plays a frame sequence at `fps` on its own thread (devices.protocols.Camera)."""
 
+    thread_name = "simulated-camera"
+
     def __init__(self, source: Source, fps: float = 30.0, loop: bool = True) -> None:
+        super().__init__()
         if fps <= 0:
             raise ValueError("fps must be positive")
         self._fps = fps
@@ -99,38 +101,8 @@ class SimulatedCamera:
         self._frames = load_sequence(source)
         self._loop = loop
         self._position = 0
-        self._fault: str | None = None
-        self._buffer = FrameBuffer()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- devices.protocols.Camera -------------------------------------------------
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="simulated-camera", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._buffer.wake_all()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
-
-    def latest(self) -> Frame | None:
-        return None if self._fault else self._buffer.latest()
-
-    def wait_frame(self, after_index: int, timeout: float) -> Frame | None:
-        if self._fault:
-            return None
-        frame = self._buffer.wait_frame(after_index, timeout)
-        return None if self._fault else frame
-
-    @property
-    def fault(self) -> str | None:
-        return self._fault
 
     # -- simulation controls ------------------------------------------------------
     @property
