@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
 
 from devices.errors import ChipError
 from devices.icao9303.lds.dg2 import DataGroup2
@@ -59,15 +60,17 @@ class ReferralImages:
         self.retention = timedelta(hours=retention_h)
         self.clock = clock
 
-    def __call__(self, event_id: str, jpeg: bytes) -> None:
-        from sqlalchemy import delete
-        from sqlalchemy.orm import Session
-
-        now = self.clock.now().astimezone(UTC)
+    def purge(self) -> int:
+        """Delete frames past their retention; the number deleted."""
+        now = self.clock.now().astimezone(UTC).replace(tzinfo=None)
         with Session(self.engine) as session, session.begin():
-            session.execute(
-                delete(ReferralImage).where(ReferralImage.expires_at < now.replace(tzinfo=None))
-            )
+            result = session.execute(delete(ReferralImage).where(ReferralImage.expires_at < now))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def __call__(self, event_id: str, jpeg: bytes) -> None:
+        now = self.clock.now().astimezone(UTC)
+        self.purge()
+        with Session(self.engine) as session, session.begin():
             if self.retention > timedelta(0):
                 session.add(
                     ReferralImage(
@@ -133,6 +136,7 @@ def build_services(
     journey: JourneyLookup | None = None,
 ) -> LaneServices:
     api = storage.border_api
+    images = ReferralImages(storage.engine, config.privacy.referral_image_retention_h, clock)
     if journey is None:
         # Advance passenger information from the border database; the lane asks
         # for the boarding pass when there is none.
@@ -148,7 +152,6 @@ def build_services(
         entry_record=api.entry_record_for if api is not None else (lambda _facts: None),
         watchlist=Watchlist(storage.reference),
         boarding_pass=scan_boarding_pass,
-        referral_images=ReferralImages(
-            storage.engine, config.privacy.referral_image_retention_h, clock
-        ),
+        referral_images=images,
+        housekeeping=images.purge,
     )

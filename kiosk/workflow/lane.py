@@ -46,13 +46,14 @@ from kiosk.workflow.events import (
 from kiosk.workflow.facts import DocumentFacts, build_case, chip_genuine
 from kiosk.workflow.snapshot import LaneObserver, LaneSnapshot
 from kiosk.workflow.states import LaneState, TransactionMachine
+from policy.codes import SENSITIVE_CODES
 
 log = logging.getLogger(__name__)
 S = LaneState
 
-# Reasons the traveller must never be told (ICAO/Frontex practice: the officer
+# Reasons the traveller must never be told (the policy's list: an officer
 # handles them in person).
-SENSITIVE_REASONS = frozenset({"watchlist_hit"})
+SENSITIVE_REASONS = SENSITIVE_CODES
 
 JourneyLookup = Callable[[DocumentFacts, datetime], Mapping[str, Any] | None]
 ReferenceFace = Callable[[Mapping[str, bytes]], npt.NDArray[np.uint8]]
@@ -85,6 +86,8 @@ class LaneServices:
     watchlist: Watchlist
     referral_images: ReferralImageSink | None = None
     boarding_pass: BoardingPassStep | None = None
+    # Run between travellers (e.g. purge referral images past their retention).
+    housekeeping: Callable[[], object] | None = None
     # Hours since the reference data (trust store, watchlist, packs) was last
     # confirmed current with the border database; None when unknown.
     reference_age_h: Callable[[datetime], float | None] = lambda _now: None
@@ -447,6 +450,11 @@ class Lane:
         self._move(S.RESETTING, "resetting")
         self._close_gate()
         self._tx = None
+        if self.services.housekeeping is not None:
+            try:
+                self.services.housekeeping()
+            except Exception:
+                log.exception("housekeeping failed")
         self._move(S.IDLE, "welcome")
 
     def _log(self, tx: _Transaction, outcome: str, error: str | None = None) -> None:
