@@ -162,3 +162,14 @@ def test_traveller_without_boarding_pass_is_referred(journey: Journey) -> None:
     event = journey.kiosk.storage.events.events()[-1]
     assert "no_onward_journey" in event.reasons
     assert event.checks["boarding_pass"] == "not_scanned"
+
+
+def test_dead_camera_refers_with_gate_closed(journey: Journey) -> None:
+    journey.begin()
+    journey.kiosk.scenes.inject_fault("camera unplugged")
+    journey.kiosk.present(sample("chn-citizen"))
+    journey.wait_state(S.REFERRED)
+    assert journey.kiosk.gate.opened_count == 0
+    event = journey.kiosk.storage.events.events()[-1]
+    assert event.checks["face_outcome"] == "camera_fault"
+    assert event.outcome == "referred"
