@@ -348,6 +348,9 @@ class Lane:
             if scanned:
                 tx.decision = self._evaluate(tx, self.clock.now(), scanned)
         tx.reasons = tuple(tx.decision.reasons)
+        if tx.decision.permitted_until:
+            # Exit lanes check overstays against this (border database entry record).
+            tx.checks["permitted_until"] = tx.decision.permitted_until
         tx.transaction_ms = self._elapsed_ms(tx)
         if tx.decision.decision == "admit" and not tx.reasons:
             self._admit(tx)

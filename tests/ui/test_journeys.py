@@ -4,6 +4,7 @@ authentication, dlib face matching and policy packs, on simulated devices."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from devices.icao9303.emulator import Misbehaviour
 from kiosk.app import open_storage
 from kiosk.config import parse_config
+from kiosk.lane_driver import drive
 from kiosk.simulation import SimulatedKiosk, sample
 from kiosk.workflow.events import Start
 from kiosk.workflow.lane import LaneRunner
@@ -173,3 +175,44 @@ def test_dead_camera_refers_with_gate_closed(journey: Journey) -> None:
     event = journey.kiosk.storage.events.events()[-1]
     assert event.checks["face_outcome"] == "camera_fault"
     assert event.outcome == "referred"
+
+
+def test_transit_entry_then_exit_overstay_is_referred(tmp_path: Path, qtbot: QtBot) -> None:
+    """The entry lane records permitted_until; the sync carries it to the border
+    database; an exit lane there finds the entry record and refers an overstay."""
+    from kiosk.border import BorderSync
+    from kiosk.clock import FakeClock
+
+    border = f"sqlite:///{tmp_path}/border.sqlite"
+    entry_cfg = parse_config({"storage": {"local_url": f"sqlite:///{tmp_path}/in.sqlite",
+                                          "border_url": border}})
+    entry = SimulatedKiosk(entry_cfg, open_storage(entry_cfg))
+    traveller = sample("usa-transit-240h")
+    entry.prepare([traveller])
+    entry.camera.start()
+    try:
+        figures = drive(entry, [traveller], pump=lambda: entry.lane.run_pending(0.005))
+    finally:
+        entry.close()
+    assert figures.admitted == 1
+    admitted = entry.storage.events.events()[-1]
+    assert admitted.checks["permitted_until"]
+    assert entry.storage.border is not None
+    BorderSync(entry.storage.engine, entry.storage.border, entry_cfg.kiosk.id).run_once()
+
+    exit_cfg = parse_config({"kiosk": {"id": "SIM-CSX-EXIT", "direction": "exit"},
+                             "storage": {"local_url": f"sqlite:///{tmp_path}/out.sqlite",
+                                         "border_url": border}})
+    # Thirty days later, far past the 240 hours, the traveller leaves.
+    later = FakeClock(datetime.now(UTC) + timedelta(days=30))
+    leaving = SimulatedKiosk(exit_cfg, open_storage(exit_cfg), clock=later)
+    leaving.prepare([traveller])
+    leaving.camera.start()
+    try:
+        figures = drive(leaving, [traveller], pump=lambda: leaving.lane.run_pending(0.005))
+    finally:
+        leaving.close()
+    assert figures.referred == 1
+    departure = leaving.storage.events.events()[-1]
+    assert departure.direction == "exit"
+    assert "overstay" in departure.reasons
