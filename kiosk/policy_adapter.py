@@ -84,6 +84,18 @@ class PackPolicy:
         with self._lock:
             return self._install(text, origin)
 
+    def withdraw(self, origin: str) -> bool:
+        """Stop using the pack from `origin` (e.g. withdrawn at the border); True if
+        one was in use."""
+        with self._lock:
+            self._problems.pop(origin, None)
+            return self._extra.pop(origin, None) is not None
+
+    def origins(self) -> tuple[str, ...]:
+        """Origins of the packs installed besides the shipped ones."""
+        with self._lock:
+            return tuple(self._extra)
+
     def _install(self, text: str | bytes, origin: str) -> PackLoad:
         try:
             pack = parse_pack(text, origin=origin)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 TRUST_KINDS = (KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST)
 POLICY_PACK_KIND = "policy_pack"
+REFERENCE_ORIGIN = "reference:"
 SYNC_HEARTBEAT = ("border_sync", "last_pull")
 
 
@@ -66,10 +67,18 @@ class PolicyFromReference:
         with self._lock:
             if stamp == self._stamp:
                 return
+            current = set()
             for item in self.store.items(POLICY_PACK_KIND):
-                load = self.policy.install(item.payload, origin=f"reference:{item.key}")
+                origin = f"{REFERENCE_ORIGIN}{item.key}"
+                current.add(origin)
+                load = self.policy.install(item.payload, origin=origin)
                 if not load.accepted:
                     log.warning("policy pack %s rejected: %s", item.key, load.message)
+            # A pack withdrawn at the border stops applying at once, not at restart.
+            for origin in self.policy.origins():
+                if origin.startswith(REFERENCE_ORIGIN) and origin not in current:
+                    self.policy.withdraw(origin)
+                    log.info("policy pack %s withdrawn", origin)
             self._stamp = stamp
 
     def evaluate(self, case: Mapping[str, Any]) -> PolicyDecision:

@@ -63,11 +63,14 @@ class RevocationResult:
 
 
 def _crl_signer(crl: Crl, issuer: Certificate, store: CscaStore) -> Certificate | None:
-    """The key that signed the CRL: the path's CA first, then any CA of that name."""
+    """The key that signed the CRL: the path's CA first (proven by path building),
+    then a trust anchor of that name (a CSCA after key rollover). A link or other CA
+    certificate that chains to no anchor may not sign: it could issue a newer, empty
+    CRL that hides a revocation."""
     candidates = [issuer] + [
         s.cert
         for s in store.ca_certificates_named(crl.issuer_key)
-        if s.cert.sha256 != issuer.sha256
+        if s.cert.sha256 != issuer.sha256 and s.role == "csca"
     ]
     for cert in candidates:
         if "crl_sign" not in cert.key_usage:

@@ -131,9 +131,15 @@ class CscaStore:
                     if kind == KIND_CRL:
                         store.add_crl(bytes(item.payload), str(item.provenance))
                     elif kind == KIND_MASTER_LIST:
+                        # A list that arrived by sync must be signed by a signer that
+                        # chains to a CSCA already trusted here, never only to one
+                        # inside the list itself: the border database is not a
+                        # trust root. (An operator's `egate trust import` was checked
+                        # by the operator at import time.)
                         store.add_master_list(
                             bytes(item.payload),
                             str(item.provenance),
+                            require_known_signer=str(item.provenance).startswith("border:"),
                             check_signer_validity=False,
                         )
                     else:

@@ -273,7 +273,9 @@ class Lane:
         try:
             tx.facts = self.services.document_facts(tx.chip.files)
         except ChipError as exc:
-            self._decide_without_policy(("chip_data_invalid",), f"DG1 unusable: {exc}")
+            # Reported as the policy's chip_read_failed (a code every screen knows);
+            # the detail goes to the officer and the log.
+            self._decide_without_policy(("chip_read_failed",), f"DG1 unusable: {exc}")
             return
 
         self._move(S.VERIFYING_DOCUMENT, "verifying_document")

@@ -103,3 +103,20 @@ def test_every_ui_string_has_a_chinese_translation() -> None:
     missing = sorted(s for s in strings if not translated.get(s))
     assert not missing, missing
     assert QCoreApplication.translate("Traveller", "x") == "x"
+
+
+def test_watchlist_only_referral_shows_the_generic_text(tmp_path: Path, qtbot: QtBot) -> None:
+    rig = Rig(tmp_path)
+    rig.watch = True  # the face matches: the watchlist is the only reason
+    window, runner = wire(rig, qtbot)
+    runner.start()
+    try:
+        rig.lane.post(Start("en"))
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.progress, timeout=3000)
+        rig.reader.place()
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.result, timeout=3000)
+        assert window.result.snapshot is not None
+        assert window.result.snapshot.traveller_reasons == ()
+        assert window.result.detail.text() == "Please wait. An officer will assist you."
+    finally:
+        runner.stop()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from devices.protocols import Camera
 from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
-from policy.messages import traveller_message
+from policy.messages import GENERIC_REFERRAL, traveller_messages
 from ui.i18n import LANGUAGE_NAMES, Translations
 from ui.traveller.preview import CameraPreview
 
@@ -172,9 +172,14 @@ class ResultScreen(Screen):
         elif s.state is S.REFERRED:
             self.title.setObjectName("referred")
             self.title.setText(tr("Please see a border officer"))
-            # Only traveller-safe reasons reach this screen (the lane strips the rest).
-            lines = [traveller_message(code, self._language()) for code in s.traveller_reasons]
-            self.detail.setText("\n".join(line for line in lines if line))
+            # Only traveller-safe reasons reach this screen (the lane strips the rest);
+            # with none left the generic text shows, so a blank line can never hint
+            # that the reason was one the traveller may not be told.
+            lang = self._language()
+            lines = traveller_messages(s.traveller_reasons, lang) or [
+                GENERIC_REFERRAL.get(lang, GENERIC_REFERRAL["en"])
+            ]
+            self.detail.setText("\n".join(lines))
         else:
             self.title.setObjectName("error")
             self.title.setText(tr("Sorry, we could not finish"))
