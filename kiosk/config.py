@@ -7,6 +7,7 @@ half-configured.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -56,7 +57,6 @@ class StorageSection:
 @dataclass(frozen=True)
 class TimeoutsSection:
     document_s: float = 60.0  # traveller to place the passport
-    chip_read_s: float = 15.0
     face_s: float = 10.0  # traveller to present a usable face
     boarding_pass_s: float = 15.0  # traveller to show a boarding pass barcode
     gate_passage_s: float = 20.0  # traveller to walk through an open gate
@@ -123,6 +123,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):  # TOML allows nan and inf; no setting does
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):
@@ -157,6 +159,8 @@ def _validate(config: Config) -> None:
     k = config.kiosk
     if not k.id.strip():
         raise ConfigError("kiosk.id: must not be empty")
+    if len(k.id) > 64:
+        raise ConfigError("kiosk.id: at most 64 characters (it is stored with every event)")
     if not _IATA.match(k.port):
         raise ConfigError(f"kiosk.port: {k.port!r} is not a three-letter IATA airport code")
     if k.lane < 1:
@@ -185,6 +189,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("face.budget_s: must be positive")
     if config.face.max_frames < 1:
         raise ConfigError("face.max_frames: must be 1 or more")
+    if config.policy.reference_max_age_h <= 0:
+        raise ConfigError("policy.reference_max_age_h: must be positive")
     if config.privacy.referral_image_retention_h < 0:
         raise ConfigError("privacy.referral_image_retention_h: must not be negative")
 

@@ -13,6 +13,7 @@ import logging
 import multiprocessing as mp
 import queue
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -70,46 +71,64 @@ class QueueCamera:
 
 
 def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any) -> None:
-    verifier = factory()
+    try:
+        verifier = factory()
+        warm_up = getattr(verifier, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+    except Exception as exc:
+        results.put((0, "failed", f"{type(exc).__name__}: {exc}"))
+        return
+    current = [0]  # id of the request being served, for guidance messages
     set_listener = getattr(verifier, "set_listener", None)
     if callable(set_listener):  # quality guidance travels back as it happens
-        set_listener(lambda code: results.put(("guidance", code)))
-    warm_up = getattr(verifier, "warm_up", None)
-    if callable(warm_up):
-        warm_up()
-    results.put(("ready", None))
+        set_listener(lambda code: results.put((current[0], "guidance", code)))
+    results.put((0, "ready", None))
     while True:
         request = requests.get()
         if request is None:
             return
-        reference, budget_s = request
+        request_id, reference, budget_s = request
+        current[0] = request_id
         while True:  # frames from before this request belong to nobody
             try:
                 frames.get_nowait()
             except queue.Empty:
                 break
         try:
-            results.put(("result", verifier.verify(reference, QueueCamera(frames), budget_s)))
+            verdict = verifier.verify(reference, QueueCamera(frames), budget_s)
+            results.put((request_id, "result", verdict))
         except Exception as exc:
-            results.put(("error", f"{type(exc).__name__}: {exc}"))
+            results.put((request_id, "error", f"{type(exc).__name__}: {exc}"))
 
 
 class ProcessFaceVerifier:
     """kiosk.ports.FaceVerifier that runs `factory()`'s verifier in a child process.
 
     `factory` must be picklable (a module-level function or functools.partial).
+    Every request carries an id the worker echoes, so a late answer to an earlier
+    traveller can never be taken for the current one; a worker that does not answer
+    within the budget (plus `margin_s` for the chip photo's encoding) is stopped.
     """
 
-    def __init__(self, factory: Callable[[], FaceVerifier], start_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], FaceVerifier],
+        start_timeout_s: float = 60.0,
+        margin_s: float = 20.0,
+    ) -> None:
         self._factory = factory
         self._listener: Callable[[str], None] | None = None
         self._start_timeout_s = start_timeout_s
+        self._margin_s = margin_s
         self._ctx = mp.get_context("spawn")  # fork is unsafe with Qt and threads
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._process: BaseProcess | None = None
         self._requests: Any = None
         self._frames: Any = None
         self._results: Any = None
+        self._request_id = 0
+        self._atexit = False
 
     def set_listener(self, listener: Callable[[str], None] | None) -> None:
         """Receives the worker's guidance codes (too_far, hold_still ...) during verify."""
@@ -123,52 +142,85 @@ class ProcessFaceVerifier:
     def _ensure_started(self) -> None:
         if self._process is not None and self._process.is_alive():
             return
+        self._stop_worker()
         self._requests = self._ctx.Queue()
         self._frames = self._ctx.Queue(maxsize=FRAME_QUEUE_DEPTH)
         self._results = self._ctx.Queue()
         # Frames are disposable: never let an unread frame hold up interpreter exit.
         self._frames.cancel_join_thread()
-        self._process = self._ctx.Process(
+        process = self._ctx.Process(
             target=_serve,
             args=(self._factory, self._requests, self._frames, self._results),
             name="egate-face",
             daemon=True,
         )
-        self._process.start()
-        atexit.register(self.close)
-        try:
-            kind, _ = self._results.get(timeout=self._start_timeout_s)
-        except queue.Empty as exc:
-            self.close()
-            raise FaceWorkerError("face worker did not start in time") from exc
-        if kind != "ready":
-            raise FaceWorkerError(f"face worker failed to start: {kind}")
+        process.start()
+        self._process = process
+        if not self._atexit:
+            atexit.register(self.close)
+            self._atexit = True
+        deadline = time.monotonic() + self._start_timeout_s
+        while True:
+            try:
+                _, kind, payload = self._results.get(timeout=0.2)
+            except queue.Empty:
+                if not process.is_alive():
+                    self._stop_worker()
+                    raise FaceWorkerError("face worker exited during start-up") from None
+                if time.monotonic() > deadline:
+                    self._stop_worker()
+                    raise FaceWorkerError("face worker did not start in time") from None
+                continue
+            if kind == "ready":
+                return
+            self._stop_worker()
+            raise FaceWorkerError(f"face worker failed to start: {payload}")
 
     def verify(
         self, reference_rgb: npt.NDArray[np.uint8], camera: Camera, budget_s: float
     ) -> FaceVerification:
         with self._lock:
             self._ensure_started()
-            assert self._process is not None
-            self._requests.put((np.ascontiguousarray(reference_rgb), budget_s))
-            last = -1
-            while True:
-                try:
-                    kind, payload = self._results.get_nowait()
-                except queue.Empty:
-                    pass
-                else:
-                    if kind == "result":
-                        result: FaceVerification = payload
-                        return result
-                    if kind == "guidance":
-                        self._tell(str(payload))
-                        continue
-                    raise FaceWorkerError(f"face worker failed: {payload}")
-                if not self._process.is_alive():
-                    self._process = None
-                    raise FaceWorkerError("face worker process died")
-                last = self._forward(camera, last)
+            process = self._process
+            assert process is not None
+            self._request_id += 1
+            request_id = self._request_id
+            self._requests.put((request_id, np.ascontiguousarray(reference_rgb), budget_s))
+            deadline = time.monotonic() + budget_s + self._margin_s
+            # Only frames captured from now on: never a previous traveller's.
+            newest = camera.latest()
+            last = newest.index if newest is not None else -1
+            try:
+                while True:
+                    answer = self._answer(request_id)
+                    if answer is not None:
+                        return answer
+                    if not process.is_alive():
+                        raise FaceWorkerError("face worker process died")
+                    if time.monotonic() > deadline:
+                        raise FaceWorkerError("face worker did not answer in time")
+                    last = self._forward(camera, last)
+            except BaseException:
+                # Whatever the worker still says about this request is void.
+                self._stop_worker()
+                raise
+
+    def _answer(self, request_id: int) -> FaceVerification | None:
+        """The verdict for `request_id` if it has arrived; relays guidance meanwhile."""
+        while True:
+            try:
+                answered, kind, payload = self._results.get_nowait()
+            except queue.Empty:
+                return None
+            if answered != request_id:
+                continue  # a late message about an earlier request
+            if kind == "result":
+                result: FaceVerification = payload
+                return result
+            if kind == "guidance":
+                self._tell(str(payload))
+                continue
+            raise FaceWorkerError(f"face worker failed: {payload}")
 
     def _tell(self, code: str) -> None:
         listener = self._listener
@@ -202,19 +254,23 @@ class ProcessFaceVerifier:
             except (queue.Empty, queue.Full):
                 pass
 
+    def _stop_worker(self) -> None:
+        """Stop the worker (politely, then by force) and release its queues."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            self._requests.put(None)
+            process.join(timeout=2.0)
+        finally:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=2.0)
+            # Whatever is still buffered for a dead worker must not block exit.
+            for q in (self._requests, self._frames, self._results):
+                q.cancel_join_thread()
+                q.close()
+
     def close(self) -> None:
         with self._lock:
-            process, self._process = self._process, None
-            if process is None:
-                return
-            try:
-                self._requests.put(None)
-                process.join(timeout=2.0)
-            finally:
-                if process.is_alive():
-                    process.terminate()
-                    process.join(timeout=2.0)
-                # Whatever is still buffered for a dead worker must not block exit.
-                for q in (self._requests, self._frames, self._results):
-                    q.cancel_join_thread()
-                    q.close()
+            self._stop_worker()

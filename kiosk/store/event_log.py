@@ -17,6 +17,10 @@ from kiosk.store.models import OutboxEntry, TransactionEvent
 GENESIS = "0" * 64
 
 
+def _as_utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 def utc_iso(at: datetime) -> str:
     """SQLite returns naive datetimes; the chain hashes one UTC form of both."""
     if at.tzinfo is None:
@@ -93,8 +97,10 @@ class EventLog:
                     port=record.port,
                     lane=record.lane,
                     direction=record.direction,
-                    started_at=record.started_at,
-                    finished_at=record.finished_at,
+                    # Stored as UTC: SQLite keeps no zone, and readers (the chain
+                    # check, the sync) take what it returns as UTC.
+                    started_at=_as_utc(record.started_at),
+                    finished_at=_as_utc(record.finished_at),
                     stages=record.stages,
                     outcome=record.outcome,
                     decision=record.decision,

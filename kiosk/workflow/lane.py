@@ -193,14 +193,15 @@ class Lane:
                 self._fail("device_fault", f"{event.device}: {event.detail}")
             return
         if isinstance(event, Cancel):
-            if state in (S.WAITING_FOR_DOCUMENT,):
+            if state is S.WAITING_FOR_DOCUMENT and self._tx is not None:
+                self._log(self._tx, "aborted", error="cancelled: the traveller left")
                 self._reset()
             return
         if isinstance(event, Start) and state is S.IDLE:
             self._begin(event.language)
         elif isinstance(event, DocumentPlaced):
             if state is S.IDLE:
-                self._begin(self.last_snapshot.language)
+                self._begin(self.config.kiosk.languages[0])
                 state = self.machine.state
             if state is S.WAITING_FOR_DOCUMENT:
                 self._process_document()
@@ -229,10 +230,12 @@ class Lane:
 
     def _notify(self, to: LaneState, message: str, **extra: Any) -> None:
         tx = self._tx
+        # Between travellers the lane speaks the kiosk's first language again.
+        idle_language = self.config.kiosk.languages[0]
         snapshot = LaneSnapshot(
             state=to,
             transaction_id=tx.id if tx else None,
-            language=tx.language if tx else self.last_snapshot.language,
+            language=tx.language if tx else idle_language,
             message=message,
             **extra,
         )
@@ -445,6 +448,10 @@ class Lane:
         else:
             self._reset()
 
+    def close_gate(self) -> None:
+        """Close the gate whatever the state (shutdown, last-resort error handling)."""
+        self._close_gate()
+
     def _close_gate(self) -> None:
         try:
             self.devices.gate.close()
@@ -518,8 +525,13 @@ class LaneRunner:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.lane.run_pending(self.poll_s)
+            try:
+                self.lane.run_pending(self.poll_s)
+            except Exception:  # the lane guards its steps; this is the last resort
+                log.exception("lane runner survived an unexpected error")
+                self.lane.close_gate()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        self.lane.close_gate()  # a kiosk shutting down never leaves the gate open

@@ -73,3 +73,21 @@ def test_unit_of_parse_config() -> None:
     assert parse_config({"face": {"threshold": 0.45}}).face.threshold == 0.45
     with pytest.raises(ConfigError):
         parse_config({"kiosk": {"fullscreen": "yes"}})
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[timeouts]\ngate_passage_s = nan", "timeouts.gate_passage_s: expected a finite"),
+        ("[face]\nbudget_s = inf", "face.budget_s: expected a finite"),
+        ("[policy]\nreference_max_age_h = -5", "policy.reference_max_age_h"),
+        (f'[kiosk]\nid = "{"K" * 65}"', "kiosk.id: at most 64"),
+    ],
+)
+def test_values_that_would_disable_a_safeguard_are_refused(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_config(f)

@@ -195,3 +195,44 @@ def test_every_transition_is_timestamped_and_checked() -> None:
     assert m.history[1][1] > m.history[0][1]
     with pytest.raises(IllegalTransition):
         m.move(LaneState.ADMITTED, clock.now())
+
+
+def test_cancelled_transaction_is_logged(tmp_path: Path) -> None:
+    from kiosk.workflow.events import Cancel
+
+    rig = Rig(tmp_path)
+    rig.lane.post(Start("en"))
+    rig.lane.post(Cancel())
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
+    [event] = rig.log.events()
+    assert event.outcome == "aborted" and event.error.startswith("cancelled")
+
+
+def test_runner_stop_closes_an_open_gate(tmp_path: Path) -> None:
+    from kiosk.workflow.lane import LaneRunner
+
+    rig = Rig(tmp_path)
+    run_traveller(rig)
+    assert rig.gate.state == "open"
+    runner = LaneRunner(rig.lane)
+    runner.start()
+    runner.stop()
+    assert rig.gate.state == "closed"
+
+
+def test_times_from_a_non_utc_clock_keep_the_chain_valid(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.clock import FakeClock
+
+    rig = Rig(tmp_path)
+    beijing = timezone(timedelta(hours=8))
+    rig.lane.clock = FakeClock(datetime(2026, 3, 1, 10, 30, tzinfo=beijing))
+    rig.clock = rig.lane.clock  # type: ignore[assignment]
+    rig.reader.clock = rig.lane.clock  # type: ignore[assignment]
+    rig.face.clock = rig.lane.clock  # type: ignore[assignment]
+    run_traveller(rig)
+    [event] = rig.log.events()
+    assert event.started_at.replace(tzinfo=None) == datetime(2026, 3, 1, 2, 30)  # UTC
+    assert rig.log.verify_chain()
