@@ -150,6 +150,10 @@ def _grant_all(c: Connection, names: RoleNames, kiosks: Sequence[KioskGrant]) ->
     c.execute(text(f"GRANT SELECT ({', '.join(KIOSK_SELECT_COLUMNS)}) ON events TO {group}"))
     c.execute(text(f"GRANT SELECT ON reference_items, advance_passenger_info TO {group}"))
     c.execute(text(f"GRANT EXECUTE ON FUNCTION border_entry_record(text, text) TO {group}, {sup}"))
+    # The role -> kiosk mapping behind row-level security is nobody else's business:
+    # only the roles whose queries evaluate the events policies may call it.
+    c.execute(text("REVOKE ALL ON FUNCTION border_kiosk_id(text) FROM PUBLIC"))
+    c.execute(text(f"GRANT EXECUTE ON FUNCTION border_kiosk_id(text) TO {group}, {sup}"))
     # Supervisor stations: read everything, one officer watching many lanes.
     c.execute(
         text(

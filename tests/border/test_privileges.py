@@ -174,3 +174,10 @@ def test_refuses_unsafe_or_malformed_roles(pg_border: PgBorder) -> None:
         provision_roles(owner, ROLES, [KioskGrant(ROLES.supervisor, "K9")])
     with pytest.raises(RoleError):
         RoleNames.from_prefix("Bad-Prefix")
+
+
+def test_only_event_readers_may_resolve_the_role_to_kiosk_mapping(seeded: PgBorder) -> None:
+    admin = seeded.engine_as(ROLES.admin)
+    assert "permission denied" in denied(admin, "SELECT border_kiosk_id('anyone')")
+    supervisor = seeded.engine_as(ROLES.supervisor)
+    assert run(supervisor, "SELECT count(*) FROM events")[0][0] >= 1  # type: ignore[operator]
