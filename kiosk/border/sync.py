@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
+from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
 from kiosk.store.models import OutboxEntry, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
@@ -326,7 +327,7 @@ class BorderSync:
         result = SyncResult()
         try:
             result.pulled, result.withdrawn = self._pull()
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, BorderError) as exc:
             result.error = f"pull: {_short(exc)}"
             log.warning("border pull failed, local reference data unchanged: %s", result.error)
         try:
@@ -354,6 +355,7 @@ class BorderSync:
             if mine is None or _border_is_newer(mine, digest, published):
                 wanted[item_id] = (kind, key, digest, published)
         changed = 0
+        corrupt = 0
         for chunk in _chunks(list(wanted), PULL_CHUNK):
             with self.border_engine.connect() as c:
                 payloads = c.execute(select(b.c.id, b.c.payload).where(b.c.id.in_(chunk))).all()
@@ -365,11 +367,16 @@ class BorderSync:
                     log.error(
                         "border reference item %s/%s fails its sha256; not imported", kind, key
                     )
+                    corrupt += 1
                     continue
                 provenance = f"{PROVENANCE_PREFIX}{_utc(published).isoformat()}"
                 verified.append((kind, key, data, digest, provenance))
             changed += self._store(verified)
         removed = self._remove_local(withdraw)
+        if corrupt:
+            # Not current: a CRL or watchlist entry may be among what failed. Without
+            # a fresh heartbeat the data ages and the policy refers as stale.
+            raise BorderError(f"{corrupt} reference item(s) failed their sha256 check")
         # Heartbeat: the reference data was confirmed current just now.
         now = datetime.now(UTC).isoformat()
         self.references.put(
