@@ -39,6 +39,8 @@ def run_lane(args: argparse.Namespace) -> int:
         raise CommandError("invalid_config", str(exc), status=78) from exc
     travellers = traveller_mix(args.travellers, args.seed)
     kiosk.prepare(travellers)  # passports are made before the clock runs
+    if storage.border is not None:  # as a kiosk does at start: confirm reference data
+        BorderSync(storage.engine, storage.border, config.kiosk.id).pull()
     kiosk.camera.start()
     extra: dict[str, Any] = {}
     try:
