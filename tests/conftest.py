@@ -9,3 +9,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+# Property tests judge behaviour, not speed: no per-example deadline (a loaded CI
+# machine must not turn a slow example into a failure); the derandomized CI profile
+# makes a red run reproducible.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("egate", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "egate")
