@@ -110,6 +110,7 @@ class _Transaction:
     reasons: tuple[str, ...] = ()
     checks: dict[str, Any] = field(default_factory=dict)
     transaction_ms: float | None = None
+    logged: bool = False  # its event is written (or queued for writing)
 
 
 class Lane:
@@ -132,7 +133,6 @@ class Lane:
         self._tx: _Transaction | None = None
         self._skip_boarding_pass = threading.Event()
         self._state_since = clock.monotonic()
-        self.completed: list[str] = []  # event ids of finished transactions, in order
         self._unlogged: list[EventRecord] = []
         self.last_snapshot = LaneSnapshot(S.IDLE, None, config.kiosk.languages[0], "welcome")
         devices.reader.set_listener(self._on_reader)
@@ -439,7 +439,7 @@ class Lane:
             return
         if state not in (S.ERROR, S.RESETTING):
             self._move(S.ERROR, f"error_{code}")
-        if tx is not None and tx.id not in self.completed:
+        if tx is not None and not tx.logged:
             tx.checks["error"] = detail
             self._log(tx, "aborted", error=f"{code}: {detail}")
         if self.machine.state is S.RESETTING:
@@ -491,7 +491,7 @@ class Lane:
             transaction_ms=tx.transaction_ms,
             error=error,
         )
-        self.completed.append(tx.id)
+        tx.logged = True
         self._unlogged.append(record)
         self.flush_log()
 
