@@ -252,6 +252,26 @@ def _reader_listed(name: str) -> bool:
         return False
 
 
+def _start_pcscd(reader: str, timeout: float) -> subprocess.Popen[bytes] | None:
+    """Start `pcscd --foreground` and wait for `reader`; None (process gone) on failure."""
+    Path("/run/pcscd").mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        ["pcscd", "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    while not _reader_listed(reader):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            return None
+        time.sleep(0.1)
+    return process
+
+
 @contextmanager
 def pcscd_running(reader: str = VIRTUAL_READER, timeout: float = 15.0) -> Iterator[None]:
     """Make sure pcscd offers `reader`: start `pcscd --foreground` when it does not (and
@@ -260,17 +280,16 @@ def pcscd_running(reader: str = VIRTUAL_READER, timeout: float = 15.0) -> Iterat
     if not _reader_listed(reader):
         if shutil.which("pcscd") is None:
             raise DeviceFault("pcscd is not installed")
-        Path("/run/pcscd").mkdir(parents=True, exist_ok=True)
-        process = subprocess.Popen(
-            ["pcscd", "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + timeout
-        while not _reader_listed(reader):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
+        for attempt in (1, 2):
+            process = _start_pcscd(reader, timeout)
+            if process is not None:
+                break
+            # A pcscd that was killed leaves its pid file and socket behind; clear
+            # them (nobody is serving them now) and try once more.
+            for leftover in ("pcscd.pid", "pcscd.comm"):
+                Path("/run/pcscd", leftover).unlink(missing_ok=True)
+            if attempt == 2:
                 raise DeviceFault(f"pcscd did not offer the reader {reader!r}")
-            time.sleep(0.1)
     try:
         yield
     finally:
