@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,27 +52,15 @@ class EventRecord:
     error: str | None
 
     def canonical(self) -> bytes:
-        body = {
-            "event_id": self.event_id,
-            "kiosk_id": self.kiosk_id,
-            "port": self.port,
-            "lane": self.lane,
-            "direction": self.direction,
-            "started_at": utc_iso(self.started_at),
-            "finished_at": utc_iso(self.finished_at),
-            "stages": self.stages,
-            "outcome": self.outcome,
-            "decision": self.decision,
-            "basis": self.basis,
-            "reasons": list(self.reasons),
-            "policy_pack": self.policy_pack,
-            "policy_version": self.policy_version,
-            "document": self.document,
-            "checks": self.checks,
-            "transaction_ms": self.transaction_ms,
-            "error": self.error,
-        }
+        body: dict[str, Any] = {name: getattr(self, name) for name in RECORD_FIELDS}
+        body["started_at"] = utc_iso(self.started_at)
+        body["finished_at"] = utc_iso(self.finished_at)
+        body["reasons"] = list(self.reasons)
         return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+# Every field of the record is a column of the same name (kiosk.store.models).
+RECORD_FIELDS = tuple(f.name for f in fields(EventRecord))
 
 
 def chain(previous: str, record: EventRecord) -> str:
@@ -90,31 +78,13 @@ class EventLog:
                 select(TransactionEvent.chain_hash).order_by(TransactionEvent.seq.desc()).limit(1)
             ).first()
             digest = chain(last or GENESIS, record)
-            session.add(
-                TransactionEvent(
-                    event_id=record.event_id,
-                    kiosk_id=record.kiosk_id,
-                    port=record.port,
-                    lane=record.lane,
-                    direction=record.direction,
-                    # Stored as UTC: SQLite keeps no zone, and readers (the chain
-                    # check, the sync) take what it returns as UTC.
-                    started_at=_as_utc(record.started_at),
-                    finished_at=_as_utc(record.finished_at),
-                    stages=record.stages,
-                    outcome=record.outcome,
-                    decision=record.decision,
-                    basis=record.basis,
-                    reasons=list(record.reasons),
-                    policy_pack=record.policy_pack,
-                    policy_version=record.policy_version,
-                    document=record.document,
-                    checks=record.checks,
-                    transaction_ms=record.transaction_ms,
-                    error=record.error,
-                    chain_hash=digest,
-                )
-            )
+            values = {name: getattr(record, name) for name in RECORD_FIELDS}
+            # Stored as UTC: SQLite keeps no zone, and readers (the chain check,
+            # the sync) take what it returns as UTC.
+            values["started_at"] = _as_utc(record.started_at)
+            values["finished_at"] = _as_utc(record.finished_at)
+            values["reasons"] = list(record.reasons)
+            session.add(TransactionEvent(**values, chain_hash=digest))
             session.add(OutboxEntry(event_id=record.event_id, attempts=0))
         return digest
 
@@ -130,26 +100,7 @@ class EventLog:
         """Recompute the hash chain; False when any row was altered or removed."""
         previous = GENESIS
         for row in self.events():
-            record = EventRecord(
-                event_id=row.event_id,
-                kiosk_id=row.kiosk_id,
-                port=row.port,
-                lane=row.lane,
-                direction=row.direction,
-                started_at=row.started_at,
-                finished_at=row.finished_at,
-                stages=row.stages,
-                outcome=row.outcome,
-                decision=row.decision,
-                basis=row.basis,
-                reasons=row.reasons,
-                policy_pack=row.policy_pack,
-                policy_version=row.policy_version,
-                document=row.document,
-                checks=row.checks,
-                transaction_ms=row.transaction_ms,
-                error=row.error,
-            )
+            record = EventRecord(**{name: getattr(row, name) for name in RECORD_FIELDS})
             previous = chain(previous, record)
             if previous != row.chain_hash:
                 return False
