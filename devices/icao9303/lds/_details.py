@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from datetime import date
 from typing import Any
 
 from devices.icao9303.lds import LdsError
@@ -78,3 +80,34 @@ def encode_fields(
             present.append((names_tag, encode_tlv(0xA0, body)))
     tag_list = b"".join(tag.to_bytes(2, "big") for tag, _ in present)
     return encode_tlv(dg_tag, encode_tlv(0x5C, tag_list) + b"".join(e for _, e in present))
+
+
+def check_known(values: Mapping[str, Any], known: Iterable[str], what: str) -> None:
+    unknown = set(values) - set(known)
+    if unknown:
+        raise LdsError(f"{what} has no field(s) {sorted(unknown)}")
+
+
+def yyyymmdd(text: str | None) -> date | None:
+    """A complete YYYYMMDD date, else None (DG11/DG12 dates may be partial)."""
+    text = text or ""
+    if len(text) == 8 and text.isdigit():
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return None
+    return None
+
+
+def details_json(group: Any) -> dict[str, Any]:
+    """The fields present (binary ones as their size); tuples become lists."""
+    out: dict[str, Any] = {}
+    for f in fields(group):
+        value = getattr(group, f.name)
+        if f.name == "raw" or value in (None, ()):
+            continue
+        if isinstance(value, bytes):
+            out[f.name] = f"{len(value)} bytes"
+        else:
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out

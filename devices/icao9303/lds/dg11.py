@@ -6,8 +6,14 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, ClassVar
 
-from devices.icao9303.lds import LdsError
-from devices.icao9303.lds._details import FieldSpec, decode_fields, encode_fields
+from devices.icao9303.lds._details import (
+    FieldSpec,
+    check_known,
+    decode_fields,
+    details_json,
+    encode_fields,
+    yyyymmdd,
+)
 
 OTHER_NAME_TAG = 0x5F0F
 _SPECS: tuple[FieldSpec, ...] = (
@@ -59,10 +65,7 @@ class DataGroup11:
     @classmethod
     def build(cls, **values: Any) -> DataGroup11:
         """Fields by attribute name; a `date` is accepted for full_date_of_birth."""
-        known = {f.name for f in fields(cls)} - {"raw"}
-        unknown = set(values) - known
-        if unknown:
-            raise LdsError(f"DG11 has no field(s) {sorted(unknown)}")
+        check_known(values, (f.name for f in fields(cls) if f.name != "raw"), "DG11")
         birth = values.get("full_date_of_birth")
         if isinstance(birth, date):
             values["full_date_of_birth"] = birth.strftime("%Y%m%d")
@@ -72,24 +75,10 @@ class DataGroup11:
 
     def birth_date(self) -> date | None:
         """The full date of birth when it is a complete YYYYMMDD date."""
-        text = self.full_date_of_birth or ""
-        if len(text) == 8 and text.isdigit():
-            try:
-                return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                return None
-        return None
+        return yyyymmdd(self.full_date_of_birth)
 
     def encode(self) -> bytes:
         return self.raw
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "raw" or value in (None, ()):
-                continue
-            out[f.name] = f"{len(value)} bytes" if isinstance(value, bytes) else value
-        if isinstance(out.get("other_names"), tuple):
-            out["other_names"] = list(out["other_names"])
-        return out
+        return details_json(self)

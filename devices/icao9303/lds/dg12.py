@@ -6,8 +6,14 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from devices.icao9303.lds import LdsError
-from devices.icao9303.lds._details import FieldSpec, decode_fields, encode_fields
+from devices.icao9303.lds._details import (
+    FieldSpec,
+    check_known,
+    decode_fields,
+    details_json,
+    encode_fields,
+    yyyymmdd,
+)
 
 OTHER_PERSON_TAG = 0x5F1A
 _SPECS: tuple[FieldSpec, ...] = (
@@ -47,10 +53,7 @@ class DataGroup12:
     @classmethod
     def build(cls, **values: Any) -> DataGroup12:
         """Fields by attribute name; `date`/`datetime` values are formatted as ICAO asks."""
-        known = {f.name for f in fields(cls)} - {"raw"}
-        unknown = set(values) - known
-        if unknown:
-            raise LdsError(f"DG12 has no field(s) {sorted(unknown)}")
+        check_known(values, (f.name for f in fields(cls) if f.name != "raw"), "DG12")
         issued = values.get("date_of_issue")
         if isinstance(issued, date):
             values["date_of_issue"] = issued.strftime("%Y%m%d")
@@ -62,24 +65,10 @@ class DataGroup12:
         return cls.parse(raw)
 
     def issue_date(self) -> date | None:
-        text = self.date_of_issue or ""
-        if len(text) == 8 and text.isdigit():
-            try:
-                return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                return None
-        return None
+        return yyyymmdd(self.date_of_issue)
 
     def encode(self) -> bytes:
         return self.raw
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "raw" or value in (None, ()):
-                continue
-            out[f.name] = f"{len(value)} bytes" if isinstance(value, bytes) else value
-        if isinstance(out.get("other_persons"), tuple):
-            out["other_persons"] = list(out["other_persons"])
-        return out
+        return details_json(self)
