@@ -7,6 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def as_utc(at: datetime) -> datetime:
+    """Aware UTC time. SQLite hands back naive datetimes, which this project
+    always writes as UTC, so a naive value is taken to be UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Aware wall-clock time (for time stamps and the policy's 'now')."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from kiosk.clock import as_utc
 from kiosk.policy_adapter import PackPolicy
 from kiosk.ports import AuthenticityResult, PolicyDecision
 from kiosk.store.reference import ReferenceStore
@@ -92,5 +93,4 @@ def reference_age_h(store: ReferenceStore, now: datetime) -> float | None:
     beat = store.get(*SYNC_HEARTBEAT)
     if beat is None:
         return None
-    at = beat.imported_at if beat.imported_at.tzinfo else beat.imported_at.replace(tzinfo=UTC)
-    return max(0.0, (now - at).total_seconds() / 3600.0)
+    return max(0.0, (now - as_utc(beat.imported_at)).total_seconds() / 3600.0)

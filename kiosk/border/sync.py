@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
+from kiosk.clock import as_utc
 from kiosk.store.models import OutboxEntry, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
 from kiosk.store.reference import ReferenceStore
@@ -45,11 +46,6 @@ HEARTBEAT_KEY = "last_pull"
 DEFAULT_BATCH = 200
 PULL_CHUNK = 500
 _ERROR_MAX = 500
-
-
-def _utc(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the local log writes UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _short(exc: BaseException) -> str:
@@ -77,7 +73,7 @@ def _permitted_until(row: TransactionEvent) -> datetime | None:
     if value is None and isinstance(row.checks, dict):
         value = row.checks.get("permitted_until")
     if isinstance(value, datetime):
-        return _utc(value)
+        return as_utc(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
@@ -120,8 +116,8 @@ def border_row(row: TransactionEvent, kiosk_id: str) -> dict[str, Any]:
         "nationality": _text_or_none(document.get("nationality"), 3),
         "checks": row.checks,
         "stages": row.stages,
-        "started_at": _utc(row.started_at),
-        "finished_at": _utc(row.finished_at),
+        "started_at": as_utc(row.started_at),
+        "finished_at": as_utc(row.finished_at),
         "permitted_until": _permitted_until(row),
         "transaction_ms": row.transaction_ms,
         "error": row.error,
@@ -369,7 +365,7 @@ class BorderSync:
                     )
                     corrupt += 1
                     continue
-                provenance = f"{PROVENANCE_PREFIX}{_utc(published).isoformat()}"
+                provenance = f"{PROVENANCE_PREFIX}{as_utc(published).isoformat()}"
                 verified.append((kind, key, data, digest, provenance))
             changed += self._store(verified)
         removed = self._remove_local(withdraw)
@@ -423,7 +419,7 @@ class BorderSync:
         t = LocalReferenceRow.__table__
         with self.local_engine.connect() as c:
             rows = c.execute(select(t.c.kind, t.c.key, t.c.sha256, t.c.provenance, t.c.imported_at))
-            return {(r[0], r[1]): (r[2], r[3], _utc(r[4])) for r in rows}
+            return {(r[0], r[1]): (r[2], r[3], as_utc(r[4])) for r in rows}
 
     def _remove_local(self, items: Iterable[tuple[str, str]]) -> int:
         removed = 0
@@ -494,7 +490,7 @@ def _border_is_newer(mine: tuple[str, str, datetime], digest: str, published: da
     if provenance.startswith(PROVENANCE_PREFIX):
         return True  # the border is the authority for what it published
     # An operator's local import stands until the border publishes something newer.
-    return _utc(published) > imported_at
+    return as_utc(published) > imported_at
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -6,26 +6,21 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from kiosk.clock import as_utc
 from kiosk.store.models import OutboxEntry, TransactionEvent
 
 GENESIS = "0" * 64
 
 
-def _as_utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def utc_iso(at: datetime) -> str:
-    """SQLite returns naive datetimes; the chain hashes one UTC form of both."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).isoformat()
+    """One UTC form of aware and naive (SQLite) times, for the chain hash."""
+    return as_utc(at).isoformat()
 
 
 @dataclass(frozen=True)
@@ -81,8 +76,8 @@ class EventLog:
             values = {name: getattr(record, name) for name in RECORD_FIELDS}
             # Stored as UTC: SQLite keeps no zone, and readers (the chain check,
             # the sync) take what it returns as UTC.
-            values["started_at"] = _as_utc(record.started_at)
-            values["finished_at"] = _as_utc(record.finished_at)
+            values["started_at"] = as_utc(record.started_at)
+            values["finished_at"] = as_utc(record.finished_at)
             values["reasons"] = list(record.reasons)
             session.add(TransactionEvent(**values, chain_hash=digest))
             session.add(OutboxEntry(event_id=record.event_id, attempts=0))
