@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,8 +62,6 @@ class StateWaiter:
         self, states: set[LaneState], since: int, timeout: float, pump: Callable[[], None] | None
     ) -> LaneSnapshot:
         """The first snapshot at index >= since whose state is in `states`."""
-        import time
-
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:

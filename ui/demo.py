@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 from kiosk.simulation import SAMPLES, FaceChoice, SimulatedKiosk
 from kiosk.workflow.events import SkipBoardingPass, Start
 from kiosk.workflow.snapshot import LaneSnapshot
-from kiosk.workflow.states import LaneState
 from ui.bridge import LaneBridge
 from ui.traveller.window import TravellerWindow
 
@@ -142,8 +141,3 @@ class DemoWindow(QWidget):
             lambda: kiosk.lane.post(SkipBoardingPass())
         )
         self.resize(1420, 800)
-
-    def lane_state(self) -> LaneState:
-        return self.kiosk.lane.state
-
-
