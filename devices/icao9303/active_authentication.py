@@ -160,7 +160,7 @@ def load_chip_key(private_key_der: bytes) -> ChipPrivateKey:
     """A chip's private key from PKCS#8 DER (RSA or EC)."""
     try:
         # The emulator loads a key it made itself; OpenSSL's RSA consistency check
-        # costs ~35 ms holding the GIL, on whatever thread lays a passport down.
+        # holds the GIL for tens of milliseconds, on whatever thread lays a passport down.
         key = load_der_private_key(
             private_key_der, password=None, unsafe_skip_rsa_key_validation=True
         )
