@@ -2,10 +2,12 @@
 
 It holds a master file (EF.CardAccess) and the eMRTD application (EF.COM, EF.SOD,
 DG1..DG16) and implements SELECT, READ BINARY (B0 and odd-INS B1, short and
-extended length), BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE), PACE ECDH generic
-mapping (MSE:Set AT, GENERAL AUTHENTICATE), secure messaging, chip authentication
+extended length), BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE), PACE (MSE:Set AT,
+GENERAL AUTHENTICATE), secure messaging, chip authentication
 (MSE:Set KAT, MSE:Set AT + GENERAL AUTHENTICATE) and active authentication
-(INTERNAL AUTHENTICATE). `Misbehaviour` switches make it act like faulty chips
+(INTERNAL AUTHENTICATE). PACE runs the mapping EF.CardAccess names (generic,
+integrated, chip authentication mapping) on standardized or explicit domain
+parameters. `Misbehaviour` switches make it act like faulty chips
 and readers seen in the field, so the reader's error paths are tested.
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from devices.errors import CardRemovedError, ChipError
 from devices.icao9303.active_authentication import ChipPrivateKey, chip_sign, load_chip_key
@@ -40,16 +43,21 @@ from devices.icao9303.bac import BacKeys, session_from_key_material
 from devices.icao9303.chip_authentication import CA_CIPHERS, chip_shared_secret, derive_session
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg14 import DataGroup14
-from devices.icao9303.lds.security_infos import PACEInfo, SecurityInfos
+from devices.icao9303.lds.security_infos import SecurityInfos
 from devices.icao9303.pace import (
+    EcPaceGroup,
     PaceAlgorithm,
     PaceGroup,
     PaceInfo,
     PacePassword,
     authentication_token,
+    cam_data,
+    decode_point,
+    encrypt_cam_data,
     nonce_cipher,
     oid_value,
     pace_group,
+    pace_infos,
     session_keys,
 )
 from devices.icao9303.secure_messaging import (
@@ -86,15 +94,18 @@ class Misbehaviour:
     sm_6982_at: int | None = None  # answer the Nth SM command with an unprotected 6982
     remove_after: int | None = None  # the card leaves the field after N APDUs
     aa_silent_on_extended_le: bool = False  # no AA signature when Le is 65536
+    non_minimal_sm_lengths: bool = False  # DO87/DO99 lengths in a longer BER form (99 81 02)
+    wrong_cam_data: bool = False  # PACE-CAM data that does not match the DG14 key (a clone)
 
 
 @dataclass
 class _PaceState:
     algorithm: PaceAlgorithm
-    parameter_id: int
+    group: PaceGroup
     password: PacePassword
     step: int = 0
     nonce: bytes = b""
+    sk_map: int = 0
     mapped: PaceGroup | None = None
     pk_eph_ic: bytes = b""
     pk_eph_ifd: bytes = b""
@@ -123,11 +134,11 @@ class ChipEmulator:
         self.sm_commands = 0
         self.removed = False
         self._lock = threading.Lock()
-        self._pace_infos: list[PACEInfo] = []
+        self._pace_infos: list[PaceInfo] = []
         raw = self.files.get("EF.CardAccess")
         if raw and self.pace:
             try:
-                self._pace_infos = SecurityInfos.parse(raw).pace_infos
+                self._pace_infos = pace_infos(SecurityInfos.parse(raw))
             except (LdsError, ValueError):
                 self._pace_infos = []
         self._ca_protocols: dict[int | None, str] = {}
@@ -255,6 +266,7 @@ class ChipEmulator:
             odd_ins=bool(plain.ins & 1) and bool(data),
             include_status=not mb.drop_do99,
             corrupt_mac=corrupt,
+            non_minimal_lengths=mb.non_minimal_sm_lengths,
         )
         if self._next_sm is not None and self._sm is sm:
             self._sm, self._next_sm = self._next_sm, None  # CA: new keys after this answer
@@ -411,12 +423,15 @@ class ChipEmulator:
 
     def _mse_pace(self, objects: dict[int, bytes]) -> tuple[bytes, int]:
         oid = objects.get(0x80, b"")
-        info = next((i for i in self._pace_infos if oid_value(i.protocol) == oid), None)
-        if info is None or info.parameter_id is None:
+        offered = [i for i in self._pace_infos if oid_value(i.oid) == oid and i.supported]
+        if 0x84 in objects:
+            wanted = int.from_bytes(objects[0x84], "big")
+            offered = [i for i in offered if i.parameter_id == wanted]
+        elif len(offered) > 1:
+            return b"", 0x6A80  # ambiguous: DO84 is required (9303-11 4.4.4.1)
+        if not offered:
             return b"", 0x6A80
-        parameter_id = info.parameter_id
-        if not PaceInfo(info.protocol, info.version, parameter_id).supported:
-            return b"", 0x6A80
+        info = offered[0]
         ref = objects.get(0x83, b"")
         if ref == b"\x01":
             password = PacePassword.from_mrz(
@@ -426,11 +441,23 @@ class ChipEmulator:
             password = PacePassword.from_can(self.can)
         else:
             return b"", 0x6A88
-        if 0x84 in objects and objects[0x84] != bytes([parameter_id]):
-            return b"", 0x6A80
-        algorithm = PaceAlgorithm.from_oid(info.protocol)
-        self._pace_state = _PaceState(algorithm, parameter_id, password)
+        algorithm = info.algorithm
+        group = pace_group(algorithm, info.parameter_id, info.domain)
+        if algorithm.mapping == "CAM" and not self._cam_key_fits(group):
+            return b"", SW_CONDITIONS_NOT_SATISFIED  # no static key for this curve
+        self._pace_state = _PaceState(algorithm, group, password)
         return b"", SW_OK
+
+    def _cam_key_fits(self, group: PaceGroup) -> bool:
+        key = self._ca_key
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(group, EcPaceGroup):
+            return False
+        point = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        try:
+            decode_point(point, group.curve)
+        except ChipError:
+            return False
+        return True
 
     def _general_authenticate(self, cmd: CommandApdu, protected: bool) -> tuple[bytes, int]:
         outer = parse_single(cmd.data, 0x7C)
@@ -451,11 +478,14 @@ class ChipEmulator:
             state.step = 1
             return encode_tlv(0x7C, encode_tlv(0x80, z)), SW_OK
         if state.step == 1 and 0x81 in inner:
-            group = pace_group(alg, state.parameter_id)
-            sk = group.random_private()
-            state.mapped = group.mapped(state.nonce, group.agree(sk, inner[0x81]))
+            group = state.group
             state.step = 2
-            return encode_tlv(0x7C, encode_tlv(0x82, group.public(sk))), SW_OK
+            if alg.mapping == "IM":
+                state.mapped = group.integrated(alg, state.nonce, inner[0x81])
+                return encode_tlv(0x7C, encode_tlv(0x82, b"")), SW_OK
+            state.sk_map = group.random_private()
+            state.mapped = group.mapped(state.nonce, group.agree(state.sk_map, inner[0x81]))
+            return encode_tlv(0x7C, encode_tlv(0x82, group.public(state.sk_map))), SW_OK
         if state.step == 2 and 0x83 in inner and state.mapped is not None:
             mapped = state.mapped
             sk = mapped.random_private()
@@ -471,11 +501,26 @@ class ChipEmulator:
             self._pace_state = None
             if inner[0x85] != authentication_token(alg, ks_mac, state.pk_eph_ic):
                 return b"", 0x6300
-            token = authentication_token(alg, ks_mac, state.pk_eph_ifd)
+            answer = encode_tlv(0x86, authentication_token(alg, ks_mac, state.pk_eph_ifd))
+            if alg.mapping == "CAM":
+                answer += encode_tlv(0x8A, self._cam_data(state, ks_enc))
             self._sm = SecureMessaging(alg.cipher, ks_enc, ks_mac, 0)
-            return encode_tlv(0x7C, encode_tlv(0x86, token)), SW_OK
+            return encode_tlv(0x7C, answer), SW_OK
         self._pace_state = None
         return b"", SW_CONDITIONS_NOT_SATISFIED
+
+    def _cam_data(self, state: _PaceState, ks_enc: bytes) -> bytes:
+        """A_IC = E(KS_enc, SK_IC^-1 * SK_Map,IC mod n) (ICAO 9303-11 4.4.3.5.1)."""
+        key = self._ca_key
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
+            state.group, EcPaceGroup
+        ):
+            raise ChipError("PACE-CAM without a static EC key")
+        sk_ic = key.private_numbers().private_value
+        ca_ic = cam_data(state.group.curve, sk_ic, state.sk_map)
+        if self.misbehaviour.wrong_cam_data:
+            ca_ic = (int.from_bytes(ca_ic, "big") + 1).to_bytes(len(ca_ic), "big")
+        return encrypt_cam_data(ks_enc, ca_ic)
 
     def _chip_authenticate(self, protocol: str, terminal_point: bytes) -> tuple[bytes, int]:
         if not protocol or not isinstance(self._ca_key, ec.EllipticCurvePrivateKey):

@@ -39,7 +39,10 @@ from devices.icao9303.lds.security_infos import (
     CA_ECDH_AES_CBC_CMAC_128,
     ECDSA_PLAIN_SHA256,
     ID_PACE_DH_GM,
+    ID_PACE_DH_IM,
+    ID_PACE_ECDH_CAM,
     ID_PACE_ECDH_GM,
+    ID_PACE_ECDH_IM,
     ID_PK_ECDH,
     STANDARDIZED_DOMAIN_PARAMETERS,
     ActiveAuthenticationInfo,
@@ -51,6 +54,7 @@ from devices.icao9303.lds.security_infos import (
 )
 from devices.icao9303.lds.spki import PublicKeyInfo
 from devices.icao9303.mrz import Mrz, MrzFormat
+from devices.icao9303.pace import PaceMapping
 from devices.icao9303.pki import TestPki, make_test_pki
 from devices.icao9303.virtual_passport import VirtualPassport, private_key_der
 
@@ -109,6 +113,7 @@ class DocumentSpec:
     pace: bool = True
     bac: bool = True
     pace_parameter_id: int = 12  # 12 P-256, 13 brainpoolP256r1, 15 P-384, 16 brainpoolP384r1
+    pace_mapping: PaceMapping = "GM"  # GM, IM (integrated) or CAM (chip authentication)
     extended_length: bool = True
     algorithm: str = "rsa2048"  # test PKI algorithm (pki.ALGORITHMS)
     digest: str = "sha256"
@@ -183,16 +188,28 @@ def _face_bytes(
     return data, fmt, dims[0], dims[1]
 
 
-def _pace_info(parameter_id: int) -> PACEInfo:
+_PACE_FAMILY: dict[tuple[bool, PaceMapping], str] = {
+    (False, "GM"): ID_PACE_DH_GM,
+    (False, "IM"): ID_PACE_DH_IM,
+    (True, "GM"): ID_PACE_ECDH_GM,
+    (True, "IM"): ID_PACE_ECDH_IM,
+    (True, "CAM"): ID_PACE_ECDH_CAM,
+}
+
+
+def _pace_info(parameter_id: int, mapping: PaceMapping = "GM") -> PACEInfo:
     name = STANDARDIZED_DOMAIN_PARAMETERS.get(parameter_id)
     if name is None:
         raise FactoryError(f"PACE parameter id {parameter_id} is not standardized")
+    family = _PACE_FAMILY.get((not name.startswith("modp"), mapping))
+    if family is None:
+        raise FactoryError(f"PACE mapping {mapping!r} is not defined on {name}")
     if name.startswith("modp"):
-        return PACEInfo(ID_PACE_DH_GM + ".2", 2, parameter_id)
+        return PACEInfo(family + ".2", 2, parameter_id)
     size = re.search(r"\d{3}", name)
     bits = int(size.group()) if size else 256
     suite = ".2" if bits <= 256 else ".4"  # AES-128 up to 256-bit curves, else AES-256
-    return PACEInfo(ID_PACE_ECDH_GM + suite, 2, parameter_id)
+    return PACEInfo(family + suite, 2, parameter_id)
 
 
 def _can_for(document_number: str) -> str:
@@ -320,7 +337,14 @@ def _make_document(
             personalization_time=moment,
         ).encode()
 
-    pace_info = _pace_info(spec.pace_parameter_id) if spec.pace else None
+    pace_info = _pace_info(spec.pace_parameter_id, spec.pace_mapping) if spec.pace else None
+    cam = pace_info is not None and spec.pace_mapping == "CAM"
+    if cam:
+        # PACE-CAM proves the chip with its static CA key: it must be on the PACE curve.
+        curve_name = STANDARDIZED_DOMAIN_PARAMETERS[spec.pace_parameter_id]
+        if curve_name not in _CA_CURVES or "no_ca" in wanted:
+            raise FactoryError(f"PACE-CAM needs a chip authentication key on {curve_name}")
+        spec = replace(spec, ca_curve=curve_name)
     ca_key: ec.EllipticCurvePrivateKey | None = None
     aa_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
     dg14_infos: list[SecurityInfo] = []
@@ -397,6 +421,7 @@ def _make_document(
         bac=spec.bac,
         extended_length=spec.extended_length,
         pace_parameter_id=spec.pace_parameter_id if spec.pace else None,
+        pace_mapping=spec.pace_mapping,
         ca_private_key=None if cloned or ca_key is None else private_key_der(ca_key),
         aa_private_key=None if cloned or aa_key is None else private_key_der(aa_key),
         csca_cert_der=test_pki.csca_der(),

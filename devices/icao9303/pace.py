@@ -1,10 +1,13 @@
-"""PACE v2 with generic mapping on elliptic curves (ICAO 9303-11 4.4, BSI TR-03110-2 3.2).
+"""PACE v2 (ICAO 9303-11 4.4, BSI TR-03110-2 3.2): generic mapping (GM), integrated
+mapping (IM) and chip authentication mapping (CAM), on elliptic curves and MODP groups.
 
-Terminal side: `perform_pace`. The pieces (nonce encryption, mapping, key
-derivation, authentication token) are module functions shared with the chip
-emulator; the ICAO 9303-11 Appendix G worked example pins each of them in tests.
-Point arithmetic on the mapped generator uses python-ecdsa, because `cryptography`
-only multiplies the standard generator.
+Terminal side: `establish_pace` (and `perform_pace`, which returns only the session).
+The pieces (nonce encryption, mappings, key derivation, authentication token, the
+encrypted chip authentication data of CAM) are module functions shared with the chip
+emulator; the ICAO 9303-11 Appendix G (GM), H (IM) and I (CAM) worked examples pin
+each of them in tests. Domain parameters are standardized (parameter ids 0-2, 8-18)
+or explicit (PACEDomainParameterInfo). Point arithmetic on the mapped generator uses
+python-ecdsa, because `cryptography` only multiplies the standard generator.
 """
 
 from __future__ import annotations
@@ -18,43 +21,62 @@ from typing import Literal
 from ecdsa import curves as ec_curves
 from ecdsa.ellipticcurve import INFINITY, PointJacobi
 from ecdsa.errors import MalformedPointError
+from ecdsa.numbertheory import is_prime
 
 from devices.errors import AccessDeniedError, ChipError
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
 from devices.icao9303.bac import mrz_information
-from devices.icao9303.lds.der import encode_oid
+from devices.icao9303.lds import LdsError
+from devices.icao9303.lds.der import decode_integer, decode_oid, encode_oid
+from devices.icao9303.lds.security_infos import PACEDomainParameterInfo, SecurityInfos
+from devices.icao9303.lds.spki import STANDARDIZED_CURVES, explicit_curve
 from devices.icao9303.secure_messaging import (
     SecureMessaging,
     SmCipherName,
     aes_cbc,
     aes_cmac,
+    aes_ecb,
     derive_key,
     pad,
     retail_mac,
     tdes_cbc,
+    unpad,
 )
-from devices.icao9303.tlv import TlvError, encode_tlv, parse_single
+from devices.icao9303.tlv import Tlv, TlvError, encode_tlv, parse_single
 from devices.icao9303.transport import Transport
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"
 ID_PACE_DH_GM = ID_PACE + ".1"
 ID_PACE_ECDH_GM = ID_PACE + ".2"
+ID_PACE_DH_IM = ID_PACE + ".3"
+ID_PACE_ECDH_IM = ID_PACE + ".4"
+ID_PACE_ECDH_CAM = ID_PACE + ".6"
 PACE_ECDH_GM_AES_128 = ID_PACE_ECDH_GM + ".2"
+PACE_ECDH_IM_AES_128 = ID_PACE_ECDH_IM + ".2"
+PACE_DH_IM_AES_128 = ID_PACE_DH_IM + ".2"
+PACE_ECDH_CAM_AES_128 = ID_PACE_ECDH_CAM + ".2"
+STANDARDIZED_DOMAIN_PARAMETERS = "0.4.0.127.0.7.1.2"  # AlgorithmIdentifier with a parameter id
+EC_PUBLIC_KEY = "1.2.840.10045.2.1"
+DH_PUBLIC_NUMBER = "1.2.840.10046.2.1"
 
-# Standardized domain parameters (ICAO 9303-11 Table 6 / TR-03110-3 A.2.1.1).
-DOMAIN_PARAMETERS: dict[int, ec_curves.Curve] = {
-    8: ec_curves.NIST192p,
-    9: ec_curves.BRAINPOOLP192r1,
-    10: ec_curves.NIST224p,
-    11: ec_curves.BRAINPOOLP224r1,
-    12: ec_curves.NIST256p,
-    13: ec_curves.BRAINPOOLP256r1,
-    14: ec_curves.BRAINPOOLP320r1,
-    15: ec_curves.NIST384p,
-    16: ec_curves.BRAINPOOLP384r1,
-    17: ec_curves.BRAINPOOLP512r1,
-    18: ec_curves.NIST521p,
+PaceMapping = Literal["GM", "IM", "CAM"]
+PACE_FAMILIES: dict[str, tuple[Literal["ECDH", "DH"], PaceMapping]] = {
+    ID_PACE_DH_GM: ("DH", "GM"),
+    ID_PACE_ECDH_GM: ("ECDH", "GM"),
+    ID_PACE_DH_IM: ("DH", "IM"),
+    ID_PACE_ECDH_IM: ("ECDH", "IM"),
+    ID_PACE_ECDH_CAM: ("ECDH", "CAM"),
 }
+# Pseudo-random number mapping constants (ICAO 9303-11 4.4.3.3.2): l = 128 and l = 256.
+IM_C0_128 = bytes.fromhex("a668892a7c41e3ca739f40b057d85904")
+IM_C1_128 = bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")
+IM_C0_256 = bytes.fromhex("d463d65234124ef7897054986dca0a174e28df758cbaa03f240616414d5a1676")
+IM_C1_256 = bytes.fromhex("54bd7255f0aaf831bec3423fcf39d69b6cbf066677d0faae5aadd99df8e53517")
+MIN_DH_BITS = 1024
+MIN_DH_ORDER_BITS = 160
+
+# Standardized EC domain parameters (ICAO 9303-11 Table 6 / TR-03110-3 A.2.1.1).
+DOMAIN_PARAMETERS: dict[int, ec_curves.Curve] = STANDARDIZED_CURVES
 
 
 @dataclass(frozen=True)
@@ -125,54 +147,97 @@ PASSWORD_REFERENCE: dict[PasswordKind, int] = {"MRZ": 1, "CAN": 2}
 
 @dataclass(frozen=True)
 class PaceAlgorithm:
-    """What a PACE OID selects: key agreement (generic mapping) and the SM cipher."""
+    """What a PACE OID selects: key agreement, mapping and the SM cipher."""
 
     oid: str
     cipher: SmCipherName
     key_bytes: int
     agreement: Literal["ECDH", "DH"] = "ECDH"
+    mapping: PaceMapping = "GM"
 
     @classmethod
     def from_oid(cls, oid: str) -> PaceAlgorithm:
-        if oid.startswith(ID_PACE_ECDH_GM + "."):
-            agreement: Literal["ECDH", "DH"] = "ECDH"
-        elif oid.startswith(ID_PACE_DH_GM + "."):
-            agreement = "DH"
-        else:
-            raise ChipError(f"PACE protocol {oid} is not supported (generic mapping only)")
-        suffix = oid.rsplit(".", 1)[1]
+        family, _, suffix = oid.rpartition(".")
+        if family not in PACE_FAMILIES:
+            raise ChipError(f"PACE protocol {oid} is not supported")
+        agreement, mapping = PACE_FAMILIES[family]
         table: dict[str, tuple[SmCipherName, int]] = {
             "1": ("3DES", 16),
             "2": ("AES", 16),
             "3": ("AES", 24),
             "4": ("AES", 32),
         }
-        if suffix not in table:
+        if suffix not in table or (mapping == "CAM" and suffix == "1"):
             raise ChipError(f"PACE protocol {oid} names an unknown cipher")
         cipher, key_bytes = table[suffix]
-        return cls(oid, cipher, key_bytes, agreement)
+        return cls(oid, cipher, key_bytes, agreement, mapping)
+
+    @property
+    def block(self) -> int:
+        return 8 if self.cipher == "3DES" else 16
 
     @property
     def nonce_bytes(self) -> int:
-        return 8 if self.cipher == "3DES" else 16
+        """Length of the chip's nonce s: one block, or for IM the smallest multiple of
+        the block size not shorter than the key (3DES counts as 128 bits, 4.4.3.3)."""
+        if self.mapping == "IM":
+            return 16 if self.key_bytes == 16 else 32
+        return self.block
+
+    @property
+    def terminal_nonce_bytes(self) -> int:
+        """Length of the IM nonce t: the key size k (16 bytes for 3DES)."""
+        return self.key_bytes
 
 
 @dataclass(frozen=True)
 class PaceInfo:
-    """PACEInfo of EF.CardAccess (ICAO 9303-11 9.2.1)."""
+    """PACEInfo of EF.CardAccess (ICAO 9303-11 9.2.1), with the DER AlgorithmIdentifier
+    of its PACEDomainParameterInfo when the domain parameters are explicit."""
 
     oid: str
     version: int
     parameter_id: int | None
+    domain: bytes | None = None
+
+    @property
+    def algorithm(self) -> PaceAlgorithm:
+        return PaceAlgorithm.from_oid(self.oid)
 
     @property
     def supported(self) -> bool:
+        if self.version != 2:
+            return False
         try:
-            algorithm = PaceAlgorithm.from_oid(self.oid)
+            algorithm = self.algorithm
+            group = pace_group(algorithm, self.parameter_id, self.domain)
         except ChipError:
             return False
-        groups = DOMAIN_PARAMETERS if algorithm.agreement == "ECDH" else DH_GROUPS
-        return self.version == 2 and self.parameter_id in groups
+        if algorithm.mapping == "IM" and isinstance(group, EcPaceGroup):
+            return int(group.curve.curve.p()) % 4 == 3  # the point encoding needs it
+        return True
+
+
+STANDARDIZED_ID_LIMIT = 32  # parameter ids 0-31 are standardized (TR-03110-3 A.2.1.1)
+
+
+def pace_infos(infos: SecurityInfos) -> list[PaceInfo]:
+    """The PACEInfos of EF.CardAccess, each joined to the PACEDomainParameterInfo it
+    references when its parameter id is proprietary (>= 32) or absent (9303-11 9.2.1)."""
+    domains = [i for i in infos.infos if isinstance(i, PACEDomainParameterInfo)]
+    out: list[PaceInfo] = []
+    for info in infos.pace_infos:
+        explicit: bytes | None = None
+        pid = info.parameter_id
+        if pid is None or pid >= STANDARDIZED_ID_LIMIT:
+            family = [d for d in domains if d.protocol == info.protocol.rpartition(".")[0]]
+            match = [d for d in family if d.parameter_id == pid]
+            if not match and len(family) == 1 and family[0].parameter_id is None:
+                match = family
+            if len(match) == 1:
+                explicit = match[0].domain_parameter
+        out.append(PaceInfo(info.protocol, info.version, pid, explicit))
+    return out
 
 
 @dataclass(frozen=True)
@@ -243,6 +308,105 @@ def map_generator(curve: ec_curves.Curve, nonce: bytes, shared: PointJacobi) -> 
     return mapped
 
 
+def _block_encrypt(algorithm: PaceAlgorithm, key: bytes, data: bytes) -> bytes:
+    if algorithm.cipher == "3DES":
+        return tdes_cbc(key, data)
+    return aes_cbc(key, data)
+
+
+def pseudo_random(algorithm: PaceAlgorithm, s: bytes, t: bytes, p: int) -> int:
+    """R_p(s, t) of the integrated mapping (ICAO 9303-11 4.4.3.3.2, Figure 2).
+
+    k_0 = E(t, s); then x_i = E(k_{i-1}, c1), k_i = E(k_{i-1}, c0), each key cut to the
+    key size (3DES counts as 128 bits); n blocks with n * l >= log2 p + 64.
+    """
+    if len(t) != algorithm.terminal_nonce_bytes:
+        raise ChipError(f"IM nonce t of {len(t)} bytes, expected {algorithm.terminal_nonce_bytes}")
+    if not s or len(s) % algorithm.block or len(s) < algorithm.key_bytes:
+        raise ChipError(f"IM nonce s of {len(s)} bytes does not fit {algorithm.cipher}")
+    c0, c1 = (IM_C0_128, IM_C1_128) if algorithm.key_bytes == 16 else (IM_C0_256, IM_C1_256)
+    size = algorithm.key_bytes
+    key = _block_encrypt(algorithm, t, s)[:size]
+    blocks = -(-(p.bit_length() + 64) // (8 * len(c1)))
+    out = b""
+    for _ in range(blocks):
+        out += _block_encrypt(algorithm, key, c1)
+        key = _block_encrypt(algorithm, key, c0)[:size]
+    return int.from_bytes(out, "big") % p
+
+
+def point_encoding(curve: ec_curves.Curve, t: int) -> PointJacobi:
+    """f_G(t): the simplified SWU encoding of BCIMRT2010 (ICAO 9303-11 Appendix B.2),
+    for p = 3 mod 4, multiplied by the cofactor."""
+    fp = curve.curve
+    p, a, b = int(fp.p()), int(fp.a()), int(fp.b())
+    if p % 4 != 3 or a % p == 0:
+        raise ChipError(f"the IM point encoding does not apply to {curve.name}")
+    alpha = -t * t % p
+    denominator = a * (alpha + alpha * alpha) % p
+    if denominator == 0:
+        raise ChipError("IM point encoding met a degenerate value")
+    x2 = -b * (1 + alpha + alpha * alpha) * pow(denominator, p - 2, p) % p
+    x3 = alpha * x2 % p
+    h2 = (pow(x2, 3, p) + a * x2 + b) % p
+    u = pow(t, 3, p) * h2 % p
+    root = pow(h2, p - 1 - (p + 1) // 4, p)
+    if root * root * h2 % p == 1:
+        x, y = x2, root * h2 % p
+    else:
+        x, y = x3, root * u % p
+    point = PointJacobi(fp, x, y, 1, curve.order)
+    cofactor = int(fp.cofactor() or 1)
+    if cofactor != 1:
+        point = point * cofactor
+    if point == INFINITY or not fp.contains_point(int(point.x()), int(point.y())):
+        raise ChipError("IM point encoding produced no usable generator")
+    return point
+
+
+def cam_iv(ks_enc: bytes) -> bytes:
+    """IV = E(KS_enc, -1) for the encrypted chip authentication data (4.4.3.5.4)."""
+    return aes_ecb(ks_enc, b"\xff" * 16)
+
+
+def encrypt_cam_data(ks_enc: bytes, ca_ic: bytes) -> bytes:
+    """A_IC = E(KS_enc, CA_IC), padded with ISO/IEC 9797-1 method 2."""
+    return aes_cbc(ks_enc, pad(ca_ic, 16), iv=cam_iv(ks_enc))
+
+
+def decrypt_cam_data(ks_enc: bytes, a_ic: bytes) -> bytes:
+    if not a_ic or len(a_ic) % 16:
+        raise ChipError(f"encrypted chip authentication data of {len(a_ic)} bytes")
+    return unpad(aes_cbc(ks_enc, a_ic, decrypt=True, iv=cam_iv(ks_enc)))
+
+
+def cam_data(curve: ec_curves.Curve, sk_ic: int, sk_map_ic: int) -> bytes:
+    """Chip side: CA_IC = SK_IC^-1 * SK_Map,IC mod n, as FE2OS of the order's length."""
+    n = int(curve.order)
+    value = pow(sk_ic, -1, n) * sk_map_ic % n
+    return value.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+@dataclass(frozen=True)
+class CamEvidence:
+    """What PACE-CAM leaves to check once DG14 is read (4.4.3.5.2)."""
+
+    curve: ec_curves.Curve
+    pk_map_ic: bytes  # the chip's mapping public key
+    ca_ic: int  # the decrypted chip authentication data
+
+    def verify(self, chip_public_key: bytes) -> bool:
+        """PK_Map,IC == CA_IC * PK_IC for the chip's static key from DG14."""
+        if not 0 < self.ca_ic < int(self.curve.order):
+            return False
+        try:
+            pk_ic = decode_point(chip_public_key, self.curve)
+            expected = decode_point(self.pk_map_ic, self.curve)
+        except ChipError:
+            return False
+        return bool(pk_ic * self.ca_ic == expected)
+
+
 def session_keys(algorithm: PaceAlgorithm, shared_x: bytes) -> tuple[bytes, bytes]:
     return (
         derive_key(shared_x, 1, algorithm.cipher, algorithm.key_bytes),
@@ -283,6 +447,10 @@ class PaceGroup:
     def mapped(self, nonce: bytes, shared: GroupElement) -> PaceGroup:
         raise ChipError("abstract PACE group")
 
+    def integrated(self, algorithm: PaceAlgorithm, s: bytes, t: bytes) -> PaceGroup:
+        """The IM generator f(R_p(s, t)) (ICAO 9303-11 4.4.3.3.2)."""
+        raise ChipError("abstract PACE group")
+
     def secret(self, element: GroupElement) -> bytes:
         raise ChipError("abstract PACE group")
 
@@ -308,6 +476,10 @@ class EcPaceGroup(PaceGroup):
         if not isinstance(shared, PointJacobi):
             raise ChipError("EC mapping needs a point")
         return EcPaceGroup(self.curve, map_generator(self.curve, nonce, shared))
+
+    def integrated(self, algorithm: PaceAlgorithm, s: bytes, t: bytes) -> PaceGroup:
+        x = pseudo_random(algorithm, s, t, int(self.curve.curve.p()))
+        return EcPaceGroup(self.curve, point_encoding(self.curve, x))
 
     def secret(self, element: GroupElement) -> bytes:
         if not isinstance(element, PointJacobi):
@@ -345,18 +517,69 @@ class DhPaceGroup(PaceGroup):
             raise ChipError("PACE mapping produced a degenerate generator")
         return DhPaceGroup(self.group, mapped)
 
+    def integrated(self, algorithm: PaceAlgorithm, s: bytes, t: bytes) -> PaceGroup:
+        """f_g(x) = x^a mod p with the cofactor a = (p - 1) / q; must not be 1."""
+        p, q = self.group.p, self.group.q
+        mapped = pow(pseudo_random(algorithm, s, t, p), (p - 1) // q, p)
+        if mapped <= 1:
+            raise ChipError("PACE integrated mapping produced a degenerate generator")
+        return DhPaceGroup(self.group, mapped)
+
     def secret(self, element: GroupElement) -> bytes:
         if not isinstance(element, int) or element <= 1:
             raise ChipError("DH key agreement produced a degenerate value")
         return int(element).to_bytes(self.size, "big")
 
 
-def pace_group(algorithm: PaceAlgorithm, parameter_id: int | None) -> PaceGroup:
+def pace_group(
+    algorithm: PaceAlgorithm, parameter_id: int | None, domain: bytes | None = None
+) -> PaceGroup:
+    """The group named by a standardized parameter id, or given explicitly as the DER
+    AlgorithmIdentifier of a PACEDomainParameterInfo (TR-03110-3 A.1.1, A.2.1)."""
+    if domain is not None:
+        return _explicit_group(algorithm, domain)
     if algorithm.agreement == "ECDH" and parameter_id in DOMAIN_PARAMETERS:
         return EcPaceGroup(DOMAIN_PARAMETERS[parameter_id])
     if algorithm.agreement == "DH" and parameter_id in DH_GROUPS:
         return DhPaceGroup(DH_GROUPS[parameter_id])
     raise ChipError(f"PACE domain parameters {parameter_id} are not supported")
+
+
+def _explicit_group(algorithm: PaceAlgorithm, domain: bytes) -> PaceGroup:
+    try:
+        parts = parse_single(domain, 0x30).children()
+        if not parts or parts[0].tag != 0x06:
+            raise ChipError("PACE domain parameters lack their algorithm")
+        oid = decode_oid(parts[0], "PACE domain parameter algorithm")
+        if len(parts) != 2:
+            raise ChipError("PACE domain parameters must hold exactly one parameter set")
+        params = parts[1]
+        if oid == STANDARDIZED_DOMAIN_PARAMETERS:
+            return pace_group(algorithm, decode_integer(params, what="parameter id"))
+        if oid == EC_PUBLIC_KEY and algorithm.agreement == "ECDH":
+            if params.tag != 0x30:
+                raise ChipError("explicit PACE EC parameters must be ECParameters")
+            return EcPaceGroup(explicit_curve(params))
+        if oid == DH_PUBLIC_NUMBER and algorithm.agreement == "DH":
+            return DhPaceGroup(_explicit_dh(params))
+    except LdsError as exc:
+        raise ChipError(f"PACE domain parameters are malformed: {exc}") from exc
+    raise ChipError(f"PACE domain parameters {oid} do not fit {algorithm.agreement}")
+
+
+def _explicit_dh(params: Tlv) -> DhGroup:
+    """X9.42 DomainParameters {p, g, q, j?, validationParms?}, validated (RFC 2631 2.2)."""
+    fields = params.children() if params.tag == 0x30 else []
+    if len(fields) < 3:
+        raise ChipError("explicit DH domain parameters need p, g and q")
+    p, g, q = (decode_integer(f, what=name) for f, name in zip(fields, "pgq", strict=False))
+    if p.bit_length() < MIN_DH_BITS or q.bit_length() < MIN_DH_ORDER_BITS:
+        raise ChipError(f"DH group of {p.bit_length()}/{q.bit_length()} bits is too small")
+    if not (is_prime(p) and is_prime(q)) or (p - 1) % q:
+        raise ChipError("explicit DH parameters are not a prime-order subgroup")
+    if not 1 < g < p - 1 or pow(g, q, p) != 1:
+        raise ChipError("explicit DH generator is not of order q")
+    return DhGroup(p, g, q)
 
 
 def oid_value(oid: str) -> bytes:
@@ -368,7 +591,8 @@ def _ga_data(tag: int, value: bytes) -> bytes:
     return encode_tlv(0x7C, encode_tlv(tag, value) if tag else value)
 
 
-def _ga_response(raw: bytes, expected_tag: int, step: str) -> bytes:
+def _ga_objects(raw: bytes, step: str) -> dict[int, bytes]:
+    """The data objects inside 7C of a GENERAL AUTHENTICATE answer (status checked)."""
     resp = ResponseApdu.decode(raw)
     if resp.sw != 0x9000:
         if step == "mutual authentication" or resp.sw >> 8 == 0x63:
@@ -377,13 +601,34 @@ def _ga_response(raw: bytes, expected_tag: int, step: str) -> bytes:
             )
         raise ChipError(f"PACE GENERAL AUTHENTICATE ({step}) failed: status {resp.sw:04X}")
     try:
-        outer = parse_single(resp.data, 0x7C)
-        inner = outer.find(expected_tag)
+        children = parse_single(resp.data, 0x7C).children()
     except TlvError as exc:
         raise ChipError(f"PACE {step}: malformed response: {exc}") from exc
-    if inner is None:
+    objects: dict[int, bytes] = {}
+    for child in children:
+        if child.tag in objects:
+            raise ChipError(f"PACE {step}: duplicate tag {child.tag:X}")
+        objects[child.tag] = child.value
+    return objects
+
+
+def _ga_response(raw: bytes, expected_tag: int, step: str, *, optional: bool = False) -> bytes:
+    value = _ga_objects(raw, step).get(expected_tag)
+    if value is None:
+        if optional:
+            return b""
         raise ChipError(f"PACE {step}: response lacks tag {expected_tag:X}")
-    return inner.value
+    return value
+
+
+@dataclass(frozen=True)
+class PaceSession:
+    """The outcome of PACE: the secure-messaging session and, after PACE-CAM, the
+    chip authentication data still to be checked against DG14."""
+
+    sm: SecureMessaging
+    algorithm: PaceAlgorithm
+    cam: CamEvidence | None = None
 
 
 def perform_pace(
@@ -394,22 +639,41 @@ def perform_pace(
     include_parameter_id: bool = True,
     scalars: tuple[int, int] | None = None,
 ) -> SecureMessaging:
-    """Run PACE (terminal side) and return the new secure-messaging session.
+    """Run PACE (terminal side) and return the new secure-messaging session."""
+    return establish_pace(
+        transport, password, info, include_parameter_id=include_parameter_id, scalars=scalars
+    ).sm
 
-    `scalars` fixes the terminal's mapping and ephemeral private keys (worked examples).
+
+def establish_pace(
+    transport: Transport,
+    password: PacePassword,
+    info: PaceInfo,
+    *,
+    include_parameter_id: bool = True,
+    scalars: tuple[int, int] | None = None,
+    terminal_nonce: bytes | None = None,
+) -> PaceSession:
+    """Run PACE (terminal side) with the mapping the PACEInfo names.
+
+    `scalars` fixes the terminal's mapping and ephemeral private keys and
+    `terminal_nonce` the IM nonce t (worked examples).
     """
     algorithm = PaceAlgorithm.from_oid(info.oid)
-    group = pace_group(algorithm, info.parameter_id)
-    assert info.parameter_id is not None
+    group = pace_group(algorithm, info.parameter_id, info.domain)
     mse = encode_tlv(0x80, oid_value(info.oid))
     mse += encode_tlv(0x83, bytes([PASSWORD_REFERENCE[password.kind]]))
-    with_id = mse + encode_tlv(0x84, bytes([info.parameter_id]))
+    with_id = mse
+    if info.parameter_id is not None:
+        size = max(1, (info.parameter_id.bit_length() + 7) // 8)
+        with_id += encode_tlv(0x84, info.parameter_id.to_bytes(size, "big"))
+    send_id = include_parameter_id and with_id != mse
     resp = ResponseApdu.decode(
         transport.transmit(
-            CommandApdu(0x00, 0x22, 0xC1, 0xA4, with_id if include_parameter_id else mse).encode()
+            CommandApdu(0x00, 0x22, 0xC1, 0xA4, with_id if send_id else mse).encode()
         )
     )
-    if resp.sw != 0x9000 and include_parameter_id:
+    if resp.sw != 0x9000 and send_id:
         # DO84 is conditional (9303-11 4.4.4.1); some chips refuse it when they offer one set.
         resp = ResponseApdu.decode(
             transport.transmit(CommandApdu(0x00, 0x22, 0xC1, 0xA4, mse).encode())
@@ -426,12 +690,20 @@ def perform_pace(
         raise ChipError(f"PACE nonce of {len(encrypted)} bytes, expected {algorithm.nonce_bytes}")
     nonce = nonce_cipher(algorithm, password.k_pi(algorithm), encrypted, decrypt=True)
 
-    sk_map = scalars[0] if scalars else group.random_private()
-    pk_map = group.public(sk_map)
-    pk_map_ic = _ga_response(ga(0x81, pk_map), 0x82, "mapping")
-    if pk_map_ic == pk_map:
-        raise ChipError("PACE: the chip echoed the terminal's mapping key")
-    mapped = group.mapped(nonce, group.agree(sk_map, pk_map_ic))
+    pk_map_ic = b""
+    if algorithm.mapping == "IM":
+        t = terminal_nonce or secrets.token_bytes(algorithm.terminal_nonce_bytes)
+        answer = _ga_response(ga(0x81, t), 0x82, "mapping", optional=True)
+        if answer:
+            raise ChipError("PACE-IM: the chip's mapping data must be empty")
+        mapped = group.integrated(algorithm, nonce, t)
+    else:
+        sk_map = scalars[0] if scalars else group.random_private()
+        pk_map = group.public(sk_map)
+        pk_map_ic = _ga_response(ga(0x81, pk_map), 0x82, "mapping")
+        if pk_map_ic == pk_map:
+            raise ChipError("PACE: the chip echoed the terminal's mapping key")
+        mapped = group.mapped(nonce, group.agree(sk_map, pk_map_ic))
 
     sk_eph = scalars[1] if scalars else mapped.random_private()
     pk_eph = mapped.public(sk_eph)
@@ -441,7 +713,21 @@ def perform_pace(
     ks_enc, ks_mac = session_keys(algorithm, mapped.secret(mapped.agree(sk_eph, pk_eph_ic)))
 
     token = authentication_token(algorithm, ks_mac, pk_eph_ic)
-    token_ic = _ga_response(ga(0x85, token, last=True), 0x86, "mutual authentication")
+    final = _ga_objects(ga(0x85, token, last=True), "mutual authentication")
+    token_ic = final.get(0x86)
+    if token_ic is None:
+        raise ChipError("PACE mutual authentication: response lacks tag 86")
     if not hmac.compare_digest(token_ic, authentication_token(algorithm, ks_mac, pk_eph)):
         raise AccessDeniedError("PACE: the chip's authentication token does not verify")
-    return SecureMessaging(algorithm.cipher, ks_enc, ks_mac, 0)
+    cam: CamEvidence | None = None
+    if algorithm.mapping == "CAM":
+        a_ic = final.get(0x8A)
+        if a_ic is None:
+            raise ChipError("PACE-CAM: the chip sent no encrypted chip authentication data")
+        if not isinstance(group, EcPaceGroup):
+            raise ChipError("PACE-CAM needs an elliptic curve")
+        ca_ic = int.from_bytes(decrypt_cam_data(ks_enc, a_ic), "big")
+        cam = CamEvidence(group.curve, pk_map_ic, ca_ic)
+    elif 0x8A in final:
+        raise ChipError("PACE: encrypted chip authentication data outside PACE-CAM")
+    return PaceSession(SecureMessaging(algorithm.cipher, ks_enc, ks_mac, 0), algorithm, cam)

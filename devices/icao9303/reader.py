@@ -1,7 +1,9 @@
 """Reading an eMRTD chip: access control, the LDS files, then CA and AA.
 
 `read_chip(transport, key)` runs one session over any Transport. PACE is used when
-EF.CardAccess offers it (ICAO 9303-11 4.2: PACE first), BAC otherwise. Files are
+EF.CardAccess offers it (ICAO 9303-11 4.2: PACE first), BAC otherwise; of several
+PACEInfos, chip authentication mapping is preferred, whose chip authentication data
+is checked against the DG14 key once DG14 is read (CA v1 is then not run). Files are
 read with the largest block the chip gives: extended length when the reader path
 carries it (an unprotected 6700 or a garbled long answer drops to short APDUs),
 odd-INS READ BINARY beyond offset 32767, and blocks that shrink to what the chip
@@ -38,8 +40,15 @@ from devices.icao9303.chip_authentication import (
     select_chip_authentication,
 )
 from devices.icao9303.lds import LdsError
+from devices.icao9303.lds.dg14 import DataGroup14
 from devices.icao9303.lds.security_infos import SecurityInfos
-from devices.icao9303.pace import PaceInfo, PacePassword, perform_pace
+from devices.icao9303.pace import (
+    CamEvidence,
+    PaceInfo,
+    PacePassword,
+    establish_pace,
+    pace_infos,
+)
 from devices.icao9303.secure_messaging import SecureMessaging, SecureMessagingError
 from devices.icao9303.tlv import (
     TlvError,
@@ -115,6 +124,7 @@ class _Session:
         self.access: Literal["PACE", "BAC", "none"] = "none"
         self.notes: list[str] = []
         self.card_access: bytes | None = None
+        self.cam: CamEvidence | None = None  # PACE-CAM data awaiting DG14
         self.extended = options.extended_length and transport.extended_length
         self.block = EXTENDED_BLOCK
         self.restarts = 0
@@ -162,22 +172,25 @@ class _Session:
         self.card_access = data
 
     def pace_info(self) -> PaceInfo | None:
+        """The PACEInfo to run: CAM first (it proves the chip as well, 9303-11 J.1),
+        then generic, then integrated mapping; EF.CardAccess order within each."""
         if self.card_access is None:
             return None
         try:
-            infos = SecurityInfos.parse(self.card_access).pace_infos
+            infos = pace_infos(SecurityInfos.parse(self.card_access))
         except LdsError as exc:
             self.note(f"EF.CardAccess unreadable: {exc}")
             return None
-        for info in infos:
-            candidate = PaceInfo(info.protocol, info.version, info.parameter_id)
-            if candidate.supported:
-                return candidate
+        supported = [info for info in infos if info.supported]
+        rank = {"CAM": 0, "GM": 1, "IM": 2}
+        if supported:
+            return min(supported, key=lambda info: rank[info.algorithm.mapping])
         if infos:
             self.note("PACE offered with parameters this reader does not support")
         return None
 
     def _establish(self) -> None:
+        self.cam = None
         info = self.pace_info() if self.options.prefer_pace else None
         if info is not None:
             try:
@@ -190,7 +203,7 @@ class _Session:
             except ValueError as exc:
                 raise AccessDeniedError(f"the access key is malformed: {exc}") from exc
             try:
-                self.sm = perform_pace(self.io, password, info)
+                pace = establish_pace(self.io, password, info)
             except AccessDeniedError:
                 raise
             except CardRemovedError:
@@ -198,7 +211,9 @@ class _Session:
             except ChipError as exc:
                 self.note(f"PACE failed, trying BAC: {exc}")
             else:
-                self.access = "PACE"
+                self.sm, self.access, self.cam = pace.sm, "PACE", pace.cam
+                if pace.algorithm.mapping != "GM":
+                    self.note(f"PACE-{pace.algorithm.mapping}")
                 self.secure(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(
                     "SELECT eMRTD application"
                 )
@@ -414,6 +429,8 @@ def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> Chi
 
 
 def _chip_authentication(session: _Session, dg14: bytes | None) -> CheckStatus:
+    if session.cam is not None and session.access == "PACE":
+        return _cam_check(session, dg14)
     if dg14 is None or session.sm is None:
         return "not_supported"
     try:
@@ -437,6 +454,28 @@ def _chip_authentication(session: _Session, dg14: bytes | None) -> CheckStatus:
         session.restart("chip authentication failed")
         return "failed"
     return "passed"
+
+
+def _cam_check(session: _Session, dg14: bytes | None) -> CheckStatus:
+    """PACE-CAM proves the chip when PK_Map,IC = CA_IC * PK_IC for a DG14 key
+    (ICAO 9303-11 4.4.3.5.2). DG14 itself is trusted only after passive
+    authentication, which the document check performs on every file read."""
+    cam = session.cam
+    assert cam is not None
+    if dg14 is None:
+        session.note("CA failed: PACE-CAM chip without DG14 to check it against")
+        return "failed"
+    try:
+        keys = DataGroup14.parse(dg14).security_infos.chip_authentication_public_keys
+    except LdsError as exc:
+        session.note(f"CA failed: DG14 is malformed: {exc}")
+        return "failed"
+    for key in keys:
+        if key.public_key.kind == "ec" and cam.verify(key.public_key.key_bytes):
+            session.note("CA passed by PACE-CAM")
+            return "passed"
+    session.note("CA failed: the PACE-CAM data does not match the DG14 key")
+    return "failed"
 
 
 class ChipDocumentReader:

@@ -22,7 +22,14 @@ from cryptography.hazmat.primitives.cmac import CMAC
 
 from devices.errors import ChipError
 from devices.icao9303.apdu import SHORT_MAX_NE, ApduError, CommandApdu, ResponseApdu
-from devices.icao9303.tlv import TlvError, encode_tlv, parse_all
+from devices.icao9303.tlv import (
+    TlvError,
+    encode_length,
+    encode_tlv,
+    read_length,
+    read_tag,
+    tag_bytes,
+)
 
 SmCipherName = Literal["3DES", "AES"]
 
@@ -36,6 +43,44 @@ TAG_MAC = 0x8E
 
 class SecureMessagingError(ChipError):
     """A secure-messaging object is missing, malformed or fails its MAC."""
+
+
+@dataclass(frozen=True)
+class SmObject:
+    """One SM data object and where it starts in the bytes received."""
+
+    tag: int
+    value: bytes
+    start: int
+
+
+def sm_objects(data: bytes, what: str) -> list[SmObject]:
+    """The SM data objects of a command or response body, offsets kept.
+
+    The MAC covers the objects exactly as they were sent, so a legal non-minimal
+    length (`99 81 02 90 00`) must not be re-encoded before verification.
+    """
+    out: list[SmObject] = []
+    pos = 0
+    try:
+        while pos < len(data):
+            start = pos
+            tag, pos = read_tag(data, pos)
+            length, pos = read_length(data, pos)
+            if pos + length > len(data):
+                raise TlvError(f"DO{tag:X} declares {length} bytes, {len(data) - pos} remain")
+            out.append(SmObject(tag, bytes(data[pos : pos + length]), start))
+            pos += length
+    except TlvError as exc:
+        raise SecureMessagingError(f"malformed secure-messaging {what}: {exc}") from exc
+    return out
+
+
+def _long_tlv(tag: int, value: bytes) -> bytes:
+    """A TLV whose length uses one more byte than needed (legal BER, not DER)."""
+    minimal = encode_length(len(value))
+    size = len(minimal) if minimal[0] & 0x80 else 1
+    return tag_bytes(tag) + bytes([0x80 | size]) + len(value).to_bytes(size, "big") + value
 
 
 # --- primitives ---------------------------------------------------------------
@@ -233,16 +278,13 @@ class SecureMessaging:
             self.last = SmStatus(protected=False, had_status_object=False)
             return resp
         self.ssc += 1
-        try:
-            objects = parse_all(resp.data)
-        except TlvError as exc:
-            raise SecureMessagingError(f"malformed secure-messaging response: {exc}") from exc
+        objects = sm_objects(resp.data, "response")
         if not objects or objects[-1].tag != TAG_MAC:
             raise SecureMessagingError("secure-messaging response lacks its MAC (DO8E) at the end")
         mac_obj = objects[-1]
         if len(mac_obj.value) != 8:
             raise SecureMessagingError(f"DO8E holds {len(mac_obj.value)} bytes, expected 8")
-        macced = b"".join(o.encode() for o in objects[:-1])
+        macced = resp.data[: mac_obj.start]  # as received (JMRTD does the same)
         if not hmac.compare_digest(self.mac(macced), mac_obj.value):
             raise SecureMessagingError("response MAC (DO8E) does not verify")
         data = b""
@@ -276,14 +318,11 @@ class SecureMessaging:
         if cmd.cla & 0x0C != 0x0C:
             raise SecureMessagingError("command is not secure-messaging formatted")
         self.ssc += 1
-        try:
-            objects = parse_all(cmd.data)
-        except TlvError as exc:
-            raise SecureMessagingError(f"malformed secure-messaging command: {exc}") from exc
+        objects = sm_objects(cmd.data, "command")
         if not objects or objects[-1].tag != TAG_MAC or len(objects[-1].value) != 8:
             raise SecureMessagingError("secure-messaging command lacks its MAC (DO8E)")
         header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2))
-        macced = b"".join(o.encode() for o in objects[:-1])
+        macced = cmd.data[: objects[-1].start]
         if not hmac.compare_digest(self.mac(pad(header, self.block) + macced), objects[-1].value):
             raise SecureMessagingError("command MAC (DO8E) does not verify")
         data = b""
@@ -314,18 +353,24 @@ class SecureMessaging:
         odd_ins: bool = False,
         include_status: bool = True,
         corrupt_mac: bool = False,
+        non_minimal_lengths: bool = False,
     ) -> bytes:
-        """Build the chip's protected response (the switches emulate faulty chips)."""
+        """Build the chip's protected response (the switches emulate faulty chips).
+
+        `non_minimal_lengths` writes DO87/DO85/DO99 lengths one byte longer than DER
+        needs (`99 81 02 ...`), which BER allows and some chips do.
+        """
         self.ssc += 1
+        tlv = _long_tlv if non_minimal_lengths else encode_tlv
         objects = b""
         if data:
             cryptogram = self._encrypt(pad(data, self.block))
             if odd_ins:
-                objects += encode_tlv(TAG_CRYPTOGRAM_ODD, cryptogram)
+                objects += tlv(TAG_CRYPTOGRAM_ODD, cryptogram)
             else:
-                objects += encode_tlv(TAG_CRYPTOGRAM, b"\x01" + cryptogram)
+                objects += tlv(TAG_CRYPTOGRAM, b"\x01" + cryptogram)
         if include_status:
-            objects += encode_tlv(TAG_STATUS, sw.to_bytes(2, "big"))
+            objects += tlv(TAG_STATUS, sw.to_bytes(2, "big"))
         mac = self.mac(objects)
         if corrupt_mac:
             mac = bytes([mac[0] ^ 0x01]) + mac[1:]

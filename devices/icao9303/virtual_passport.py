@@ -74,6 +74,7 @@ class VirtualPassport:
     bac: bool = True
     extended_length: bool = True
     pace_parameter_id: int | None = 12
+    pace_mapping: str = "GM"  # GM, IM or CAM: what EF.CardAccess offers
     ca_private_key: bytes | None = None  # PKCS#8 DER; public part in DG14
     aa_private_key: bytes | None = None  # PKCS#8 DER; public part in DG15
     csca_cert_der: bytes = b""
@@ -129,6 +130,7 @@ class VirtualPassport:
                 "pace": self.pace,
                 "bac": self.bac,
                 "pace_parameter_id": self.pace_parameter_id if self.pace else None,
+                "pace_mapping": self.pace_mapping if self.pace else None,
                 "extended_length": self.extended_length,
             },
             "data_groups": self.data_groups(),
@@ -236,6 +238,7 @@ class VirtualPassport:
             bac=bool(access["bac"]),
             extended_length=bool(access.get("extended_length", True)),
             pace_parameter_id=access.get("pace_parameter_id"),
+            pace_mapping=str(access.get("pace_mapping") or "GM"),
             ca_private_key=key_der("chip_authentication"),
             aa_private_key=key_der("active_authentication"),
             csca_cert_der=csca.public_bytes(serialization.Encoding.DER),

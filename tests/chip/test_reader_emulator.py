@@ -158,8 +158,8 @@ def test_pace_dh_generic_mapping(
 
 
 def test_unsupported_pace_falls_back_to_bac(pace_passport: VirtualPassport) -> None:
-    # integrated mapping is not implemented: the reader must use BAC, not fail
-    card_access = SecurityInfos.of([PACEInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 12)])
+    # integrated mapping needs p = 3 mod 4, which P-224 (parameter id 10) is not
+    card_access = SecurityInfos.of([PACEInfo("0.4.0.127.0.7.2.2.4.4.2", 2, 10)])
     vp = dataclasses.replace(
         pace_passport, files={**pace_passport.files, "EF.CardAccess": card_access.encode()}
     )
