@@ -315,7 +315,12 @@ def _block_encrypt(algorithm: PaceAlgorithm, key: bytes, data: bytes) -> bytes:
 
 
 def pseudo_random(algorithm: PaceAlgorithm, s: bytes, t: bytes, p: int) -> int:
-    """R_p(s, t) of the integrated mapping (ICAO 9303-11 4.4.3.3.2, Figure 2).
+    """R_p(s, t) = int(x_1 || ... || x_n) mod p (ICAO 9303-11 4.4.3.3.2)."""
+    return int.from_bytes(pseudo_random_bytes(algorithm, s, t, p), "big") % p
+
+
+def pseudo_random_bytes(algorithm: PaceAlgorithm, s: bytes, t: bytes, p: int) -> bytes:
+    """x_1 || ... || x_n of the pseudo-random number mapping (9303-11 Figure 2).
 
     k_0 = E(t, s); then x_i = E(k_{i-1}, c1), k_i = E(k_{i-1}, c0), each key cut to the
     key size (3DES counts as 128 bits); n blocks with n * l >= log2 p + 64.
@@ -332,7 +337,7 @@ def pseudo_random(algorithm: PaceAlgorithm, s: bytes, t: bytes, p: int) -> int:
     for _ in range(blocks):
         out += _block_encrypt(algorithm, key, c1)
         key = _block_encrypt(algorithm, key, c0)[:size]
-    return int.from_bytes(out, "big") % p
+    return out
 
 
 def point_encoding(curve: ec_curves.Curve, t: int) -> PointJacobi:
