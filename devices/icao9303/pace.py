@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from ecdsa import curves as ec_curves
@@ -73,6 +74,7 @@ IM_C1_128 = bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")
 IM_C0_256 = bytes.fromhex("d463d65234124ef7897054986dca0a174e28df758cbaa03f240616414d5a1676")
 IM_C1_256 = bytes.fromhex("54bd7255f0aaf831bec3423fcf39d69b6cbf066677d0faae5aadd99df8e53517")
 MIN_DH_BITS = 1024
+MAX_DH_BITS = 3072  # bounds the primality tests a hostile EF.CardAccess can ask for
 MIN_DH_ORDER_BITS = 160
 
 # Standardized EC domain parameters (ICAO 9303-11 Table 6 / TR-03110-3 A.2.1.1).
@@ -542,7 +544,7 @@ def pace_group(
     """The group named by a standardized parameter id, or given explicitly as the DER
     AlgorithmIdentifier of a PACEDomainParameterInfo (TR-03110-3 A.1.1, A.2.1)."""
     if domain is not None:
-        return _explicit_group(algorithm, domain)
+        return _explicit_group(algorithm.agreement, domain)
     if algorithm.agreement == "ECDH" and parameter_id in DOMAIN_PARAMETERS:
         return EcPaceGroup(DOMAIN_PARAMETERS[parameter_id])
     if algorithm.agreement == "DH" and parameter_id in DH_GROUPS:
@@ -550,7 +552,8 @@ def pace_group(
     raise ChipError(f"PACE domain parameters {parameter_id} are not supported")
 
 
-def _explicit_group(algorithm: PaceAlgorithm, domain: bytes) -> PaceGroup:
+@lru_cache(maxsize=32)  # validation runs primality tests; a chip is read several times
+def _explicit_group(agreement: Literal["ECDH", "DH"], domain: bytes) -> PaceGroup:
     try:
         parts = parse_single(domain, 0x30).children()
         if not parts or parts[0].tag != 0x06:
@@ -560,16 +563,21 @@ def _explicit_group(algorithm: PaceAlgorithm, domain: bytes) -> PaceGroup:
             raise ChipError("PACE domain parameters must hold exactly one parameter set")
         params = parts[1]
         if oid == STANDARDIZED_DOMAIN_PARAMETERS:
-            return pace_group(algorithm, decode_integer(params, what="parameter id"))
-        if oid == EC_PUBLIC_KEY and algorithm.agreement == "ECDH":
+            parameter_id = decode_integer(params, what="parameter id")
+            if agreement == "ECDH" and parameter_id in DOMAIN_PARAMETERS:
+                return EcPaceGroup(DOMAIN_PARAMETERS[parameter_id])
+            if agreement == "DH" and parameter_id in DH_GROUPS:
+                return DhPaceGroup(DH_GROUPS[parameter_id])
+            raise ChipError(f"PACE domain parameters {parameter_id} are not supported")
+        if oid == EC_PUBLIC_KEY and agreement == "ECDH":
             if params.tag != 0x30:
                 raise ChipError("explicit PACE EC parameters must be ECParameters")
             return EcPaceGroup(explicit_curve(params))
-        if oid == DH_PUBLIC_NUMBER and algorithm.agreement == "DH":
+        if oid == DH_PUBLIC_NUMBER and agreement == "DH":
             return DhPaceGroup(_explicit_dh(params))
     except LdsError as exc:
         raise ChipError(f"PACE domain parameters are malformed: {exc}") from exc
-    raise ChipError(f"PACE domain parameters {oid} do not fit {algorithm.agreement}")
+    raise ChipError(f"PACE domain parameters {oid} do not fit {agreement}")
 
 
 def _explicit_dh(params: Tlv) -> DhGroup:
@@ -578,7 +586,7 @@ def _explicit_dh(params: Tlv) -> DhGroup:
     if len(fields) < 3:
         raise ChipError("explicit DH domain parameters need p, g and q")
     p, g, q = (decode_integer(f, what=name) for f, name in zip(fields, "pgq", strict=False))
-    if p.bit_length() < MIN_DH_BITS or q.bit_length() < MIN_DH_ORDER_BITS:
+    if not MIN_DH_BITS <= p.bit_length() <= MAX_DH_BITS or q.bit_length() < MIN_DH_ORDER_BITS:
         raise ChipError(f"DH group of {p.bit_length()}/{q.bit_length()} bits is too small")
     if not (is_prime(p) and is_prime(q)) or (p - 1) % q:
         raise ChipError("explicit DH parameters are not a prime-order subgroup")
