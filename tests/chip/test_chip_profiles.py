@@ -49,7 +49,8 @@ PROFILES: dict[str, Profile] = {
     ),
     "255_byte_cut": Profile(
         {"aa_algorithm": "ecdsa-p256"},
-        misbehaviour=Misbehaviour(cut_long_apdus=True), note="short APDUs: garbled"
+        misbehaviour=Misbehaviour(cut_long_apdus=True),
+        note="short APDUs: garbled",
     ),
     # an RSA-2048 signature does not fit through such a reader under SM: AA fails, noted
     "255_byte_cut_rsa_aa": Profile(
