@@ -586,7 +586,9 @@ def _explicit_dh(params: Tlv) -> DhGroup:
     if len(fields) < 3:
         raise ChipError("explicit DH domain parameters need p, g and q")
     p, g, q = (decode_integer(f, what=name) for f, name in zip(fields, "pgq", strict=False))
-    if not MIN_DH_BITS <= p.bit_length() <= MAX_DH_BITS or q.bit_length() < MIN_DH_ORDER_BITS:
+    if not MIN_DH_BITS <= p.bit_length() <= MAX_DH_BITS or not (
+        MIN_DH_ORDER_BITS <= q.bit_length() < p.bit_length()
+    ):
         raise ChipError(f"DH group of {p.bit_length()}/{q.bit_length()} bits is too small")
     if not (is_prime(p) and is_prime(q)) or (p - 1) % q:
         raise ChipError("explicit DH parameters are not a prime-order subgroup")

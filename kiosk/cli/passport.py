@@ -98,6 +98,13 @@ def _register_make(gsub: Any) -> None:
         help="12 P-256 (default), 13 brainpoolP256r1, 15 P-384, 16 brainpoolP384r1",
     )
     p.add_argument(
+        "--pace-mapping",
+        default=spec.pace_mapping,
+        choices=["GM", "IM", "CAM"],
+        help="PACE generic (default), integrated or chip authentication mapping",
+    )
+    p.add_argument("--no-bac", action="store_true", help="a PACE-only chip (BAC refused)")
+    p.add_argument(
         "--face-record",
         default=spec.face_record,
         choices=["ISO19794-5", "ISO39794-5", "raw"],
@@ -141,6 +148,8 @@ def run_make(args: argparse.Namespace) -> int:
         face_record=args.face_record,
         can=args.can,
         pace_parameter_id=args.pace_parameter_id,
+        pace_mapping=args.pace_mapping,
+        bac=not args.no_bac,
         extended_length=not args.no_extended_length,
         algorithm=args.algorithm,
     )

@@ -119,3 +119,34 @@ def test_faults_shape_the_emulated_chip(
     for bad in ("bogus", "drop_do99=3", "short_read", "short_read=0"):
         status, report = run_json([*base, "--fault", bad, "--json"], capsys)
         assert status == 2 and report["error"]["code"] == "invalid_fault"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("mapping", ["IM", "CAM"])
+def test_make_a_pace_only_im_or_cam_chip_and_read_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mapping: str
+) -> None:
+    made = tmp_path / "pp"
+    status, manifest = run_json(
+        ["passport", "make", "--out", str(made), "--pace-mapping", mapping, "--no-bac",
+         "--json"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0
+    assert manifest["access"] == {
+        "pace": True,
+        "bac": False,
+        "pace_parameter_id": 12,
+        "pace_mapping": mapping,
+        "extended_length": True,
+    }
+    mrz = manifest["mrz"]
+    assert isinstance(mrz, list)
+    status, report = run_json(
+        ["passport", "read", "--emulate", str(made), "--mrz", *mrz, "--json",
+         "--fault", "non_minimal_sm_lengths"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, report
+    assert report["access"] == "PACE"
+    assert report["chip_authentication"] == "passed"
+    assert f"PACE-{mapping}" in report["notes"]  # type: ignore[operator]

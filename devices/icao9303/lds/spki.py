@@ -262,11 +262,11 @@ def explicit_curve(params: Tlv) -> ecdsa.curves.Curve:
         raise LdsError(f"explicit curve: the field prime of {p.bit_length()} bits is unusable")
     if not (0 <= a < p and 0 <= b < p) or (4 * a**3 + 27 * b**2) % p == 0:
         raise LdsError("explicit curve: singular or unreduced coefficients")
-    if not is_prime(n) or n.bit_length() < MIN_CURVE_BITS or n == p:
-        raise LdsError("explicit curve: the order is not a large prime other than p")
     h = numbers.cofactor if numbers.cofactor is not None else 1
     if h < 1 or (h * n - (p + 1)) ** 2 > 4 * p:  # Hasse: |p + 1 - #E| <= 2 sqrt(p)
         raise LdsError("explicit curve: the order and cofactor contradict the field size")
+    if n.bit_length() < MIN_CURVE_BITS or n == p or not is_prime(n):
+        raise LdsError("explicit curve: the order is not a large prime other than p")
     fp = ecdsa.ellipticcurve.CurveFp(p, a, b, h)
     if not fp.contains_point(numbers.gx, numbers.gy):
         raise LdsError("explicit curve: the base point is not on the curve")
