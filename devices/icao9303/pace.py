@@ -572,7 +572,11 @@ def _explicit_group(agreement: Literal["ECDH", "DH"], domain: bytes) -> PaceGrou
         if oid == EC_PUBLIC_KEY and agreement == "ECDH":
             if params.tag != 0x30:
                 raise ChipError("explicit PACE EC parameters must be ECParameters")
-            return EcPaceGroup(explicit_curve(params))
+            curve = explicit_curve(params)
+            if int(curve.curve.cofactor() or 1) != 1:
+                # ECKA would need compatible cofactor multiplication against small subgroups
+                raise ChipError("explicit PACE curves with a cofactor are not supported")
+            return EcPaceGroup(curve)
         if oid == DH_PUBLIC_NUMBER and agreement == "DH":
             return DhPaceGroup(_explicit_dh(params))
     except LdsError as exc:

@@ -208,3 +208,18 @@ def test_unusable_explicit_parameters_fall_back_to_bac(pace_passport: VirtualPas
     result = read(vp)
     assert result.access_control == "BAC"
     assert any("PACE offered" in n for n in result.notes)
+
+
+def test_keys_naming_a_standardized_parameter_id() -> None:
+    key = ec.generate_private_key(ec.BrainpoolP256R1()).public_key()
+    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+    def spki(parameter_id: int) -> bytes:
+        algorithm = sequence(encode_oid("0.4.0.127.0.7.1.2"), encode_integer(parameter_id))
+        return sequence(algorithm, encode_tlv(0x03, b"\x00" + point))
+
+    parsed = PublicKeyInfo.parse(spki(13))
+    assert (parsed.kind, parsed.curve_name) == ("ec", "brainpoolP256r1")
+    assert parsed.to_cryptography() == key
+    assert PublicKeyInfo.parse(spki(2)).kind == "dh"
+    assert PublicKeyInfo.parse(spki(99)).kind == "unknown"

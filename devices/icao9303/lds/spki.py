@@ -134,7 +134,10 @@ class PublicKeyInfo:
     @property
     def kind(self) -> str:
         if self.algorithm == STANDARDIZED_DOMAIN_PARAMETERS:
-            return "ec" if self.curve_name else "dh"
+            if self.curve_name:
+                return "ec"
+            parameter_id = parse_single(self.parameters or b"\x02\x01\xff").value
+            return "dh" if parameter_id in (b"\x00", b"\x01", b"\x02") else "unknown"
         return {RSA_ENCRYPTION: "rsa", EC_PUBLIC_KEY: "ec", DH_PUBLIC_NUMBER: "dh"}.get(
             self.algorithm, "unknown"
         )
