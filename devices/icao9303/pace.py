@@ -29,8 +29,22 @@ from devices.icao9303.apdu import CommandApdu, ResponseApdu
 from devices.icao9303.bac import mrz_information
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.der import decode_integer, decode_oid, encode_oid
-from devices.icao9303.lds.security_infos import PACEDomainParameterInfo, SecurityInfos
-from devices.icao9303.lds.spki import STANDARDIZED_CURVES, explicit_curve
+from devices.icao9303.lds.security_infos import (
+    ID_PACE_DH_GM,
+    ID_PACE_DH_IM,
+    ID_PACE_ECDH_CAM,
+    ID_PACE_ECDH_GM,
+    ID_PACE_ECDH_IM,
+    PACEDomainParameterInfo,
+    SecurityInfos,
+)
+from devices.icao9303.lds.spki import (
+    DH_PUBLIC_NUMBER,
+    EC_PUBLIC_KEY,
+    STANDARDIZED_CURVES,
+    STANDARDIZED_DOMAIN_PARAMETERS,
+    explicit_curve,
+)
 from devices.icao9303.secure_messaging import (
     SecureMessaging,
     SmCipherName,
@@ -46,19 +60,10 @@ from devices.icao9303.secure_messaging import (
 from devices.icao9303.tlv import Tlv, TlvError, encode_tlv, parse_single
 from devices.icao9303.transport import Transport
 
-ID_PACE = "0.4.0.127.0.7.2.2.4"
-ID_PACE_DH_GM = ID_PACE + ".1"
-ID_PACE_ECDH_GM = ID_PACE + ".2"
-ID_PACE_DH_IM = ID_PACE + ".3"
-ID_PACE_ECDH_IM = ID_PACE + ".4"
-ID_PACE_ECDH_CAM = ID_PACE + ".6"
 PACE_ECDH_GM_AES_128 = ID_PACE_ECDH_GM + ".2"
 PACE_ECDH_IM_AES_128 = ID_PACE_ECDH_IM + ".2"
 PACE_DH_IM_AES_128 = ID_PACE_DH_IM + ".2"
 PACE_ECDH_CAM_AES_128 = ID_PACE_ECDH_CAM + ".2"
-STANDARDIZED_DOMAIN_PARAMETERS = "0.4.0.127.0.7.1.2"  # AlgorithmIdentifier with a parameter id
-EC_PUBLIC_KEY = "1.2.840.10045.2.1"
-DH_PUBLIC_NUMBER = "1.2.840.10046.2.1"
 
 PaceMapping = Literal["GM", "IM", "CAM"]
 PACE_FAMILIES: dict[str, tuple[Literal["ECDH", "DH"], PaceMapping]] = {
