@@ -114,27 +114,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    vp = make_document(DocumentSpec(face_image=default_face_jpeg(400, 65)))
+    face = default_face_jpeg(400, 65)
+    vp = make_document(DocumentSpec(face_image=face))
+    im = make_document(DocumentSpec(face_image=face, pace_mapping="IM"))
+    cam = make_document(DocumentSpec(face_image=face, pace_mapping="CAM"))
     print(f"DG2 {len(vp.files['DG2'])} bytes; all files {sum(map(len, vp.files.values()))} bytes")
-    configs: list[tuple[str, Misbehaviour | None, bool]] = [
-        ("PACE, extended length (chip block 4096)", None, True),
-        ("PACE, short APDUs only", None, False),
-        ("PACE, chip refuses extended (6700)", Misbehaviour(refuse_extended_length=True), True),
+    configs: list[tuple[str, VirtualPassport, Misbehaviour | None, bool]] = [
+        ("PACE, extended length (chip block 4096)", vp, None, True),
+        ("PACE, short APDUs only", vp, None, False),
+        ("PACE, chip refuses extended (6700)", vp, Misbehaviour(refuse_extended_length=True), True),
+        ("PACE-IM (P-256), extended length", im, None, True),
+        ("PACE-CAM (P-256; CA by CAM), extended length", cam, None, True),
     ]
-    rows = [measure(f"in-process  {c}", vp, args.runs, in_process, m, e) for c, m, e in configs]
+    rows = [measure(f"in-process  {c}", p, args.runs, in_process, m, e) for c, p, m, e in configs]
     try:
         with pcscd_running(READER):
             rows += [
-                measure(f"pcscd+vpcd  {c}", vp, args.runs, via_pcscd, m, e) for c, m, e in configs
+                measure(f"pcscd+vpcd  {c}", p, args.runs, via_pcscd, m, e) for c, p, m, e in configs
             ]
     except DeviceFault as exc:
         print(f"pcscd rows skipped: {exc}")
     head = " ".join(f"{s[:8]:>8}" for s in STAGES)
     print(f"median ms over {args.runs} reads; APDUs per full read; DG2 READ BINARYs")
-    print(f"{'path / chip':56} {head} {'APDUs':>6} {'DG2 RB':>6} {'bytes':>6} {'block':>6}")
+    print(f"{'path / chip':58} {head} {'APDUs':>6} {'DG2 RB':>6} {'bytes':>6} {'block':>6}")
     for r in rows:
         cells = " ".join(f"{r.medians[s]:8.1f}" for s in STAGES)
-        print(f"{r.label:56} {cells} {r.apdus:6d} {r.dg2_reads:6d} {r.bytes_read:6d} {r.block:6d}")
+        print(f"{r.label:58} {cells} {r.apdus:6d} {r.dg2_reads:6d} {r.bytes_read:6d} {r.block:6d}")
 
 
 if __name__ == "__main__":
