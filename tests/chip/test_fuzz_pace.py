@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devices.errors import DeviceFault
+from devices.icao9303.apdu import CommandApdu, ResponseApdu
 from devices.icao9303.emulator import ChipEmulator
 from devices.icao9303.lds.security_infos import (
     ID_PACE_ECDH_GM,
@@ -20,7 +21,9 @@ from devices.icao9303.lds.security_infos import (
     PACEInfo,
     SecurityInfos,
 )
+from devices.icao9303.pace import oid_value, pace_infos
 from devices.icao9303.reader import read_chip
+from devices.icao9303.tlv import encode_tlv
 from devices.icao9303.transport import InProcessTransport
 from devices.icao9303.virtual_passport import VirtualPassport
 
@@ -79,3 +82,29 @@ def test_cam_with_a_mutated_dg14(
         assert key is not None
         point = key.public_key().public_numbers()
         assert point.x.to_bytes(32, "big") in dg14 and point.y.to_bytes(32, "big") in dg14
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mapping=st.sampled_from(["IM", "CAM"]),
+    steps=st.lists(
+        st.tuples(st.sampled_from([0x81, 0x83, 0x85, 0x80]), st.binary(max_size=80)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_im_and_cam_chips_answer_a_hostile_terminal(
+    mapping: str, steps: list[tuple[int, bytes]], make_passport: MakePassport
+) -> None:
+    vp = make_passport(bac=False, pace_mapping=mapping)
+    (info,) = pace_infos(SecurityInfos.parse(vp.files["EF.CardAccess"]))
+    card = ChipEmulator.from_passport(vp)
+    card.power_on()
+    mse = encode_tlv(0x80, oid_value(info.oid)) + encode_tlv(0x83, b"\x01")
+    assert card.process(CommandApdu(0x00, 0x22, 0xC1, 0xA4, mse).encode()) == b"\x90\x00"
+    first = CommandApdu(0x10, 0x86, 0, 0, encode_tlv(0x7C, b""), ne=256)
+    assert ResponseApdu.decode(card.process(first.encode())).sw == 0x9000
+    for tag, value in steps:
+        cmd = CommandApdu(0x10, 0x86, 0, 0, encode_tlv(0x7C, encode_tlv(tag, value)), ne=256)
+        answer = ResponseApdu.decode(card.process(cmd.encode()))
+        assert answer.sw in (0x9000, 0x6300, 0x6985, 0x6A80)
