@@ -92,3 +92,22 @@ def test_profiles_are_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "chip.md").read_text()
     for name in PROFILES:
         assert f"`{name}`" in doc, name
+
+
+@pytest.mark.parametrize(("mapping", "mse_count"), [("GM", 2), ("IM", 2), ("CAM", 1)])
+def test_cam_replaces_chip_authentication_v1(
+    make_passport: MakePassport, mapping: str, mse_count: int
+) -> None:
+    """After PACE-CAM the reader runs no CA v1 (its MSE:Set AT); GM and IM chips get it."""
+    vp = make_passport(bac=False, pace_mapping=mapping)
+    card = ChipEmulator.from_passport(vp)
+    commands: list[bytes] = []
+
+    class Recording(InProcessTransport):
+        def transmit(self, apdu: bytes) -> bytes:
+            commands.append(apdu)
+            return super().transmit(apdu)
+
+    result = read_chip(Recording(card), vp.mrz_key())
+    assert result.chip_authentication == "passed"
+    assert sum(apdu[1] == 0x22 for apdu in commands) == mse_count
