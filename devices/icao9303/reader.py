@@ -89,6 +89,7 @@ DG_TAGS: dict[int, str] = {
 DEFAULT_FILES = ("EF.COM", "EF.SOD", "DG1", "DG2", "DG11", "DG12", "DG14", "DG15")
 MAX_FILE_BYTES = 1 << 20  # a larger LDS file is hostile, not a passport
 MAX_SESSION_RESTARTS = 2
+MAX_PACE_TRIES = 3  # PACEInfos tried before BAC (a chip refusing one mapping may run another)
 MAX_APDUS = 10_000  # a chip dribbling out bytes must not hold the lane for minutes
 EXTENDED_BLOCK = 65536
 
@@ -171,28 +172,26 @@ class _Session:
             data += more.data
         self.card_access = data
 
-    def pace_info(self) -> PaceInfo | None:
-        """The PACEInfo to run: CAM first (it proves the chip as well, 9303-11 J.1),
-        then generic, then integrated mapping; EF.CardAccess order within each."""
+    def pace_candidates(self) -> list[PaceInfo]:
+        """The PACEInfos to try, best first: CAM (it proves the chip as well, 9303-11
+        J.1), then generic, then integrated mapping; EF.CardAccess order within each."""
         if self.card_access is None:
-            return None
+            return []
         try:
             infos = pace_infos(SecurityInfos.parse(self.card_access))
         except LdsError as exc:
             self.note(f"EF.CardAccess unreadable: {exc}")
-            return None
+            return []
         supported = [info for info in infos if info.supported]
-        rank = {"CAM": 0, "GM": 1, "IM": 2}
-        if supported:
-            return min(supported, key=lambda info: rank[info.algorithm.mapping])
-        if infos:
+        if infos and not supported:
             self.note("PACE offered with parameters this reader does not support")
-        return None
+        rank = {"CAM": 0, "GM": 1, "IM": 2}
+        return sorted(supported, key=lambda info: rank[info.algorithm.mapping])[:MAX_PACE_TRIES]
 
     def _establish(self) -> None:
         self.cam = None
-        info = self.pace_info() if self.options.prefer_pace else None
-        if info is not None:
+        candidates = self.pace_candidates() if self.options.prefer_pace else []
+        if candidates:
             try:
                 if self.key.can:
                     password = PacePassword.from_can(self.key.can)
@@ -202,22 +201,22 @@ class _Session:
                     )
             except ValueError as exc:
                 raise AccessDeniedError(f"the access key is malformed: {exc}") from exc
+        for number, info in enumerate(candidates, 1):
             try:
                 pace = establish_pace(self.io, password, info)
-            except AccessDeniedError:
-                raise
-            except CardRemovedError:
+            except (AccessDeniedError, CardRemovedError):
                 raise
             except ChipError as exc:
-                self.note(f"PACE failed, trying BAC: {exc}")
-            else:
-                self.sm, self.access, self.cam = pace.sm, "PACE", pace.cam
-                if pace.algorithm.mapping != "GM":
-                    self.note(f"PACE-{pace.algorithm.mapping}")
-                self.secure(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(
-                    "SELECT eMRTD application"
-                )
-                return
+                following = "PACE" if number < len(candidates) else "BAC"
+                self.note(f"PACE failed, trying {following}: {exc}")
+                continue
+            self.sm, self.access, self.cam = pace.sm, "PACE", pace.cam
+            if pace.algorithm.mapping != "GM":
+                self.note(f"PACE-{pace.algorithm.mapping}")
+            self.secure(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(
+                "SELECT eMRTD application"
+            )
+            return
         if self.key.can and not self.key.document_number:
             raise AccessDeniedError("the chip offers BAC only, which needs the MRZ, not a CAN")
         self.plain(CommandApdu(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).require_ok(

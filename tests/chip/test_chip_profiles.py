@@ -3,13 +3,21 @@ states' chips do, imitated by the factory and the emulator, and how each is read
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devices.icao9303.emulator import ChipEmulator, Misbehaviour
+from devices.icao9303.lds.security_infos import (
+    ID_PACE_ECDH_CAM,
+    ID_PACE_ECDH_GM,
+    PACEInfo,
+    SecurityInfos,
+)
 from devices.icao9303.reader import ChipReadReport, read_chip
 from devices.icao9303.transport import InProcessTransport
 from devices.icao9303.virtual_passport import VirtualPassport
@@ -87,8 +95,6 @@ def test_profile_is_read(name: str, make_passport: MakePassport) -> None:
 
 
 def test_profiles_are_documented() -> None:
-    from pathlib import Path
-
     doc = (Path(__file__).resolve().parents[2] / "docs" / "chip.md").read_text()
     for name in PROFILES:
         assert f"`{name}`" in doc, name
@@ -111,3 +117,19 @@ def test_cam_replaces_chip_authentication_v1(
     result = read_chip(Recording(card), vp.mrz_key())
     assert result.chip_authentication == "passed"
     assert sum(apdu[1] == 0x22 for apdu in commands) == mse_count
+
+
+def test_a_refused_mapping_falls_back_to_the_next_pace_info(make_passport: MakePassport) -> None:
+    """A copied chip without SK_IC cannot run CAM; offered GM as well, it is read with
+    PACE-GM and then fails chip authentication."""
+    vp = make_passport("cloned_chip", bac=False, pace_mapping="CAM")
+    both = SecurityInfos.of(
+        [PACEInfo(ID_PACE_ECDH_GM + ".2", 2, 12), PACEInfo(ID_PACE_ECDH_CAM + ".2", 2, 12)]
+    ).encode()
+    vp = dataclasses.replace(vp, files={**vp.files, "EF.CardAccess": both})
+    result = read_chip(InProcessTransport(ChipEmulator.from_passport(vp)), vp.mrz_key())
+    assert result.access_control == "PACE"
+    assert any(n.startswith("PACE failed, trying PACE") for n in result.notes), result.notes
+    assert "PACE-CAM" not in result.notes
+    assert result.chip_authentication == "failed"
+    assert result.active_authentication == "failed"
