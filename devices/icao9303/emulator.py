@@ -94,7 +94,7 @@ class Misbehaviour:
     sm_6982_at: int | None = None  # answer the Nth SM command with an unprotected 6982
     remove_after: int | None = None  # the card leaves the field after N APDUs
     aa_silent_on_extended_le: bool = False  # no AA signature when Le is 65536
-    non_minimal_sm_lengths: bool = False  # DO87/DO99 lengths in a longer BER form (99 81 02)
+    non_minimal_sm_lengths: bool = False  # DO87/DO99/DO8E lengths in a longer BER form
     wrong_cam_data: bool = False  # PACE-CAM data that does not match the DG14 key (a clone)
 
 

@@ -357,7 +357,7 @@ class SecureMessaging:
     ) -> bytes:
         """Build the chip's protected response (the switches emulate faulty chips).
 
-        `non_minimal_lengths` writes DO87/DO85/DO99 lengths one byte longer than DER
+        `non_minimal_lengths` writes DO87/DO85/DO99/DO8E lengths one byte longer than DER
         needs (`99 81 02 ...`), which BER allows and some chips do.
         """
         self.ssc += 1
@@ -374,4 +374,4 @@ class SecureMessaging:
         mac = self.mac(objects)
         if corrupt_mac:
             mac = bytes([mac[0] ^ 0x01]) + mac[1:]
-        return objects + encode_tlv(TAG_MAC, mac) + sw.to_bytes(2, "big")
+        return objects + tlv(TAG_MAC, mac) + sw.to_bytes(2, "big")

@@ -68,6 +68,14 @@ PROFILES: dict[str, Profile] = {
     ),
     "aa_ecdsa": Profile({"aa_algorithm": "ecdsa-p256"}, note="AA passed: ECDSA"),
     "non_minimal_sm_lengths": Profile(misbehaviour=Misbehaviour(non_minimal_sm_lengths=True)),
+    # the longest protected short answer: 3DES BAC, 231-byte blocks, every length long-form
+    "non_minimal_sm_lengths_bac_short": Profile(
+        defects=("bac_only", "no_ca"),
+        misbehaviour=Misbehaviour(non_minimal_sm_lengths=True, refuse_extended_length=True),
+        access="BAC",
+        chip_authentication="not_supported",
+        note="short APDUs: chip refused extended length",
+    ),
 }
 
 

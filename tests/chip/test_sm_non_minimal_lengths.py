@@ -36,7 +36,7 @@ def test_non_minimal_do99_and_do87_verify(cipher: str) -> None:
     data = bytes(range(200))
     raw = chip.protect_response(data, 0x9000, non_minimal_lengths=True)
     assert raw.startswith(b"\x87\x82\x00")  # 200 + 1 bytes would fit 87 81 C9 / C1
-    assert b"\x99\x81\x02\x90\x00\x8e\x08" in raw
+    assert b"\x99\x81\x02\x90\x00\x8e\x81\x08" in raw
     resp = terminal.unprotect(raw)
     assert (resp.data, resp.sw) == (data, 0x9000)
     assert terminal.ssc == chip.ssc
