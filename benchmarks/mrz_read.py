@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devices.mrz.reader import read_image  # noqa: E402
-from devices.simulated.data_page import Degradation, render_data_page  # noqa: E402
-from devices.simulated.mrz_samples import random_mrz  # noqa: E402
+from devices.mrz.reader import read_image
+from devices.simulated.data_page import Degradation, render_data_page
+from devices.simulated.mrz_samples import random_mrz
 
 CONDITIONS = {
     "clean": Degradation(),
@@ -31,8 +31,9 @@ CONDITIONS = {
     "rotation -7deg + blur": Degradation(rotation_deg=-7.0, blur_px=0.8),
     "perspective 4%": Degradation(perspective=0.04),
     "glare 0.6": Degradation(glare=0.6),
-    "everything": Degradation(blur_px=0.9, noise=8.0, rotation_deg=5.0, perspective=0.03,
-                              glare=0.45, jpeg_quality=70),
+    "everything": Degradation(
+        blur_px=0.9, noise=8.0, rotation_deg=5.0, perspective=0.03, glare=0.45, jpeg_quality=70
+    ),
 }
 
 
@@ -42,7 +43,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"{'condition':24} {'images':>6} {'correct':>8} {'wrong':>6} {'median ms':>10} {'p95 ms':>8}")
+    print(
+        f"{'condition':24} {'images':>6} {'correct':>8} {'wrong':>6} "
+        f"{'median ms':>10} {'p95 ms':>8}"
+    )
     total = correct_total = 0
     for name, degradation in CONDITIONS.items():
         correct = wrong = 0
@@ -50,7 +54,9 @@ def main() -> int:
         for i in range(args.per_condition):
             fmt = ("TD1", "TD2", "TD3")[i % 3]
             mrz = random_mrz(rng, fmt)  # type: ignore[arg-type]
-            image = render_data_page(mrz.lines(), seed=int(rng.integers(1 << 30)), degradation=degradation)
+            image = render_data_page(
+                mrz.lines(), seed=int(rng.integers(1 << 30)), degradation=degradation
+            )
             reading = read_image(image)
             times.append(reading.ms)
             if reading.valid and reading.lines == mrz.lines():
@@ -61,9 +67,13 @@ def main() -> int:
         correct_total += correct
         times.sort()
         p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-        print(f"{name:24} {args.per_condition:6d} {correct:8d} {wrong:6d} "
-              f"{statistics.median(times):10.0f} {p95:8.0f}")
-    print(f"overall valid-and-correct: {correct_total}/{total} = {100 * correct_total / total:.1f}%")
+        print(
+            f"{name:24} {args.per_condition:6d} {correct:8d} {wrong:6d} "
+            f"{statistics.median(times):10.0f} {p95:8.0f}"
+        )
+    print(
+        f"overall valid-and-correct: {correct_total}/{total} = {100 * correct_total / total:.1f}%"
+    )
     return 0
 
 

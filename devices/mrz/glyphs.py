@@ -22,6 +22,7 @@ from devices.mrz.layout import ALPHABET
 
 CELL_W, CELL_H = 16, 24
 Gray = npt.NDArray[np.uint8]
+Box = tuple[int, int, int, int]  # x, y, w, h
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,16 @@ def binarize(gray: Gray) -> Gray:
     background = cv2.GaussianBlur(gray, (0, 0), sigma)
     flat = cv2.divide(gray, np.maximum(background, 1), scale=220)
     _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    return ink
+    return np.asarray(ink, dtype=np.uint8)
 
 
 def find_lines(ink: Gray, min_glyphs: int = 20) -> list[Line]:
     """Group ink components into text lines by chaining neighbours left to right."""
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    boxes = [tuple(int(v) for v in stats[i, :4]) for i in range(1, count)]
+    boxes: list[Box] = [
+        (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]))
+        for i in range(1, count)
+    ]
     boxes = [b for b in boxes if b[3] >= 4 and b[2] * b[3] >= 10]
     if not boxes:
         return []
@@ -75,7 +79,7 @@ def find_lines(ink: Gray, min_glyphs: int = 20) -> list[Line]:
     typical = float(heights[int(len(heights) * 0.75)])
     glyphs = [b for b in boxes if 0.3 * typical <= b[3] <= 1.8 * typical]
     glyphs.sort(key=lambda b: b[0])
-    chains: list[list[tuple[int, int, int, int]]] = []
+    chains: list[list[Box]] = []
     for box in glyphs:
         cy = box[1] + box[3] / 2
         best, best_dy = None, 0.6 * typical
@@ -119,8 +123,8 @@ def cells(ink: Gray, line: Line, count: int) -> npt.NDArray[np.float32]:
     for k in range(count):
         cx = line.left + k * pitch
         cy = slope * cx + intercept
-        x0, x1 = int(round(cx - pitch / 2)), int(round(cx + pitch / 2))
-        y0, y1 = int(round(cy - half_h)), int(round(cy + half_h))
+        x0, x1 = round(cx - pitch / 2), round(cx + pitch / 2)
+        y0, y1 = round(cy - half_h), round(cy + half_h)
         features[k] = _feature(_crop(ink, x0, y0, x1, y1))
     return features
 
@@ -135,8 +139,10 @@ def _crop(ink: Gray, x0: int, y0: int, x1: int, y1: int) -> Gray:
 
 
 def _feature(cell: Gray) -> npt.NDArray[np.float32]:
-    small = cv2.resize(cell, (CELL_W, CELL_H), interpolation=cv2.INTER_AREA).astype(np.float32)
-    small = cv2.GaussianBlur(small, (3, 3), 0.8).ravel()
+    resized = cv2.resize(cell, (CELL_W, CELL_H), interpolation=cv2.INTER_AREA)
+    small = np.asarray(
+        cv2.GaussianBlur(resized.astype(np.float32), (3, 3), 0.8), np.float32
+    ).ravel()
     small -= small.mean()
     norm = float(np.linalg.norm(small))
     return small / norm if norm > 1e-6 else small
@@ -159,7 +165,10 @@ def ocr_b_templates() -> Templates:
     for pitch in (16.0, 22.0, 30.0):
         strip = np.asarray(render_mrz_strip(text, pitch), dtype=np.uint8)
         for blur in (0.0, 0.35, 0.7):
-            img = cv2.GaussianBlur(strip, (0, 0), blur * pitch / 10) if blur else strip
+            img = np.asarray(
+                cv2.GaussianBlur(strip, (0, 0), blur * pitch / 10) if blur else strip,
+                dtype=np.uint8,
+            )
             ink = binarize(img)
             for weight in (-1, 0, 1):
                 variant = _stroke(ink, weight)
@@ -178,10 +187,14 @@ def _stroke(ink: Gray, weight: int) -> Gray:
     if weight == 0:
         return ink
     kernel = np.ones((2, 2), np.uint8)
-    return cv2.dilate(ink, kernel) if weight > 0 else cv2.erode(ink, kernel)
+    return np.asarray(
+        cv2.dilate(ink, kernel) if weight > 0 else cv2.erode(ink, kernel), dtype=np.uint8
+    )
 
 
-def class_scores(features: npt.NDArray[np.float32], templates: Templates) -> npt.NDArray[np.float32]:
+def class_scores(
+    features: npt.NDArray[np.float32], templates: Templates
+) -> npt.NDArray[np.float32]:
     """Per cell, the best correlation with any template of each character: (cells, 37)."""
     sims = features @ templates.features.T
     scores = np.full((features.shape[0], len(ALPHABET)), -1.0, dtype=np.float32)

@@ -38,13 +38,25 @@ def _classes(*runs: tuple[int, str]) -> tuple[str, ...]:
 CLASSES: dict[MrzLayout, tuple[tuple[str, ...], ...]] = {
     "TD3": (
         _classes((44, _A)),
-        _classes((9, _X), (1, _N), (3, _A), (6, _D), (1, _N), (1, _S), (6, _D), (1, _N),
-                 (14, _X), (1, _N + FILLER), (1, _N)),
+        _classes(
+            (9, _X),
+            (1, _N),
+            (3, _A),
+            (6, _D),
+            (1, _N),
+            (1, _S),
+            (6, _D),
+            (1, _N),
+            (14, _X),
+            (1, _N + FILLER),
+            (1, _N),
+        ),
     ),
     "TD2": (
         _classes((36, _A)),
-        _classes((9, _X), (1, _N), (3, _A), (6, _D), (1, _N), (1, _S), (6, _D), (1, _N),
-                 (7, _X), (1, _N)),
+        _classes(
+            (9, _X), (1, _N), (3, _A), (6, _D), (1, _N), (1, _S), (6, _D), (1, _N), (7, _X), (1, _N)
+        ),
     ),
     "TD1": (
         _classes((5, _A), (9, _X), (1, _N + FILLER), (15, _X)),

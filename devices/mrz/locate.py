@@ -9,6 +9,8 @@ down, for a page laid the wrong way round).
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -21,21 +23,26 @@ _OUT_WIDTH = 1100  # the rectified block's width: about 25 px per TD3 cell
 def candidates(gray: Gray, limit: int = 4) -> list[Gray]:
     """Upright crops of the likeliest MRZ blocks, best first."""
     scale = min(1.0, _WORK_WIDTH / gray.shape[1])
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small: Any = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     width = small.shape[1]
     k = max(3, int(width * 0.012))
     blackhat = cv2.morphologyEx(
         small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 2 + 1, k + 1))
     )
-    grad = np.abs(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
-    grad = cv2.normalize(grad, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    grad = cv2.morphologyEx(grad, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 2, 1)))
+    grad: Any = np.abs(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
+    grad = (255 * grad / max(float(grad.max()), 1e-6)).astype(np.uint8)
+    grad = cv2.morphologyEx(
+        grad, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 2, 1))
+    )
+    mask: Any
     _, mask = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 3, k * 2)))
-    mask = cv2.erode(mask, None, iterations=2)
-    mask = cv2.dilate(mask, None, iterations=2)
+    mask = cv2.morphologyEx(
+        mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 3, k * 2))
+    )
+    square = np.ones((3, 3), np.uint8)  # open: drop thin bridges to neighbouring text
+    mask = cv2.dilate(cv2.erode(mask, square, iterations=2), square, iterations=2)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    ranked: list[tuple[float, tuple[tuple[float, float], tuple[float, float], float]]] = []
+    ranked: list[tuple[float, Any]] = []
     for contour in contours:
         rect = cv2.minAreaRect(contour)
         (_, _), (w, h), _ = rect
@@ -47,9 +54,7 @@ def candidates(gray: Gray, limit: int = 4) -> list[Gray]:
     return [_rectify(gray, rect, scale) for _, rect in ranked[:limit]]
 
 
-def _rectify(
-    gray: Gray, rect: tuple[tuple[float, float], tuple[float, float], float], scale: float
-) -> Gray:
+def _rectify(gray: Gray, rect: Any, scale: float) -> Gray:
     (cx, cy), (w, h), angle = rect
     if w < h:  # make the long side horizontal
         w, h, angle = h, w, angle - 90
@@ -62,15 +67,23 @@ def _rectify(
     box = cv2.boxPoints(((cx, cy), (w, h), angle)).astype(np.float32)
     # boxPoints order: bottom-left, top-left, top-right, bottom-right for this angle range.
     box = _order(box)
-    out_h = max(8, int(round(_OUT_WIDTH * h / w)))
-    dst = np.float32([[0, 0], [_OUT_WIDTH, 0], [_OUT_WIDTH, out_h], [0, out_h]])
+    out_h = max(8, round(_OUT_WIDTH * h / w))
+    dst = np.array([[0, 0], [_OUT_WIDTH, 0], [_OUT_WIDTH, out_h], [0, out_h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(box, dst)
-    return cv2.warpPerspective(gray, matrix, (_OUT_WIDTH, out_h), flags=cv2.INTER_CUBIC,
-                               borderMode=cv2.BORDER_REPLICATE)
+    upright = cv2.warpPerspective(
+        gray, matrix, (_OUT_WIDTH, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(upright, dtype=np.uint8)
 
 
 def _order(points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Top-left, top-right, bottom-right, bottom-left."""
     s = points.sum(axis=1)
     d = np.diff(points, axis=1).ravel()
-    return np.float32([points[np.argmin(s)], points[np.argmin(d)], points[np.argmax(s)], points[np.argmax(d)]])
+    corners = [
+        points[np.argmin(s)],
+        points[np.argmin(d)],
+        points[np.argmax(s)],
+        points[np.argmax(d)],
+    ]
+    return np.array(corners, dtype=np.float32)

@@ -22,8 +22,8 @@ def ocr_b_available() -> bool:
 def render_mrz_strip(text: str, pitch_px: float, height_px: int | None = None) -> Image.Image:
     """One line of OCR-B at the given pitch on white (also the reader's templates)."""
     font = _fit_font(pitch_px)
-    width = int(round(pitch_px * (len(text) + 2)))
-    height = height_px or int(round(pitch_px * 1.8))
+    width = round(pitch_px * (len(text) + 2))
+    height = height_px or round(pitch_px * 1.8)
     strip = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(strip)
     top = (height - _cap_height(font)) // 2 - _cap_top(font)
@@ -39,7 +39,7 @@ def _fit_font(pitch_px: float) -> Font:
     # Measure the advance rather than assume it: the glyph fills about 95% of its cell.
     probe = ImageFont.truetype(str(OCR_B_FONT), 100)
     advance = ImageDraw.Draw(Image.new("L", (1, 1))).textlength("0", font=probe) or 60.0
-    return ImageFont.truetype(str(OCR_B_FONT), max(6, int(round(100 * pitch_px * 0.95 / advance))))
+    return ImageFont.truetype(str(OCR_B_FONT), max(6, round(100 * pitch_px * 0.95 / advance)))
 
 
 def _cap_top(font: Font) -> int:

@@ -69,10 +69,12 @@ class MrzReading:
 def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzReading:
     """The best MRZ reading of a BGR or grey image; `found` False when none was seen."""
     started = time.perf_counter()
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    gray = (
+        image if image.ndim == 2 else np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8)
+    )
     best: MrzReading | None = None
     for crop in locate.candidates(gray):
-        for upright in (crop, cv2.rotate(crop, cv2.ROTATE_180)):
+        for upright in (crop, np.asarray(cv2.rotate(crop, cv2.ROTATE_180), dtype=np.uint8)):
             reading = _read_crop(upright, today)
             if reading is not None and (best is None or _rank(reading) > _rank(best)):
                 best = reading
@@ -141,7 +143,9 @@ def _recognise(
         scores = glyphs.class_scores(glyphs.cells(ink, line, width), templates)
         row: list[str] = []
         for j, allowed in enumerate(CLASSES[layout][i]):
-            ranked = sorted(((float(scores[j, ALPHABET.index(ch)]), ch) for ch in allowed), reverse=True)
+            ranked = sorted(
+                ((float(scores[j, ALPHABET.index(ch)]), ch) for ch in allowed), reverse=True
+            )
             row.append(ranked[0][1])
             scores_used.append(ranked[0][0])
             alternatives[(i, j)] = [

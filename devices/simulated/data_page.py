@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -66,10 +67,10 @@ def render_data_page(
         y = int(bottom - (i + 1) * line_gap)
         x = int((pw - strip.width) / 2)
         mask = Image.eval(strip, lambda v: 255 - v)
-        page.paste((25, 25, 30), (x, y), mask)  # type: ignore[arg-type]
+        page.paste((25, 25, 30), (x, y), mask)
     rgb = np.asarray(page, dtype=np.uint8)
     canvas = _on_background(rgb, int(margin_mm * px_per_mm), rng)
-    bgr = cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR)
+    bgr = np.asarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), dtype=np.uint8)
     return degrade(bgr, degradation or Degradation(), rng)
 
 
@@ -105,7 +106,9 @@ def _clutter(
         draw.text((int(34 * mm), y + row // 2), value, font=small, fill=(20, 20, 20))
 
 
-def _on_background(page: npt.NDArray[np.uint8], margin: int, rng: np.random.Generator) -> npt.NDArray[np.uint8]:
+def _on_background(
+    page: npt.NDArray[np.uint8], margin: int, rng: np.random.Generator
+) -> npt.NDArray[np.uint8]:
     h, w = page.shape[:2]
     canvas = np.empty((h + 2 * margin, w + 2 * margin, 3), dtype=np.uint8)
     canvas[:] = rng.integers(40, 90, size=3, dtype=np.uint8)
@@ -118,11 +121,11 @@ def degrade(
 ) -> npt.NDArray[np.uint8]:
     """Apply a document camera's defects in the order the optics add them."""
     h, w = image.shape[:2]
-    out = image
+    out: Any = image  # OpenCV's stubs type every result loosely
     if d.perspective:
         inset = d.perspective * w
-        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-        dst = np.float32([[inset, 0], [w - inset, 0], [w, h], [0, h]])
+        src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+        dst = np.array([[inset, 0], [w - inset, 0], [w, h], [0, h]], dtype=np.float32)
         matrix = cv2.getPerspectiveTransform(src, dst)
         out = cv2.warpPerspective(out, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
     if d.rotation_deg:

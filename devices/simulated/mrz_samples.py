@@ -14,8 +14,21 @@ from devices.icao9303.mrz import Mrz, MrzFormat
 
 _CONFUSABLE = "O0I1B8S5Z2"
 _STATES = ("UTO", "D<<", "FRA", "GBR", "USA", "CAN", "JPN", "KOR", "RUS", "IDN", "AUS")
-_NAMES = ("ERIKSSON", "MUELLER", "OBRIEN", "NGUYEN", "SMITH", "IVANOVA", "KIM", "TANAKA",
-          "DE LA CRUZ", "BOBO", "OZIL", "ZZ TOP", "SIBOZI")
+_NAMES = (
+    "ERIKSSON",
+    "MUELLER",
+    "OBRIEN",
+    "NGUYEN",
+    "SMITH",
+    "IVANOVA",
+    "KIM",
+    "TANAKA",
+    "DE LA CRUZ",
+    "BOBO",
+    "OZIL",
+    "ZZ TOP",
+    "SIBOZI",
+)
 _GIVEN = ("ANNA MARIA", "JOHN", "OLGA", "HIROSHI", "SEO YEON", "BOB", "ISABEL", "ZOE")
 
 
