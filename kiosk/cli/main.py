@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "kiosk.cli.trust",
     "kiosk.cli.passport",
     "kiosk.cli.chip",
+    "kiosk.cli.mrz",
+    "kiosk.cli.doctor",
 ]
 
 
