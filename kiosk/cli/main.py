@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "kiosk.cli.chip",
     "kiosk.cli.mrz",
     "kiosk.cli.doctor",
+    "kiosk.cli.storage",
 ]
 
 
