@@ -50,7 +50,9 @@ def run_purge(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     engine = open_local(expand_url(config.storage.local_url))
-    deleted = ReferralImages(engine, config.privacy.referral_image_retention_h, SystemClock()).purge()
+    deleted = ReferralImages(
+        engine, config.privacy.referral_image_retention_h, SystemClock()
+    ).purge()
     if args.json:
         print_json({"deleted": deleted})
     else:
