@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-_CHATTY = ("alembic", "sqlalchemy")
+_CHATTY = ("alembic", "sqlalchemy", "PIL", "matplotlib")  # noisy at debug
 LEVELS = ("debug", "info", "warning", "error")
 
 _MASKS = (
