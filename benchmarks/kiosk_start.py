@@ -23,8 +23,8 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devices.simulated.gate_controller import GateControllerEmulator  # noqa: E402
-from devices.simulated.scenes import live_scene  # noqa: E402
+from devices.simulated.gate_controller import GateControllerEmulator
+from devices.simulated.scenes import live_scene
 
 
 def main() -> int:
