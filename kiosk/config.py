@@ -43,7 +43,13 @@ class DevicesSection:
     camera: DeviceKind = "simulated"
     camera_source: str = "0"  # device index, file or stream URL for a real camera
     gate: DeviceKind = "simulated"
+    gate_port: str = ""  # serial device of the gate controller (docs/gate.md), e.g. /dev/egate-gate
+    gate_baud: int = 9600
     mrz_source: DeviceKind = "simulated"
+    mrz_device: Literal["camera", "serial"] = "camera"  # page camera OCR, or an MRZ line reader
+    mrz_camera_source: str = ""  # document camera (index, file, URL); empty = the face camera
+    mrz_port: str = ""  # serial device of an MRZ line reader
+    mrz_baud: int = 9600
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,11 @@ class PrivacySection:
 
 
 @dataclass(frozen=True)
+class LoggingSection:
+    level: Literal["debug", "info", "warning", "error"] = "info"  # JSON lines on stderr
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
@@ -92,6 +103,7 @@ class Config:
     face: FaceSection = field(default_factory=FaceSection)
     policy: PolicySection = field(default_factory=PolicySection)
     privacy: PrivacySection = field(default_factory=PrivacySection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
 
 
 _IATA = re.compile(r"^[A-Z]{3}$")
@@ -193,6 +205,21 @@ def _validate(config: Config) -> None:
         raise ConfigError("policy.reference_max_age_h: must be positive")
     if config.privacy.referral_image_retention_h < 0:
         raise ConfigError("privacy.referral_image_retention_h: must not be negative")
+    _validate_devices(config.devices)
+
+
+_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+def _validate_devices(d: DevicesSection) -> None:
+    """A real device needs its address; a baud rate must be one a UART offers."""
+    if d.gate == "real" and not d.gate_port:
+        raise ConfigError("devices.gate_port: the serial device of the gate controller is needed")
+    if d.mrz_source == "real" and d.mrz_device == "serial" and not d.mrz_port:
+        raise ConfigError("devices.mrz_port: the serial device of the MRZ reader is needed")
+    for key in ("gate_baud", "mrz_baud"):
+        if getattr(d, key) not in _BAUD_RATES:
+            raise ConfigError(f"devices.{key}: {getattr(d, key)} is not one of {_BAUD_RATES}")
 
 
 def expand_url(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The `egate` console script: the core's commands plus the Qt ones (demo, simulate)."""
+"""The `egate` console script: the core's commands plus the Qt ones (demo, simulate, kiosk)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ from collections.abc import Sequence
 
 from kiosk.cli.main import main as core_main
 
-QT_COMMAND_MODULES = ("ui.commands.demo", "ui.commands.simulate")
+# Command -> (module, one-line help), so `egate --help` lists them without importing Qt.
+QT_COMMANDS = {
+    "demo": ("ui.commands.demo", "run the kiosk demo on simulated devices"),
+    "simulate": ("ui.commands.simulate", "run simulated travellers through the lane"),
+    "kiosk": ("ui.commands.kiosk", "run the kiosk on its real devices (production)"),
+}
+QT_COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in QT_COMMANDS.values()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return core_main(argv, extra_modules=QT_COMMAND_MODULES)
+    return core_main(argv, extra_modules=QT_COMMAND_MODULES, extra_commands=QT_COMMANDS)
 
 
 if __name__ == "__main__":

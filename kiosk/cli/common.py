@@ -8,6 +8,7 @@ import sys
 from typing import Any, NoReturn
 
 from kiosk.config import Config, ConfigError, load_config
+from kiosk.logging_setup import configure_logging
 
 
 class CommandError(Exception):
@@ -49,6 +50,8 @@ def fail(error: CommandError, as_json: bool) -> NoReturn:
 def config_from_args(args: argparse.Namespace) -> Config:
     """Load the config named by --config or EGATE_CONFIG, else the embedded defaults."""
     try:
-        return load_config(getattr(args, "config", None))
+        config = load_config(getattr(args, "config", None))
     except ConfigError as exc:
         raise CommandError("invalid_config", str(exc), status=78) from exc
+    configure_logging(config.logging.level)
+    return config

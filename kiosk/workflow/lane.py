@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -519,12 +520,18 @@ class LaneRunner:
         self.poll_s = poll_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lane", daemon=True)
+        self.last_beat = time.monotonic()  # each loop turn: the service watchdog's evidence
 
     def start(self) -> None:
         self._thread.start()
 
+    def alive(self, within_s: float) -> bool:
+        """The lane thread turned its loop within `within_s` seconds."""
+        return self._thread.is_alive() and time.monotonic() - self.last_beat < within_s
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.last_beat = time.monotonic()
             try:
                 self.lane.run_pending(self.poll_s)
             except Exception:  # the lane guards its steps; this is the last resort

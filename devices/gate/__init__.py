@@ -1,0 +1,1 @@
+"""Gate controllers: the barrier hardware behind devices.protocols.Gate."""

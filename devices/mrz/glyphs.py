@@ -1,0 +1,205 @@
+"""MRZ lines to character cells, and cells to characters.
+
+ICAO 9303-3 prints the MRZ in OCR-B (ISO 1073-2) at a fixed pitch of 2.54 mm, so a
+line is a row of equal cells whatever the document. The segmenter finds the ink of each
+line, fits the first and last cell and cuts the cells in between (robust to glyphs that
+touch or break apart); the classifier compares each cell with OCR-B templates rendered
+through the same segmenter (normalised cross-correlation, best template per class).
+Tesseract's general models misread the '<' filler as K or X and lose the cell count;
+a font-specific matcher is what the fixed font and pitch make possible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from devices.mrz.layout import ALPHABET
+
+CELL_W, CELL_H = 16, 24
+Gray = npt.NDArray[np.uint8]
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
+@dataclass(frozen=True)
+class Line:
+    """One text line of a rectified MRZ crop: its components' boxes (x, y, w, h)."""
+
+    boxes: tuple[tuple[int, int, int, int], ...]
+
+    @property
+    def left(self) -> float:
+        x, _, w, _ = self.boxes[0]
+        return x + w / 2
+
+    @property
+    def right(self) -> float:
+        x, _, w, _ = self.boxes[-1]
+        return x + w / 2
+
+    @property
+    def cy(self) -> float:
+        return float(np.median([y + h / 2 for _, y, _, h in self.boxes]))
+
+    @property
+    def glyph_height(self) -> float:
+        heights = sorted(h for *_, h in self.boxes)
+        return float(heights[int(len(heights) * 0.8)])
+
+    def spacing(self) -> float:
+        centres = [x + w / 2 for x, _, w, _ in self.boxes]
+        gaps = np.diff(centres)
+        return float(np.median(gaps)) if len(gaps) else 0.0
+
+
+def binarize(gray: Gray) -> Gray:
+    """Ink as 255 on 0, evening out glare and shadow by dividing out the background."""
+    sigma = max(8.0, gray.shape[0] / 6)
+    background = cv2.GaussianBlur(gray, (0, 0), sigma)
+    flat = cv2.divide(gray, np.maximum(background, 1), scale=220)
+    _, ink = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return np.asarray(ink, dtype=np.uint8)
+
+
+def find_lines(ink: Gray, min_glyphs: int = 20) -> list[Line]:
+    """Group ink components into text lines by chaining neighbours left to right."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    boxes: list[Box] = [
+        (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]))
+        for i in range(1, count)
+    ]
+    boxes = [b for b in boxes if b[3] >= 4 and b[2] * b[3] >= 10]
+    if not boxes:
+        return []
+    heights = sorted(b[3] for b in boxes)
+    typical = float(heights[int(len(heights) * 0.75)])
+    glyphs = [b for b in boxes if 0.3 * typical <= b[3] <= 1.8 * typical]
+    glyphs.sort(key=lambda b: b[0])
+    chains: list[list[Box]] = []
+    for box in glyphs:
+        cy = box[1] + box[3] / 2
+        best, best_dy = None, 0.6 * typical
+        for chain in chains:
+            lx, ly, lw, lh = chain[-1]
+            dy = abs((ly + lh / 2) - cy)
+            if dy < best_dy and box[0] - (lx + lw) < 3.5 * typical:
+                best, best_dy = chain, dy
+        if best is None:
+            chains.append([box])
+        else:
+            best.append(box)
+    lines = [Line(tuple(_merge_overlaps(c))) for c in chains if len(c) >= min_glyphs]
+    return sorted(lines, key=lambda line: line.cy)
+
+
+def _merge_overlaps(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """A glyph broken by noise or glare shows as stacked parts: join them."""
+    merged: list[tuple[int, int, int, int]] = []
+    for x, y, w, h in boxes:
+        if merged:
+            px, py, pw, ph = merged[-1]
+            overlap = min(px + pw, x + w) - max(px, x)
+            if overlap > 0.5 * min(pw, w):
+                nx, ny = min(px, x), min(py, y)
+                merged[-1] = (nx, ny, max(px + pw, x + w) - nx, max(py + ph, y + h) - ny)
+                continue
+        merged.append((x, y, w, h))
+    return merged
+
+
+def cells(ink: Gray, line: Line, count: int) -> npt.NDArray[np.float32]:
+    """Cut `count` equal cells between the first and last glyph; one feature row each."""
+    pitch = (line.right - line.left) / max(count - 1, 1)
+    xs = np.array([x + w / 2 for x, _, w, _ in line.boxes])
+    ys = np.array([y + h / 2 for _, y, _, h in line.boxes])
+    # The baseline may slope a little after rectification: follow it.
+    slope, intercept = np.polyfit(xs, ys, 1) if len(xs) > 2 else (0.0, float(np.mean(ys)))
+    half_h = 0.75 * line.glyph_height
+    features = np.zeros((count, CELL_W * CELL_H), dtype=np.float32)
+    for k in range(count):
+        cx = line.left + k * pitch
+        cy = slope * cx + intercept
+        x0, x1 = round(cx - pitch / 2), round(cx + pitch / 2)
+        y0, y1 = round(cy - half_h), round(cy + half_h)
+        features[k] = _feature(_crop(ink, x0, y0, x1, y1))
+    return features
+
+
+def _crop(ink: Gray, x0: int, y0: int, x1: int, y1: int) -> Gray:
+    h, w = ink.shape
+    out = np.zeros((max(y1 - y0, 1), max(x1 - x0, 1)), dtype=np.uint8)
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = ink[sy0:sy1, sx0:sx1]
+    return out
+
+
+def _feature(cell: Gray) -> npt.NDArray[np.float32]:
+    resized = cv2.resize(cell, (CELL_W, CELL_H), interpolation=cv2.INTER_AREA)
+    small = np.asarray(
+        cv2.GaussianBlur(resized.astype(np.float32), (3, 3), 0.8), np.float32
+    ).ravel()
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 1e-6 else small
+
+
+@dataclass(frozen=True)
+class Templates:
+    features: npt.NDArray[np.float32]  # (templates, CELL_W * CELL_H)
+    labels: npt.NDArray[np.int32]  # index into ALPHABET per template
+
+
+@lru_cache(maxsize=1)
+def ocr_b_templates() -> Templates:
+    """Every MRZ character rendered in OCR-B at several sizes, blurs and stroke weights."""
+    from devices.mrz.ocr_b import render_mrz_strip
+
+    text = (ALPHABET * 2)[:44]
+    feats: list[npt.NDArray[np.float32]] = []
+    labels: list[int] = []
+    for pitch in (16.0, 22.0, 30.0):
+        strip = np.asarray(render_mrz_strip(text, pitch), dtype=np.uint8)
+        for blur in (0.0, 0.35, 0.7):
+            img = np.asarray(
+                cv2.GaussianBlur(strip, (0, 0), blur * pitch / 10) if blur else strip,
+                dtype=np.uint8,
+            )
+            ink = binarize(img)
+            for weight in (-1, 0, 1):
+                variant = _stroke(ink, weight)
+                lines = find_lines(variant, min_glyphs=30)
+                if len(lines) != 1:
+                    continue
+                rows = cells(variant, lines[0], len(text))
+                feats.extend(rows)
+                labels.extend(ALPHABET.index(ch) for ch in text)
+    if not feats:
+        raise RuntimeError("OCR-B templates could not be rendered (is fonts-ocr-b installed?)")
+    return Templates(np.stack(feats), np.array(labels, dtype=np.int32))
+
+
+def _stroke(ink: Gray, weight: int) -> Gray:
+    if weight == 0:
+        return ink
+    kernel = np.ones((2, 2), np.uint8)
+    return np.asarray(
+        cv2.dilate(ink, kernel) if weight > 0 else cv2.erode(ink, kernel), dtype=np.uint8
+    )
+
+
+def class_scores(
+    features: npt.NDArray[np.float32], templates: Templates
+) -> npt.NDArray[np.float32]:
+    """Per cell, the best correlation with any template of each character: (cells, 37)."""
+    sims = features @ templates.features.T
+    scores = np.full((features.shape[0], len(ALPHABET)), -1.0, dtype=np.float32)
+    for label in range(len(ALPHABET)):
+        mask = templates.labels == label
+        if mask.any():
+            scores[:, label] = sims[:, mask].max(axis=1)
+    return scores

@@ -1,0 +1,234 @@
+"""Read the MRZ off an image of a data page: locate, segment, recognise, repair.
+
+Repair uses what ICAO 9303-3 guarantees: each position's character class (digits in
+dates and check digits, letters in names and state codes) settles 0/O, 1/I, 8/B, 5/S
+and 2/Z where only one is allowed; in the alphanumeric fields the check digits decide
+between the recogniser's next-best candidates (at most two substitutions per field, the
+cheapest first). A reading is valid only when every check digit holds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from devices.icao9303.mrz import Mrz, MrzError
+from devices.mrz import glyphs, locate
+from devices.mrz.layout import ALPHABET, CHECKED, CLASSES, SHAPES, CheckedField, MrzLayout
+from devices.protocols import MrzKey
+
+_MAX_SUBSTITUTIONS = 2
+_ALTERNATIVES = 3
+# A check digit carries about 3.3 bits: repairs may only pick near-ties, or enough
+# combinations would "pass" by chance. Readings below the floors are not trusted.
+_MAX_REPAIR_COST = 0.12
+_MIN_CONFIDENCE = 0.75
+_MIN_CELL_SCORE = 0.45
+
+
+@dataclass(frozen=True)
+class MrzReading:
+    found: bool
+    valid: bool
+    lines: tuple[str, ...] = ()
+    layout: MrzLayout | None = None
+    check_digits: dict[str, bool] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    confidence: float = 0.0  # mean template correlation of the chosen characters, 0..1
+    corrections: tuple[str, ...] = ()
+    ms: float = 0.0
+    problem: str | None = None
+
+    def mrz_key(self) -> MrzKey | None:
+        if not self.valid:
+            return None
+        return Mrz.parse(list(self.lines)).mrz_key()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "valid": self.valid,
+            "mrz": list(self.lines),
+            "format": self.layout,
+            "fields": self.fields,
+            "check_digits": self.check_digits,
+            "confidence": round(self.confidence, 3),
+            "corrections": list(self.corrections),
+            "problem": self.problem,
+            "ms": round(self.ms, 1),
+        }
+
+
+def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzReading:
+    """The best MRZ reading of a BGR or grey image; `found` False when none was seen."""
+    started = time.perf_counter()
+    gray = (
+        image if image.ndim == 2 else np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8)
+    )
+    best: MrzReading | None = None
+    for crop in locate.candidates(gray):
+        for upright in (crop, np.asarray(cv2.rotate(crop, cv2.ROTATE_180), dtype=np.uint8)):
+            reading = _read_crop(upright, today)
+            if reading is not None and (best is None or _rank(reading) > _rank(best)):
+                best = reading
+            if best is not None and best.valid:
+                break
+        if best is not None and best.valid:
+            break
+    ms = (time.perf_counter() - started) * 1000
+    if best is None:
+        return MrzReading(found=False, valid=False, ms=ms, problem="no machine-readable zone found")
+    return _with_ms(best, ms)
+
+
+def _rank(reading: MrzReading) -> tuple[bool, int, float]:
+    return reading.valid, sum(reading.check_digits.values()), reading.confidence
+
+
+def _with_ms(reading: MrzReading, ms: float) -> MrzReading:
+    return MrzReading(**{**reading.__dict__, "ms": ms})
+
+
+def _read_crop(crop: npt.NDArray[np.uint8], today: date | None) -> MrzReading | None:
+    ink = glyphs.binarize(crop)
+    lines = glyphs.find_lines(ink)
+    best: MrzReading | None = None
+    for layout, group in _groups(lines):
+        reading = _recognise(ink, layout, group, today)
+        if best is None or _rank(reading) > _rank(best):
+            best = reading
+    return best
+
+
+def _groups(lines: list[glyphs.Line]) -> list[tuple[MrzLayout, list[glyphs.Line]]]:
+    """Runs of consecutive lines that could form a TD1, TD2 or TD3 zone (bottom first)."""
+    out: list[tuple[MrzLayout, list[glyphs.Line]]] = []
+    for layout, (count, width) in SHAPES.items():
+        for start in range(len(lines) - count, -1, -1):
+            group = lines[start : start + count]
+            if all(_fits(line, width) for line in group):
+                out.append((layout, group))
+    return out
+
+
+def _fits(line: glyphs.Line, width: int) -> bool:
+    """The line's glyph spacing agrees with `width` cells between its ends."""
+    spacing = line.spacing()
+    if spacing <= 0:
+        return False
+    pitch = (line.right - line.left) / (width - 1)
+    others = [w for w in (30, 36, 44) if w != width]
+    error = abs(spacing - pitch) / pitch
+    return error < 0.12 and all(
+        error <= abs(spacing - (line.right - line.left) / (w - 1)) / spacing for w in others
+    )
+
+
+def _recognise(
+    ink: npt.NDArray[np.uint8], layout: MrzLayout, group: list[glyphs.Line], today: date | None
+) -> MrzReading:
+    templates = glyphs.ocr_b_templates()
+    width = SHAPES[layout][1]
+    chosen: list[list[str]] = []
+    alternatives: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    scores_used: list[float] = []
+    for i, line in enumerate(group):
+        scores = glyphs.class_scores(glyphs.cells(ink, line, width), templates)
+        row: list[str] = []
+        for j, allowed in enumerate(CLASSES[layout][i]):
+            ranked = sorted(
+                ((float(scores[j, ALPHABET.index(ch)]), ch) for ch in allowed), reverse=True
+            )
+            row.append(ranked[0][1])
+            scores_used.append(ranked[0][0])
+            alternatives[(i, j)] = [
+                (ranked[0][0] - s, ch)
+                for s, ch in ranked[1 : 1 + _ALTERNATIVES]
+                if ranked[0][0] - s <= _MAX_REPAIR_COST
+            ]
+        chosen.append(row)
+    corrections = _repair(layout, chosen, alternatives)
+    text = ["".join(row) for row in chosen]
+    checks = {f.name: f.passes(text) for f in CHECKED[layout]}
+    fields: dict[str, Any] = {}
+    problem: str | None = None
+    valid = all(checks.values())
+    try:
+        parsed = Mrz.parse(text, today=today)
+        fields = parsed.to_json()
+        fields.pop("lines", None)
+    except MrzError as exc:
+        valid, problem = False, str(exc)
+    confidence = float(np.mean(scores_used)) if scores_used else 0.0
+    if valid and (confidence < _MIN_CONFIDENCE or min(scores_used) < _MIN_CELL_SCORE):
+        valid, problem = False, f"characters too unclear to trust (confidence {confidence:.2f})"
+    if not valid and problem is None:
+        problem = "check digit failed: " + ", ".join(k for k, ok in checks.items() if not ok)
+    return MrzReading(
+        found=True,
+        valid=valid,
+        lines=tuple(text),
+        layout=layout,
+        check_digits=checks,
+        fields=fields,
+        confidence=confidence,
+        corrections=tuple(corrections),
+        problem=problem,
+    )
+
+
+def _repair(
+    layout: MrzLayout,
+    chosen: list[list[str]],
+    alternatives: dict[tuple[int, int], list[tuple[float, str]]],
+) -> list[str]:
+    """Substitute next-best characters where a check digit fails, cheapest first."""
+    done: list[str] = []
+    fixed: set[tuple[int, int]] = set()
+    checked = CHECKED[layout]
+    for f in sorted(checked, key=lambda f: f.name == "composite"):
+        text = ["".join(row) for row in chosen]
+        if f.passes(text):
+            fixed.update(f.positions())
+            continue
+        cells = [p for p in f.positions() if p not in fixed]
+        fix = _cheapest_fix(f, chosen, cells, alternatives)
+        if fix is None:
+            continue
+        for (line, pos), ch in fix:
+            done.append(f"{f.name}: line {line + 1} position {pos + 1} {chosen[line][pos]}->{ch}")
+            chosen[line][pos] = ch
+        fixed.update(f.positions())
+    return done
+
+
+def _cheapest_fix(
+    f: CheckedField,
+    chosen: list[list[str]],
+    cells: list[tuple[int, int]],
+    alternatives: dict[tuple[int, int], list[tuple[float, str]]],
+) -> list[tuple[tuple[int, int], str]] | None:
+    options = [(cost, cell, ch) for cell in cells for cost, ch in alternatives.get(cell, [])]
+    best: tuple[float, list[tuple[tuple[int, int], str]]] | None = None
+    for n in range(1, _MAX_SUBSTITUTIONS + 1):
+        for combo in itertools.combinations(options, n):
+            if len({cell for _, cell, _ in combo}) < n:
+                continue
+            cost = sum(c for c, _, _ in combo)
+            if best is not None and cost >= best[0]:
+                continue
+            trial = [row[:] for row in chosen]
+            for _, (line, pos), ch in combo:
+                trial[line][pos] = ch
+            if f.passes(["".join(row) for row in trial]):
+                best = (cost, [(cell, ch) for _, cell, ch in combo])
+        if best is not None:
+            return best[1]
+    return None

@@ -1,0 +1,390 @@
+"""`egate doctor`: is this kiosk PC fit to run a lane? One verdict per check.
+
+Each check returns ok, warn or fail with what it saw and, when not ok, the fix an
+airport IT engineer would apply. Probes that touch hardware are injected, so the
+checks are tested with simulated faults; `egate doctor` passes the real ones. A check
+that raises is reported as fail (the doctor itself never crashes).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from kiosk.config import Config, border_url, expand_url
+
+Status = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def _ok(check: str, detail: str) -> CheckResult:
+    return CheckResult(check, "ok", detail)
+
+
+def _bad(check: str, status: Status, detail: str, fix: str) -> CheckResult:
+    return CheckResult(check, status, detail, fix)
+
+
+@dataclass
+class Probes:
+    """The hardware and system look-ups; tests replace them with simulated faults."""
+
+    list_readers: Callable[[], list[str]]
+    camera_frame: Callable[[str, float], bool]  # source, timeout -> a frame arrived
+    gate_status: Callable[[str, int, float], str]  # port, baud, timeout -> controller state
+    serial_opens: Callable[[str, int], None]  # raises OSError when the port cannot open
+    face_models: Callable[[], None]  # raises when dlib's models do not load
+    disk_free: Callable[[Path], int] = field(default=lambda p: shutil.disk_usage(p).free)
+    clock_synchronised: Callable[[], bool | None] = field(default=lambda: _clock_synchronised())
+
+
+def real_probes() -> Probes:
+    def readers() -> list[str]:
+        from devices.icao9303.pcsc import list_readers
+
+        return list(list_readers())
+
+    def camera_frame(source: str, timeout: float) -> bool:
+        from devices.camera.opencv import OpenCvCamera, parse_source
+
+        camera = OpenCvCamera(parse_source(source), max_failures=3)
+        camera.start()
+        try:
+            return camera.wait_frame(-1, timeout) is not None
+        finally:
+            camera.stop()
+
+    def gate_status(port: str, baud: int, timeout: float) -> str:
+        from devices.gate.probe import controller_status
+
+        return controller_status(port, baud, timeout)
+
+    def serial_opens(port: str, baud: int) -> None:
+        import serial
+
+        serial.Serial(port, baudrate=baud, timeout=0.2).close()
+
+    def face_models() -> None:
+        from kiosk.biometrics.models import load_models
+
+        load_models()
+
+    return Probes(readers, camera_frame, gate_status, serial_opens, face_models)
+
+
+def _clock_synchronised() -> bool | None:
+    """True/False from timedatectl (systemd-timesyncd, chrony or ntpd); None if unknown."""
+    if shutil.which("timedatectl") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["timedatectl", "show", "--property=NTPSynchronized", "--value"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    value = out.stdout.strip()
+    return {"yes": True, "no": False}.get(value)
+
+
+# -- the checks ----------------------------------------------------------------------
+def check_reader(config: Config, probes: Probes) -> CheckResult:
+    name = "pcsc_reader"
+    d = config.devices
+    if d.reader != "real":
+        return _bad(name, "warn", "devices.reader is simulated", 'set devices.reader = "real"')
+    try:
+        readers = probes.list_readers()
+    except Exception as exc:
+        return _bad(
+            name,
+            "fail",
+            f"pcscd does not answer: {exc}",
+            "systemctl enable --now pcscd.socket; check the reader's USB cable",
+        )
+    matching = [r for r in readers if d.reader_name in r]
+    if not matching:
+        return _bad(
+            name,
+            "fail",
+            f"no reader matching {d.reader_name!r} (pcscd offers {readers})",
+            "plug the passport reader in, or fix devices.reader_name",
+        )
+    return _ok(name, f"pcscd offers {matching[0]!r}")
+
+
+def check_camera(config: Config, probes: Probes) -> CheckResult:
+    name = "camera"
+    d = config.devices
+    if d.camera != "real":
+        return _bad(name, "warn", "devices.camera is simulated", 'set devices.camera = "real"')
+    if probes.camera_frame(d.camera_source, 5.0):
+        return _ok(name, f"camera {d.camera_source!r} delivers frames")
+    return _bad(
+        name,
+        "fail",
+        f"no frame from camera {d.camera_source!r} within 5 s",
+        "check the camera cable and devices.camera_source; the egate user must be "
+        "in the video group",
+    )
+
+
+def check_mrz_source(config: Config, probes: Probes) -> CheckResult:
+    name = "mrz_source"
+    d = config.devices
+    if d.mrz_source != "real":
+        return _bad(
+            name, "warn", "devices.mrz_source is simulated", 'set devices.mrz_source = "real"'
+        )
+    if d.mrz_device == "serial":
+        try:
+            probes.serial_opens(d.mrz_port, d.mrz_baud)
+        except Exception as exc:
+            return _bad(
+                name,
+                "fail",
+                f"MRZ reader port {d.mrz_port!r}: {exc}",
+                "check the cable and devices.mrz_port; the egate user must be in the dialout group",
+            )
+        return _ok(name, f"MRZ reader port {d.mrz_port!r} opens")
+    source = d.mrz_camera_source or d.camera_source
+    if probes.camera_frame(source, 5.0):
+        return _ok(name, f"document camera {source!r} delivers frames")
+    return _bad(
+        name,
+        "fail",
+        f"no frame from document camera {source!r}",
+        "check devices.mrz_camera_source and the camera cable",
+    )
+
+
+def check_gate(config: Config, probes: Probes) -> CheckResult:
+    name = "gate_controller"
+    d = config.devices
+    if d.gate != "real":
+        return _bad(name, "warn", "devices.gate is simulated", 'set devices.gate = "real"')
+    try:
+        state = probes.gate_status(d.gate_port, d.gate_baud, 1.0)
+    except Exception as exc:
+        return _bad(
+            name,
+            "fail",
+            f"gate controller on {d.gate_port!r} does not answer: {exc}",
+            "check the controller's power and serial cable, devices.gate_port and "
+            "gate_baud; the egate user must be in the dialout group",
+        )
+    if state != "closed":
+        return _bad(
+            name,
+            "warn",
+            f"gate controller answers, barrier is {state}",
+            "a barrier open with no lane running: check the controller's watchdog",
+        )
+    return _ok(name, f"gate controller on {d.gate_port!r} answers, barrier closed")
+
+
+def check_face_models(config: Config, probes: Probes) -> CheckResult:
+    name = "face_models"
+    try:
+        probes.face_models()
+    except Exception as exc:
+        return _bad(
+            name,
+            "fail",
+            f"dlib's face models do not load: {exc}",
+            "reinstall the egate package (face_recognition_models, dlib-bin)",
+        )
+    return _ok(name, "dlib detector, landmarks and ResNet encoder load")
+
+
+def check_trust_store(config: Config, now: datetime) -> CheckResult:
+    name = "trust_store"
+    from cryptography import x509
+
+    from kiosk.store.database import open_local
+    from kiosk.store.reference import ReferenceStore
+
+    store = ReferenceStore(open_local(expand_url(config.storage.local_url)))
+    anchors = store.items("csca") + store.items("masterlist")
+    if not anchors:
+        return _bad(
+            name,
+            "fail",
+            "no CSCA certificate or master list in the trust store",
+            "load the ICAO master list: egate trust import MASTERLIST.ml",
+        )
+    stale: list[str] = []
+    crls = store.items("crl")
+    for item in crls:
+        try:
+            next_update = x509.load_der_x509_crl(item.payload).next_update_utc
+        except ValueError:
+            stale.append(f"{item.key} (unreadable)")
+            continue
+        if next_update is None or next_update < now:
+            stale.append(item.key)
+    if not crls:
+        return _bad(
+            name,
+            "warn",
+            f"{len(anchors)} trust anchor item(s), no CRL",
+            "import the CRLs of the issuing states: egate trust import FILE.crl",
+        )
+    if stale:
+        return _bad(
+            name,
+            "warn",
+            f"CRLs past their next update: {', '.join(stale)}",
+            "import current CRLs (the border sync delivers them when it runs)",
+        )
+    return _ok(name, f"{len(anchors)} trust anchor item(s), {len(crls)} current CRL(s)")
+
+
+def check_policy(config: Config, now: datetime) -> CheckResult:
+    name = "policy_pack"
+    from kiosk.policy_adapter import PackPolicy
+    from policy.pack import select_pack
+
+    policy = PackPolicy.from_config(config)
+    pack = select_pack(policy.packs, config.kiosk.port, now)
+    problems = policy.problems
+    if pack is None:
+        return _bad(
+            name,
+            "fail",
+            f"no policy pack in force at {config.kiosk.port} today",
+            "install the current pack in policy.pack_dir or publish it to the border",
+        )
+    detail = f"{pack.id} {pack.version} in force at {config.kiosk.port}"
+    if problems:
+        return _bad(
+            name,
+            "warn",
+            detail + f"; rejected: {'; '.join(problems)}",
+            "fix or remove the rejected pack files",
+        )
+    return _ok(name, detail)
+
+
+def check_border(config: Config) -> CheckResult:
+    name = "border_database"
+    from kiosk.border import BorderError, BorderSync, open_border
+    from kiosk.store.database import open_local
+
+    try:
+        border = open_border(border_url(config))
+    except BorderError as exc:
+        return _bad(
+            name,
+            "fail",
+            f"border database unreachable: {exc}",
+            "check the network, storage.border_url and the kiosk role's password",
+        )
+    local = open_local(expand_url(config.storage.local_url))
+    pending = BorderSync(local, border, config.kiosk.id).pending()
+    kind = "PostgreSQL" if border.dialect.name == "postgresql" else "SQLite stand-in"
+    if not config.storage.border_url:
+        return _bad(
+            name,
+            "warn",
+            f"{kind} (no border database configured); {pending} pending",
+            "set storage.border_url to the border PostgreSQL with the kiosk role",
+        )
+    if pending > 1000:
+        return _bad(
+            name,
+            "warn",
+            f"{kind} reachable; sync backlog of {pending} events",
+            "the sync is behind: check egate sync --once and the network",
+        )
+    return _ok(name, f"{kind} reachable as the kiosk role; {pending} events pending")
+
+
+def check_disk(config: Config, probes: Probes) -> CheckResult:
+    name = "disk_space"
+    url = expand_url(config.storage.local_url)
+    where = Path(url[len("sqlite:///") :]).parent if url.startswith("sqlite:///") else Path("/")
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free = probes.disk_free(where)
+    mib = free // (1 << 20)
+    if free < 200 << 20:
+        return _bad(
+            name,
+            "fail",
+            f"{mib} MiB free under {where}",
+            "free disk space: the event log must be able to grow",
+        )
+    if free < 2 << 30:
+        return _bad(name, "warn", f"{mib} MiB free under {where}", "free disk space soon")
+    return _ok(name, f"{mib} MiB free under {where}")
+
+
+def check_clock(config: Config, probes: Probes) -> CheckResult:
+    name = "clock"
+    synced = probes.clock_synchronised()
+    if synced is True:
+        return _ok(name, "system clock synchronised (NTP)")
+    if synced is False:
+        return _bad(
+            name,
+            "fail",
+            "system clock is not synchronised",
+            "enable NTP: timedatectl set-ntp true (entry times are legal records)",
+        )
+    return _bad(
+        name,
+        "warn",
+        "cannot tell whether the clock is synchronised",
+        "install systemd-timesyncd or chrony",
+    )
+
+
+def run_checks(config: Config, probes: Probes, now: datetime | None = None) -> list[CheckResult]:
+    at = now or datetime.now(UTC)
+    checks: list[tuple[str, Callable[[], CheckResult]]] = [
+        ("pcsc_reader", lambda: check_reader(config, probes)),
+        ("camera", lambda: check_camera(config, probes)),
+        ("mrz_source", lambda: check_mrz_source(config, probes)),
+        ("gate_controller", lambda: check_gate(config, probes)),
+        ("face_models", lambda: check_face_models(config, probes)),
+        ("trust_store", lambda: check_trust_store(config, at)),
+        ("policy_pack", lambda: check_policy(config, at)),
+        ("border_database", lambda: check_border(config)),
+        ("disk_space", lambda: check_disk(config, probes)),
+        ("clock", lambda: check_clock(config, probes)),
+    ]
+    results = [_ok("config", "configuration valid")]
+    for name, check in checks:
+        started = time.monotonic()
+        try:
+            result = check()
+        except Exception as exc:  # a check that breaks is a finding, not a crash
+            result = _bad(
+                name,
+                "fail",
+                f"check failed: {type(exc).__name__}: {exc}",
+                "see the detail; run egate doctor again after fixing",
+            )
+        if time.monotonic() - started > 10:
+            result = CheckResult(result.check, result.status, result.detail + " (slow)", result.fix)
+        results.append(result)
+    return results

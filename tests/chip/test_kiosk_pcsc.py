@@ -1,0 +1,162 @@
+"""`egate kiosk` end to end on the production composition: the passport behind pcscd
+and vpcd, the face camera and the document camera playing video files, the MRZ OCR'd
+from a rendered data page, and the gate controller on a pty."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import cv2
+import pytest
+
+from devices.icao9303.emulator import ChipEmulator
+from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303.pki import make_test_pki
+from devices.icao9303.vpcd import VpcdCardServer
+from devices.mrz.ocr_b import ocr_b_available
+from devices.simulated.data_page import render_data_page
+from devices.simulated.gate_controller import GateControllerEmulator
+from devices.simulated.scenes import live_scene, portrait_jpeg
+from kiosk.app import open_storage
+from kiosk.border.sync import BorderSync
+from kiosk.config import load_config
+
+pytestmark = [
+    pytest.mark.pcsc,
+    pytest.mark.slow,
+    pytest.mark.skipif(not ocr_b_available(), reason="fonts-ocr-b is not installed"),
+]
+
+READER = "Virtual PCD 00 01"  # the second vpcd slot: the other pcsc tests use 00 00
+VPCD_PORT = 35964
+
+
+def _video(path: Path, frames: list, fps: float = 10.0) -> None:  # type: ignore[type-arg]
+    h, w = frames[0].shape[:2]
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for frame in frames:
+        out.write(frame)
+    out.release()
+
+
+def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def test_egate_kiosk_admits_a_citizen_on_real_devices(pcscd: str, tmp_path: Path) -> None:
+    pki = make_test_pki("CHN")
+    passport = make_document(
+        DocumentSpec(
+            issuing_state="CHN",
+            surname="ZHANG",
+            given_names="LI",
+            document_number="E12345678",
+            nationality="CHN",
+            birth_date=date(1985, 5, 17),
+            sex="F",
+            optional_data="",
+            face_image=portrait_jpeg("collins"),
+            issuing_authority="CHN PASSPORT AUTHORITY",
+        ),
+        pki=pki,
+    )
+    _video(tmp_path / "face.avi", list(live_scene("collins")))
+    page = render_data_page(passport.mrz, seed=7)
+    _video(tmp_path / "page.avi", [page] * 5, fps=5.0)
+    gate, gate_port = GateControllerEmulator.on_pty(watchdog_s=2.0)
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(f"""
+[kiosk]
+id = "CSX-E2E-01"
+[devices]
+reader = "real"
+reader_name = "{READER}"
+camera = "real"
+camera_source = "{tmp_path / "face.avi"}"
+gate = "real"
+gate_port = "{gate_port}"
+mrz_source = "real"
+mrz_device = "camera"
+mrz_camera_source = "{tmp_path / "page.avi"}"
+[storage]
+local_url = "sqlite:///{tmp_path / "local.sqlite"}"
+sync_interval_s = 1.0
+[timeouts]
+gate_passage_s = 30.0
+""")
+    config = load_config(str(config_file))
+    storage = open_storage(config)
+    storage.reference.put("csca", "e2e-CHN", pki.csca_der(), "end-to-end test PKI")
+    assert storage.border is not None
+    BorderSync(storage.engine, storage.border, config.kiosk.id).pull()  # reference data age
+    gate.start()
+    report = tmp_path / "report.json"
+    # Play systemd: the kiosk says READY=1 on $NOTIFY_SOCKET once its screen is up.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(60)
+    kiosk = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ui.cli",
+            "kiosk",
+            "--config",
+            str(config_file),
+            "--quit-after",
+            "60",
+            "--report",
+            str(report),
+        ],
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    server = VpcdCardServer(ChipEmulator.from_passport(passport), port=VPCD_PORT)
+    try:
+        assert notify.recv(64) == b"READY=1"
+        assert gate.state == "closed"
+        server.start()  # the welcome screen is up; the traveller lays the passport down
+        opened = _wait(lambda: gate.state == "open", 60)
+        walked = opened and gate.walk_through()
+        if walked:
+            _wait(lambda: gate.state == "closed", 5)
+            time.sleep(1.0)  # the passage reaches the lane, which closes the transaction
+    finally:
+        server.stop()
+        kiosk.send_signal(15)
+        try:
+            _, err = kiosk.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            kiosk.kill()
+            _, err = kiosk.communicate()
+        gate.stop()
+        notify.close()
+    events = storage.events.events()
+    assert opened and walked, (err[-3000:], [(e.outcome, e.reasons, e.error) for e in events])
+    assert kiosk.returncode == 0, err[-3000:]
+    figures = json.loads(report.read_text())
+    assert figures["ready_ms"] > 0
+    assert [e.outcome for e in events] == ["admitted"], [e.error for e in events]
+    assert events[0].checks["access_control"] in ("PACE", "BAC")
+    # Nothing about the traveller reaches the log lines (JSON on stderr).
+    for secret in ("E12345678", "ZHANG", "850517"):
+        assert secret not in err
+    assert gate.log[-1] == "closed:passage"

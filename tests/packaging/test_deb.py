@@ -1,0 +1,133 @@
+"""`make deb`: the package builds, carries what a kiosk PC needs, and runs from its tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed"),
+    pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no Debian python3"),
+]
+
+
+@pytest.fixture(scope="module")
+def deb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        ["make", "-s", "deb"],
+        cwd=REPO,
+        check=True,
+        timeout=1200,
+        env={**os.environ, "EGATE_DEB_OUT": str(out)},
+    )
+    (package,) = out.glob("egate_*_amd64.deb")
+    yield package
+    shutil.rmtree(REPO / "build" / "deb", ignore_errors=True)
+
+
+def dpkg(*args: str) -> str:
+    return subprocess.run(["dpkg-deb", *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_control_declares_the_runtime_dependencies(deb: Path) -> None:
+    control = dpkg("-f", str(deb))
+    assert "Package: egate" in control and "Architecture: amd64" in control
+    depends = dpkg("-f", str(deb), "Depends")
+    for needed in (
+        "python3",
+        "pcscd",
+        "libpcsclite1",
+        "fonts-noto-cjk",
+        "fonts-ocr-b",
+        "cage",
+        "libegl1",
+        "adduser",
+    ):
+        assert needed in depends
+    assert int(dpkg("-f", str(deb), "Installed-Size")) > 100_000  # KiB: the whole venv
+
+
+def test_payload_has_the_application_units_and_config(deb: Path) -> None:
+    listing = dpkg("-c", str(deb))
+    for path in (
+        "./opt/egate/venv/bin/egate",
+        "./etc/egate/kiosk.toml",
+        "./lib/systemd/system/egate-kiosk.service",
+        "./lib/systemd/system/egate-purge.timer",
+        "./lib/systemd/system/egate-purge.service",
+        "./lib/udev/rules.d/60-egate.rules",
+        "./usr/share/doc/egate/deployment.md",
+        "./usr/share/doc/egate/copyright",
+    ):
+        assert path in listing, path
+    assert "./usr/bin/egate -> /opt/egate/venv/bin/egate" in listing
+    # Development tools stay out of the kiosk.
+    assert "site-packages/ruff" not in listing and "site-packages/mypy/" not in listing
+    assert "/build/deb/" not in listing
+
+
+def test_maintainer_scripts(deb: Path, tmp_path: Path) -> None:
+    subprocess.run(["dpkg-deb", "-e", str(deb), str(tmp_path)], check=True)
+    assert (tmp_path / "conffiles").read_text().split() == ["/etc/egate/kiosk.toml"]
+    for script in ("postinst", "prerm", "postrm"):
+        path = tmp_path / script
+        assert os.access(path, os.X_OK)
+        subprocess.run(["sh", "-n", str(path)], check=True)
+    postinst = (tmp_path / "postinst").read_text()
+    assert "adduser --system" in postinst and "storage migrate" in postinst
+    assert "purge)" in (tmp_path / "postrm").read_text()
+
+
+def test_unpacked_tree_runs_config_check_and_doctor(deb: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    python = root / "opt/egate/venv/bin/python"
+    egate = root / "opt/egate/venv/bin/egate"
+    assert egate.read_text().startswith("#!/opt/egate/venv/bin/python")  # relocated
+    shipped = root / "etc/egate/kiosk.toml"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the package's own code
+    check = subprocess.run(
+        [str(python), str(egate), "config", "check", "--config", str(shipped)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert check.returncode == 0, check.stderr
+    local = shipped.read_text().replace("/var/lib/egate/", f"{tmp_path}/")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(local)
+    doctor = subprocess.run(
+        [str(python), str(egate), "doctor", "--json", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    results = {r["check"]: r for r in json.loads(doctor.stdout)}
+    # No reader, gate or trust store on a build machine: reported, not crashed.
+    assert doctor.returncode == 1
+    assert results["face_models"]["status"] == "ok"
+    assert results["policy_pack"]["status"] == "ok"
+    assert results["gate_controller"]["status"] == "fail"
+    import_path = subprocess.run(
+        [str(python), "-c", "import kiosk; print(kiosk.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert str(root) in import_path
