@@ -159,9 +159,11 @@ def test_parse_rejects_garbage(raw: bytes) -> None:
         sod.parse_sod(raw)
 
 
-def test_parse_rejects_trailing_data_but_tolerates_padding(rsa_pki: pki.TestPki) -> None:
+def test_parse_rejects_trailing_data_even_padding(rsa_pki: pki.TestPki) -> None:
     raw = sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key)
-    assert sod.parse_sod(raw + b"\x00\x00").dg_hashes
+    assert sod.parse_sod(raw).dg_hashes
+    with pytest.raises(sod.SodError):  # issue 10 item 1: trailing bytes are malformed
+        sod.parse_sod(raw + b"\x00\x00")
     with pytest.raises(sod.SodError):
         sod.parse_sod(raw + b"\x01")
     with pytest.raises(sod.SodError):
