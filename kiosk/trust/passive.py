@@ -70,6 +70,7 @@ REASON_CODES = (
     "csca_certificate_not_yet_valid",
     "csca_certificate_not_valid_at_signing_time",
     "bad_key_usage",
+    "path_length_exceeded",
     "country_mismatch",
     "revoked",
     "crl_expired",
@@ -176,6 +177,7 @@ def _sod_summary(so: SecurityObject) -> dict[str, Any]:
         "signing_time": info.signing_time.isoformat() if info.signing_time else None,
         "data_groups": sorted(so.dg_hashes),
         "certificates": len(so.certificates),
+        "quirks": list(so.quirks),
     }
 
 
