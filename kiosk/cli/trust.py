@@ -17,7 +17,7 @@ from kiosk.config import expand_url
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.errors import TrustError
-from kiosk.trust.importer import ImportReport, import_file
+from kiosk.trust.importer import ImportReport, UnvouchedAnchorError, import_file
 from kiosk.trust.masterlist import MasterListError
 from kiosk.trust.store import CscaStore
 
@@ -36,10 +36,19 @@ def register(sub: Any) -> None:
         default="",
         help='where the files came from, kept as provenance (e.g. "ICAO PKD 2026-11")',
     )
-    imp.add_argument(
+    signer = imp.add_mutually_exclusive_group()
+    signer.add_argument(
+        "--bootstrap-anchor",
+        action="store_true",
+        help="first bootstrap of an installation only: provision a self-signed CSCA, or "
+        "the CSCA that signed a self-consistent master list, as a trust anchor (check "
+        "its fingerprint out of band; logged and kept in the provenance)",
+    )
+    signer.add_argument(
         "--require-known-signer",
         action="store_true",
-        help="accept a master list only if its signer chains to a CSCA already trusted",
+        help="the default (kept for existing scripts): a master list's signer must "
+        "chain to a provisioned trust anchor",
     )
     add_common_options(imp)
     imp.set_defaults(func=run_import)
@@ -82,18 +91,24 @@ def run_import(args: argparse.Namespace) -> int:
                     path.name,
                     provenance,
                     at=now,
-                    require_known_signer=args.require_known_signer,
+                    bootstrap_anchor=args.bootstrap_anchor,
                 )
             )
         except TrustError as exc:
-            code = exc.code if isinstance(exc, MasterListError) else "invalid_trust_file"
+            typed = isinstance(exc, MasterListError | UnvouchedAnchorError)
+            code = exc.code if typed else "invalid_trust_file"
             raise CommandError(code, f"{name}: {exc}", status=65) from exc
     added = 0
     for report in reports:
         for row in report.rows:
             if reference.put(row.kind, row.key, row.payload, row.provenance):
                 added += 1
-    result = {"imported": [r.describe() for r in reports], "rows_added": added}
+    bootstrap = [a for r in reports for a in r.provisioned]
+    result = {
+        "imported": [r.describe() for r in reports],
+        "rows_added": added,
+        "bootstrap_anchors": bootstrap,
+    }
     if args.json:
         print_json(result)
     else:
@@ -106,6 +121,8 @@ def run_import(args: argparse.Namespace) -> int:
                 csca = report.master_list["signer_csca"]["sha256"]
                 line += f"; signed by {signer} (CSCA sha256 {csca}, trusted via {anchor})"
             print(line)
+        for anchor in bootstrap:
+            print(f"BOOTSTRAP ANCHOR provisioned: {anchor['subject']} sha256 {anchor['sha256']}")
         print(f"{added} new row(s) in the trust store")
     return 0
 
@@ -129,7 +146,8 @@ def run_list(args: argparse.Namespace) -> int:
         if entry["kind"] == "crl":
             print(f"crl   {entry['issuer']}  next update {entry['next_update']}")
         else:
-            print(f"{entry['kind']:<6}{entry['subject']}  until {entry['not_after'][:10]}")
+            anchor = f" ({entry['anchor']})" if "anchor" in entry else ""
+            print(f"{entry['kind']:<6}{entry['subject']}{anchor}  until {entry['not_after'][:10]}")
     for error in store.load_errors:
         print(f"unusable: {error}")
     return 0
