@@ -220,3 +220,21 @@ def test_trust_item_keys_are_the_payload_digest(tmp_path: Path) -> None:
     kiosk.insert("crl", local_key, empty)
     assert kiosk.sync.pull().error is not None
     assert kiosk.verdict(member) == (False, "revoked")  # was (True, None)
+
+
+def test_endorse_refuses_a_key_that_is_not_the_signers(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _agency, admin_cert, _key = state("ADM")
+    (tmp_path / "uto.pem").write_bytes(pki.make_test_pki("UTO").csca_pem())
+    (tmp_path / "admin.pem").write_bytes(admin_cert.public_bytes(PEM))
+    other = pki.cached_key("rsa2048", "someone-else")
+    (tmp_path / "other.key").write_bytes(other.private_bytes(
+        PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    status, out = cli(["trust", "endorse", str(tmp_path / "uto.pem"),
+                       "--signer-cert", str(tmp_path / "admin.pem"),
+                       "--signer-key", str(tmp_path / "other.key"),
+                       "--out", str(tmp_path / "x.ml")], capsys, config)
+    assert (status, out["error"]["code"]) == (65, "invalid_trust_file")
+    assert "does not belong" in out["error"]["message"]
+    assert not (tmp_path / "x.ml").exists()
