@@ -238,3 +238,12 @@ def test_endorse_refuses_a_key_that_is_not_the_signers(
     assert (status, out["error"]["code"]) == (65, "invalid_trust_file")
     assert "does not belong" in out["error"]["message"]
     assert not (tmp_path / "x.ml").exists()
+
+
+def test_the_kiosk_accepts_exactly_the_kinds_the_border_publishes() -> None:
+    # A kind added to publishing must be added to what the pull accepts (and the other
+    # way round): kiosk.trust.store.BORDER_KINDS is the pull's allowlist.
+    from kiosk.border.publish import KINDS
+    from kiosk.trust.store import BORDER_KINDS, KIND_ANCHOR
+
+    assert set(KINDS) == BORDER_KINDS and KIND_ANCHOR not in BORDER_KINDS
