@@ -3,9 +3,17 @@ each reported in the verdict's notes; anything else stays malformed."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
+
 import pytest
 
 from devices.icao9303 import pki, sod
+from devices.icao9303.emulator import ChipEmulator
+from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303.reader import read_chip
+from devices.icao9303.transport import InProcessTransport
+from kiosk.trust import CscaStore, PassiveAuthenticator
 from tests.trust.conftest import DGS, NOW, document, files_of, verify
 
 ID_DATA = "1.2.840.113549.1.7.1"
@@ -53,3 +61,19 @@ def test_a_quirk_does_not_excuse_a_tampered_data_group(rsa_pki: pki.TestPki) -> 
     files = document(rsa_pki, content_type=ID_DATA)
     files["DG1"] = files["DG1"][:-1] + b"X"
     assert verify(files, [rsa_pki.csca_der()])["reason"] == "hash_mismatch_dg1"
+
+
+@pytest.mark.parametrize("content_type", [ID_DATA, ICAO_OLD_ARC])
+def test_a_quirk_passport_read_from_the_emulated_chip_verifies(content_type: str) -> None:
+    p = pki.make_test_pki("CHN")
+    vp = make_document(DocumentSpec(issuing_state="CHN", nationality="CHN"), pki=p)
+    numbers = sorted(int(n[2:]) for n in vp.files if n.startswith("DG"))
+    quirky = sod.build_sod({n: vp.files[f"DG{n}"] for n in numbers}, p.ds_cert, p.ds_key,
+                           lds_version=(1, 8), content_type=content_type)
+    vp = dataclasses.replace(vp, files={**vp.files, "EF.SOD": quirky})
+    read = read_chip(InProcessTransport(ChipEmulator.from_passport(vp)), vp.mrz_key())
+    assert (read.chip_authentication, read.active_authentication) == ("passed", "passed")
+    verdict = PassiveAuthenticator(CscaStore.from_certificates([p.csca_der()])).verify(
+        read.files, datetime.now(UTC)).to_dict()
+    assert verdict["verdict"] == "valid", verdict["reasons"]
+    assert len(verdict["sod"]["quirks"]) == 1
