@@ -169,9 +169,17 @@ class CscaStore:
         else:
             for cert in load_certificates(payload):
                 if classify(cert) == "csca" and self.lookup(cert.sha256) is None:
+                    hint = (
+                        ""
+                        if from_border
+                        else (
+                            "; if it is to be an anchor, provision it with "
+                            "`egate trust import --bootstrap-anchor`"
+                        )
+                    )
                     raise TrustError(
                         f"{cert.subject} (sha256 {cert.sha256}) is a self-signed CSCA "
-                        "that no provisioned anchor's master list vouches for"
+                        f"that no provisioned anchor's master list vouches for{hint}"
                     )
                 self.add_certificate(cert, provenance)
 
