@@ -19,6 +19,7 @@ for) is skipped and listed in `load_errors`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -141,8 +142,15 @@ class CscaStore:
         qualify is skipped and listed in `load_errors`, so one bad row cannot take the
         lane down."""
         store = cls()
+        links = list(reference.items(KIND_CSCA))
+        for item in links:
+            # Link certificates first: after a key rollover a list's signer chains to a
+            # provisioned anchor through one. They are intermediates, never anchors;
+            # the full pass below reports any problem with the row.
+            with contextlib.suppress(TrustError):
+                store._load_links(item)
         for kind in (KIND_ANCHOR, KIND_MASTER_LIST, KIND_CSCA, KIND_DSC, KIND_CRL):
-            for item in reference.items(kind):
+            for item in links if kind == KIND_CSCA else reference.items(kind):
                 try:
                     store._load(kind, item)
                 except TrustError as exc:
@@ -181,6 +189,16 @@ class CscaStore:
                         f"{cert.subject} (sha256 {cert.sha256}) is a self-signed CSCA "
                         f"that no provisioned anchor's master list vouches for{hint}"
                     )
+                self.add_certificate(cert, provenance)
+
+    def _load_links(self, item: ReferenceItemLike) -> None:
+        payload, provenance = bytes(item.payload), str(item.provenance)
+        if key_problem(KIND_CSCA, item.key, payload) is not None and provenance.startswith(
+            BORDER_PROVENANCE
+        ):
+            return
+        for cert in load_certificates(payload):
+            if classify(cert) == "link":
                 self.add_certificate(cert, provenance)
 
     def provision_anchor(self, data: bytes | Certificate, provenance: str) -> StoredCertificate:

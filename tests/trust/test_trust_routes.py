@@ -247,3 +247,23 @@ def test_the_kiosk_accepts_exactly_the_kinds_the_border_publishes() -> None:
     from kiosk.trust.store import BORDER_KINDS, KIND_ANCHOR
 
     assert set(KINDS) == BORDER_KINDS and KIND_ANCHOR not in BORDER_KINDS
+
+
+def test_a_list_signed_after_the_anchors_key_rollover_is_vouched_through_the_link(
+    tmp_path: Path,
+) -> None:
+    old, _, _ = state("MLA")
+    new_key = pki.cached_key("rsa2048", "MLA/csca-new")
+    new_root = pki.make_csca_certificate("MLA", new_key, serial=2, subject=old.csca_cert.subject)
+    link = pki.make_link_certificate(old.csca_cert, old.csca_key, new_root)
+    signer_key = pki.cached_key("rsa2048", "MLA/mls-new")
+    signer = pki.make_master_list_signer(new_root, new_key, signer_key.public_key(), serial=0x3002)
+    member = pki.make_test_pki("UTO")
+    raw = pki.make_master_list([new_root, member.csca_cert], signer, signer_key)
+    kiosk = Kiosk(tmp_path, old)
+    kiosk.ref.put("masterlist", hashlib.sha256(raw).hexdigest(), raw, "egate trust import")
+    assert kiosk.verdict(member) == (False, "unknown_csca")  # no path to the old key yet
+    der = link.public_bytes(DER)
+    kiosk.ref.put("csca", hashlib.sha256(der).hexdigest(), der, "egate trust import link")
+    assert kiosk.verdict(member) == (True, None)
+    assert kiosk.load_errors() == []
