@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             # explicit as a bootstrap: its CSCAs are anchors here, stored nowhere.
             import_file(
                 store, path.read_bytes(), path.name, f"--trust {path}", at=at,
-                bootstrap_anchor=True,
+                bootstrap_anchor=True, log_bootstrap=False,
             )  # fmt: skip
         except (TrustError, OSError) as exc:
             raise CommandError("invalid_trust_file", f"{path}: {exc}", status=65) from exc

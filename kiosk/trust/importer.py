@@ -101,8 +101,10 @@ def import_file(
     *,
     at: datetime,
     bootstrap_anchor: bool = False,
+    log_bootstrap: bool = True,
 ) -> ImportReport:
-    """Add one file's contents to `store` and return the rows to persist. Raises
+    """Add one file's contents to `store` and return the rows to persist
+    (`log_bootstrap=False`: anchors for one in-memory check, stored nowhere). Raises
     TrustError (MasterListError for a master list that does not verify,
     UnvouchedAnchorError for a self-signed CSCA nothing vouches for)."""
     kind = detect_kind(data)
@@ -118,7 +120,7 @@ def import_file(
                         "signed under a provisioned anchor, or provision it with "
                         "--bootstrap-anchor after checking its fingerprint out of band"
                     )
-                _provision(store, report, cert, provenance)
+                _provision(store, report, cert, provenance, log_bootstrap)
                 continue
             stored = store.add_certificate(cert, provenance)
             if stored.role in ("csca", "link", "ca"):
@@ -142,7 +144,7 @@ def import_file(
         )
         label = f"{provenance}; master list {ml.sha256[:16]} signed by {ml.signer.subject}"
         if ml.signer_anchor == "list":  # the bootstrap: its own CSCA becomes the anchor
-            _provision(store, report, ml.signer_csca, label)
+            _provision(store, report, ml.signer_csca, label, log_bootstrap)
         report.rows.append(ReferenceRow(KIND_MASTER_LIST, reference_key(data), data, provenance))
         for cert in ml.certificates:
             report.rows.append(ReferenceRow(KIND_CSCA, cert.sha256, cert.der, label))
@@ -151,7 +153,9 @@ def import_file(
     return report
 
 
-def _provision(store: CscaStore, report: ImportReport, cert: Certificate, provenance: str) -> None:
+def _provision(
+    store: CscaStore, report: ImportReport, cert: Certificate, provenance: str, announce: bool
+) -> None:
     label = f"{provenance}; bootstrap anchor"
     store.provision_anchor(cert, label)
     report.rows.append(ReferenceRow(KIND_ANCHOR, cert.sha256, cert.der, label))
@@ -159,6 +163,8 @@ def _provision(store: CscaStore, report: ImportReport, cert: Certificate, proven
     report.provisioned.append(entry)
     if report.kind == "certificate":
         report.entries.append(entry)
+    if not announce:
+        return
     # The one override of the known-signer rule: leave a trace wherever logs go.
     log.warning(
         "bootstrap trust anchor provisioned: %s sha256 %s (%s)", cert.subject, cert.sha256, label
