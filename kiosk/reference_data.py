@@ -19,11 +19,18 @@ from kiosk.policy_adapter import PackPolicy
 from kiosk.ports import AuthenticityResult, PolicyDecision
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.passive import PassiveAuthenticator
-from kiosk.trust.store import KIND_CRL, KIND_CSCA, KIND_DSC, KIND_MASTER_LIST, CscaStore
+from kiosk.trust.store import (
+    KIND_ANCHOR,
+    KIND_CRL,
+    KIND_CSCA,
+    KIND_DSC,
+    KIND_MASTER_LIST,
+    CscaStore,
+)
 
 log = logging.getLogger(__name__)
 
-TRUST_KINDS = (KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST)
+TRUST_KINDS = (KIND_ANCHOR, KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST)
 POLICY_PACK_KIND = "policy_pack"
 REFERENCE_ORIGIN = "reference:"
 SYNC_HEARTBEAT = ("border_sync", "last_pull")

@@ -34,6 +34,7 @@ from kiosk.app import LocalStorage, build_services
 from kiosk.border.publish import ApiRecord, add_api
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, ConfigError
+from kiosk.trust.store import KIND_ANCHOR
 from kiosk.workflow.events import SkipBoardingPass
 from kiosk.workflow.facts import PORT_TIMEZONE, DocumentFacts
 from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
@@ -226,7 +227,7 @@ class SimulatedKiosk:
                 self._pki[country] = pki
                 # The lane's trust store follows the reference data on its own.
                 self.storage.reference.put(
-                    "csca", f"sim-{country}", pki.csca_der(), "simulator test PKI"
+                    KIND_ANCHOR, f"sim-{country}", pki.csca_der(), "simulator test PKI"
                 )
             return self._pki[country]
 

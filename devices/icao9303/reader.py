@@ -10,6 +10,13 @@ odd-INS READ BINARY beyond offset 32767, and blocks that shrink to what the chip
 actually returns. Chip authentication runs right after DG14 so the remaining files
 are read under its keys; active authentication runs last.
 
+Which data groups are read: those of `ReaderOptions.files` that EF.COM lists, plus
+every data group EF.SOD lists except DG3 and DG4 (fingerprints and irises, behind
+extended access control). EF.COM is unsigned: a clone that leaves DG14 or DG15 out
+of it must not escape their hash check and chip/active authentication, so the
+signed list decides (ICAO 9303-10 4.6.2; kiosk/trust/passive.py fails a listed
+data group that was not read).
+
 `ChipDocumentReader` wraps this as a devices.protocols.DocumentReader over a
 CardTerminal (PC/SC or the in-process emulator).
 """
@@ -50,6 +57,7 @@ from devices.icao9303.pace import (
     pace_infos,
 )
 from devices.icao9303.secure_messaging import SecureMessaging, SecureMessagingError
+from devices.icao9303.sod import SodError, parse_sod
 from devices.icao9303.tlv import (
     TlvError,
     encode_length,
@@ -87,6 +95,7 @@ DG_TAGS: dict[int, str] = {
     0x70: "DG16",
 }
 DEFAULT_FILES = ("EF.COM", "EF.SOD", "DG1", "DG2", "DG11", "DG12", "DG14", "DG15")
+EAC_PROTECTED = frozenset({"DG3", "DG4"})  # need terminal authentication (9303-11 7.1)
 MAX_FILE_BYTES = 1 << 20  # a larger LDS file is hostile, not a passport
 MAX_SESSION_RESTARTS = 2
 MAX_PACE_TRIES = 3  # PACEInfos tried before BAC (a chip refusing one mapping may run another)
@@ -345,6 +354,19 @@ def _com_files(com: bytes) -> list[str] | None:
     return [DG_TAGS[t] for t in tags if t in DG_TAGS]
 
 
+def _sod_files(sod: bytes | None, session: _Session) -> list[str]:
+    """The data groups EF.SOD lists, in number order; [] when it does not decode
+    (passive authentication then fails it as malformed_sod)."""
+    if sod is None:
+        return []
+    try:
+        numbers = sorted(parse_sod(sod).dg_hashes)
+    except SodError as exc:
+        session.note(f"EF.SOD unreadable, its data group list unused: {exc}")
+        return []
+    return [f"DG{n}" for n in numbers]
+
+
 def read_chip(
     transport: Transport, key: MrzKey, options: ReaderOptions | None = None
 ) -> ChipReadReport:
@@ -375,12 +397,17 @@ def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> Chi
             if listed is None:
                 session.note("EF.COM is malformed; probing each file")
             else:
-                wanted = [f for f in wanted if not f.startswith("DG") or f in listed]
-    order = [f for f in wanted if f == "DG14"] + [f for f in wanted if f not in ("DG14", "EF.COM")]
+                # DG14 is always tried first (one SELECT when absent): chip
+                # authentication then protects the rest, EF.SOD included.
+                wanted = [f for f in wanted if not f.startswith("DG") or f in listed or f == "DG14"]
     ca: CheckStatus = "not_supported"
     ca_ms = 0.0
     read_ms = 0.0
-    for name in order:
+    done: set[str] = {"EF.COM"}
+
+    def read(name: str) -> None:
+        nonlocal ca, ca_ms, read_ms
+        done.add(name)
         t = time.perf_counter()
         raw = session.read_file(name)
         read_ms += time.perf_counter() - t
@@ -390,6 +417,21 @@ def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> Chi
             t = time.perf_counter()
             ca = _chip_authentication(session, raw)
             ca_ms = time.perf_counter() - t
+
+    if "DG14" in wanted:
+        read("DG14")
+    if "EF.SOD" in wanted:
+        read("EF.SOD")
+        signed = _sod_files(files.get("EF.SOD"), session)
+        missing = [f for f in signed if f not in wanted and f not in EAC_PROTECTED]
+        if missing:
+            session.note(f"EF.SOD lists {', '.join(missing)}: read as well")
+            wanted += missing
+        if "DG14" in missing:
+            read("DG14")  # after EF.SOD, but still before the other data groups
+    for name in wanted:
+        if name not in done:
+            read(name)
     aa: CheckStatus = "not_supported"
     t_aa = time.perf_counter()
     if "DG15" in files and options.active_authentication:

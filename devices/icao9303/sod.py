@@ -21,6 +21,22 @@ from cryptography import x509
 from devices.icao9303 import pki
 
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"  # id-icao-mrtd-security-ldsSecurityObject
+# eContentTypes other than id-icao-mrtd-security-ldsSecurityObject that field passports
+# carry around a genuine LDSSecurityObject (JMRTD accepts the same). Each is a known
+# quirk, accepted by name and reported in the verdict's notes; any other type is
+# malformed. The signed contentType attribute must still equal the eContentType.
+SOD_CONTENT_TYPE_QUIRKS: dict[str, tuple[str, str]] = {
+    "1.2.840.113549.1.7.1": (
+        "sod_content_type_id_data",
+        "eContentType id-data (PKCS #7 data) instead of ldsSecurityObject, as in some "
+        "Chinese passports",
+    ),
+    "1.3.27.1.1.1": (
+        "sod_content_type_icao_1_3_27",
+        "eContentType 1.3.27.1.1.1 (ldsSecurityObject as the ICAO PKI technical report "
+        "v1.1 numbered it) instead of 2.23.136.1.1.1, as in some French and Belgian passports",
+    ),
+}
 SOD_TAG = 0x77
 DIGESTS = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
@@ -98,6 +114,7 @@ class SecurityObject:
     certificates: tuple[bytes, ...]  # DER, in SOD order
     signer_infos: tuple[SignerInfo, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    quirks: tuple[str, ...] = ()  # names from SOD_CONTENT_TYPE_QUIRKS
 
     @property
     def signer_info(self) -> SignerInfo:
@@ -136,9 +153,10 @@ def unwrap(raw: bytes) -> bytes:
     end = start + length
     if end > len(raw):
         raise SodError(f"tag 0x77 announces {length} bytes, {len(raw) - start} present")
-    rest = raw[end:]
-    if rest.strip(b"\x00\xff"):
-        raise SodError(f"{len(rest)} unexpected bytes after the 0x77 object")
+    if end != len(raw):
+        # Not even 00/FF padding: a reader trims EF.SOD to its declared length, and
+        # bytes nobody verifies are where a tampered file hides its extra data.
+        raise SodError(f"{len(raw) - end} unexpected bytes after the 0x77 object")
     return raw[start:end]
 
 
@@ -207,6 +225,7 @@ def build_sod(
     include_certificate: bool = True,
     signer_identifier: Literal["issuer_serial", "ski"] = "issuer_serial",
     dg_digest: str | None = None,
+    content_type: str = ID_LDS_SECURITY_OBJECT,
 ) -> bytes:
     """EF.SOD for `dg_bytes` ({1: DG1 bytes, 2: DG2 bytes, ...}) signed by the DS.
 
@@ -214,6 +233,8 @@ def build_sod(
     RSASSA-PSS when the DS certificate itself is PSS-signed, else PKCS#1 v1.5.
     lds_version (e.g. (1, 8)) makes an LDSSecurityObject v1 with LDSVersionInfo.
     dg_digest hashes the data groups with another algorithm than the signature.
+    content_type: the eContentType (and contentType attribute), e.g. one of
+    SOD_CONTENT_TYPE_QUIRKS to imitate a field passport.
     """
     if signature is not None and signature not in ("rsa-pkcs1v15", "rsa-pss", "ecdsa"):
         raise SodError(f"unknown signature scheme {signature!r}")
@@ -222,7 +243,7 @@ def build_sod(
     )
     try:
         content_info = pki.build_signed_data(
-            ID_LDS_SECURITY_OBJECT,
+            content_type,
             econtent,
             ds_cert,
             ds_key,
@@ -408,7 +429,15 @@ def parse_sod(raw: bytes) -> SecurityObject:
     """Decode EF.SOD. Raises SodError on anything that is not a well-formed
     SignedData over an LDSSecurityObject; verification is kiosk.trust's job."""
     inner = unwrap(bytes(raw))
-    signed = parse_signed_data(inner, ID_LDS_SECURITY_OBJECT)
+    signed = parse_signed_data(inner)
+    notes = list(signed.notes)
+    quirks: list[str] = []
+    if signed.econtent_type != ID_LDS_SECURITY_OBJECT:
+        quirk = SOD_CONTENT_TYPE_QUIRKS.get(signed.econtent_type)
+        if quirk is None:
+            raise SodError(f"eContentType {signed.econtent_type} is not {ID_LDS_SECURITY_OBJECT}")
+        quirks.append(quirk[0])
+        notes.append(f"quirk {quirk[0]}: {quirk[1]}")
     try:
         version, digest, hashes, info = _lds_security_object(signed.econtent)
         lds_version: tuple[int, int] | None = None
@@ -442,7 +471,8 @@ def parse_sod(raw: bytes) -> SecurityObject:
         unicode_version=unicode_version,
         certificates=signed.certificates,
         signer_infos=signed.signer_infos,
-        notes=signed.notes,
+        notes=tuple(notes),
+        quirks=tuple(quirks),
     )
 
 

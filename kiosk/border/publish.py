@@ -7,6 +7,14 @@ certificate, keyed by the SHA-256 of the DER as `egate trust import` keys
 them), a master list must be a CMS SignedData of the ICAO CscaMasterList type,
 a policy pack must pass the policy engine's validation, a watchlist entry is a
 key "ISSUING_STATE:DOCUMENT_NUMBER" with an empty payload.
+
+Trust items (csca, dsc, crl, masterlist) are always keyed by the SHA-256 of their
+payload, and kiosks refuse any other key (kiosk/trust/store.py key_problem): a key
+names one content for good, so a published item can add to a kiosk's trust store but
+never replace what its operator imported. Publishing does not make a CSCA a trust
+anchor: a kiosk trusts a self-signed CSCA only when a master list whose signer
+chains to one of its locally provisioned anchors vouches for it (an ICAO master
+list, or an administrator's list made with `egate trust endorse`); see docs/trust.md.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from kiosk.border.sync import normalise_document_number
 from kiosk.trust.certificates import load_certificates, parse_crl
 from kiosk.trust.errors import TrustError
 from kiosk.trust.masterlist import is_master_list
+from kiosk.trust.store import TRUST_KINDS_KEYED_BY_DIGEST
 from policy.errors import PolicyError
 from policy.pack import parse_pack
 from policy.states import normalise_state
@@ -64,6 +73,8 @@ def prepare(kind: str, payload: bytes, key: str | None) -> list[PreparedItem]:
         raise PublishError(f"unknown reference kind {kind!r} (one of {', '.join(KINDS)})")
     if key is not None and not _KEY.match(key):
         raise PublishError(f"key {key!r} must be 1-200 characters without spaces")
+    if key is not None and kind in TRUST_KINDS_KEYED_BY_DIGEST:
+        raise PublishError(f"a {kind} item is keyed by the sha256 of its payload; omit --key")
     try:
         if kind in ("csca", "dsc"):
             certs = load_certificates(payload)

@@ -37,6 +37,7 @@ from kiosk.clock import as_utc
 from kiosk.store.models import OutboxEntry, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
 from kiosk.store.reference import ReferenceStore
+from kiosk.trust.store import key_problem
 
 log = logging.getLogger(__name__)
 
@@ -363,6 +364,11 @@ class BorderSync:
                     log.error(
                         "border reference item %s/%s fails its sha256; not imported", kind, key
                     )
+                    corrupt += 1
+                    continue
+                refused = key_problem(kind, key, data)  # no anchors; trust keys = digests
+                if refused is not None:
+                    log.error("border reference item refused, not imported: %s", refused)
                     corrupt += 1
                     continue
                 provenance = f"{PROVENANCE_PREFIX}{as_utc(published).isoformat()}"

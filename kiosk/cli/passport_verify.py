@@ -131,7 +131,12 @@ def run(args: argparse.Namespace) -> int:
     sources: list[str] = []
     for path in _trust_paths(args.trust):
         try:
-            import_file(store, path.read_bytes(), path.name, f"--trust {path}", at=at)
+            # --trust is the caller's own trust decision for this one check, as
+            # explicit as a bootstrap: its CSCAs are anchors here, stored nowhere.
+            import_file(
+                store, path.read_bytes(), path.name, f"--trust {path}", at=at,
+                bootstrap_anchor=True, log_bootstrap=False,
+            )  # fmt: skip
         except (TrustError, OSError) as exc:
             raise CommandError("invalid_trust_file", f"{path}: {exc}", status=65) from exc
         sources.append(str(path))

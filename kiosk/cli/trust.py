@@ -1,4 +1,5 @@
-"""`egate trust import FILE...` and `egate trust list`: the kiosk's CSCA trust store.
+"""`egate trust import FILE...`, `egate trust list` and `egate trust endorse`: the
+kiosk's CSCA trust store.
 
 Imports go into the reference-data table of the local database
 (storage.local_url) with their provenance; passive authentication reads them
@@ -16,10 +17,12 @@ from kiosk.cli.common import CommandError, add_common_options, config_from_args,
 from kiosk.config import expand_url
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.reference import ReferenceStore
+from kiosk.trust.certificates import load_certificates
+from kiosk.trust.endorse import endorse, load_signer_key
 from kiosk.trust.errors import TrustError
-from kiosk.trust.importer import ImportReport, import_file
+from kiosk.trust.importer import ImportReport, UnvouchedAnchorError, import_file
 from kiosk.trust.masterlist import MasterListError
-from kiosk.trust.store import CscaStore
+from kiosk.trust.store import CscaStore, reference_key
 
 
 def register(sub: Any) -> None:
@@ -36,10 +39,19 @@ def register(sub: Any) -> None:
         default="",
         help='where the files came from, kept as provenance (e.g. "ICAO PKD 2026-11")',
     )
-    imp.add_argument(
+    signer = imp.add_mutually_exclusive_group()
+    signer.add_argument(
+        "--bootstrap-anchor",
+        action="store_true",
+        help="first bootstrap of an installation only: provision a self-signed CSCA, or "
+        "the CSCA that signed a self-consistent master list, as a trust anchor (check "
+        "its fingerprint out of band; logged and kept in the provenance)",
+    )
+    signer.add_argument(
         "--require-known-signer",
         action="store_true",
-        help="accept a master list only if its signer chains to a CSCA already trusted",
+        help="the default (kept for existing scripts): a master list's signer must "
+        "chain to a provisioned trust anchor",
     )
     add_common_options(imp)
     imp.set_defaults(func=run_import)
@@ -47,6 +59,24 @@ def register(sub: Any) -> None:
     lst = gsub.add_parser("list", help="list the trust store")
     add_common_options(lst)
     lst.set_defaults(func=run_list)
+
+    end = gsub.add_parser(
+        "endorse",
+        help="sign CSCA certificates as an administrator (a master list to publish)",
+    )
+    end.add_argument("certificates", nargs="+", metavar="CSCA_FILE")
+    end.add_argument(
+        "--signer-cert",
+        required=True,
+        metavar="PEM",
+        help="the administrator's certificate, issued by a provisioned anchor",
+    )
+    end.add_argument(
+        "--signer-key", required=True, metavar="PEM", help="its private key (unencrypted PEM)"
+    )
+    end.add_argument("--out", required=True, metavar="FILE", help="where to write the list")
+    add_common_options(end)
+    end.set_defaults(func=run_endorse)
 
 
 def open_reference_store(args: argparse.Namespace) -> ReferenceStore:
@@ -82,18 +112,24 @@ def run_import(args: argparse.Namespace) -> int:
                     path.name,
                     provenance,
                     at=now,
-                    require_known_signer=args.require_known_signer,
+                    bootstrap_anchor=args.bootstrap_anchor,
                 )
             )
         except TrustError as exc:
-            code = exc.code if isinstance(exc, MasterListError) else "invalid_trust_file"
+            typed = isinstance(exc, MasterListError | UnvouchedAnchorError)
+            code = exc.code if typed else "invalid_trust_file"
             raise CommandError(code, f"{name}: {exc}", status=65) from exc
     added = 0
     for report in reports:
         for row in report.rows:
             if reference.put(row.kind, row.key, row.payload, row.provenance):
                 added += 1
-    result = {"imported": [r.describe() for r in reports], "rows_added": added}
+    bootstrap = [a for r in reports for a in r.provisioned]
+    result = {
+        "imported": [r.describe() for r in reports],
+        "rows_added": added,
+        "bootstrap_anchors": bootstrap,
+    }
     if args.json:
         print_json(result)
     else:
@@ -106,6 +142,8 @@ def run_import(args: argparse.Namespace) -> int:
                 csca = report.master_list["signer_csca"]["sha256"]
                 line += f"; signed by {signer} (CSCA sha256 {csca}, trusted via {anchor})"
             print(line)
+        for anchor in bootstrap:
+            print(f"BOOTSTRAP ANCHOR provisioned: {anchor['subject']} sha256 {anchor['sha256']}")
         print(f"{added} new row(s) in the trust store")
     return 0
 
@@ -129,7 +167,39 @@ def run_list(args: argparse.Namespace) -> int:
         if entry["kind"] == "crl":
             print(f"crl   {entry['issuer']}  next update {entry['next_update']}")
         else:
-            print(f"{entry['kind']:<6}{entry['subject']}  until {entry['not_after'][:10]}")
+            anchor = f" ({entry['anchor']})" if "anchor" in entry else ""
+            print(f"{entry['kind']:<6}{entry['subject']}{anchor}  until {entry['not_after'][:10]}")
     for error in store.load_errors:
         print(f"unusable: {error}")
+    return 0
+
+
+def _read(name: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise CommandError("unreadable_file", f"{name}: {exc.strerror}", status=66) from exc
+
+
+def run_endorse(args: argparse.Namespace) -> int:
+    try:
+        certs = [c for name in args.certificates for c in load_certificates(_read(name))]
+        [signer] = load_certificates(_read(args.signer_cert))
+        raw = endorse(certs, signer, load_signer_key(_read(args.signer_key)))
+    except (TrustError, ValueError) as exc:
+        raise CommandError("invalid_trust_file", str(exc), status=65) from exc
+    try:
+        Path(args.out).write_bytes(raw)
+    except OSError as exc:
+        raise CommandError("cannot_write", f"{args.out}: {exc.strerror}", status=73) from exc
+    result = {
+        "out": args.out,
+        "sha256": reference_key(raw),
+        "signer": signer.describe(),
+        "certificates": [c.describe() for c in certs],
+    }
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{args.out}: {len(certs)} CSCA certificate(s) signed by {signer.subject}")
     return 0

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from asn1crypto import core, pem
 from asn1crypto import crl as asn1_crl
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
 from kiosk.trust.errors import MalformedInputError
@@ -89,6 +89,26 @@ def _country(name: Any) -> str | None:
     return None
 
 
+def _general_names(names: Any) -> frozenset[str]:
+    """GeneralNames as comparable text ("uniform_resource_identifier:http://...")."""
+    return frozenset(
+        f"{gn.name}:{gn.chosen.dump().hex() if gn.name == 'directory_name' else gn.native}"
+        for gn in names
+    )
+
+
+def _distribution_points(cert: Any) -> frozenset[str]:
+    points = cert.crl_distribution_points_value
+    if points is None:
+        return frozenset()
+    out: set[str] = set()
+    for dp in points:
+        name = dp["distribution_point"]
+        if name.name == "full_name":
+            out |= _general_names(name.chosen)
+    return frozenset(out)
+
+
 def _check_signature_bits(value: Any) -> None:
     """A signature BIT STRING is whole octets: DER leaves no unused bits (X.690 11.2)."""
     contents = value.contents
@@ -121,6 +141,8 @@ class Certificate:
     signature_algorithm_der: bytes
     signature: bytes
     unknown_critical: tuple[str, ...]
+    path_len: int | None = None  # basicConstraints pathLenConstraint
+    crl_distribution_points: frozenset[str] = frozenset()  # full names, "uri:http://..."
 
     @property
     def self_issued(self) -> bool:
@@ -171,6 +193,8 @@ def parse_certificate(der: bytes) -> Certificate:
             not_before=_aware(validity["not_before"].native),
             not_after=_aware(validity["not_after"].native),
             is_ca=bool(bc is not None and bc["ca"].native),
+            path_len=_path_len(bc),
+            crl_distribution_points=_distribution_points(cert),
             key_usage=frozenset(str(k) for k in (ku.native if ku is not None else ())),
             extended_key_usage=frozenset(ekus),
             ski=bytes(ski) if ski is not None else None,
@@ -187,6 +211,17 @@ def parse_certificate(der: bytes) -> Certificate:
         raise
     except _DECODE_ERRORS as exc:
         raise MalformedInputError(f"not a usable X.509 certificate: {exc}") from exc
+
+
+def _path_len(bc: Any) -> int | None:
+    if bc is None or not bc["ca"].native:
+        return None
+    value = bc["path_len_constraint"].native
+    if value is None:
+        return None
+    if int(value) < 0:
+        raise MalformedInputError(f"pathLenConstraint {value} is negative")
+    return int(value)
 
 
 def _pem_blocks(data: bytes, kind: str) -> list[bytes]:
@@ -211,6 +246,41 @@ def load_certificates(data: bytes) -> list[Certificate]:
 
 
 @dataclass(frozen=True)
+class CrlScope:
+    """The parts of an issuingDistributionPoint (RFC 5280 5.2.5) the kiosk honours."""
+
+    names: frozenset[str]  # distributionPoint full names; empty: no partition by name
+    only_user_certs: bool
+    only_ca_certs: bool
+
+
+def _crl_scope(crl: Any) -> CrlScope | None:
+    """Decode issuingDistributionPoint. Parts that cannot be honoured reject the CRL
+    rather than being ignored (an ignored scope lets a partial CRL pass as complete):
+    indirect CRLs, reason partitions, attribute-certificate CRLs, relative names."""
+    idp = crl.issuing_distribution_point_value
+    if idp is None:
+        return None
+    if idp["indirect_crl"].native:
+        raise MalformedInputError("indirect CRLs (issuingDistributionPoint) are not supported")
+    if idp["only_contains_attribute_certs"].native:
+        raise MalformedInputError("the CRL covers attribute certificates only")
+    if not isinstance(idp["only_some_reasons"], core.Void):
+        raise MalformedInputError("CRLs partitioned by reason (onlySomeReasons) are not supported")
+    user = bool(idp["only_contains_user_certs"].native)
+    ca = bool(idp["only_contains_ca_certs"].native)
+    if user and ca:
+        raise MalformedInputError("issuingDistributionPoint: only user and only CA certificates")
+    names: frozenset[str] = frozenset()
+    point = idp["distribution_point"]
+    if not isinstance(point, core.Void):
+        if point.name != "full_name":
+            raise MalformedInputError("issuingDistributionPoint nameRelativeToCRLIssuer")
+        names = _general_names(point.chosen)
+    return CrlScope(names, user, ca)
+
+
+@dataclass(frozen=True)
 class Crl:
     """A certificate revocation list (RFC 5280 5, ICAO 9303-12 7.1.4)."""
 
@@ -227,6 +297,19 @@ class Crl:
     tbs_der: bytes
     signature_algorithm_der: bytes
     signature: bytes
+    scope: CrlScope | None = None  # issuingDistributionPoint, when present
+
+    def covers(self, cert: Certificate) -> bool:
+        """Whether this CRL's scope (RFC 5280 5.2.5, 6.3.3 b) includes `cert`: a
+        partitioned CRL says nothing about certificates outside its partition."""
+        scope = self.scope
+        if scope is None:
+            return True
+        if scope.only_user_certs and cert.is_ca:
+            return False
+        if scope.only_ca_certs and not cert.is_ca:
+            return False
+        return not scope.names or bool(scope.names & cert.crl_distribution_points)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -278,6 +361,7 @@ def parse_crl(der: bytes) -> Crl:
             tbs_der=tbs.dump(),
             signature_algorithm_der=crl["signature_algorithm"].dump(),
             signature=bytes(crl["signature"].native),
+            scope=_crl_scope(crl),
         )
     except MalformedInputError:
         raise

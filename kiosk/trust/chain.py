@@ -100,6 +100,11 @@ def check_revocation(
     for cert, issuer in itertools.pairwise(path):
         usable: list[Crl] = []
         for crl in store.crls_from(issuer.subject_key):
+            if not crl.covers(cert):
+                # Its issuingDistributionPoint scope leaves `cert` out: a newer CRL of
+                # another partition must not hide the revocation in this one.
+                result.crls.append({**crl.describe(), "status": "out_of_scope"})
+                continue
             if _crl_signer(crl, issuer, store) is None:
                 result.crls.append({**crl.describe(), "status": "bad_signature"})
                 continue
@@ -160,6 +165,23 @@ def _validity_reason(
     return None
 
 
+def _path_length_violation(path: list[Certificate]) -> str | None:
+    """basicConstraints pathLenConstraint (RFC 5280 4.2.1.9, 6.1.4 l-m), the anchor's
+    included: at most that many non-self-issued CA certificates may follow. Link
+    certificates are self-issued and do not count, so a CSCA's usual pathLen 0
+    (ICAO 9303-12 7.1.1) admits links and forbids any subordinate CA."""
+    remaining: int | None = path[-1].path_len
+    for cert in reversed(path[1:-1]):
+        if not cert.self_issued:
+            if remaining is not None and remaining <= 0:
+                return f"{cert.subject} is one CA more than the pathLenConstraint above it allows"
+            if remaining is not None:
+                remaining -= 1
+        if cert.path_len is not None:
+            remaining = cert.path_len if remaining is None else min(remaining, cert.path_len)
+    return None
+
+
 def validate_path(
     path: list[Certificate], at: datetime, signing_time: datetime | None
 ) -> PathCheck:
@@ -187,6 +209,9 @@ def validate_path(
                 return PathCheck(path, "bad_key_usage", f"{cert.subject} lacks digitalSignature")
         elif not cert.is_ca or "key_cert_sign" not in cert.key_usage:
             return PathCheck(path, "bad_key_usage", f"{cert.subject} is not a CA with keyCertSign")
+    too_long = _path_length_violation(path)
+    if too_long is not None:
+        return PathCheck(path, "path_length_exceeded", too_long)
     countries = {c.upper() for c in (ds.country, ds.issuer_country, root.country) if c}
     if len(countries) > 1:
         return PathCheck(

@@ -1,27 +1,50 @@
 """Reading trust files (certificates, CRLs, ICAO master lists) into a CscaStore and
-into rows of the reference-data table, with provenance."""
+into rows of the reference-data table, with provenance.
+
+The local route obeys the store's one rule (kiosk/trust/store.py): a self-signed
+CSCA is accepted only when a master list already trusted here vouches for it, and
+a master list only when its signer chains to a provisioned anchor. The exception is
+the first bootstrap of an installation (`bootstrap_anchor=True`, logged): the
+operator provisions the CSCA itself, or the CSCA that signed a self-consistent
+master list, after checking its fingerprint out of band.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from asn1crypto import pem
 
-from kiosk.trust.certificates import load_certificates, parse_certificate, parse_crl
+from kiosk.trust.certificates import (
+    Certificate,
+    load_certificates,
+    parse_certificate,
+    parse_crl,
+)
 from kiosk.trust.errors import MalformedInputError, TrustError
 from kiosk.trust.masterlist import is_master_list
 from kiosk.trust.store import (
+    KIND_ANCHOR,
     KIND_CRL,
     KIND_CSCA,
     KIND_DSC,
     KIND_MASTER_LIST,
     CscaStore,
+    classify,
     reference_key,
 )
 
 FileKind = Literal["certificate", "crl", "masterlist"]
+log = logging.getLogger(__name__)
+
+
+class UnvouchedAnchorError(TrustError):
+    """A self-signed CSCA that nothing trusted here vouches for."""
+
+    code = "unvouched_csca"
 
 
 @dataclass(frozen=True)
@@ -41,11 +64,13 @@ class ImportReport:
     rows: list[ReferenceRow] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
     master_list: dict[str, Any] | None = None
+    provisioned: list[dict[str, Any]] = field(default_factory=list)  # bootstrap anchors
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.name, "kind": self.kind, "entries": self.entries}
         if self.master_list is not None:
             out["master_list"] = self.master_list
+        out["bootstrap_anchors"] = self.provisioned
         return out
 
 
@@ -75,14 +100,28 @@ def import_file(
     provenance: str,
     *,
     at: datetime,
-    require_known_signer: bool = False,
+    bootstrap_anchor: bool = False,
+    log_bootstrap: bool = True,
 ) -> ImportReport:
-    """Add one file's contents to `store` and return the rows to persist. Raises
-    TrustError (MasterListError for a master list that does not verify)."""
+    """Add one file's contents to `store` and return the rows to persist
+    (`log_bootstrap=False`: anchors for one in-memory check, stored nowhere). Raises
+    TrustError (MasterListError for a master list that does not verify,
+    UnvouchedAnchorError for a self-signed CSCA nothing vouches for)."""
     kind = detect_kind(data)
     report = ImportReport(name, kind)
     if kind == "certificate":
         for cert in load_certificates(data):
+            known = store.lookup(cert.sha256)
+            if classify(cert) == "csca" and (known is None or known.role != "csca"):
+                if not bootstrap_anchor:
+                    raise UnvouchedAnchorError(
+                        f"{cert.subject} (sha256 {cert.sha256}) is a self-signed CSCA that "
+                        "no trusted master list vouches for: import it in a master list "
+                        "signed under a provisioned anchor, or provision it with "
+                        "--bootstrap-anchor after checking its fingerprint out of band"
+                    )
+                _provision(store, report, cert, provenance, log_bootstrap)
+                continue
             stored = store.add_certificate(cert, provenance)
             if stored.role in ("csca", "link", "ca"):
                 row_kind = KIND_CSCA
@@ -101,12 +140,32 @@ def import_file(
         report.entries.append({"role": "crl", **crl.describe(), "issuer_known": issuer_known})
     else:
         ml = store.add_master_list(
-            data, provenance, at=at, require_known_signer=require_known_signer
+            data, provenance, at=at, require_known_signer=not bootstrap_anchor
         )
         label = f"{provenance}; master list {ml.sha256[:16]} signed by {ml.signer.subject}"
+        if ml.signer_anchor == "list":  # the bootstrap: its own CSCA becomes the anchor
+            _provision(store, report, ml.signer_csca, label, log_bootstrap)
         report.rows.append(ReferenceRow(KIND_MASTER_LIST, reference_key(data), data, provenance))
         for cert in ml.certificates:
             report.rows.append(ReferenceRow(KIND_CSCA, cert.sha256, cert.der, label))
         report.master_list = ml.describe()
         report.entries = [{"role": "csca", **c.describe()} for c in ml.certificates]
     return report
+
+
+def _provision(
+    store: CscaStore, report: ImportReport, cert: Certificate, provenance: str, announce: bool
+) -> None:
+    label = f"{provenance}; bootstrap anchor"
+    store.provision_anchor(cert, label)
+    report.rows.append(ReferenceRow(KIND_ANCHOR, cert.sha256, cert.der, label))
+    entry = {"role": "csca", "anchor": "provisioned", **cert.describe()}
+    report.provisioned.append(entry)
+    if report.kind == "certificate":
+        report.entries.append(entry)
+    if not announce:
+        return
+    # The one override of the known-signer rule: leave a trace wherever logs go.
+    log.warning(
+        "bootstrap trust anchor provisioned: %s sha256 %s (%s)", cert.subject, cert.sha256, label
+    )

@@ -2,9 +2,11 @@
 
 A master list is only as trustworthy as its signer. We verify the CMS signature
 with the master list signer certificate it carries, then chain that signer to a
-CSCA, either one already trusted by the kiosk ("store") or, failing that, one in
-the list itself ("list": self-consistent only, the operator must check the
-reported signer and CSCA fingerprint before relying on it).
+CSCA the kiosk already trusts ("store": a locally provisioned anchor, directly or
+through a link certificate after its key rollover). Only the logged first bootstrap
+of an installation (`require_known_signer=False`) accepts a signer that chains to a
+CSCA in the list itself ("list": self-consistent only; the operator must check the
+reported signer CSCA fingerprint out of band).
 """
 
 from __future__ import annotations
@@ -93,6 +95,21 @@ def _list_entries(econtent: bytes) -> tuple[list[Certificate], list[str]]:
     return certs, skipped
 
 
+def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | None:
+    """The CA certificate of `pool` whose name and key issued `cert`."""
+    return next(
+        (
+            c
+            for c in pool
+            if c.is_ca
+            and c.subject_key == cert.issuer_key
+            and c.sha256 != cert.sha256
+            and _verifies(c, cert)
+        ),
+        None,
+    )
+
+
 def _verifies(issuer: Certificate, cert: Certificate) -> bool:
     try:
         signatures.verify_signature(
@@ -108,11 +125,13 @@ def verify_master_list(
     trusted: Sequence[Certificate],
     at: datetime,
     *,
-    require_known_signer: bool = False,
+    require_known_signer: bool = True,
     check_signer_validity: bool = True,
+    intermediates: Sequence[Certificate] = (),
 ) -> MasterList:
-    """Decode and verify a master list. `trusted` are the CSCAs the kiosk already
-    trusts; raises MasterListError with a stable code on any failure."""
+    """Decode and verify a master list. `trusted` are the provisioned anchors that may
+    vouch for it, `intermediates` link certificates that may lead to them; raises
+    MasterListError with a stable code on any failure."""
     try:
         signed = parse_signed_data(raw, ID_ICAO_CSCA_MASTER_LIST)
     except SodError as exc:
@@ -159,16 +178,20 @@ def verify_master_list(
             except MalformedInputError as exc:
                 skipped.append(f"SignedData certificate: {exc}")
     anchor: tuple[Certificate, SignerAnchor] | None = None
-    pools: tuple[tuple[SignerAnchor, list[Certificate]], ...] = (
-        ("store", list(trusted)),
-        ("list", [*certs, *extra]),
-    )
-    for source, pool in pools:
-        issuers = [c for c in pool if c.subject_key == signer.issuer_key and c.is_ca]
-        found = next((c for c in issuers if _verifies(c, signer)), None)
-        if found is not None:
-            anchor = (found, source)
-            break
+    found = _issuer_in(signer, trusted)
+    if found is None:
+        # After a key rollover the signer's issuer is the new CSCA key: accept it when
+        # a link certificate (in the store or the list) leads to a trusted key.
+        links = [c for c in [*intermediates, *certs, *extra] if c.self_issued or c.is_ca]
+        link = _issuer_in(signer, links)
+        if link is not None and _issuer_in(link, trusted) is not None:
+            found = link
+    if found is not None:
+        anchor = (found, "store")
+    else:
+        own = _issuer_in(signer, [*certs, *extra])
+        if own is not None:
+            anchor = (own, "list")
     if anchor is None:
         raise MasterListError(
             "unknown_master_list_signer",
@@ -177,7 +200,8 @@ def verify_master_list(
     if require_known_signer and anchor[1] != "store":
         raise MasterListError(
             "unknown_master_list_signer",
-            f"the signer's CSCA {anchor[0].subject} (sha256 {anchor[0].sha256}) is not trusted yet",
+            f"the signer's CSCA {anchor[0].subject} (sha256 {anchor[0].sha256}) is not a "
+            "provisioned trust anchor (first bootstrap: --bootstrap-anchor)",
         )
     return MasterList(
         sha256=hashlib.sha256(raw).hexdigest(),

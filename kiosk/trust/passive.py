@@ -5,7 +5,8 @@ issuing state signed?
 2. its signed attributes bind the signature to the content (contentType,
    messageDigest);
 3. the signature verifies with the document signer (DS) certificate;
-4. every data group read hashes to the value in the SOD;
+4. every data group the SOD lists is read (DG3 and DG4, behind extended access
+   control, excepted) and hashes to the value in the SOD;
 5. the DS certificate chains to a trusted CSCA, each certificate valid and unrevoked.
 
 The verdict lists each check. It is "valid" only when all of them pass; anything
@@ -37,6 +38,9 @@ from kiosk.trust.errors import MalformedInputError, TrustError, UnsupportedAlgor
 from kiosk.trust.store import CscaStore
 
 Status = Literal["passed", "failed", "not_checked", "not_available"]
+# Listed in EF.SOD but readable only after terminal authentication (ICAO 9303-11 7.1),
+# which the kiosk does not perform: their absence is reported, not a failure.
+EAC_PROTECTED_DGS = frozenset({3, 4})
 _DG_KEY = re.compile(r"^DG([0-9]{1,2})$")
 
 # Reason codes, most fundamental first: the verdict's `reason` is the first failure.
@@ -51,6 +55,7 @@ REASON_CODES = (
     "message_digest_mismatch",
     "bad_signature",
     "hash_mismatch_dg<n>",
+    "missing_dg<n>",
     "dg_not_listed_dg<n>",
     "no_data_groups",
     "unknown_csca",
@@ -65,6 +70,7 @@ REASON_CODES = (
     "csca_certificate_not_yet_valid",
     "csca_certificate_not_valid_at_signing_time",
     "bad_key_usage",
+    "path_length_exceeded",
     "country_mismatch",
     "revoked",
     "crl_expired",
@@ -171,6 +177,7 @@ def _sod_summary(so: SecurityObject) -> dict[str, Any]:
         "signing_time": info.signing_time.isoformat() if info.signing_time else None,
         "data_groups": sorted(so.dg_hashes),
         "certificates": len(so.certificates),
+        "quirks": list(so.quirks),
     }
 
 
@@ -295,8 +302,14 @@ class PassiveVerifier:
         failed = False
         for number in sorted(set(read) | set(so.dg_hashes)):
             key = f"DG{number}"
-            if number not in read:
+            if number not in read and number in EAC_PROTECTED_DGS:
                 check[key] = "not_read"
+            elif number not in read:
+                # EF.SOD, not the unsigned EF.COM, says what the chip holds: a listed
+                # data group withheld (DG14/DG15 by a clone) fails the document.
+                check[key] = "missing"
+                v.fail(f"missing_dg{number}")
+                failed = True
             elif number not in so.dg_hashes:
                 check[key] = "not_listed"
                 v.fail(f"dg_not_listed_dg{number}")

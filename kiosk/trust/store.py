@@ -1,14 +1,25 @@
 """CscaStore: the kiosk's trust anchors, link certificates, document signers and CRLs.
 
-Trust model (docs/trust.md): a self-signed CSCA certificate in the store is a trust
-anchor; a CSCA link certificate is an intermediate that must chain to one; a
-document signer certificate from the store only spares reading it from EF.SOD and
-is chained like any other. Everything in the store was put there by an operator
-(`egate trust import`) or synced from the border database, with its provenance.
+Trust model (docs/trust.md). One rule for every route into the store: a self-signed
+CSCA certificate is a trust anchor only when
+
+* it was **provisioned locally** (kind "csca_anchor": `egate trust import
+  --bootstrap-anchor`, an explicit, logged decision of the operator at this kiosk;
+  never a row that came from the border database), or
+* it is **vouched for** by a master list whose signer chains to a provisioned anchor:
+  an ICAO CSCA master list, or an administrator's list (`egate trust endorse`) signed
+  with a certificate a provisioned anchor issued.
+
+A CSCA link certificate is an intermediate that must chain to an anchor; a document
+signer certificate from the store only spares reading it from EF.SOD and is chained
+like any other; CRLs count only when a key of their CSCA signed them. Whatever else
+arrives (a bare self-signed CSCA synced as kind "csca", a list its own CSCA vouches
+for) is skipped and listed in `load_errors`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +39,7 @@ from kiosk.trust.masterlist import MasterList, verify_master_list
 
 # Kinds in the reference-data table (kiosk/store/reference.py).
 KIND_CSCA = "csca"
+KIND_ANCHOR = "csca_anchor"  # provisioned locally; never accepted from the border
 KIND_DSC = "dsc"
 KIND_CRL = "crl"
 KIND_MASTER_LIST = "masterlist"
@@ -57,6 +69,7 @@ class StoredCertificate:
     cert: Certificate
     role: CertificateRole
     provenance: str
+    provisioned: bool = False  # a locally provisioned anchor (may vouch for lists)
 
 
 @dataclass(frozen=True)
@@ -109,57 +122,115 @@ class CscaStore:
         *,
         provenance: str = "memory",
     ) -> CscaStore:
+        """A store of exactly these certificates and CRLs; the caller vouches for
+        them, so their self-signed CSCAs are provisioned anchors."""
         store = cls()
         for cert in certificates:
             if isinstance(cert, Certificate):
-                store.add_certificate(cert, provenance)
+                store.add_certificate(cert, provenance, provisioned=True)
             else:
-                store.add_certificates(cert, provenance)
+                store.add_certificates(cert, provenance, provisioned=True)
         for crl in crls:
             store.add_crl(crl, provenance)
         return store
 
     @classmethod
     def from_reference_store(cls, reference: ReferenceStoreLike) -> CscaStore:
-        """Load kinds "csca", "dsc", "crl" and "masterlist". An item that no longer
-        decodes or verifies is skipped and listed in `load_errors`, so one bad row
-        cannot take the lane down."""
+        """Load the trust kinds of the local reference data under the one rule (module
+        docstring): provisioned anchors first, then the master lists they vouch for,
+        then link, DS certificates and CRLs. An item that does not decode, verify or
+        qualify is skipped and listed in `load_errors`, so one bad row cannot take the
+        lane down."""
         store = cls()
-        for kind in (KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST):
-            for item in reference.items(kind):
+        links = list(reference.items(KIND_CSCA))
+        for item in links:
+            # Link certificates first: after a key rollover a list's signer chains to a
+            # provisioned anchor through one. They are intermediates, never anchors;
+            # the full pass below reports any problem with the row.
+            with contextlib.suppress(TrustError):
+                store._load_links(item)
+        for kind in (KIND_ANCHOR, KIND_MASTER_LIST, KIND_CSCA, KIND_DSC, KIND_CRL):
+            for item in links if kind == KIND_CSCA else reference.items(kind):
                 try:
-                    if kind == KIND_CRL:
-                        store.add_crl(bytes(item.payload), str(item.provenance))
-                    elif kind == KIND_MASTER_LIST:
-                        # A list that arrived by sync must be signed by a signer that
-                        # chains to a CSCA already trusted here, never only to one
-                        # inside the list itself: the border database is not a
-                        # trust root. (An operator's `egate trust import` was checked
-                        # by the operator at import time.)
-                        store.add_master_list(
-                            bytes(item.payload),
-                            str(item.provenance),
-                            require_known_signer=str(item.provenance).startswith("border:"),
-                            check_signer_validity=False,
-                        )
-                    else:
-                        store.add_certificate(bytes(item.payload), str(item.provenance))
+                    store._load(kind, item)
                 except TrustError as exc:
                     store.load_errors.append(f"{kind} {item.key}: {exc}")
         return store
 
-    def add_certificate(self, cert: bytes | Certificate, provenance: str) -> StoredCertificate:
+    def _load(self, kind: str, item: ReferenceItemLike) -> None:
+        payload, provenance = bytes(item.payload), str(item.provenance)
+        from_border = provenance.startswith(BORDER_PROVENANCE)
+        if from_border and kind in TRUST_KINDS_KEYED_BY_DIGEST:
+            problem = key_problem(kind, item.key, payload)
+            if problem is not None:
+                raise TrustError(problem)
+        if kind == KIND_ANCHOR:
+            if from_border:
+                raise TrustError("a trust anchor is provisioned locally, never synced")
+            self.provision_anchor(payload, provenance)
+        elif kind == KIND_MASTER_LIST:
+            # Stored lists were checked at import or arrival; a signer certificate
+            # that expired since does not withdraw the CSCAs it vouched for.
+            self.add_master_list(payload, provenance, check_signer_validity=False)
+        elif kind == KIND_CRL:
+            self.add_crl(payload, provenance)
+        else:
+            for cert in load_certificates(payload):
+                if classify(cert) == "csca" and self.lookup(cert.sha256) is None:
+                    hint = (
+                        ""
+                        if from_border
+                        else (
+                            "; if it is to be an anchor, provision it with "
+                            "`egate trust import --bootstrap-anchor`"
+                        )
+                    )
+                    raise TrustError(
+                        f"{cert.subject} (sha256 {cert.sha256}) is a self-signed CSCA "
+                        f"that no provisioned anchor's master list vouches for{hint}"
+                    )
+                self.add_certificate(cert, provenance)
+
+    def _load_links(self, item: ReferenceItemLike) -> None:
+        payload, provenance = bytes(item.payload), str(item.provenance)
+        if key_problem(KIND_CSCA, item.key, payload) is not None and provenance.startswith(
+            BORDER_PROVENANCE
+        ):
+            return
+        for cert in load_certificates(payload):
+            if classify(cert) == "link":
+                self.add_certificate(cert, provenance)
+
+    def provision_anchor(self, data: bytes | Certificate, provenance: str) -> StoredCertificate:
+        """Add a locally provisioned trust anchor (a self-signed CSCA)."""
+        cert = data if isinstance(data, Certificate) else parse_certificate(data)
+        if classify(cert) != "csca":
+            raise TrustError(f"{cert.subject} is not a self-signed CA certificate")
+        return self.add_certificate(cert, provenance, provisioned=True)
+
+    def add_certificate(
+        self, cert: bytes | Certificate, provenance: str, *, provisioned: bool = False
+    ) -> StoredCertificate:
         parsed = cert if isinstance(cert, Certificate) else parse_certificate(cert)
         existing = self._certs.get(parsed.sha256)
         if existing is not None:
+            if provisioned and not existing.provisioned and existing.role == "csca":
+                existing = StoredCertificate(existing.cert, existing.role, provenance, True)
+                self._certs[parsed.sha256] = existing
             return existing
-        stored = StoredCertificate(parsed, classify(parsed), provenance)
+        role = classify(parsed)
+        stored = StoredCertificate(parsed, role, provenance, provisioned and role == "csca")
         self._certs[parsed.sha256] = stored
         return stored
 
-    def add_certificates(self, data: bytes, provenance: str) -> list[StoredCertificate]:
+    def add_certificates(
+        self, data: bytes, provenance: str, *, provisioned: bool = False
+    ) -> list[StoredCertificate]:
         """Every certificate of a PEM file (one or more blocks) or of one DER certificate."""
-        return [self.add_certificate(c, provenance) for c in load_certificates(data)]
+        return [
+            self.add_certificate(c, provenance, provisioned=provisioned)
+            for c in load_certificates(data)
+        ]
 
     def add_crl(self, crl: bytes | Crl, provenance: str) -> StoredCrl:
         parsed = crl if isinstance(crl, Crl) else parse_crl(crl)
@@ -176,16 +247,19 @@ class CscaStore:
         provenance: str,
         *,
         at: datetime | None = None,
-        require_known_signer: bool = False,
+        require_known_signer: bool = True,
         check_signer_validity: bool = True,
     ) -> MasterList:
-        """Verify a master list and add its CSCA certificates (see masterlist.py)."""
+        """Verify a master list and add the CSCA certificates it vouches for (see
+        masterlist.py). Its signer must chain to a provisioned anchor unless
+        `require_known_signer` is False (the logged first bootstrap only)."""
         ml = verify_master_list(
             raw,
-            self.anchors(),
+            self.provisioned_anchors(),
             at or datetime.now(UTC),
             require_known_signer=require_known_signer,
             check_signer_validity=check_signer_validity,
+            intermediates=[s.cert for s in self._certs.values() if s.role == "link"],
         )
         label = f"{provenance}; master list signed by {ml.signer.subject}"
         for cert in ml.certificates:
@@ -202,7 +276,12 @@ class CscaStore:
         return list(self._crls.values())
 
     def anchors(self) -> list[Certificate]:
+        """Every trust anchor: provisioned, or vouched for by a verified list."""
         return [s.cert for s in self._certs.values() if s.role == "csca"]
+
+    def provisioned_anchors(self) -> list[Certificate]:
+        """The anchors provisioned locally: the only ones that may vouch for a list."""
+        return [s.cert for s in self._certs.values() if s.provisioned]
 
     def ca_certificates_named(self, subject_key: str) -> list[StoredCertificate]:
         """CA certificates (anchors, link and other CA certificates) with that subject."""
@@ -229,6 +308,8 @@ class CscaStore:
         out: list[dict[str, Any]] = []
         for s in sorted(self._certs.values(), key=lambda s: (s.cert.country or "", s.cert.subject)):
             entry = {"kind": s.role, **s.cert.describe(), "provenance": s.provenance}
+            if s.role == "csca":
+                entry["anchor"] = "provisioned" if s.provisioned else "vouched"
             out.append(entry)
         for c in sorted(self._crls.values(), key=lambda c: c.crl.issuer):
             out.append({"kind": "crl", **c.crl.describe(), "provenance": c.provenance})
@@ -237,3 +318,24 @@ class CscaStore:
 
 def reference_key(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
+
+
+BORDER_PROVENANCE = "border:"  # how kiosk.border.sync marks what it pulled
+# Trust items are keyed by the SHA-256 of their payload, so a key names one content for
+# good: a border item can add a certificate, CRL or list, never replace what an
+# operator imported under the same key (kiosk.border.sync prefers the border's copy
+# of a key it also holds locally once the border's is newer).
+TRUST_KINDS_KEYED_BY_DIGEST = frozenset({KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST})
+# Kinds the border may publish; anything else arriving by sync is refused.
+BORDER_KINDS = frozenset({*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist"})
+
+
+def key_problem(kind: str, key: str, payload: bytes) -> str | None:
+    """Why a reference item from the border must not be imported, or None: a kind the
+    border may not publish (a trust anchor above all), or a trust item whose key is not
+    the SHA-256 of its payload."""
+    if kind not in BORDER_KINDS:
+        return f"kind {kind!r} is never accepted from the border database"
+    if kind in TRUST_KINDS_KEYED_BY_DIGEST and key != reference_key(payload):
+        return f"{kind} key {key[:80]!r} is not the sha256 of its payload"
+    return None

@@ -11,6 +11,7 @@ from devices.errors import ChipError
 from devices.protocols import ChipReadResult
 from kiosk.config import Config
 from kiosk.ports import FaceVerification
+from kiosk.trust.anticlone import AntiCloning, assess
 
 # Chinese ports keep Beijing time; the policy's "now" and day counting use it.
 PORT_TIMEZONE = timezone(timedelta(hours=8))
@@ -72,16 +73,17 @@ def facts_from_dg1(files: Mapping[str, bytes]) -> DocumentFacts:
     )
 
 
+def anti_cloning(chip: ChipReadResult) -> AntiCloning:
+    """Anti-cloning (ICAO 9303-11 6.1/6.2, kiosk/trust/anticlone.py): any chip or
+    active authentication that ran must have passed, and a chip whose EF.SOD lists
+    DG14 or DG15 must pass one of them. `genuine` is None only when the chip
+    announces neither: not a failure, but the policy sees that no anti-cloning
+    check was possible."""
+    return assess(chip.files, chip.chip_authentication, chip.active_authentication)
+
+
 def chip_genuine(chip: ChipReadResult) -> bool | None:
-    """Anti-cloning (ICAO 9303-11 6.1/6.2): any chip or active authentication that
-    ran must have passed. None when the chip supports neither: not a failure, but
-    the policy sees that no anti-cloning check was possible."""
-    results = (chip.chip_authentication, chip.active_authentication)
-    if "failed" in results:
-        return False
-    if "passed" in results:
-        return True
-    return None
+    return anti_cloning(chip).genuine
 
 
 def _liveness(face: FaceVerification | None) -> bool | None:

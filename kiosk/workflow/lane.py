@@ -44,7 +44,7 @@ from kiosk.workflow.events import (
     SkipBoardingPass,
     Start,
 )
-from kiosk.workflow.facts import DocumentFacts, build_case, chip_genuine
+from kiosk.workflow.facts import DocumentFacts, anti_cloning, build_case
 from kiosk.workflow.snapshot import LaneObserver, LaneSnapshot
 from kiosk.workflow.states import LaneState, TransactionMachine
 from policy.codes import SENSITIVE_CODES
@@ -285,7 +285,7 @@ class Lane:
         self._move(S.VERIFYING_DOCUMENT, "verifying_document")
         now = self.clock.now()
         tx.authenticity = self.services.authenticator.authenticate(tx.chip.files, now)
-        genuine = chip_genuine(tx.chip)
+        genuine = anti_cloning(tx.chip)
         watch = self.services.watchlist(tx.facts)
         tx.checks = {
             "document_authentic": tx.authenticity.valid,
@@ -293,7 +293,8 @@ class Lane:
             "access_control": tx.chip.access_control,
             "chip_authentication": tx.chip.chip_authentication,
             "active_authentication": tx.chip.active_authentication,
-            "chip_genuine": genuine,
+            "chip_genuine": genuine.genuine,
+            "chip_genuine_reason": genuine.reason,
             "watchlist_hit": watch,
         }
         # The face is compared even when the document failed: the officer who takes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 
 from devices.icao9303.factory import DocumentSpec, make_document
@@ -29,7 +30,12 @@ def test_new_csca_applies_to_the_next_traveller(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     before = trust.authenticate(passport.files, now)
     assert (before.valid, before.reason) == (False, "unknown_csca")
-    ref.put("csca", "CN-1", pki.csca_der(), "border:2026-11-26")
+    # A bare CSCA synced from the border vouches for nothing (issue 10 item 5) ...
+    ref.put("csca", sha256(pki.csca_der()).hexdigest(), pki.csca_der(), "border:2026-11-26")
+    synced = trust.authenticate(passport.files, now)
+    assert (synced.valid, synced.reason) == (False, "unknown_csca")
+    # ... a locally provisioned anchor applies to the next traveller.
+    ref.put("csca_anchor", "CN-1", pki.csca_der(), "egate trust import; bootstrap anchor")
     after = trust.authenticate(passport.files, now)
     assert after.valid and after.reason is None
 

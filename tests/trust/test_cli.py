@@ -111,14 +111,16 @@ def test_import_then_verify_from_the_local_store(
     ml = tmp_path / "icao.ml"
     ml.write_bytes(pki.make_master_list([state.csca_cert, member.csca_cert], signer, key))
     status, out = run_main(
-        ["trust", "import", str(ml), "--config", str(config), "--json", "--source", "test PKD"],
+        ["trust", "import", str(ml), "--config", str(config), "--json", "--source", "test PKD",
+         "--bootstrap-anchor"],
         capsys,
     )
     assert status == 0, out
     [report] = out["imported"]
     assert report["kind"] == "masterlist"
     assert report["master_list"]["signer"]["subject"].startswith("CN=MLS MLA")
-    assert out["rows_added"] == 3  # the list and its two CSCAs
+    assert out["rows_added"] == 4  # the list, its two CSCAs, the signer's CSCA as anchor
+    assert [a["subject"][:8] for a in out["bootstrap_anchors"]] == ["CN=CSCA "]
 
     status, listing = run_main(["trust", "list", "--config", str(config), "--json"], capsys)
     assert status == 0
@@ -137,9 +139,9 @@ def test_import_then_verify_from_the_local_store(
     status, out = run_verify(["--dir", str(doc), "--config", str(config)], capsys)
     assert (status, out["reason"]) == (1, "revoked")
 
-    # a second import of the same files adds nothing
+    # a second import of the same files adds nothing (and needs no bootstrap now)
     status, out = run_main(["trust", "import", str(ml), "--config", str(config), "--json"], capsys)
-    assert out["rows_added"] == 0
+    assert (status, out["rows_added"], out["bootstrap_anchors"]) == (0, 0, [])
 
 
 def test_import_is_all_or_nothing(
@@ -150,7 +152,8 @@ def test_import_is_all_or_nothing(
     bad = tmp_path / "junk.der"
     bad.write_bytes(b"\x30\x03\x02\x01\x00")
     status, out = run_main(
-        ["trust", "import", str(good), str(bad), "--config", str(config), "--json"], capsys
+        ["trust", "import", str(good), str(bad), "--config", str(config), "--json",
+         "--bootstrap-anchor"], capsys
     )
     assert status == 65
     assert out["error"]["code"] == "invalid_trust_file"
@@ -190,7 +193,8 @@ def test_import_document_signer_and_link_certificates(
         rsa_pki.csca_pem() + link.public_bytes(serialization.Encoding.PEM) + rsa_pki.ds_pem()
     )
     status, out = run_main(
-        ["trust", "import", str(bundle), "--config", str(config), "--json"], capsys
+        ["trust", "import", str(bundle), "--config", str(config), "--json", "--bootstrap-anchor"],
+        capsys,
     )
     assert status == 0
     roles = [e["role"] for e in out["imported"][0]["entries"]]

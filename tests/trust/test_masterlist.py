@@ -33,7 +33,7 @@ def _master_list(make_pki: MakePki, members: list[pki.TestPki], **kw: object) ->
 def test_master_list_verifies_and_reports_its_signer(make_pki: MakePki) -> None:
     members = [make_pki("ecdsa-brainpoolP256r1", "UTO"), make_pki("rsa-pss", "ZZB")]
     raw = _master_list(make_pki, members)
-    ml = verify_master_list(raw, [], NOW)
+    ml = verify_master_list(raw, [], NOW, require_known_signer=False)  # the bootstrap
     assert len(ml.certificates) == 3
     assert ml.signer.subject.startswith("CN=MLS MLA")
     assert ml.signer_anchor == "list"
@@ -46,7 +46,8 @@ def test_master_list_verifies_and_reports_its_signer(make_pki: MakePki) -> None:
 
 def test_master_list_anchors_a_document(make_pki: MakePki) -> None:
     member = make_pki("ecdsa-brainpoolP256r1", "UTO")
-    store = CscaStore()
+    state, _, _ = _issuing_state(make_pki)
+    store = CscaStore.from_certificates([state.csca_der()])  # the provisioned anchor
     store.add_master_list(_master_list(make_pki, [member]), "test list", at=NOW)
     result = PassiveAuthenticator(store).authenticate(document(member), NOW)
     assert result.valid, result.reason
@@ -56,7 +57,7 @@ def test_master_list_anchors_a_document(make_pki: MakePki) -> None:
 def test_known_signer_required(make_pki: MakePki) -> None:
     raw = _master_list(make_pki, [])
     with pytest.raises(MasterListError) as err:
-        verify_master_list(raw, [], NOW, require_known_signer=True)
+        verify_master_list(raw, [], NOW)  # the default (issue 10 item 5)
     assert err.value.code == "unknown_master_list_signer"
     state, _, _ = _issuing_state(make_pki)
     trusted = [parse_certificate(state.csca_der())]
@@ -96,16 +97,17 @@ def test_signer_without_csca_is_unknown(make_pki: MakePki) -> None:
 def test_expired_signer(make_pki: MakePki) -> None:
     raw = _master_list(make_pki, [])
     with pytest.raises(MasterListError) as err:
-        verify_master_list(raw, [], NOW + timedelta(days=365 * 3))
+        verify_master_list(raw, [], NOW + timedelta(days=365 * 3), require_known_signer=False)
     assert err.value.code == "expired_master_list_signer"
-    assert verify_master_list(raw, [], NOW + timedelta(days=365 * 3), check_signer_validity=False)
+    assert verify_master_list(raw, [], NOW + timedelta(days=365 * 3), check_signer_validity=False,
+                              require_known_signer=False)
 
 
 def test_non_csca_entries_are_skipped(make_pki: MakePki) -> None:
     state, signer, key = _issuing_state(make_pki)
     ds = make_pki("rsa2048", "UTO").ds_cert
     raw = pki.make_master_list([state.csca_cert, ds], signer, key)  # type: ignore[arg-type]
-    ml = verify_master_list(raw, [], NOW)
+    ml = verify_master_list(raw, [parse_certificate(state.csca_der())], NOW)
     assert len(ml.certificates) == 1
     assert len(ml.skipped) == 1 and "not a CSCA" in ml.skipped[0]
 

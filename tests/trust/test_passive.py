@@ -79,12 +79,32 @@ def test_tampered_dg2_reports_dg2(rsa_pki: pki.TestPki) -> None:
     assert verify(files, [rsa_pki.csca_der()])["reason"] == "hash_mismatch_dg2"
 
 
-def test_listed_but_not_read_is_reported_not_failed(rsa_pki: pki.TestPki) -> None:
+def test_listed_but_not_read_fails(rsa_pki: pki.TestPki) -> None:
+    # EF.SOD, not EF.COM, says what the chip holds (issue 10 item 1).
     files = document(rsa_pki)
     del files["DG14"]
     verdict = verify(files, [rsa_pki.csca_der()])
+    assert (verdict["verdict"], verdict["reason"]) == ("invalid", "missing_dg14")
+    assert verdict["checks"]["dg_hashes"]["DG14"] == "missing"
+
+
+def test_listed_eac_data_groups_may_stay_unread(rsa_pki: pki.TestPki) -> None:
+    dgs = {**DGS, 3: b"\x63\x02fp", 4: b"\x76\x02ir"}
+    files = document(rsa_pki, dgs)
+    del files["DG3"], files["DG4"]  # terminal authentication is not performed
+    verdict = verify(files, [rsa_pki.csca_der()])
     assert verdict["verdict"] == "valid"
-    assert verdict["checks"]["dg_hashes"]["DG14"] == "not_read"
+    hashes = verdict["checks"]["dg_hashes"]
+    assert hashes["DG3"] == hashes["DG4"] == "not_read"
+
+
+@pytest.mark.parametrize("tail", [b"\x00", b"\x00\x00", b"\xff", b"\x01\x02"])
+def test_trailing_bytes_after_sod_are_malformed(rsa_pki: pki.TestPki, tail: bytes) -> None:
+    files = document(rsa_pki)
+    files["EF.SOD"] += tail
+    verdict = verify(files, [rsa_pki.csca_der()])
+    assert verdict["reason"] == "malformed_sod"
+    assert "unexpected bytes after the 0x77 object" in verdict["notes"][0]
 
 
 def test_read_but_not_listed_fails(rsa_pki: pki.TestPki) -> None:
@@ -331,7 +351,9 @@ def test_missing_and_malformed_sod(rsa_pki: pki.TestPki) -> None:
 
 def test_sod_without_data_groups_read(rsa_pki: pki.TestPki) -> None:
     raw = document(rsa_pki)["EF.SOD"]
-    assert verify({"EF.SOD": raw}, [rsa_pki.csca_der()])["reason"] == "no_data_groups"
+    verdict = verify({"EF.SOD": raw}, [rsa_pki.csca_der()])
+    assert verdict["reason"] == "missing_dg1"
+    assert "no_data_groups" in verdict["reasons"]
 
 
 def test_authenticator_satisfies_the_kiosk_port(rsa_pki: pki.TestPki) -> None:

@@ -1,6 +1,8 @@
 """Public passive-authentication vectors (BSI TR-03105-5, ETSI TR 103 200), read in
 place from ../shared/reference/pa-vectors. Neither set ships its CSCA, so the
-correct verdict is: SOD signature valid, hashes matching, chain to an unknown CSCA."""
+correct verdict is: SOD signature valid, hashes matching, chain to an unknown CSCA.
+Neither ships the DG2 its EF.SOD lists either, so DG2 is missing (issue 10 item 1);
+DG3 and DG4 (extended access control) may stay unread."""
 
 from __future__ import annotations
 
@@ -50,12 +52,13 @@ def test_reference_verdict(name: str) -> None:
     assert checks["sod_signature"]["status"] == "passed"
     assert checks["sod_signature"]["algorithm"].startswith("rsassa-pss/sha256")
     assert checks["signed_attributes"]["status"] == "passed"
-    assert checks["dg_hashes"]["status"] == "passed"
+    assert checks["dg_hashes"]["status"] == "failed"
     for n in groups:
-        assert checks["dg_hashes"][f"DG{n}"] == ("passed" if f"DG{n}" in read else "not_read")
+        expected = "passed" if f"DG{n}" in read else "not_read" if n in (3, 4) else "missing"
+        assert checks["dg_hashes"][f"DG{n}"] == expected
     assert verdict["verdict"] == "invalid"
-    assert verdict["reason"] == "unknown_csca"
-    assert verdict["reasons"] == ["unknown_csca"]
+    assert verdict["reason"] == "missing_dg2"
+    assert verdict["reasons"] == ["missing_dg2", "unknown_csca"]
     assert verdict["document_signer"]["subject"].startswith(f"CN={signer}")
     assert verdict["document_signer"]["country"] == "DE"
 

@@ -28,7 +28,7 @@ def test_synced_master_list_vouching_for_itself_is_not_trusted(tmp_path: Path) -
     border = open_border(f"sqlite:///{tmp_path}/border.sqlite")
     ref = ReferenceStore(local)
     genuine = pki.make_test_pki("UTO")
-    ref.put("csca", "operator-UTO", genuine.csca_der(), "operator import")
+    ref.put("csca_anchor", "operator-UTO", genuine.csca_der(), "operator import")
     # A forged CSCA with the genuine name, in a list signed under the forged CSCA only.
     forged = pki.make_test_pki("UTO", cache_keys=False)
     signer_key = pki.generate_key("rsa2048")

@@ -36,7 +36,7 @@ def test_duplicates_are_stored_once(rsa_pki: pki.TestPki) -> None:
 
 def test_reference_store_round_trip(tmp_path: Path, rsa_pki: pki.TestPki) -> None:
     reference = ReferenceStore(open_local(f"sqlite:///{tmp_path}/local.sqlite"))
-    reference.put("csca", "a", rsa_pki.csca_der(), "imported by test")
+    reference.put("csca_anchor", "a", rsa_pki.csca_der(), "imported by test")
     reference.put("crl", "b", rsa_pki.crl([rsa_pki.ds_cert.serial_number], now=NOW), "test crl")
     reference.put("csca", "junk", b"\x30\x00", "corrupted row")
     reference.put("masterlist", "junk", b"\x30\x00", "corrupted list")
@@ -47,3 +47,4 @@ def test_reference_store_round_trip(tmp_path: Path, rsa_pki: pki.TestPki) -> Non
     result = PassiveAuthenticator(store).authenticate(document(rsa_pki), NOW)
     assert result.reason == "revoked"
     assert result.detail["csca"]["provenance"] == "imported by test"
+    assert store.describe()[0]["anchor"] == "provisioned"

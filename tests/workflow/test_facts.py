@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from devices.icao9303 import pki, sod
 from devices.protocols import ChipReadResult
 from kiosk.config import parse_config
 from kiosk.ports import FaceVerification
@@ -19,7 +20,13 @@ def test_chip_genuine_is_tri_state() -> None:
     assert chip_genuine(chip("passed", "not_supported")) is True
     assert chip_genuine(chip("not_supported", "passed")) is True
     assert chip_genuine(chip("passed", "failed")) is False
-    assert chip_genuine(chip("not_supported", "not_supported")) is None
+    # None only when EF.SOD shows the chip has neither DG14 nor DG15 (issue 10 item 1);
+    # without a readable EF.SOD nothing shows that, so it fails closed.
+    assert chip_genuine(chip("not_supported", "not_supported")) is False
+    p = pki.make_test_pki("UTO", now=datetime(2026, 6, 1, tzinfo=UTC))
+    signed = sod.build_sod({1: b"\x61\x00", 2: b"\x75\x00"}, p.ds_cert, p.ds_key)
+    old_chip = ChipReadResult({"EF.SOD": signed}, "BAC", "not_supported", "not_supported")
+    assert chip_genuine(old_chip) is None
 
 
 def test_case_marks_checks_not_performed_as_null() -> None:
