@@ -221,16 +221,19 @@ def check_trust_store(config: Config, now: datetime) -> CheckResult:
 
     from kiosk.store.database import open_local
     from kiosk.store.reference import ReferenceStore
+    from kiosk.trust.store import KIND_ANCHOR, KIND_MASTER_LIST
 
     store = ReferenceStore(open_local(expand_url(config.storage.local_url)))
-    anchors = store.items("csca") + store.items("masterlist")
+    anchors = store.items(KIND_ANCHOR)
     if not anchors:
         return _bad(
             name,
             "fail",
-            "no CSCA certificate or master list in the trust store",
-            "load the ICAO master list: egate trust import MASTERLIST.ml",
+            "no provisioned trust anchor in the trust store",
+            "provision the anchor that vouches for the master list, then import it "
+            "(docs/deployment.md, step 3): egate trust import --bootstrap-anchor CSCA.pem",
         )
+    anchors += store.items(KIND_MASTER_LIST)
     stale: list[str] = []
     crls = store.items("crl")
     for item in crls:

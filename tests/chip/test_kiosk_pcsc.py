@@ -27,6 +27,7 @@ from devices.simulated.scenes import live_scene, portrait_jpeg
 from kiosk.app import open_storage
 from kiosk.border.sync import BorderSync
 from kiosk.config import load_config
+from kiosk.trust.store import KIND_ANCHOR
 
 pytestmark = [
     pytest.mark.pcsc,
@@ -98,7 +99,7 @@ gate_passage_s = 30.0
 """)
     config = load_config(str(config_file))
     storage = open_storage(config)
-    storage.reference.put("csca", "e2e-CHN", pki.csca_der(), "end-to-end test PKI")
+    storage.reference.put(KIND_ANCHOR, "e2e-CHN", pki.csca_der(), "end-to-end test PKI")
     assert storage.border is not None
     BorderSync(storage.engine, storage.border, config.kiosk.id).pull()  # reference data age
     gate.start()

@@ -15,6 +15,7 @@ from kiosk.config import Config, parse_config
 from kiosk.doctor import Probes, run_checks
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
+from kiosk.trust.store import KIND_ANCHOR
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -43,7 +44,7 @@ def healthy() -> Probes:
 def with_trust(config: Config, crl_days: int | None = None) -> None:
     store = ReferenceStore(open_local(config.storage.local_url))
     pki = make_test_pki("UTO")
-    store.put("csca", "UTO", pki.csca_der(), "test")
+    store.put(KIND_ANCHOR, "UTO", pki.csca_der(), "test")
     if crl_days is not None:
         store.put("crl", "UTO", pki.crl(now=NOW, next_update_days=crl_days), "test")
 
