@@ -223,13 +223,21 @@ def _check_url(key: str, url: str) -> None:
     if "://" not in url:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL")
     try:
-        backend = make_url(url).get_backend_name()
+        parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL ({exc})") from exc
-    if backend not in _URL_BACKENDS:
+    if parsed.get_backend_name() not in _URL_BACKENDS:
         raise ConfigError(
-            f"{key}: database {backend!r} is not supported (use sqlite or postgresql)"
+            f"{key}: database {parsed.get_backend_name()!r} is not supported"
+            " (use sqlite:/// or postgresql+psycopg://)"
         )
+    try:  # the driver must be installed, or every write would fail later
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(
+            f"{key}: no driver {parsed.drivername!r} in this build"
+            " (use sqlite:/// or postgresql+psycopg://)"
+        ) from exc
 
 
 def expand_url(url: str) -> str:
