@@ -39,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
         window.showFullScreen()
     else:
         window.show()
+    if kiosk.storage.border is not None:  # confirm reference data before the first traveller
+        from kiosk.border import BorderSync
+
+        BorderSync(kiosk.storage.engine, kiosk.storage.border, config.kiosk.id).pull()
     runner = LaneRunner(kiosk.lane)
     settle_heap()
     stop_sync = threading.Event()
