@@ -6,9 +6,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from kiosk import __version__
-from kiosk.cli.common import CommandError, fail
+from kiosk.cli.boundary import UsageError, install_hooks, run_guarded
+from kiosk.cli.common import EXIT_USAGE
 
 # Each module exposes register(subparsers) and sets `func` on its parsers;
 # `func(args) -> int` runs the command. Add a line here for a new group.
@@ -23,8 +25,16 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors go through the error boundary (JSON with --json) instead of
+    argparse's own exit; subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", usage=self.format_usage())
+
+
 def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="egate", description="Self-service e-gate kiosk")
+    parser = _Parser(prog="egate", description="Self-service e-gate kiosk")
     parser.add_argument("--version", action="version", version=f"egate {__version__}")
     parser.add_argument(
         "--config",
@@ -41,19 +51,25 @@ def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, extra_modules: Sequence[str] = ()) -> int:
     """Run a command. `extra_modules` lets the ui package add its Qt commands
     (demo, simulate) without the Qt-free core importing ui."""
+    if argv is None:  # the console script: this process is ours
+        install_hooks()
+        argv = sys.argv[1:]
+    argv = list(argv)
+    wants_json = {"json": "--json" in argv}
     parser = build_parser(extra_modules)
-    args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return 2
-    try:
+
+    def command() -> int:
+        args = parser.parse_args(argv)
+        wants_json["json"] = bool(getattr(args, "json", False))
+        if not hasattr(args, "func"):
+            parser.print_help()
+            return EXIT_USAGE
         status: int = args.func(args)
-    except CommandError as exc:
-        fail(exc, as_json=bool(getattr(args, "json", False)))
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stderr.close()
-        return 0
-    return status
+        return status
+
+    # One error boundary for every command: a clear message (JSON with --json)
+    # and a documented exit status, never a traceback (kiosk/cli/boundary.py).
+    return run_guarded(command, as_json=lambda: wants_json["json"])
 
 
 if __name__ == "__main__":
