@@ -124,7 +124,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5000-digit integers
         raise CommandError("invalid_case", f"{args.case}: not JSON ({exc})", status=65) from exc
     except RecursionError as exc:
-        raise CommandError("invalid_case", f"{args.case}: JSON nested too deeply", status=65) from exc
+        raise CommandError(
+            "invalid_case", f"{args.case}: JSON nested too deeply", status=65
+        ) from exc
     decision = _decide(args, case_data)
     if args.json:
         print_json(decision.to_json())

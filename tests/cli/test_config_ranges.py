@@ -53,7 +53,7 @@ def test_just_outside_the_range_is_refused_naming_the_key(key: str) -> None:
 
 @pytest.mark.parametrize("lane", [99999999999999999999, 3_000_000_000, 0, -1])
 def test_lanes_the_databases_cannot_hold_are_refused(lane: int) -> None:
-    with pytest.raises(ConfigError, match="kiosk.lane"):
+    with pytest.raises(ConfigError, match=r"kiosk\.lane"):
         parse_config({"kiosk": {"lane": lane}})
     assert RANGES["kiosk.lane"][1] <= INT32_MAX
 
@@ -70,7 +70,7 @@ def test_values_that_overflowed_clocks_are_refused(key: str, value: float) -> No
 
 @pytest.mark.parametrize("url", ["foo://", "mysql://u@h/db", "nonsense", "sqlite+nosuch:///x"])
 def test_unsupported_storage_urls_are_config_errors(url: str) -> None:
-    with pytest.raises(ConfigError, match="storage.local_url"):
+    with pytest.raises(ConfigError, match=r"storage\.local_url"):
         parse_config({"storage": {"local_url": url}})
 
 

@@ -16,8 +16,13 @@ from policy.engine import evaluate
 from policy.shipped import shipped_packs
 from tests.workflow.fakes import FACTS, Rig
 
-CITIZEN = replace(FACTS, issuing_state="CHN", nationality="CHN", document_number="E12345678",
-                  birth_date=date(1980, 1, 1))
+CITIZEN = replace(
+    FACTS,
+    issuing_state="CHN",
+    nationality="CHN",
+    document_number="E12345678",
+    birth_date=date(1980, 1, 1),
+)
 
 
 def real_policy_rig(tmp_path: Path) -> tuple[Rig, ReferenceStore]:
