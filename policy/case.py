@@ -9,7 +9,6 @@ engine refers on them.
 from __future__ import annotations
 
 import math
-
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass

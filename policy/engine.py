@@ -8,7 +8,6 @@ to the trace, so the officer can see which rule produced which reason.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta

@@ -9,7 +9,6 @@ from typing import Any, NoReturn
 
 from kiosk.config import Config, ConfigError, load_config
 
-
 # Exit statuses (sysexits.h where one fits); docs/cli.md documents them.
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the command ran and says no (invalid document, events missing ...)
