@@ -30,8 +30,15 @@ COMMANDS = leaf_commands()
 # Long-running when their inputs are good: run only with a config that stops them
 # before any real work (the good-input paths have their own tests).
 HEAVY = {("demo",), ("simulate", "lane"), ("chip", "serve"), ("face", "calibrate")}
-# Options forced so a command ends: a sync loop and the demo run until stopped.
-FORCED = {("sync",): ["--once"], ("demo",): ["--quit-after", "0.01"]}
+# Options forced (given last, so they win): a sync loop and the demo run until
+# stopped; `chip serve` must never reach a vpcd another test runs; passports made
+# go to a directory no other argument names, so no hostile directory becomes valid.
+FORCED = {
+    ("sync",): ["--once"],
+    ("demo",): ["--quit-after", "0.01"],
+    ("chip", "serve"): ["--vpcd", "127.0.0.1:1", "--once"],
+    ("passport", "make"): ["--out", "{root}/made"],
+}
 SKIP_ACTIONS = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
 
 
@@ -98,7 +105,7 @@ def invocation(draw: st.DrawFn, hostile: Hostile) -> list[str]:
             continue
         if action.required or draw(st.integers(0, 2)) == 0:
             argv += [flag, draw(_value(hostile, action))]
-    argv += FORCED.get(path, [])
+    argv += [a.format(root=hostile.root) for a in FORCED.get(path, [])]
     if positionals:
         argv += ["--", *positionals] if draw(st.booleans()) else positionals
     return argv
