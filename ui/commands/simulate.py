@@ -15,7 +15,6 @@ from kiosk.lane_driver import LaneFigures, drive
 from kiosk.simulation import SimulatedKiosk, traveller_mix
 from kiosk.workflow.lane import LaneRunner
 
-
 MAX_TRAVELLERS = 10_000
 
 
