@@ -433,7 +433,10 @@ class Lane:
             self._log_follow_up(tx, f"device_fault: gate: {exc}")
             self._fail("device_fault", f"gate: {exc}")
             return
-        self._notify(S.ADMITTED, "admitted", officer=self._officer_view(tx))
+        officer = self._officer_view(tx)
+        if self.alarms:  # an older record still held: the officer must know
+            officer["alarms"] = dict(self.alarms)
+        self._notify(S.ADMITTED, "admitted", officer=officer)
 
     def _refer(self, tx: _Transaction) -> None:
         safe = tuple(r for r in tx.reasons if r not in SENSITIVE_REASONS)
