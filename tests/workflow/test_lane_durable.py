@@ -98,3 +98,20 @@ def test_referral_with_a_failing_log_still_refers_and_holds_the_record(tmp_path:
     assert rig.lane.flush_log() and rig.lane.alarms == {}
     [event] = rig.log.events()
     assert event.outcome == "referred" and event.reasons == ["face_mismatch"]
+
+
+def test_a_record_the_log_never_takes_keeps_the_alarm_up_for_the_officer(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path)
+    good = rig.lane.config
+    rig.lane.config = dataclasses.replace(good, kiosk=dataclasses.replace(good.kiosk, lane=10**20))
+    run_traveller(rig)  # referred; its record can never be stored
+    rig.lane.post(DocumentRemoved())
+    rig.lane.run_pending()
+    rig.lane.config = good
+    run_traveller(rig)  # this admission commits: the gate opens on a record
+    assert rig.lane.state is LaneState.ADMITTED and rig.gate.opened_count == 1
+    assert [e.outcome for e in rig.log.events()] == ["admitted"]
+    assert ALARM_EVENT_LOG in rig.snapshots[-1].officer["alarms"]
+    assert not rig.lane.flush_log()
