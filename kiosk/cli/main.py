@@ -56,9 +56,9 @@ def main(argv: Sequence[str] | None = None, extra_modules: Sequence[str] = ()) -
         argv = sys.argv[1:]
     argv = list(argv)
     wants_json = {"json": "--json" in argv}
-    parser = build_parser(extra_modules)
 
     def command() -> int:
+        parser = build_parser(extra_modules)  # inside: a module that fails to import too
         args = parser.parse_args(argv)
         wants_json["json"] = bool(getattr(args, "json", False))
         if not hasattr(args, "func"):
