@@ -51,7 +51,9 @@ def test_a_bug_is_an_internal_error_without_traceback(capsys: pytest.CaptureFixt
     assert done.value.code == 70
     out, err = capsys.readouterr()
     error = json.loads(out)["error"]
-    assert error["code"] == "internal_error" and "RuntimeError: boom second line" in error["message"]
+    assert (
+        error["code"] == "internal_error" and "RuntimeError: boom second line" in error["message"]
+    )
     assert "Traceback" not in out + err
 
 
