@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -168,10 +169,34 @@ def _captured(cwd: Path) -> Iterator[tuple[io.StringIO, io.StringIO]]:
         sys.stdin = old_in
 
 
-def run_in_process(argv: list[str], cwd: Path) -> Outcome:
+class RanTooLong(BaseException):
+    """Not an Exception: the error boundary must not turn it into a message."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float, argv: list[str]) -> Iterator[None]:
+    def expired(_signum: int, _frame: object) -> None:
+        raise RanTooLong(
+            f"{argv} ran over {seconds:g} s on hostile input: bound its inputs, or add it"
+            " to HEAVY/FORCED in tests/cli/test_hostile_inputs.py if it serves until stopped"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_in_process(argv: list[str], cwd: Path, limit_s: float = 30.0) -> Outcome:
+    """Run `egate ARGV` in this process; a command still running after `limit_s`
+    (a new command that serves until stopped, say) fails the test instead of
+    hanging it."""
     from ui.cli import main
 
-    with _captured(cwd) as (out, err):
+    with _captured(cwd) as (out, err), _time_limit(limit_s, argv):
         try:
             status = main(argv)
         except SystemExit as exc:
