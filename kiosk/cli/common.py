@@ -60,8 +60,8 @@ def print_json(data: Any) -> None:
 def fail(error: CommandError, as_json: bool) -> NoReturn:
     if as_json:
         print_json({"error": {"code": error.code, "message": error.message}})
-    else:
-        print(f"egate: {error.code}: {error.message}", file=sys.stderr)
+    else:  # one line: a wrapped driver message must not look like several errors
+        print(f"egate: {error.code}: {safe_text(error.message, 4000)}", file=sys.stderr)
     raise SystemExit(error.status)
 
 
