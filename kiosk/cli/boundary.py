@@ -15,6 +15,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from typing import NoReturn
 
 from kiosk.cli.common import (
     EX_CONFIG,
@@ -135,19 +136,29 @@ def run_guarded(command: Callable[[], int], as_json: bool | Callable[[], bool]) 
         return command()
     except SystemExit:
         raise  # --help, --version, fail() itself
-    except CommandError as exc:
-        fail(exc, json_wanted())
     except BrokenPipeError:  # output piped into `head` and the like
         _silence_stdout()
         return 0
-    except KeyboardInterrupt:
-        fail(CommandError("interrupted", "interrupted", EXIT_INTERRUPTED), json_wanted())
-    except Exception as exc:
+    except (Exception, KeyboardInterrupt) as exc:
+        _report(exc, json_wanted())
+
+
+def _report(exc: BaseException, as_json: bool) -> NoReturn:
+    if isinstance(exc, KeyboardInterrupt):
+        error = CommandError("interrupted", "interrupted", EXIT_INTERRUPTED)
+    elif isinstance(exc, CommandError):
+        error = exc
+    else:
         if _debug():
-            traceback.print_exc()
-        if isinstance(exc, UsageError) and exc.usage and not json_wanted():
+            traceback.print_exception(exc)
+        if isinstance(exc, UsageError) and exc.usage and not as_json:
             sys.stderr.write(exc.usage)
-        fail(classify(exc), json_wanted())
+        error = classify(exc)
+    try:
+        fail(error, as_json)
+    except BrokenPipeError:  # nobody is reading the report any more
+        _silence_stdout()
+        raise SystemExit(error.status) from None
 
 
 def _silence_stdout() -> None:
