@@ -217,3 +217,19 @@ def test_console_script_sample(hostile: Hostile, config: str, args: list[str]) -
     assert done.returncode != 0
     if "--json" not in args:
         assert out.stderr.startswith("egate: ") and out.stderr.count("\n") == 1, out.stderr
+
+
+def test_a_command_registered_later_is_enumerated_and_guarded(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from kiosk.cli.main import build_parser, main
+
+    late = leaf_commands(build_parser([*QT_COMMAND_MODULES, "tests.cli.late_command"]))
+    assert ("late", "crash") in late and set(COMMANDS) < set(late)
+    with pytest.raises(SystemExit) as done:
+        main(["late", "crash", "--json"], extra_modules=["tests.cli.late_command"])
+    out, err = capsys.readouterr()
+    assert done.value.code == 70 and "Traceback" not in out + err
+    assert json.loads(out)["error"]["code"] == "internal_error"  # which the sweep refuses
