@@ -167,16 +167,51 @@ def _build(cls: type[Any], data: Any, prefix: str) -> Any:
     return cls(**values)
 
 
+# Every numeric key has a closed range: what the storage can hold (the lane is a
+# 32-bit integer in both databases), what the clock calls accept (threading waits
+# overflow beyond ~292 years) and what makes sense for a kiosk. (low, high, low
+# inclusive, high inclusive); a test checks that every int/float key is listed here.
+RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "kiosk.lane": (1, 9999, True, True),
+    "devices.gate_baud": (1200, 115200, True, True),  # and one of _BAUD_RATES
+    "devices.mrz_baud": (1200, 115200, True, True),
+    "storage.sync_interval_s": (0.0, 86400.0, False, True),  # at most a day between syncs
+    "timeouts.document_s": (0.0, 3600.0, False, True),
+    "timeouts.face_s": (0.0, 600.0, False, True),
+    "timeouts.boarding_pass_s": (0.0, 600.0, False, True),
+    "timeouts.gate_passage_s": (0.0, 600.0, False, True),
+    "timeouts.result_display_s": (0.0, 600.0, False, True),
+    "face.threshold": (0.0, 2.0, False, False),  # dlib distances lie in [0, 2)
+    "face.budget_s": (0.0, 60.0, False, True),
+    "face.max_frames": (1, 1000, True, True),
+    "policy.reference_max_age_h": (0.0, 8760.0, False, True),  # a year; packs allow 24 h
+    # Biometric images are kept no longer than needed: 30 days at the very most.
+    "privacy.referral_image_retention_h": (0.0, 720.0, True, True),
+}
+
+
+def _check_range(key: str, value: float) -> None:
+    low, high, low_inclusive, high_inclusive = RANGES[key]
+    above = value >= low if low_inclusive else value > low
+    below = value <= high if high_inclusive else value < high
+    if not (above and below):
+        opening, closing = "[("[not low_inclusive], "])"[not high_inclusive]
+        raise ConfigError(f"{key}: {value!r} is outside {opening}{low:g}, {high:g}{closing}")
+
+
 def _validate(config: Config) -> None:
     k = config.kiosk
     if not k.id.strip():
         raise ConfigError("kiosk.id: must not be empty")
     if len(k.id) > 64:
         raise ConfigError("kiosk.id: at most 64 characters (it is stored with every event)")
+    if not k.id.isprintable():
+        raise ConfigError("kiosk.id: control characters are not allowed")
     if not _IATA.match(k.port):
         raise ConfigError(f"kiosk.port: {k.port!r} is not a three-letter IATA airport code")
-    if k.lane < 1:
-        raise ConfigError(f"kiosk.lane: must be 1 or more, got {k.lane}")
+    for key in RANGES:
+        section, name = key.split(".")
+        _check_range(key, getattr(getattr(config, section), name))
     if not k.languages:
         raise ConfigError("kiosk.languages: at least one language is needed")
     for lang in k.languages:
@@ -188,27 +223,8 @@ def _validate(config: Config) -> None:
         url = getattr(config.storage, url_key)
         if url_key == "border_url" and url == "":
             continue
-        if "://" not in url:
-            raise ConfigError(f"storage.{url_key}: {url!r} is not an SQLAlchemy URL")
-    if config.storage.sync_interval_s <= 0:
-        raise ConfigError("storage.sync_interval_s: must be positive")
-    for f in fields(TimeoutsSection):
-        if getattr(config.timeouts, f.name) <= 0:
-            raise ConfigError(f"timeouts.{f.name}: must be positive")
-    if not 0.0 < config.face.threshold < 2.0:
-        raise ConfigError(f"face.threshold: {config.face.threshold} is outside (0, 2)")
-    if config.face.budget_s <= 0:
-        raise ConfigError("face.budget_s: must be positive")
-    if config.face.max_frames < 1:
-        raise ConfigError("face.max_frames: must be 1 or more")
-    if config.policy.reference_max_age_h <= 0:
-        raise ConfigError("policy.reference_max_age_h: must be positive")
-    if config.privacy.referral_image_retention_h < 0:
-        raise ConfigError("privacy.referral_image_retention_h: must not be negative")
+        _check_url(f"storage.{url_key}", url)
     _validate_devices(config.devices)
-
-
-_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
 def _validate_devices(d: DevicesSection) -> None:
@@ -220,6 +236,37 @@ def _validate_devices(d: DevicesSection) -> None:
     for key in ("gate_baud", "mrz_baud"):
         if getattr(d, key) not in _BAUD_RATES:
             raise ConfigError(f"devices.{key}: {getattr(d, key)} is not one of {_BAUD_RATES}")
+
+
+_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+# The databases this build has drivers for (pyproject dependencies).
+_URL_BACKENDS = {"sqlite", "postgresql"}
+
+
+def _check_url(key: str, url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if "://" not in url:
+        raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL ({exc})") from exc
+    if parsed.get_backend_name() not in _URL_BACKENDS:
+        raise ConfigError(
+            f"{key}: database {parsed.get_backend_name()!r} is not supported"
+            " (use sqlite:/// or postgresql+psycopg://)"
+        )
+    try:  # the driver must be installed, or every write would fail later
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(
+            f"{key}: no driver {parsed.drivername!r} in this build"
+            " (use sqlite:/// or postgresql+psycopg://)"
+        ) from exc
 
 
 def expand_url(url: str) -> str:
@@ -260,8 +307,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{p}: cannot read config file ({exc.strerror})") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError, huge integers
         raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
+    except RecursionError as exc:  # tables or arrays nested thousands deep
+        raise ConfigError(f"{p}: not valid TOML (nested too deeply)") from exc
     try:
         return parse_config(data)
     except ConfigError as exc:

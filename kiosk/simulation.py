@@ -31,6 +31,7 @@ from devices.simulated.scenes import (
     printed_photo_scene,
 )
 from kiosk.app import LocalStorage, build_services
+from kiosk.border import BorderSync
 from kiosk.border.publish import ApiRecord, add_api
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, ConfigError
@@ -263,6 +264,13 @@ class SimulatedKiosk:
         warm_up = getattr(self.services.face, "warm_up", None)
         if callable(warm_up):
             warm_up()
+        self.confirm_reference_data()
+
+    def confirm_reference_data(self) -> None:
+        """As a kiosk does at start: one pull from the border database, so the
+        reference data has an age (a kiosk that never synced refers everyone)."""
+        if self.storage.border is not None:
+            BorderSync(self.storage.engine, self.storage.border, self.config.kiosk.id).pull()
 
     def close(self) -> None:
         """Stop the camera and the face worker process."""

@@ -8,6 +8,7 @@ engine refers on them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -286,13 +287,20 @@ def _visa(value: Any) -> Visa | None:
 
 
 def _reference_age(value: Any) -> float | None:
+    """None: not given (not checked). `{"age_hours": null}`: the kiosk has never
+    confirmed its reference data with the border database, which is infinitely stale."""
     if value is None:
         return None
     t = _table(value, "reference_data", ("age_hours",))
+    if "age_hours" in t and t["age_hours"] is None:
+        return math.inf
     age = t.get("age_hours")
-    if isinstance(age, bool) or not isinstance(age, int | float) or age < 0 or age != age:
-        raise CaseError("reference_data.age_hours", f"expected hours >= 0, got {age!r}")
-    return float(age)
+    if isinstance(age, bool) or not isinstance(age, int | float) or not 0 <= age < math.inf:
+        raise CaseError("reference_data.age_hours", f"expected hours >= 0 or null, got {age!r}")
+    try:
+        return float(age)
+    except OverflowError as exc:  # an integer with hundreds of digits
+        raise CaseError("reference_data.age_hours", "too large a number of hours") from exc
 
 
 def _entry_record(value: Any) -> EntryRecord | None:

@@ -7,6 +7,7 @@ to the trace, so the officer can see which rule produced which reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -81,6 +82,12 @@ def _reference_data(run: _Run, max_age_override: float | None) -> None:
     age = run.case.reference_age_hours
     if age is None:
         run.note("Reference data age was not given; its freshness was not checked.")
+    elif math.isinf(age):
+        run.refer(
+            "reference_data_stale",
+            "Reference data (trust store, watchlist, packs) has never been confirmed "
+            "current with the border database",
+        )
     elif age > limit:
         run.refer(
             "reference_data_stale",

@@ -15,6 +15,8 @@ SHARED = REPO.parent / "shared"
 # makes a red run reproducible.
 from hypothesis import settings  # noqa: E402
 
+from tests.ci import under_ci  # noqa: E402  (the one definition of "under CI")
+
 settings.register_profile("egate", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True)
-settings.load_profile("ci" if os.environ.get("CI") else "egate")
+settings.load_profile("ci" if under_ci() else "egate")

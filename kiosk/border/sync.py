@@ -473,7 +473,8 @@ class BorderSync:
                 self.run_once()
             except Exception:  # a local database fault must not kill the worker
                 log.exception("sync cycle failed")
-            stop.wait(self.interval_s)
+            # Beyond TIMEOUT_MAX the wait itself raises OverflowError, outside the try.
+            stop.wait(min(self.interval_s, threading.TIMEOUT_MAX))
 
     def start(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(

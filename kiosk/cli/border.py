@@ -27,6 +27,7 @@ from kiosk.store.database import StorageError, open_local
 
 # sysexits.h: the caller can tell "try again later" from "fix your input".
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE, EX_TEMPFAIL, EX_NOPERM = 65, 66, 69, 70, 75, 77
+MAX_BATCH = 100_000  # events per round trip; SQLite's LIMIT takes a 64-bit integer
 
 
 def register(sub: Any) -> None:
@@ -344,8 +345,8 @@ def _lookup_output(args: argparse.Namespace, data: dict[str, Any]) -> None:
 # -- sync -------------------------------------------------------------------------
 def run_sync(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    if args.batch_size < 1:
-        raise CommandError("invalid_arguments", "--batch-size must be at least 1")
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        raise CommandError("invalid_arguments", f"--batch-size must be 1 to {MAX_BATCH}")
     try:
         local = open_local(expand_url(config.storage.local_url))
     except StorageError as exc:

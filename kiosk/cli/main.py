@@ -12,9 +12,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 from kiosk import __version__
-from kiosk.cli.common import CommandError, fail
+from kiosk.cli.boundary import UsageError, install_hooks, run_guarded
+from kiosk.cli.common import EXIT_USAGE
 
 # Each module exposes register(subparsers) and sets `func` on its parsers;
 # `func(args) -> int` runs the command. Add a line here for a new group.
@@ -51,8 +53,16 @@ COMMANDS: Commands = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors go through the error boundary (JSON with --json) instead of
+    argparse's own exit; subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", usage=self.format_usage())
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:  # type: ignore[type-arg]
-    parser = argparse.ArgumentParser(prog="egate", description="Self-service e-gate kiosk")
+    parser = _Parser(prog="egate", description="Self-service e-gate kiosk")
     parser.add_argument("--version", action="version", version=f"egate {__version__}")
     parser.add_argument(
         "--config",
@@ -96,6 +106,20 @@ def command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _lazy_parser(
+    argv: Sequence[str], extra_modules: Sequence[str], commands: Commands
+) -> argparse.ArgumentParser:
+    """Only the module of the command asked for; the summary for --help and --version."""
+    known_modules = {module for module, _ in commands.values()}
+    complete = all(m in known_modules for m in [*COMMAND_MODULES, *extra_modules])
+    name = command_name(argv)
+    if name is None and complete:
+        return _summary_parser(commands)
+    if name in commands and complete:
+        return build_parser(only=[commands[name][0]])
+    return build_parser(extra_modules)
+
+
 def main(
     argv: Sequence[str] | None = None,
     extra_modules: Sequence[str] = (),
@@ -103,29 +127,27 @@ def main(
 ) -> int:
     """Run a command. `extra_modules`/`extra_commands` let the ui package add its Qt
     commands (demo, simulate, kiosk) without the Qt-free core importing ui."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the console script: this process is ours
+        install_hooks()
+        argv = sys.argv[1:]
+    argv = list(argv)
     commands: dict[str, tuple[str, str]] = {**COMMANDS, **(extra_commands or {})}
-    known_modules = {module for module, _ in commands.values()}
-    complete = all(m in known_modules for m in [*COMMAND_MODULES, *extra_modules])
-    name = command_name(args_list)
-    if name is None and complete:
-        parser = _summary_parser(commands)
-    elif name in commands and complete:
-        parser = build_parser(only=[commands[name][0]])
-    else:
-        parser = build_parser(extra_modules)
-    args = parser.parse_args(args_list)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return 2
-    try:
+    wants_json = {"json": "--json" in argv}
+
+    def command() -> int:
+        # Inside the boundary: a module that fails to import is reported too.
+        parser = _lazy_parser(argv, extra_modules, commands)
+        args = parser.parse_args(argv)
+        wants_json["json"] = bool(getattr(args, "json", False))
+        if not hasattr(args, "func"):
+            parser.print_help()
+            return EXIT_USAGE
         status: int = args.func(args)
-    except CommandError as exc:
-        fail(exc, as_json=bool(getattr(args, "json", False)))
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stderr.close()
-        return 0
-    return status
+        return status
+
+    # One error boundary for every command: a clear message (JSON with --json)
+    # and a documented exit status, never a traceback (kiosk/cli/boundary.py).
+    return run_guarded(command, as_json=lambda: wants_json["json"])
 
 
 if __name__ == "__main__":

@@ -31,9 +31,14 @@ def register(sub: Any) -> None:
 
 def _iso_date(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise CommandError("invalid_date", f"{option} {text!r} is not a date YYYY-MM-DD") from None
+    # The MRZ writes YYMMDD: only a century around now has a meaning (and the
+    # factory dates the issue ten years before expiry).
+    if not 1900 <= day.year <= 2099:
+        raise CommandError("invalid_date", f"{option} {text!r} is outside the years 1900-2099")
+    return day
 
 
 def _register_make(gsub: Any) -> None:

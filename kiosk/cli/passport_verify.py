@@ -96,6 +96,8 @@ def _trust_paths(paths: list[str]) -> list[Path]:
             out.extend(p for p in sorted(path.iterdir()) if p.is_file())
         elif path.is_file():
             out.append(path)
+        elif path.exists():  # /dev/null, a FIFO: there, but no trust file
+            raise CommandError("unreadable_file", f"{name}: not a regular file or directory", 66)
         else:
             raise CommandError("unreadable_file", f"{name}: no such file or directory", 66)
     return out

@@ -121,8 +121,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     raw = _read(args.case, "case")
     try:
         case_data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5000-digit integers
         raise CommandError("invalid_case", f"{args.case}: not JSON ({exc})", status=65) from exc
+    except RecursionError as exc:
+        raise CommandError(
+            "invalid_case", f"{args.case}: JSON nested too deeply", status=65
+        ) from exc
     decision = _decide(args, case_data)
     if args.json:
         print_json(decision.to_json())

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.cli.common import (
+    CommandError,
+    add_common_options,
+    config_from_args,
+    display_name,
+    print_json,
+)
 from kiosk.config import expand_url
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.reference import ReferenceStore
@@ -101,15 +107,17 @@ def run_import(args: argparse.Namespace) -> int:
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError("unreadable_file", f"{name}: {exc.strerror}", status=66) from exc
-        provenance = f"egate trust import {path.name} at {now.isoformat(timespec='seconds')}" + (
-            f" from {args.source}" if args.source else ""
+        label = display_name(path.name)  # stored and printed: no raw bytes
+        provenance = display_name(
+            f"egate trust import {label} at {now.isoformat(timespec='seconds')}"
+            + (f" from {args.source}" if args.source else "")
         )
         try:
             reports.append(
                 import_file(
                     store,
                     data,
-                    path.name,
+                    label,
                     provenance,
                     at=now,
                     bootstrap_anchor=args.bootstrap_anchor,

@@ -33,8 +33,15 @@ def create_local_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:":
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if db and db != ":memory:" and not parsed.query.get("uri"):
+            directory = Path(db).expanduser().parent
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # e.g. a path under a regular file
+                raise StorageError(
+                    f"cannot create the directory {directory} for {db}: {exc.strerror}"
+                    f" ({exc.filename})"
+                ) from exc
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

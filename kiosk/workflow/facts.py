@@ -122,8 +122,11 @@ def build_case(
         "journey": dict(journey) if journey else None,
         "visa": None,
     }
-    if reference_age_h is not None:
-        case["reference_data"] = {"age_hours": round(reference_age_h, 3)}
+    # Always given: a kiosk that has never synced (None) sends null, which the
+    # policy treats as stale; the lane must not skip the freshness rule.
+    case["reference_data"] = {
+        "age_hours": None if reference_age_h is None else round(reference_age_h, 3)
+    }
     if config.kiosk.direction == "exit":
         case["entry_record"] = dict(entry_record) if entry_record else None
     return case

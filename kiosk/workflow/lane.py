@@ -55,6 +55,8 @@ S = LaneState
 # Reasons the traveller must never be told (the policy's list: an officer
 # handles them in person).
 SENSITIVE_REASONS = SENSITIVE_CODES
+# The local event log refuses writes: no admission can be put on record.
+ALARM_EVENT_LOG = "event_log_unavailable"
 
 JourneyLookup = Callable[[DocumentFacts, datetime], Mapping[str, Any] | None]
 ReferenceFace = Callable[[Mapping[str, bytes]], npt.NDArray[np.uint8]]
@@ -135,6 +137,7 @@ class Lane:
         self._skip_boarding_pass = threading.Event()
         self._state_since = clock.monotonic()
         self._unlogged: list[EventRecord] = []
+        self._alarms: dict[str, str] = {}
         self.last_snapshot = LaneSnapshot(S.IDLE, None, config.kiosk.languages[0], "welcome")
         devices.reader.set_listener(self._on_reader)
         devices.gate.set_listener(self._on_gate)
@@ -410,24 +413,42 @@ class Lane:
         }
 
     def _admit(self, tx: _Transaction) -> None:
+        # The gate opens only on an outcome already on record: the admitted event
+        # is committed to the local log first. A log that refuses it refers the
+        # traveller with the gate closed and raises the event-log alarm.
+        at = self.clock.now()
+        if not self._log(tx, "admitted", entering=(S.ADMITTED, at)):
+            self._unlogged = [r for r in self._unlogged if r.event_id != tx.id]
+            tx.checks["policy_decision"] = {
+                "decision": "admit", "basis": tx.decision.basis if tx.decision else None,
+            }
+            tx.checks["alarm"] = ALARM_EVENT_LOG
+            self._refer(tx)
+            return
+        self.machine.move(S.ADMITTED, at)
+        self._state_since = self.clock.monotonic()
         try:
             self.devices.gate.open()
         except DeviceFault as exc:
+            # The admission is on record but the traveller cannot pass: a second
+            # event says so (the log is append-only), then the error path.
+            self._log_follow_up(tx, f"device_fault: gate: {exc}")
             self._fail("device_fault", f"gate: {exc}")
             return
-        # Logged before anyone hears of it: an outcome on screen is already on record.
-        self.machine.move(S.ADMITTED, self.clock.now())
-        self._state_since = self.clock.monotonic()
-        self._log(tx, "admitted")
-        self._notify(S.ADMITTED, "admitted", officer=self._officer_view(tx))
+        officer = self._officer_view(tx)
+        if self.alarms:  # an older record still held: the officer must know
+            officer["alarms"] = dict(self.alarms)
+        self._notify(S.ADMITTED, "admitted", officer=officer)
 
     def _refer(self, tx: _Transaction) -> None:
         safe = tuple(r for r in tx.reasons if r not in SENSITIVE_REASONS)
         self.machine.move(S.REFERRED, self.clock.now())
         self._state_since = self.clock.monotonic()
         self._log(tx, "referred")
-        self._notify(S.REFERRED, "see_officer", traveller_reasons=safe,
-                     officer=self._officer_view(tx))
+        officer = self._officer_view(tx)
+        if self.alarms:
+            officer["alarms"] = dict(self.alarms)
+        self._notify(S.REFERRED, "see_officer", traveller_reasons=safe, officer=officer)
         frame = tx.face.best_frame_jpeg if tx.face else None
         if frame is not None and self.services.referral_images is not None:
             self.services.referral_images(tx.id, frame)
@@ -471,8 +492,21 @@ class Lane:
                 log.exception("housekeeping failed")
         self._move(S.IDLE, "welcome")
 
-    def _log(self, tx: _Transaction, outcome: str, error: str | None = None) -> None:
+    def _log(
+        self,
+        tx: _Transaction,
+        outcome: str,
+        error: str | None = None,
+        entering: tuple[LaneState, datetime] | None = None,
+    ) -> bool:
+        """Commit the transaction's event; True when it is in the local log now
+        (False: it is held in memory for flush_log and the alarm is up).
+        `entering`: the state the lane moves to once the event is on record."""
         d = tx.decision
+        stages = self.machine.stamps()
+        if entering is not None:
+            stages.setdefault(entering[0].value, entering[1].isoformat())
+        referred_admit = outcome == "referred" and d is not None and d.decision == "admit"
         record = EventRecord(
             event_id=tx.id,
             kiosk_id=self.config.kiosk.id,
@@ -481,35 +515,71 @@ class Lane:
             direction=self.config.kiosk.direction,
             started_at=tx.started_at,
             finished_at=self.clock.now(),
-            stages=self.machine.stamps(),
+            stages=stages,
             outcome=outcome,
-            decision=d.decision if d else ("refer" if outcome == "referred" else None),
-            basis=d.basis if d else None,
+            decision="refer" if referred_admit else (
+                d.decision if d else ("refer" if outcome == "referred" else None)
+            ),
+            basis=None if referred_admit else (d.basis if d else None),
             reasons=list(tx.reasons),
             policy_pack=d.pack_id if d else None,
             policy_version=d.pack_version if d else None,
             document=tx.facts.summary() if tx.facts else {},
-            checks=tx.checks,
+            checks=dict(tx.checks),
             transaction_ms=tx.transaction_ms,
             error=error,
         )
         tx.logged = True
         self._unlogged.append(record)
         self.flush_log()
+        return all(r.event_id != record.event_id for r in self._unlogged)
+
+    def _log_follow_up(self, tx: _Transaction, error: str) -> None:
+        # A second event for a transaction already on record (append-only log).
+        d = tx.decision
+        self._unlogged.append(EventRecord(
+            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"egate:follow-up:{tx.id}")),
+            kiosk_id=self.config.kiosk.id, port=self.config.kiosk.port,
+            lane=self.config.kiosk.lane, direction=self.config.kiosk.direction,
+            started_at=tx.started_at, finished_at=self.clock.now(),
+            stages=self.machine.stamps(), outcome="aborted", decision=None, basis=None,
+            reasons=list(tx.reasons), policy_pack=d.pack_id if d else None,
+            policy_version=d.pack_version if d else None,
+            document=tx.facts.summary() if tx.facts else {},
+            checks={**tx.checks, "follows_event": tx.id}, transaction_ms=tx.transaction_ms,
+            error=error,
+        ))  # fmt: skip
+        self.flush_log()
+
+    @property
+    def alarms(self) -> dict[str, str]:
+        """Faults an officer must see now (code -> detail); empty when none."""
+        return dict(self._alarms)
 
     def flush_log(self) -> bool:
         """Write records the database refused earlier; True when none is left.
 
-        A transaction is never lost to a storage fault: it waits in memory (and
-        the lane keeps working) until the local database takes it again.
+        A record the database refuses waits in memory (and is retried before the
+        next one) with the event-log alarm up until the local database takes it;
+        meanwhile no traveller is admitted, since no admission can be committed.
         """
-        while self._unlogged:
+        held: list[EventRecord] = []
+        for record in self._unlogged:
             try:
-                self.event_log.append(self._unlogged[0])
-            except Exception:
-                log.exception("event log write failed; %d record(s) held", len(self._unlogged))
-                return False
-            self._unlogged.pop(0)
+                self.event_log.append(record)
+            except Exception as exc:
+                held.append(record)
+                detail = f"{type(exc).__name__}: {exc}"[:500]
+                self._alarms[ALARM_EVENT_LOG] = detail
+        self._unlogged = held
+        if held:
+            log.critical(
+                "ALARM %s: local event log write failed; %d record(s) held in memory: %s",
+                ALARM_EVENT_LOG, len(held), self._alarms[ALARM_EVENT_LOG],
+            )  # fmt: skip
+            return False
+        if self._alarms.pop(ALARM_EVENT_LOG, None) is not None:
+            log.warning("alarm %s cleared: the local event log took every record", ALARM_EVENT_LOG)
         return True
 
 

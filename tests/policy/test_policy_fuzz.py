@@ -6,6 +6,7 @@ import contextlib
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -93,15 +94,37 @@ def test_arbitrary_text_is_a_bcbp_error_or_a_pass(text: str) -> None:
         parse_bcbp(text)
 
 
+BCBP_FULL = build_bcbp(
+    "SMITH/JANE", [Leg("NRT", "CSX"), Leg("CSX", "ICN", day=70)], security="XYZ"
+)
+# Security data is optional: the pass cut just before it is complete, not truncated.
+BCBP_UNSIGNED_LENGTH = BCBP_FULL.index("^")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_truncated_or_corrupted_bcbp_is_a_bcbp_error(data: st.DataObject) -> None:
-    text = build_bcbp("SMITH/JANE", [Leg("NRT", "CSX"), Leg("CSX", "ICN", day=70)], security="XYZ")
+    text = BCBP_FULL
     cut = data.draw(st.integers(0, len(text) - 1))
     char = data.draw(st.characters(min_codepoint=32, max_codepoint=126))
-    for candidate in (text[:cut], text[:cut] + char + text[cut + 1 :]):
-        with contextlib.suppress(BcbpError):
-            parse_bcbp(candidate)
+    if cut == BCBP_UNSIGNED_LENGTH:
+        unsigned = parse_bcbp(text[:cut])
+        assert unsigned.security_data is None
+        assert unsigned.legs == parse_bcbp(text).legs
+    else:
+        with pytest.raises(BcbpError):  # a truncated pass must never parse
+            parse_bcbp(text[:cut])
+    # A changed character may still be a valid pass (a name letter), or a BcbpError;
+    # any other exception fails the test.
+    with contextlib.suppress(BcbpError):
+        parse_bcbp(text[:cut] + char + text[cut + 1 :])
+
+
+def test_every_truncation_of_a_pass_is_refused() -> None:
+    for cut in range(len(BCBP_FULL)):
+        if cut != BCBP_UNSIGNED_LENGTH:
+            with pytest.raises(BcbpError):
+                parse_bcbp(BCBP_FULL[:cut])
 
 
 airports = st.sampled_from(["CSX", "DYG", "NRT", "ICN", "HKG", "TPE", "MFM", "FRA", "JFK"])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +12,6 @@ import pytest
 
 from devices.icao9303 import pki
 from kiosk.cli.main import main
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("kiosk.cli.passport") is None
-    or importlib.util.find_spec("devices.icao9303.factory") is None,
-    reason="the document factory is not installed",
-)
 
 
 def egate(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:

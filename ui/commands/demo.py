@@ -19,7 +19,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+MAX_QUIT_AFTER_S = 86_400.0  # QTimer takes a 32-bit millisecond count
+
+
 def run(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.quit_after <= MAX_QUIT_AFTER_S:  # also refuses nan
+        raise CommandError("bad_argument", f"--quit-after must be 0 to {MAX_QUIT_AFTER_S:g} s")
     config = config_from_args(args)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -39,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
         window.showFullScreen()
     else:
         window.show()
+    if kiosk.storage.border is not None:  # confirm reference data before the first traveller
+        from kiosk.border import BorderSync
+
+        BorderSync(kiosk.storage.engine, kiosk.storage.border, config.kiosk.id).pull()
     runner = LaneRunner(kiosk.lane)
     settle_heap()
     stop_sync = threading.Event()

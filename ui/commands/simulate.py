@@ -15,6 +15,8 @@ from kiosk.lane_driver import LaneFigures, drive
 from kiosk.simulation import SimulatedKiosk, traveller_mix
 from kiosk.workflow.lane import LaneRunner
 
+MAX_TRAVELLERS = 10_000
+
 
 def register(sub: Any) -> None:
     group = sub.add_parser("simulate", help="run simulated travellers through the lane")
@@ -29,8 +31,8 @@ def register(sub: Any) -> None:
 
 
 def run_lane(args: argparse.Namespace) -> int:
-    if args.travellers < 1:
-        raise CommandError("bad_argument", "--travellers must be 1 or more")
+    if not 1 <= args.travellers <= MAX_TRAVELLERS:  # each gets a passport made up front
+        raise CommandError("bad_argument", f"--travellers must be 1 to {MAX_TRAVELLERS}")
     config = config_from_args(args)
     storage = open_storage(config)
     try:
