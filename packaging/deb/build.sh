@@ -33,6 +33,9 @@ rm "$runtime"
 # A venv names its own path in scripts: make it the installed one.
 grep -rlI "$STAGE$PREFIX" "$STAGE$PREFIX/venv" | xargs -r sed -i "s#$STAGE$PREFIX#$PREFIX#g"
 find "$STAGE$PREFIX" -name '*.pyc' -delete  # compiled again at install (see postinst)
+# The kiosk never installs packages at run time; shared objects are not programs.
+rm -f "$STAGE$PREFIX"/venv/bin/pip*
+find "$STAGE$PREFIX" -name '*.so*' -type f -exec chmod 0644 {} +
 
 install -D -m 0644 packaging/deb/kiosk.toml "$STAGE/etc/egate/kiosk.toml"
 install -d "$STAGE/lib/systemd/system" "$STAGE/usr/bin" "$STAGE/usr/share/doc/egate" \
@@ -41,7 +44,7 @@ install -m 0644 packaging/systemd/*.service packaging/systemd/*.timer "$STAGE/li
 install -D -m 0644 packaging/udev/60-egate.rules "$STAGE/lib/udev/rules.d/60-egate.rules"
 ln -s "$PREFIX/venv/bin/egate" "$STAGE/usr/bin/egate"
 install -m 0644 docs/deployment.md docs/gate.md packaging/egate.example.toml "$STAGE/usr/share/doc/egate/"
-printf 'egate (%s) stable; urgency=medium\n\n  * Release %s.\n\n -- egate engineers <egate@localhost>  %s\n' \
+printf 'egate (%s) stable; urgency=medium\n\n  * Release %s.\n\n -- egate engineers <engineers@egate-kiosk.org>  %s\n' \
   "$VERSION" "$VERSION" "$(date -R)" | gzip -9n > "$STAGE/usr/share/doc/egate/changelog.gz"
 printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: egate\n\nFiles: *\nCopyright: egate engineers\nLicense: proprietary\n Bundled Python packages keep their own licences (see /opt/egate/venv).\n' \
   > "$STAGE/usr/share/doc/egate/copyright"
@@ -52,5 +55,5 @@ done
 install -m 0644 packaging/deb/conffiles "$STAGE/DEBIAN/conffiles"
 size=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@SIZE@/$size/" packaging/deb/control.in > "$STAGE/DEBIAN/control"
-dpkg-deb --root-owner-group -Zzstd -z3 --build "$STAGE" "$OUT/$NAME.deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z6 --build "$STAGE" "$OUT/$NAME.deb" >/dev/null
 log "built $OUT/$NAME.deb ($(du -h "$OUT/$NAME.deb" | cut -f1))"
