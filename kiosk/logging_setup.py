@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -46,8 +47,13 @@ class JsonLinesFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
+        if record.exc_info and record.exc_info[1] is not None:
+            # The error in one line; the traceback only when debugging (it may show
+            # local paths and data, and operators read these lines in the journal).
+            exc = record.exc_info[1]
+            entry["exception"] = redact(f"{type(exc).__name__}: {exc}")
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                entry["traceback"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -64,6 +70,9 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> logg
     handler.egate = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # OpenCV prints its own warnings (a missing camera retried every second) on stderr,
+    # outside these lines; our camera code reports faults itself.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     for chatty in _CHATTY:  # migrations announce themselves on every start
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     return handler
