@@ -30,7 +30,7 @@ KIOSK_STATUS_COLUMNS = (
 )  # fmt: skip
 KIOSK_REFERRAL_COLUMNS = (
     "referral_id", "kiosk_id", "port", "lane", "direction", "referred_at", "reasons",
-    "watchlist", "case",
+    "watchlist", "details",
 )  # fmt: skip
 KIOSK_IMAGE_COLUMNS = ("referral_id", "kind", "kiosk_id", "jpeg", "expires_at")
 KIOSK_ACK_COLUMNS = ("acked_at", "result", "result_detail")

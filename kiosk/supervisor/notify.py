@@ -45,11 +45,11 @@ class ChangeWaiter:
         except Exception as exc:  # unreachable server: poll until it is back
             log.warning("LISTEN %s failed, polling: %s", self.channel, exc)
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         self._listen()
         conn = self._conn
         if conn is None:
-            self._stop.wait(timeout)
+            (stop or self._stop).wait(timeout)
             return False
         try:
             for _ in conn.notifies(timeout=timeout, stop_after=1):

@@ -304,7 +304,7 @@ class Station:
         if officer.port:
             query = query.where(referrals.c.port == officer.port)
         with self.engine.connect() as c:
-            return [_summary(r) for r in c.execute(query)]
+            return [referral_summary(r) for r in c.execute(query)]
 
     def case(self, referral_id: uuid.UUID | str) -> CaseView:
         self._require(CASE_ROLES)
@@ -325,7 +325,7 @@ class Station:
             acks = c.execute(
                 select(commands).where(commands.c.referral_id == rid).order_by(commands.c.issued_at)
             ).all()
-            entry = self._watchlist_entry(c, dict(row.case)) if row.watchlist else None
+            entry = self._watchlist_entry(c, dict(row.details)) if row.watchlist else None
         history: list[dict[str, Any]] = [
             {
                 "at": a.at.isoformat(),
@@ -351,8 +351,8 @@ class Station:
                 )
         history.sort(key=lambda h: str(h["at"]))
         return CaseView(
-            _summary(row),
-            dict(row.case),
+            referral_summary(row),
+            dict(row.details),
             images.get("chip"),
             images.get("live"),
             tuple(history),
@@ -585,7 +585,7 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
         raise StationError("unknown_referral", f"{value!r} is not a referral id") from exc
 
 
-def _summary(row: Any) -> ReferralSummary:
+def referral_summary(row: Any) -> ReferralSummary:
     return ReferralSummary(
         row.referral_id,
         row.kiosk_id,

@@ -63,7 +63,7 @@ referrals = Table(
     Column("referred_at", UtcDateTime, nullable=False),
     Column("reasons", Json, nullable=False),
     Column("watchlist", Boolean, nullable=False),
-    Column("case", Json, nullable=False),
+    Column("details", Json, nullable=False),
     Column("status", String(16), nullable=False, server_default="open"),
     Column("resolved_at", UtcDateTime),
     Column("resolution", String(16)),

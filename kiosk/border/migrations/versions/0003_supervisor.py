@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("reasons", JSON, nullable=False),
         sa.Column("watchlist", sa.Boolean(), nullable=False),
         # The officer view of the lane: decision, trace, checks, document, journey.
-        sa.Column("case", JSON, nullable=False),
+        sa.Column("details", JSON, nullable=False),
         # open -> awaiting_second -> resolved, or expired (the lane moved on).
         sa.Column("status", sa.String(16), nullable=False, server_default="open"),
         sa.Column("resolved_at", TS),
