@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "kiosk.cli.trust",
     "kiosk.cli.passport",
     "kiosk.cli.chip",
+    "kiosk.cli.supervisor",
 ]
 
 
