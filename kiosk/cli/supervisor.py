@@ -211,8 +211,10 @@ def run_referrals_list(args: argparse.Namespace) -> int:
         print_json(items)
         return 0
     for item in items:
-        print(f"{item['referral_id']}  {item['referred_at']}  {item['kiosk_id']} lane "
-              f"{item['lane']}  {item['status']}  {', '.join(item['reasons'])}")  # fmt: skip
+        print(
+            f"{item['referral_id']}  {item['referred_at']}  {item['kiosk_id']} lane "
+            f"{item['lane']}  {item['status']}  {', '.join(item['reasons'])}"
+        )
     return 0
 
 
@@ -235,8 +237,13 @@ def run_referrals_resolve(args: argparse.Namespace) -> int:
         raise CommandError(exc.code, exc.message, status=status) from exc
     except SQLAlchemyError as exc:
         raise _db_error(exc, engine) from exc
-    out = {"referral_id": args.referral_id, "action": args.action, "reason": args.reason,
-           "officer": args.officer, **result.as_json()}  # fmt: skip
+    out = {
+        "referral_id": args.referral_id,
+        "action": args.action,
+        "reason": args.reason,
+        "officer": args.officer,
+        **result.as_json(),
+    }
     if args.json:
         print_json(out)
     else:
@@ -274,8 +281,9 @@ def run_report(args: argparse.Namespace) -> int:
         raise CommandError("invalid_period", "a report covers at most 366 days")
     engine = open_station_border(args, config_from_args(args))
     try:
-        stats = load_statistics(engine, start, end, args.group_by,
-                                args.port.upper() if args.port else None)  # fmt: skip
+        stats = load_statistics(
+            engine, start, end, args.group_by, args.port.upper() if args.port else None
+        )
     except SQLAlchemyError as exc:
         raise _db_error(exc, engine) from exc
     out: Path = args.out

@@ -276,8 +276,15 @@ class KioskAgent:
             chip = chip_photo_jpeg(case.dg2) if case.dg2 else None
             for kind, jpeg in (("chip", chip), ("live", case.frame)):
                 if jpeg:
-                    images.append({"referral_id": rid, "kind": kind, "kiosk_id": self.kiosk.id,
-                                   "jpeg": jpeg, "expires_at": expires})  # fmt: skip
+                    images.append(
+                        {
+                            "referral_id": rid,
+                            "kind": kind,
+                            "kiosk_id": self.kiosk.id,
+                            "jpeg": jpeg,
+                            "expires_at": expires,
+                        }
+                    )
         # Idempotent: a retry after a lost commit inserts nothing twice.
         with self.border.begin() as c:
             c.execute(self._insert(referrals).values(**row).on_conflict_do_nothing())

@@ -79,16 +79,25 @@ class DemoKiosk:
 
 
 def demo_config(base: Config, index: int, workdir: Path, border_url: str) -> Config:
-    return parse_config({
-        "kiosk": {"id": f"SIM-{base.kiosk.port}-{index:02d}", "port": base.kiosk.port,
-                  "lane": index, "direction": base.kiosk.direction,
-                  "languages": list(base.kiosk.languages)},
-        "storage": {"local_url": f"sqlite:///{workdir}/kiosk-{index:02d}.sqlite",
-                    "border_url": border_url, "sync_interval_s": 5.0},
-        "timeouts": {"result_display_s": REFERRAL_WAIT_S, "document_s": 60.0},
-        "face": {"threshold": base.face.threshold, "liveness": base.face.liveness},
-        "privacy": {"referral_image_retention_h": base.privacy.referral_image_retention_h},
-    })  # fmt: skip
+    return parse_config(
+        {
+            "kiosk": {
+                "id": f"SIM-{base.kiosk.port}-{index:02d}",
+                "port": base.kiosk.port,
+                "lane": index,
+                "direction": base.kiosk.direction,
+                "languages": list(base.kiosk.languages),
+            },
+            "storage": {
+                "local_url": f"sqlite:///{workdir}/kiosk-{index:02d}.sqlite",
+                "border_url": border_url,
+                "sync_interval_s": 5.0,
+            },
+            "timeouts": {"result_display_s": REFERRAL_WAIT_S, "document_s": 60.0},
+            "face": {"threshold": base.face.threshold, "liveness": base.face.liveness},
+            "privacy": {"referral_image_retention_h": base.privacy.referral_image_retention_h},
+        }
+    )
 
 
 class DemoFleet:
@@ -132,10 +141,13 @@ class DemoFleet:
                 kiosk.lane,
                 storage.border,
                 self.clock,
-                AgentSettings(heartbeat_s=2.0, poll_s=0.5,
-                              image_retention_h=cfg.privacy.referral_image_retention_h),
+                AgentSettings(
+                    heartbeat_s=2.0,
+                    poll_s=0.5,
+                    image_retention_h=cfg.privacy.referral_image_retention_h,
+                ),
                 pending_events=sync.pending if sync else None,
-            )  # fmt: skip
+            )
             # A few travellers per kiosk: one who passes, two the officer must see.
             mix = (passes[i % len(passes)], refers[i % len(refers)], refers[(i + 3) % len(refers)])
             self.kiosks.append(DemoKiosk(kiosk, agent, sync, LaneRunner(kiosk.lane), mix))

@@ -38,8 +38,9 @@ class ChangeWaiter:
             import psycopg
 
             url = self.engine.url.set(drivername="postgresql")
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
-                                   connect_timeout=5)  # fmt: skip
+            conn = psycopg.connect(
+                url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+            )
             conn.execute(f"LISTEN {self.channel}")
             self._conn = conn
         except Exception as exc:  # unreachable server: poll until it is back

@@ -54,9 +54,14 @@ REASONS: Final[dict[str, dict[str, str]]] = {
 
 # Lane states (kiosk.workflow.states) as the overview shows them.
 IN_PROGRESS = {
-    "waiting_for_document", "reading_chip", "verifying_document", "capturing_face", "deciding",
-    "scanning_boarding_pass", "resetting",
-}  # fmt: skip
+    "waiting_for_document",
+    "reading_chip",
+    "verifying_document",
+    "capturing_face",
+    "deciding",
+    "scanning_boarding_pass",
+    "resetting",
+}
 
 
 def overview_state(state: str, detail: str | None, in_service: bool, offline: bool) -> str:

@@ -226,18 +226,21 @@ class Station:
             return True
         return False
 
-    def _require(self, roles: Sequence[str]) -> Officer:
+    def _require(self, roles: Sequence[str], activity: bool = True) -> Officer:
+        """The signed-in officer if their role may do this. `activity`: the call
+        is the officer's doing (a refresh timer's reads are not)."""
         if self.check_idle() or self._session is None:
             raise StationError("not_signed_in", "sign in first")
         officer = self._session.officer
         if officer.role not in roles:
             raise StationError("not_permitted", f"the {officer.role} role cannot do this")
-        self._session.last_activity = self.clock.monotonic()
+        if activity:
+            self._session.last_activity = self.clock.monotonic()
         return officer
 
     # -- overview ---------------------------------------------------------------------
     def lanes(self) -> list[LaneView]:
-        officer = self._require(LANE_ROLES)
+        officer = self._require(LANE_ROLES, activity=False)
         now = as_utc(self.clock.now())
         with self.engine.connect() as c:
             query = select(kiosk_status).order_by(
@@ -294,7 +297,7 @@ class Station:
 
     # -- queue and cases ----------------------------------------------------------------
     def queue(self) -> list[ReferralSummary]:
-        officer = self._require(CASE_ROLES)
+        officer = self._require(CASE_ROLES, activity=False)
         self.purge_images()
         query = (
             select(referrals)

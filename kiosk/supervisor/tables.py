@@ -25,7 +25,8 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 metadata = MetaData()
 
 officers = Table(
-    "officers", metadata,
+    "officers",
+    metadata,
     Column("officer_id", String(32), primary_key=True),
     Column("name", String(120), nullable=False),
     Column("role", String(16), nullable=False),
@@ -36,10 +37,11 @@ officers = Table(
     Column("locked_until", UtcDateTime),
     Column("last_sign_in", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
-)  # fmt: skip
+)
 
 kiosk_status = Table(
-    "kiosk_status", metadata,
+    "kiosk_status",
+    metadata,
     Column("kiosk_id", String(64), primary_key=True),
     Column("port", String(3), nullable=False),
     Column("lane", Integer, nullable=False),
@@ -51,10 +53,11 @@ kiosk_status = Table(
     Column("reference_age_h", Float),
     Column("state_since", UtcDateTime, nullable=False),
     Column("heartbeat_at", UtcDateTime, nullable=False),
-)  # fmt: skip
+)
 
 referrals = Table(
-    "referrals", metadata,
+    "referrals",
+    metadata,
     Column("referral_id", Uuid(as_uuid=True), primary_key=True),
     Column("kiosk_id", String(64), nullable=False),
     Column("port", String(3), nullable=False),
@@ -67,19 +70,21 @@ referrals = Table(
     Column("status", String(16), nullable=False, server_default="open"),
     Column("resolved_at", UtcDateTime),
     Column("resolution", String(16)),
-)  # fmt: skip
+)
 
 referral_images = Table(
-    "referral_images", metadata,
+    "referral_images",
+    metadata,
     Column("referral_id", Uuid(as_uuid=True), primary_key=True),
     Column("kind", String(8), primary_key=True),
     Column("kiosk_id", String(64), nullable=False),
     Column("jpeg", LargeBinary, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
-)  # fmt: skip
+)
 
 officer_actions = Table(
-    "officer_actions", metadata,
+    "officer_actions",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("action_id", Uuid(as_uuid=True), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
@@ -92,10 +97,11 @@ officer_actions = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("detail", Json, nullable=False),
     Column("chain_hash", String(64), nullable=False),
-)  # fmt: skip
+)
 
 commands = Table(
-    "commands", metadata,
+    "commands",
+    metadata,
     Column("command_id", Uuid(as_uuid=True), primary_key=True),
     Column("kiosk_id", String(64), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -108,4 +114,4 @@ commands = Table(
     Column("acked_at", UtcDateTime),
     Column("result", String(16)),
     Column("result_detail", Text),
-)  # fmt: skip
+)

@@ -56,8 +56,13 @@ def sborder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StationB
         owner.dispose()
         return
     pg: PgBorder = request.getfixturevalue("pg_border")
-    b = StationBorder("postgres", pg.engine_as(None), pg.engine_as(ROLES.supervisor),
-                      pg.engine_as(KIOSK1_ROLE), pg.engine_as(KIOSK2_ROLE))  # fmt: skip
+    b = StationBorder(
+        "postgres",
+        pg.engine_as(None),
+        pg.engine_as(ROLES.supervisor),
+        pg.engine_as(KIOSK1_ROLE),
+        pg.engine_as(KIOSK2_ROLE),
+    )
     yield b
     with b.owner.begin() as c:
         c.execute(text(f"TRUNCATE {STATION_TABLES} RESTART IDENTITY"))
@@ -78,8 +83,11 @@ class Lane:
 
     def __init__(self, tmp_path: Path, border: Engine, kiosk_id: str, clock: FakeClock) -> None:
         (tmp_path / kiosk_id).mkdir()
-        self.rig = Rig(tmp_path / kiosk_id, kiosk={"id": kiosk_id, "lane": int(kiosk_id[-1])},
-                       timeouts={"result_display_s": 600.0})  # fmt: skip
+        self.rig = Rig(
+            tmp_path / kiosk_id,
+            kiosk={"id": kiosk_id, "lane": int(kiosk_id[-1])},
+            timeouts={"result_display_s": 600.0},
+        )
         self.rig.clock = clock
         self.rig.lane.clock = clock
         self.rig.face.clock = clock
@@ -119,8 +127,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def station(sborder: StationBorder, clock: FakeClock) -> Station:
-    settings = StationSettings(max_failed_sign_ins=3, lockout_s=600, idle_sign_out_s=120,
-                               offline_after_s=15)  # fmt: skip
+    settings = StationSettings(
+        max_failed_sign_ins=3, lockout_s=600, idle_sign_out_s=120, offline_after_s=15
+    )
     admin = OfficerDirectory(sborder.owner, clock, settings, CHEAP)
     admin.add("A1", "Ada Officer", "officer", "1111")
     admin.add("B2", "Ben Officer", "officer", "2222")

@@ -29,9 +29,17 @@ def pg(sborder: StationBorder) -> StationBorder:
 
 
 def _referral(kiosk: str) -> dict[str, object]:
-    return {"referral_id": uuid.uuid4(), "kiosk_id": kiosk, "port": "CSX", "lane": 1,
-            "direction": "entry", "referred_at": AT, "reasons": ["face_mismatch"],
-            "watchlist": False, "details": {}}  # fmt: skip
+    return {
+        "referral_id": uuid.uuid4(),
+        "kiosk_id": kiosk,
+        "port": "CSX",
+        "lane": 1,
+        "direction": "entry",
+        "referred_at": AT,
+        "reasons": ["face_mismatch"],
+        "watchlist": False,
+        "details": {},
+    }
 
 
 def test_supervisor_reads_images_kiosks_cannot(
@@ -64,11 +72,29 @@ def test_kiosk_writes_only_its_own_rows_and_reads_only_its_commands(
     with pytest.raises(DBAPIError, match="row-level security"), pg.kiosk.begin() as c:
         c.execute(insert(referrals), _referral("K2"))  # K1 posing as K2
     with pytest.raises(DBAPIError, match="row-level security"), pg.kiosk.begin() as c:
-        c.execute(insert(referral_images), {"referral_id": uuid.uuid4(), "kind": "live",
-                  "kiosk_id": "K2", "jpeg": b"x", "expires_at": AT + timedelta(hours=1)})  # fmt: skip
+        c.execute(
+            insert(referral_images),
+            {
+                "referral_id": uuid.uuid4(),
+                "kind": "live",
+                "kiosk_id": "K2",
+                "jpeg": b"x",
+                "expires_at": AT + timedelta(hours=1),
+            },
+        )
     with pytest.raises(ProgrammingError, match="permission denied"), pg.kiosk.begin() as c:
-        c.execute(insert(commands), {"command_id": uuid.uuid4(), "kiosk_id": "K1", "kind": "admit",
-                  "officer_id": "A1", "reason_code": "x", "reason_text": "", "issued_at": AT})  # fmt: skip
+        c.execute(
+            insert(commands),
+            {
+                "command_id": uuid.uuid4(),
+                "kiosk_id": "K1",
+                "kind": "admit",
+                "officer_id": "A1",
+                "reason_code": "x",
+                "reason_text": "",
+                "issued_at": AT,
+            },
+        )
     with pytest.raises(ProgrammingError, match="permission denied"), pg.kiosk.connect() as c:
         c.execute(select(referrals.c.details))  # kiosks cannot read cases back
     for kiosk in ("K1", "K2"):

@@ -15,16 +15,27 @@ from sqlalchemy import insert
 from kiosk.border.models import BorderEvent
 from kiosk.cli.main import main
 from kiosk.supervisor.report import csv_rows, write_report
-from kiosk.supervisor.stats import compute_statistics, median, p90
 from kiosk.supervisor.station import load_statistics
+from kiosk.supervisor.stats import compute_statistics, median, p90
 from tests.supervisor.conftest import StationBorder
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def event(kiosk: str, minute: float, outcome: str, ms: float | None, *, port: str = "CSX",
-          lane: int = 1, reasons: tuple[str, ...] = (), chip_s: float = 2.0, face_s: float = 3.0,
-          decision: str | None = None, checks: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def event(
+    kiosk: str,
+    minute: float,
+    outcome: str,
+    ms: float | None,
+    *,
+    port: str = "CSX",
+    lane: int = 1,
+    reasons: tuple[str, ...] = (),
+    chip_s: float = 2.0,
+    face_s: float = 3.0,
+    decision: str | None = None,
+    checks: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     finished = T0 + timedelta(minutes=minute)
     start = finished - timedelta(seconds=chip_s + face_s + 1)
     stages = {
@@ -34,13 +45,23 @@ def event(kiosk: str, minute: float, outcome: str, ms: float | None, *, port: st
         "deciding": (start + timedelta(seconds=chip_s + face_s)).isoformat(),
     }
     return {
-        "event_id": uuid.uuid4(), "kiosk_id": kiosk, "port": port, "lane": lane,
-        "direction": "entry", "outcome": outcome,
+        "event_id": uuid.uuid4(),
+        "kiosk_id": kiosk,
+        "port": port,
+        "lane": lane,
+        "direction": "entry",
+        "outcome": outcome,
         "decision": decision or ("admit" if outcome == "admitted" else "refer"),
-        "basis": None, "reasons": list(reasons), "document": {}, "checks": checks or {},
-        "stages": stages if outcome != "officer" else {}, "started_at": start,
-        "finished_at": finished, "transaction_ms": ms, "chain_hash": "0" * 64,
-    }  # fmt: skip
+        "basis": None,
+        "reasons": list(reasons),
+        "document": {},
+        "checks": checks or {},
+        "stages": stages if outcome != "officer" else {},
+        "started_at": start,
+        "finished_at": finished,
+        "transaction_ms": ms,
+        "chain_hash": "0" * 64,
+    }
 
 
 # 10 travellers and the rest, hand-counted:
@@ -49,17 +70,20 @@ def event(kiosk: str, minute: float, outcome: str, ms: float | None, *, port: st
 #   09:xx  K1: admitted 4.0 s, 7.0 s; K3 at PEK: admitted 2.0 s, referred (watchlist_hit) 8.0 s
 #   plus one aborted, one officer admit (executed), one event after the period.
 EVENTS = [
-    event("K1", 1, "admitted", 4000), event("K1", 2, "admitted", 5000),
-    event("K1", 3, "admitted", 6000), event("K1", 4, "referred", 9000, reasons=("face_mismatch",)),
+    event("K1", 1, "admitted", 4000),
+    event("K1", 2, "admitted", 5000),
+    event("K1", 3, "admitted", 6000),
+    event("K1", 4, "referred", 9000, reasons=("face_mismatch",)),
     event("K2", 5, "admitted", 3000, lane=2),
     event("K2", 6, "referred", 10000, lane=2, reasons=("face_mismatch", "liveness_failed")),
-    event("K1", 61, "admitted", 4000), event("K1", 62, "admitted", 7000),
+    event("K1", 61, "admitted", 4000),
+    event("K1", 62, "admitted", 7000),
     event("K3", 63, "admitted", 2000, port="PEK"),
     event("K3", 64, "referred", 8000, port="PEK", reasons=("watchlist_hit",), chip_s=4.0),
     event("K1", 65, "aborted", None),
     event("K1", 66, "officer", None, decision="admit", checks={"result": "executed"}),
     event("K1", 130, "admitted", 1000),  # 10:10, outside [08:00, 10:00)
-]  # fmt: skip
+]
 
 
 def test_figures_match_the_hand_computed_ones() -> None:
@@ -80,8 +104,11 @@ def test_figures_match_the_hand_computed_ones() -> None:
     assert set(s.groups) == {"CSX", "PEK"}
     assert s.groups["PEK"].travellers == 2 and s.groups["PEK"].self_service_ratio == 0.5
     lanes = compute_statistics(EVENTS, T0, T0 + timedelta(hours=2), "lane").groups
-    assert {k: g.travellers for k, g in lanes.items()} == {"CSX lane 1": 6, "CSX lane 2": 2,
-                                                           "PEK lane 1": 2}  # fmt: skip
+    assert {k: g.travellers for k, g in lanes.items()} == {
+        "CSX lane 1": 6,
+        "CSX lane 2": 2,
+        "PEK lane 1": 2,
+    }
     kiosks = compute_statistics(EVENTS, T0, T0 + timedelta(hours=2), "kiosk").groups
     assert kiosks["K1"].clearance()["overall"]["median_s"] == 5.5  # 4 4 5 6 7 9
 
@@ -118,17 +145,63 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     with engine.begin() as c:
         c.execute(insert(BorderEvent.__table__), EVENTS)
     out = tmp_path / "report.csv"
-    assert main(["report", "--url", url, "--from", "2026-03-01T08:00:00+00:00",
-                 "--to", "2026-03-01T10:00:00Z", "--format", "csv", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--url",
+                url,
+                "--from",
+                "2026-03-01T08:00:00+00:00",
+                "--to",
+                "2026-03-01T10:00:00Z",
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     with out.open() as f:
         rows = list(csv.reader(f))
     assert ["all", "travellers", "10"] in rows and ["PEK", "travellers", "2"] in rows
     pdf = tmp_path / "report.pdf"
-    assert main(["report", "--url", url, "--from", "2026-03-01", "--to", "2026-03-01",
-                 "--format", "pdf", "--out", str(pdf), "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                "--url",
+                url,
+                "--from",
+                "2026-03-01",
+                "--to",
+                "2026-03-01",
+                "--format",
+                "pdf",
+                "--out",
+                str(pdf),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert pdf.read_bytes()[:4] == b"%PDF" and not pdf.with_name("report.pdf.part").exists()
     with pytest.raises(SystemExit) as bad:
-        main(["report", "--url", url, "--from", "2026-03-02", "--to", "2026-03-01",
-              "--format", "csv", "--out", str(out)])  # fmt: skip
+        main(
+            [
+                "report",
+                "--url",
+                url,
+                "--from",
+                "2026-03-02",
+                "--to",
+                "2026-03-01",
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+            ]
+        )
     assert bad.value.code == 2
     assert "--to must be after --from" in capsys.readouterr().err

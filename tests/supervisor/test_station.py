@@ -169,8 +169,13 @@ def test_watchlist_admit_needs_a_second_officer(
     assert lane.rig.gate.state == "open"
     event = lane.rig.log.events()[-1]
     assert event.checks["second_officer_id"] == "B2"
-    assert [(a.kind, a.officer_id, a.second_officer_id) for a in actions(station.engine, case.summary.referral_id)] == [  # noqa: E501
-        ("admit_requested", "A1", None), ("admit", "A1", "B2")]  # fmt: skip
+    assert [
+        (a.kind, a.officer_id, a.second_officer_id)
+        for a in actions(station.engine, case.summary.referral_id)
+    ] == [
+        ("admit_requested", "A1", None),
+        ("admit", "A1", "B2"),
+    ]
 
 
 def test_gate_never_opens_for_a_command_not_for_the_current_referral(
@@ -181,8 +186,17 @@ def test_gate_never_opens_for_a_command_not_for_the_current_referral(
     results: list[tuple[str, str]] = []
 
     def post(kind: str, kiosk: str, transaction: str | None) -> None:
-        lane.rig.lane.post(OfficerCommand("c-" + kind, kind, kiosk, transaction, "A1", "x",
-                                          done=lambda r, d: results.append((r, d))))  # fmt: skip
+        lane.rig.lane.post(
+            OfficerCommand(
+                "c-" + kind,
+                kind,
+                kiosk,
+                transaction,
+                "A1",
+                "x",
+                done=lambda r, d: results.append((r, d)),
+            )
+        )
         lane.rig.lane.run_pending()
 
     post("admit", "K2", tx)  # another kiosk's command
@@ -208,8 +222,11 @@ def test_admit_with_a_failing_gate_is_reported_failed(
         raise DeviceFault("gate jammed")
 
     lane.rig.gate.open = broken  # type: ignore[method-assign]
-    lane.rig.lane.post(OfficerCommand("c1", "admit", "K1", tx, "A1", "identity_confirmed",
-                                      done=lambda r, d: results.append(r)))  # fmt: skip
+    lane.rig.lane.post(
+        OfficerCommand(
+            "c1", "admit", "K1", tx, "A1", "identity_confirmed", done=lambda r, d: results.append(r)
+        )
+    )
     lane.rig.lane.run_pending()
     assert results == ["failed"] and lane.rig.lane.state is S.IDLE
 
@@ -272,6 +289,5 @@ def test_officer_log_detects_tampering(station: Station, sborder: StationBorder)
     station.sign_out()
     assert verify_actions(sborder.owner)
     with sborder.owner.begin() as c:
-        c.execute(update(officer_actions).where(officer_actions.c.seq == 1)
-                  .values(officer_id="B2"))  # fmt: skip
+        c.execute(update(officer_actions).where(officer_actions.c.seq == 1).values(officer_id="B2"))
     assert not verify_actions(sborder.owner)
