@@ -110,7 +110,7 @@ class DemoFleet:
         border_url: str,
         count: int = DEMO_KIOSKS,
         seed: int = 1,
-        mean_gap_s: float = 20.0,
+        mean_gap_s: float = 45.0,
         clock: Clock | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
@@ -126,7 +126,7 @@ class DemoFleet:
         for i in range(1, count + 1):
             cfg = demo_config(base, i, workdir, border_url)
             storage: LocalStorage = open_storage(cfg)
-            kiosk = SimulatedKiosk(cfg, storage, clock=self.clock, camera_fps=10.0)
+            kiosk = SimulatedKiosk(cfg, storage, clock=self.clock)
             # The lane's services object is shared with the lane: swap its verifier
             # before the first traveller (the kiosk's own worker never starts).
             kiosk.services.face = SharedFace(self.face, lock)

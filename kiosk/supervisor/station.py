@@ -310,11 +310,11 @@ class Station:
             return [referral_summary(r) for r in c.execute(query)]
 
     def case(self, referral_id: uuid.UUID | str) -> CaseView:
-        self._require(CASE_ROLES)
+        officer = self._require(CASE_ROLES)
         rid = _uuid(referral_id)
         with self.engine.connect() as c:
             row = c.execute(select(referrals).where(referrals.c.referral_id == rid)).first()
-            if row is None:
+            if row is None or (officer.port and row.port != officer.port):
                 raise StationError("unknown_referral", f"no referral {rid}")
             images = {
                 r.kind: bytes(r.jpeg)
@@ -462,7 +462,8 @@ class Station:
     def _open_referral(self, rid: uuid.UUID, statuses: Sequence[str]) -> Any:
         with self.engine.connect() as c:
             row = c.execute(select(referrals).where(referrals.c.referral_id == rid)).first()
-        if row is None:
+        officer = self._session.officer if self._session else None
+        if row is None or (officer is not None and officer.port and row.port != officer.port):
             raise StationError("unknown_referral", f"no referral {rid}")
         if row.status not in statuses:
             raise StationError("not_open", f"referral {rid} is {row.status}")

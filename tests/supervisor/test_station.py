@@ -291,3 +291,21 @@ def test_officer_log_detects_tampering(station: Station, sborder: StationBorder)
     with sborder.owner.begin() as c:
         c.execute(update(officer_actions).where(officer_actions.c.seq == 1).values(officer_id="B2"))
     assert not verify_actions(sborder.owner)
+
+
+def test_an_officer_of_another_port_sees_nothing_of_this_one(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    from kiosk.supervisor.officers import OfficerDirectory
+    from tests.supervisor.conftest import CHEAP
+
+    OfficerDirectory(sborder.owner, clock, hasher=CHEAP).add("P1", "Pek", "officer", "5555", "PEK")
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)  # a CSX lane
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    station.sign_in("P1", "5555")
+    assert station.lanes() == [] and station.queue() == []
+    for attempt in (lambda: station.case(tx), lambda: station.resolve(tx, "admit", "other", "x")):
+        with pytest.raises(StationError) as hidden:
+            attempt()
+        assert hidden.value.code == "unknown_referral"

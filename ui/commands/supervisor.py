@@ -38,6 +38,13 @@ def register(sub: Any) -> None:
         metavar="S",
         help="close after S seconds (for smoke tests); 0 = run until closed",
     )
+    p.add_argument(
+        "--screenshots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --demo: save a screenshot of every view into DIR, then quit",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,14 +79,23 @@ def run(args: argparse.Namespace) -> int:
             "demo officers: " + ", ".join(f"{o[0]} ({o[2]}) PIN {o[3]}" for o in DEMO_OFFICERS),
             file=sys.stderr,
         )
-        workdir = Path(tempfile.mkdtemp(prefix="egate-supervisor-demo-"))
-        fleet = DemoFleet(config, workdir, args.url or border_url(config), count=args.kiosks)
+        workdir = tempfile.TemporaryDirectory(prefix="egate-supervisor-demo-")
+        fleet = DemoFleet(
+            config, Path(workdir.name), args.url or border_url(config), count=args.kiosks
+        )
     app = QApplication.instance() or QApplication([])
     station = Station(engine, clock, image_retention_h=config.privacy.referral_image_retention_h)
     window = SupervisorWindow(station)
     window.show()
     if fleet is not None:
         fleet.start()
+    if args.screenshots is not None:
+        if fleet is None:
+            raise CommandError("invalid_argument", "--screenshots needs --demo")
+        from ui.supervisor.screens import ScreenTour
+
+        tour = ScreenTour(window, args.screenshots, ("sup1", "0000"))
+        tour.start()
     if args.quit_after > 0:
         QTimer.singleShot(int(args.quit_after * 1000), app.quit)
     try:
@@ -88,4 +104,5 @@ def run(args: argparse.Namespace) -> int:
         window.close()
         if fleet is not None:
             fleet.stop()
+            workdir.cleanup()
     return int(status)

@@ -325,7 +325,7 @@ class CasePage(QWidget):
         self.details.setObjectName("details")
         photos.addWidget(self.details, 0, 2, 3, 1)
         photos.setColumnStretch(2, 1)
-        layout.addLayout(photos)
+        layout.addLayout(photos, 1)
         self.action = ReasonPicker(CASE_ACTIONS, "Carry out")
         layout.addWidget(self.action)
         second = QHBoxLayout()
