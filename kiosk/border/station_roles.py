@@ -25,8 +25,8 @@ STATION_TABLES = (
     "officers", "kiosk_status", "referrals", "referral_images", "officer_actions", "commands",
 )  # fmt: skip
 KIOSK_STATUS_COLUMNS = (
-    "kiosk_id", "port", "lane", "direction", "state", "detail", "in_service", "pending_events",
-    "reference_age_h", "state_since", "heartbeat_at",
+    "kiosk_id", "port", "lane", "direction", "state", "detail", "transaction_id", "in_service",
+    "pending_events", "reference_age_h", "state_since", "heartbeat_at",
 )  # fmt: skip
 KIOSK_REFERRAL_COLUMNS = (
     "referral_id", "kiosk_id", "port", "lane", "direction", "referred_at", "reasons",

@@ -89,6 +89,7 @@ class _Ack:
 class _LaneSeen:
     state: str = "idle"
     detail: str = "welcome"
+    transaction_id: str | None = None
     since: datetime | None = None
     in_service: bool = True
     changed: bool = True
@@ -174,6 +175,7 @@ class KioskAgent:
                 seen.since = self.clock.now()
             seen.state = snapshot.state.value
             seen.detail = snapshot.message
+            seen.transaction_id = snapshot.transaction_id
             seen.in_service = self.lane.in_service
             seen.changed = True
 
@@ -214,6 +216,7 @@ class KioskAgent:
             if not due:
                 return
             state, detail, since, in_service = seen.state, seen.detail, seen.since, seen.in_service
+            transaction_id = seen.transaction_id
             seen.changed = False
         now = self.clock.now()
         reference_age = self.lane.services.reference_age_h(now)
@@ -224,6 +227,7 @@ class KioskAgent:
             "direction": self.kiosk.direction,
             "state": state,
             "detail": detail,
+            "transaction_id": transaction_id,
             "in_service": in_service,
             "pending_events": max(0, self._pending_events()),
             "reference_age_h": reference_age,

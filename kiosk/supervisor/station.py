@@ -71,6 +71,8 @@ class ReferralSummary:
     reasons: tuple[str, ...]
     watchlist: bool
     status: str
+    # The referring lane still shows this referral (an admit can still open its gate).
+    at_lane: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class ReferralSummary:
             "reasons": list(self.reasons),
             "watchlist": self.watchlist,
             "status": self.status,
+            "at_lane": self.at_lane,
         }
 
 
@@ -307,7 +310,9 @@ class Station:
         if officer.port:
             query = query.where(referrals.c.port == officer.port)
         with self.engine.connect() as c:
-            return [referral_summary(r) for r in c.execute(query)]
+            rows = c.execute(query).all()
+            current = _lane_referrals(c)
+        return [referral_summary(r, str(r.referral_id) in current) for r in rows]
 
     def case(self, referral_id: uuid.UUID | str) -> CaseView:
         officer = self._require(CASE_ROLES)
@@ -353,8 +358,10 @@ class Station:
                     }
                 )
         history.sort(key=lambda h: str(h["at"]))
+        with self.engine.connect() as c:
+            current = _lane_referrals(c)
         return CaseView(
-            referral_summary(row),
+            referral_summary(row, str(row.referral_id) in current),
             dict(row.details),
             images.get("chip"),
             images.get("live"),
@@ -589,7 +596,15 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
         raise StationError("unknown_referral", f"{value!r} is not a referral id") from exc
 
 
-def referral_summary(row: Any) -> ReferralSummary:
+def _lane_referrals(c: Any) -> set[str]:
+    """Referrals the lanes are showing right now (their traveller is still there)."""
+    rows = c.execute(
+        select(kiosk_status.c.transaction_id).where(kiosk_status.c.state == "referred")
+    )
+    return {str(r[0]) for r in rows if r[0]}
+
+
+def referral_summary(row: Any, at_lane: bool = True) -> ReferralSummary:
     return ReferralSummary(
         row.referral_id,
         row.kiosk_id,
@@ -600,4 +615,5 @@ def referral_summary(row: Any) -> ReferralSummary:
         tuple(row.reasons),
         bool(row.watchlist),
         row.status,
+        at_lane,
     )

@@ -48,6 +48,7 @@ kiosk_status = Table(
     Column("direction", String(8), nullable=False),
     Column("state", String(32), nullable=False),
     Column("detail", Text),
+    Column("transaction_id", String(36)),
     Column("in_service", Boolean, nullable=False),
     Column("pending_events", Integer, nullable=False),
     Column("reference_age_h", Float),

@@ -91,7 +91,9 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     case = station.case(summary.referral_id)
     # The chip photo (DG2, re-encoded) and the frame the decision used, side by side.
     assert case.chip_jpeg is not None and case.chip_jpeg[:2] == b"\xff\xd8"
-    assert case.live_jpeg is not None and case.live_jpeg[:2] == b"\xff\xd8", {k: v for k, v in case.checks.items() if k.startswith("face") or k == "liveness"}
+    assert case.live_jpeg is not None and case.live_jpeg[:2] == b"\xff\xd8", {
+        k: v for k, v in case.checks.items() if k.startswith("face") or k == "liveness"
+    }
     assert case.distance is not None and case.threshold is not None
     assert case.distance > case.threshold
     assert case.document["document_number"] == "E12345678"

@@ -14,7 +14,7 @@ from kiosk.clock import FakeClock
 from kiosk.supervisor.audit import actions, verify_actions
 from kiosk.supervisor.station import Station, StationError
 from kiosk.supervisor.tables import metadata, officer_actions, referral_images
-from kiosk.workflow.events import OfficerCommand
+from kiosk.workflow.events import DocumentRemoved, OfficerCommand
 from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import Lane, StationBorder
 
@@ -309,3 +309,26 @@ def test_an_officer_of_another_port_sees_nothing_of_this_one(
         with pytest.raises(StationError) as hidden:
             attempt()
         assert hidden.value.code == "unknown_referral"
+
+
+def test_a_late_admit_after_the_traveller_left_is_rejected(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    station.sign_in("A1", "1111")
+    assert station.queue()[0].at_lane
+    lane.rig.reader.present = False
+    lane.rig.lane.post(DocumentRemoved())  # the traveller walks to the desk
+    lane.cycle()
+    [summary] = station.queue()
+    assert not summary.at_lane and summary.as_json()["at_lane"] is False
+    result = station.resolve(tx, "admit", "identity_confirmed")
+    lane.cycle()
+    assert lane.rig.gate.opened_count == 0
+    assert station.command_result(result.command_id) == (
+        "rejected",
+        "not the referral in progress at this lane",
+    )
+    assert [h["what"] for h in station.case(tx).history] == ["admit", "kiosk rejected"]

@@ -216,6 +216,7 @@ def test_two_officer_rule_on_screen(desk: Desk) -> None:
     desk.cycle()
     desk.sign_in("A1", "1111")
     desk.window.open_case(tx)
+    assert desk.window.status.text().startswith("WATCHLIST: 1 new referral")
     case = desk.window.case
     assert "never tell the traveller" in case.details.toPlainText()
     case.action.choose("admit", "identity_confirmed")

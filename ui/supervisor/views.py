@@ -235,6 +235,7 @@ class LanesPage(QWidget):
 
 class QueuePage(QWidget):
     open_case = Signal(str)
+    watchlist_alert = Signal(int)  # new watchlist referrals
     HEADERS: ClassVar[list[str]] = ["Referred at", "Waiting", "Kiosk", "Lane", "Reasons", "Status"]
 
     def __init__(self, station: Station) -> None:
@@ -247,12 +248,17 @@ class QueuePage(QWidget):
         self.open_button.setObjectName("open_case")
         layout.addWidget(self.open_button)
         self.ids: list[str] = []
+        self.watchlist_seen: set[str] = set()
         self.open_button.clicked.connect(self._open)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._open_row(row))
 
     def refresh(self) -> None:
         queue = self.station.queue()
         now = self.station.clock.now()
+        fresh = {str(s.referral_id) for s in queue if s.watchlist} - self.watchlist_seen
+        if fresh:
+            self.watchlist_seen |= fresh
+            self.watchlist_alert.emit(len(fresh))
         self.ids = [str(s.referral_id) for s in queue]
         self.table.setRowCount(len(queue))
         for r, s in enumerate(queue):
@@ -263,7 +269,8 @@ class QueuePage(QWidget):
                 s.kiosk_id,
                 s.lane,
                 ", ".join(s.reasons),
-                "needs a second officer" if s.status == "awaiting_second" else s.status,
+                ("needs a second officer" if s.status == "awaiting_second" else s.status)
+                + ("" if s.at_lane else " - traveller left the lane"),
             ]
             for c, text in enumerate(cells):
                 item = _item(text)
@@ -366,6 +373,7 @@ class CasePage(QWidget):
         s = view.summary
         self.title.setText(
             f"{s.kiosk_id} lane {s.lane} - referred {s.referred_at:%H:%M:%S} UTC - {s.status}"
+            + ("" if s.at_lane else " - traveller left the lane")
         )
         for label, jpeg, empty in (
             (self.chip, view.chip_jpeg, "no chip photo"),

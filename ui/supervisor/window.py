@@ -68,6 +68,7 @@ class SupervisorWindow(QMainWindow):
         self.sign_in.signed_in.connect(self._signed_in)
         self.sign_out_button.clicked.connect(self.sign_out)
         self.queue.open_case.connect(self.open_case)
+        self.queue.watchlist_alert.connect(self._watchlist_alert)
         self.case.resolved.connect(self.refresh)
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
@@ -98,7 +99,14 @@ class SupervisorWindow(QMainWindow):
             self.station.touch()
         return False
 
+    def _watchlist_alert(self, count: int) -> None:
+        QApplication.beep()
+        self.tell(f"WATCHLIST: {count} new referral(s) need an officer now.")
+        self.status.setStyleSheet("color: #b3261e; font-weight: bold")
+
     def tell(self, message: str) -> None:
+        if not message.startswith("WATCHLIST"):
+            self.status.setStyleSheet("")
         self.status.setText(message)
 
     def _signed_in(self) -> None:
@@ -129,6 +137,8 @@ class SupervisorWindow(QMainWindow):
         self.case.chip.clear()
         self.case.live.clear()
         self.queue.table.setRowCount(0)
+        self.queue.ids = []
+        self.status.setText("")
         self.who.setText("")
         self.stack.setCurrentWidget(self.sign_in)
 

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(8), nullable=False),
         sa.Column("state", sa.String(32), nullable=False),
         sa.Column("detail", sa.Text()),
+        sa.Column("transaction_id", sa.String(36)),  # the traveller the lane is handling
         sa.Column("in_service", sa.Boolean(), nullable=False),
         sa.Column("pending_events", sa.Integer(), nullable=False),
         sa.Column("reference_age_h", sa.Float()),
