@@ -274,3 +274,13 @@ def test_statistics_tab_for_supervisors(desk: Desk) -> None:
     desk.qtbot.mouseClick(stats.button, Qt.MouseButton.LeftButton)
     assert stats.figures.text().startswith("2 travellers, self-service 50 %")
     assert not stats.chart.pixmap().isNull()
+
+
+def test_egate_supervisor_command_starts_and_quits(tmp_path: Path, qtbot: QtBot) -> None:
+    from ui.cli import main
+
+    url = f"sqlite:///{tmp_path}/border.sqlite"
+    assert main(["supervisor", "--url", url, "--quit-after", "0.3"]) == 0
+    with pytest.raises(SystemExit) as refused:
+        main(["supervisor", "--url", url, "--screenshots", str(tmp_path)])
+    assert refused.value.code == 2  # --screenshots needs --demo

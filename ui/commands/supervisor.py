@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from ui.supervisor.window import SupervisorWindow
 
     config = config_from_args(args)
+    if args.screenshots is not None and not args.demo:
+        raise CommandError("invalid_argument", "--screenshots needs --demo")
     if not 1 <= args.kiosks <= 40:
         raise CommandError("invalid_argument", "--kiosks must be between 1 and 40")
     engine = open_station_border(args, config)
@@ -90,8 +92,6 @@ def run(args: argparse.Namespace) -> int:
     if fleet is not None:
         fleet.start()
     if args.screenshots is not None:
-        if fleet is None:
-            raise CommandError("invalid_argument", "--screenshots needs --demo")
         from ui.supervisor.screens import ScreenTour
 
         tour = ScreenTour(window, args.screenshots, ("sup1", "0000"))

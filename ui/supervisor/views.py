@@ -373,7 +373,7 @@ class CasePage(QWidget):
         s = view.summary
         self.title.setText(
             f"{s.kiosk_id} lane {s.lane} - referred {s.referred_at:%H:%M:%S} UTC - {s.status}"
-            + ("" if s.at_lane else " - traveller left the lane")
+            + ("" if s.at_lane or s.status == "resolved" else " - traveller left the lane")
         )
         for label, jpeg, empty in (
             (self.chip, view.chip_jpeg, "no chip photo"),
