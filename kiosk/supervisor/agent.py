@@ -358,3 +358,26 @@ class KioskAgent:
         )
         thread.start()
         return thread
+
+
+def start_agent(
+    lane: Lane,
+    border: Engine | None,
+    clock: Clock,
+    stop: threading.Event,
+    image_retention_h: float,
+    pending_events: Callable[[], int] | None = None,
+) -> KioskAgent | None:
+    """Attach an agent to `lane` and run it until `stop` (None without a border
+    database: the lane works offline, the station shows it offline)."""
+    if border is None:
+        return None
+    agent = KioskAgent(
+        lane,
+        border,
+        clock,
+        AgentSettings(image_retention_h=image_retention_h),
+        pending_events=pending_events,
+    )
+    agent.start(stop)
+    return agent

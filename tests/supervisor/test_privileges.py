@@ -17,14 +17,14 @@ from kiosk.supervisor.station import Station
 from kiosk.supervisor.tables import commands, officer_actions, officers, referral_images, referrals
 from tests.supervisor.conftest import Lane, StationBorder
 
-pytestmark = pytest.mark.postgres
+# Roles exist only on PostgreSQL: these tests run on that backend alone.
+pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("sborder", ["postgres"], indirect=True)]
 AT = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 
 
 @pytest.fixture
 def pg(sborder: StationBorder) -> StationBorder:
-    if sborder.backend != "postgres":
-        pytest.skip("roles exist only on PostgreSQL")
+    assert sborder.backend == "postgres"
     return sborder
 
 
