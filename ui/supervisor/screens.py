@@ -69,6 +69,8 @@ class ScreenTour:
         w = self.window
         if w.case.view is not None:
             w.case.show_case(str(w.case.view.summary.referral_id))
+            bar = w.case.details.verticalScrollBar()
+            bar.setValue(bar.maximum())  # the case history, with the kiosk's answer
             self._save("action")
         w.tabs.setCurrentWidget(w.stats)
         w.stats.period.setCurrentIndex(1)

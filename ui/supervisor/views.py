@@ -332,6 +332,8 @@ class CasePage(QWidget):
         self.details.setObjectName("details")
         photos.addWidget(self.details, 0, 2, 3, 1)
         photos.setColumnStretch(2, 1)
+        photos.setRowStretch(2, 1)  # photos at the top, the details take the height
+        self.face.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(photos, 1)
         self.action = ReasonPicker(CASE_ACTIONS, "Carry out")
         layout.addWidget(self.action)
