@@ -191,6 +191,10 @@ class Station:
         try:
             officer = self.directory.authenticate(officer_id, secret)
         except OfficerError as exc:
+            # Refused sign-ins are security events: on record with the id typed.
+            record_action(self.engine, ActionRecord(
+                "sign_in_refused", "-", officer_id.strip()[:32] or "-", exc.code, "",
+                self.clock.now()))  # fmt: skip
             raise StationError(exc.code, exc.message) from exc
         self._session = _Session(officer, self.clock.monotonic(), self.clock.now())
         record_action(

@@ -57,8 +57,17 @@ def test_sign_in_lockout_and_idle_sign_out(station: Station, clock: FakeClock) -
     assert station.officer is None  # 120 s without activity
     with pytest.raises(StationError, match="sign in first"):
         station.queue()
-    kinds = [a.kind for a in actions(station.engine)]
-    assert kinds == ["sign_in", "sign_out"] and verify_actions(station.engine)
+    log = [(a.kind, a.officer_id, a.reason_code) for a in actions(station.engine)]
+    assert log == [
+        ("sign_in_refused", "A1", "invalid_credentials"),
+        ("sign_in_refused", "A1", "invalid_credentials"),
+        ("sign_in_refused", "ZZ", "invalid_credentials"),
+        ("sign_in_refused", "A1", "locked"),
+        ("sign_in_refused", "A1", "locked"),
+        ("sign_in", "A1", "sign_in"),
+        ("sign_out", "A1", "inactivity"),
+    ]
+    assert verify_actions(station.engine)
 
 
 def test_disabled_and_maintenance_see_no_travellers(
