@@ -12,6 +12,10 @@ QT_COMMANDS = {
     "demo": ("ui.commands.demo", "run the kiosk demo on simulated devices"),
     "simulate": ("ui.commands.simulate", "run simulated travellers through the lane"),
     "kiosk": ("ui.commands.kiosk", "run the kiosk on its real devices (production)"),
+    "supervisor": (
+        "ui.commands.supervisor",
+        "the supervisor station (officers watch every lane)",
+    ),
 }
 QT_COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in QT_COMMANDS.values()))
 

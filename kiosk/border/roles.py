@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.border.database import VERSION_TABLE
 from kiosk.border.errors import RoleError
+from kiosk.border.station_roles import grant_station
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _KIOSK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -178,6 +179,8 @@ def _grant_all(c: Connection, names: RoleNames, kiosks: Sequence[KioskGrant]) ->
             f"advance_passenger_info_id_seq TO {admin}"
         )
     )
+    # Supervisor-station tables (migration b0003).
+    grant_station(c, q, names.admin, names.supervisor, names.kiosk_group)
     for grant in kiosks:
         _ensure_role(c, grant.role, login=True)
         c.execute(text(f"GRANT {group} TO {q(grant.role)}"))

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "kiosk.cli.mrz",
     "kiosk.cli.doctor",
     "kiosk.cli.storage",
+    "kiosk.cli.supervisor",
 ]
 
 # Top-level command -> (module that registers it, the one-line help `egate --help` shows).
@@ -50,6 +51,9 @@ COMMANDS: Commands = {
         "check devices, trust store, policy, border database, disk and clock",
     ),
     "storage": ("kiosk.cli.storage", "local database maintenance (migrate, purge)"),
+    "officers": ("kiosk.cli.supervisor", "manage supervisor-station officer accounts"),
+    "referrals": ("kiosk.cli.supervisor", "open referrals of the supervisor station"),
+    "report": ("kiosk.cli.supervisor", "clearance statistics as CSV, PNG or PDF"),
 }
 
 

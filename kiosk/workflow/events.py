@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,26 @@ class SkipBoardingPass:
     """The traveller has no boarding pass to show."""
 
 
+@dataclass(frozen=True)
+class OfficerCommand:
+    """An officer's decision from the supervisor station, pulled from the border
+    database by kiosk.supervisor.agent: admit, refuse or manual for the referral
+    `transaction_id`; reset, close or open for the lane. `done(result, detail)`
+    hears whether the lane carried it out."""
+
+    command_id: str
+    kind: str
+    kiosk_id: str
+    transaction_id: str | None
+    officer_id: str
+    reason: str
+    text: str = ""
+    second_officer_id: str | None = None
+    issued_at: datetime | None = None
+    done: Callable[[str, str], None] | None = field(default=None, compare=False)
+
+
 LaneEvent = (
     Start | DocumentPlaced | DocumentRemoved | GatePassed | DeviceFailed | Cancel | SkipBoardingPass
+    | OfficerCommand
 )

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from kiosk.workflow.events import (
     DocumentRemoved,
     GatePassed,
     LaneEvent,
+    OfficerCommand,
     SkipBoardingPass,
     Start,
 )
@@ -139,6 +140,7 @@ class Lane:
         self._unlogged: list[EventRecord] = []
         self._alarms: dict[str, str] = {}
         self.last_snapshot = LaneSnapshot(S.IDLE, None, config.kiosk.languages[0], "welcome")
+        self.in_service = True  # False while an officer has closed the lane
         devices.reader.set_listener(self._on_reader)
         devices.gate.set_listener(self._on_gate)
 
@@ -192,6 +194,11 @@ class Lane:
 
     def _handle(self, event: LaneEvent) -> None:
         state = self.machine.state
+        if isinstance(event, OfficerCommand):
+            self._officer_command(event)
+            return
+        if not self.in_service and isinstance(event, Start | DocumentPlaced):
+            return  # closed by an officer: no new traveller
         if isinstance(event, DeviceFailed):
             if state is not S.IDLE:
                 self._fail("device_fault", f"{event.device}: {event.detail}")
@@ -452,6 +459,71 @@ class Lane:
         frame = tx.face.best_frame_jpeg if tx.face else None
         if frame is not None and self.services.referral_images is not None:
             self.services.referral_images(tx.id, frame)
+
+    # -- officer commands (supervisor station, kiosk.supervisor.agent) -----
+    def _officer_command(self, cmd: OfficerCommand) -> None:
+        """Carry out an officer's command. A case command acts only on the
+        referral it names while this lane still shows it; the command is in the
+        event log before the gate moves, and an unlogged one changes nothing."""
+        tx, state = self._tx, self.machine.state
+        result, detail = "executed", ""
+        if cmd.kiosk_id != self.config.kiosk.id:
+            result, detail = "rejected", "addressed to another kiosk"
+        elif cmd.kind in ("admit", "refuse", "manual"):
+            if state is not S.REFERRED or tx is None or tx.id != cmd.transaction_id:
+                result, detail = "rejected", "not the referral in progress at this lane"
+        elif cmd.kind not in ("reset", "close", "open"):
+            result, detail = "rejected", f"unknown command {cmd.kind!r}"
+        case = tx if cmd.kind in ("admit", "refuse", "manual") and result == "executed" else None
+        if not self._log_officer(cmd, case, result, detail) and result == "executed":
+            result, detail = "failed", "the event log is unavailable; nothing was done"
+            held = self._unlogged[-1]  # written later, as what happened: nothing
+            self._unlogged[-1] = replace(held, checks={**held.checks, "result": result,
+                                                       "detail": detail}, error=detail)
+        elif result == "executed":
+            if cmd.kind == "admit":
+                try:
+                    self.devices.gate.open()
+                except DeviceFault as exc:
+                    result, detail = "failed", f"gate: {exc}"
+                    self._log_officer(cmd, case, result, detail)
+                    self._fail("device_fault", detail)
+                else:
+                    self.machine.move(S.ADMITTED, self.clock.now())
+                    self._state_since = self.clock.monotonic()
+                    self._notify(S.ADMITTED, "admitted", officer={"admitted_by": cmd.officer_id})
+            elif cmd.kind in ("refuse", "manual"):
+                self._reset()  # the officer takes the traveller; the lane is free
+            elif cmd.kind == "open":
+                self.in_service = True
+                self._notify(state, self.last_snapshot.message)
+            else:
+                self.in_service = cmd.kind != "close"
+                if tx is not None or state is not S.IDLE:
+                    self._fail("officer_" + cmd.kind, f"{cmd.kind} by officer {cmd.officer_id}")
+                else:
+                    self._notify(state, self.last_snapshot.message)
+        if cmd.done is not None:
+            cmd.done(result, detail)
+
+    def _log_officer(
+        self, cmd: OfficerCommand, tx: _Transaction | None, result: str, detail: str
+    ) -> bool:
+        now = self.clock.now()
+        self._unlogged.append(EventRecord(
+            event_id=str(uuid.uuid4()),  # a re-delivered command is a new entry, never a clash
+            kiosk_id=self.config.kiosk.id, port=self.config.kiosk.port,
+            lane=self.config.kiosk.lane, direction=self.config.kiosk.direction,
+            started_at=cmd.issued_at or now, finished_at=now, stages={}, outcome="officer",
+            decision=cmd.kind[:8], basis=None, reasons=[cmd.reason], policy_pack=None,
+            policy_version=None, document=tx.facts.summary() if tx and tx.facts else {},
+            checks={"command_id": cmd.command_id, "officer_id": cmd.officer_id,
+                    "second_officer_id": cmd.second_officer_id,
+                    "transaction_id": cmd.transaction_id, "reason_text": cmd.text,
+                    "result": result, "detail": detail},
+            transaction_ms=None, error=None if result == "executed" else detail,
+        ))  # fmt: skip
+        return self.flush_log()
 
     def _fail(self, code: str, detail: str) -> None:
         """The error path: gate closed, transaction logged as aborted, back to idle."""

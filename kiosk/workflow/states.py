@@ -35,7 +35,8 @@ TRANSITIONS: dict[LaneState, frozenset[LaneState]] = {
     # Only when the policy lacks an onward journey: the traveller shows the pass.
     S.SCANNING_BOARDING_PASS: frozenset({S.DECIDING, S.ERROR}),
     S.ADMITTED: frozenset({S.RESETTING, S.ERROR}),
-    S.REFERRED: frozenset({S.RESETTING, S.ERROR}),
+    # An officer at the supervisor station may admit a referred traveller.
+    S.REFERRED: frozenset({S.RESETTING, S.ERROR, S.ADMITTED}),
     S.ERROR: frozenset({S.RESETTING}),
     S.RESETTING: frozenset({S.IDLE}),
 }

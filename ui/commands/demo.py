@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kiosk.simulation import SimulatedKiosk
+    from kiosk.supervisor.agent import start_agent
     from kiosk.workflow.lane import LaneRunner
     from ui.demo import DemoWindow
     from ui.heartbeat import settle_heap
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     runner = LaneRunner(kiosk.lane)
     settle_heap()
     stop_sync = threading.Event()
+    # The supervisor station (egate supervisor) sees this lane and may command it.
+    start_agent(kiosk.lane, kiosk.storage.border, kiosk.clock, stop_sync,
+                config.privacy.referral_image_retention_h)
     kiosk.camera.start()
     runner.start()
     start_sync(config, kiosk.storage, stop_sync)

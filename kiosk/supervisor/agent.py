@@ -1,0 +1,383 @@
+"""The kiosk's side of the supervisor station.
+
+KioskAgent watches one lane (a LaneObserver) and, on its own thread, keeps the
+kiosk's row in `kiosk_status` current (state, sync backlog, reference-data age,
+a heartbeat), publishes each referral with its two images (the chip photo and
+the frame the face decision used) and pulls the commands addressed to this
+kiosk, handing each to the lane as an OfficerCommand event. The lane decides
+whether a command applies (right kiosk, the referral it is still showing),
+logs it in the hash-chained event log and only then moves the gate; the agent
+reports the result back to the border database.
+
+The lane thread never waits for the border database: observer callbacks and
+the wrapped services only store what they saw under a lock.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from kiosk.clock import Clock, as_utc
+from kiosk.supervisor.notify import COMMAND_CHANNEL, ChangeWaiter
+from kiosk.supervisor.settings import AgentSettings
+from kiosk.supervisor.tables import commands, kiosk_status, referral_images, referrals
+from kiosk.workflow.events import OfficerCommand
+from kiosk.workflow.lane import Lane
+from kiosk.workflow.snapshot import LaneSnapshot
+from kiosk.workflow.states import LaneState
+
+log = logging.getLogger(__name__)
+S = LaneState
+# Longest wait for the decision frame before a referral is published without it.
+FRAME_WAIT_S = 2.0
+
+
+def chip_photo_jpeg(dg2: bytes) -> bytes | None:
+    """The DG2 portrait re-encoded as JPEG (chips may hold JPEG 2000, which the
+    station cannot show everywhere); None when DG2 has no usable image."""
+    from PIL import Image
+
+    from devices.icao9303.lds.dg2 import DataGroup2
+    from kiosk.biometrics.reference import decode_image
+
+    try:
+        rgb = decode_image(DataGroup2.parse(dg2).face.image_bytes)
+    except Exception:  # a bad DG2 is the lane's problem; the officer sees no photo
+        log.warning("chip photo could not be decoded for the station", exc_info=True)
+        return None
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass
+class _Case:
+    transaction_id: str
+    referred_at: datetime
+    officer: Mapping[str, Any]
+    dg2: bytes | None
+    journey: Mapping[str, Any] | None
+    frame: bytes | None = None
+    ready: bool = False  # the lane has said all it will about this case
+
+
+@dataclass
+class _Ack:
+    command_id: str
+    result: str
+    detail: str
+    at: datetime
+
+
+@dataclass
+class _LaneSeen:
+    state: str = "idle"
+    detail: str = "welcome"
+    transaction_id: str | None = None
+    since: datetime | None = None
+    in_service: bool = True
+    changed: bool = True
+    cases: dict[str, _Case] = field(default_factory=dict)
+    acks: list[_Ack] = field(default_factory=list)
+
+
+class KioskAgent:
+    def __init__(
+        self,
+        lane: Lane,
+        border: Engine,
+        clock: Clock,
+        settings: AgentSettings | None = None,
+        pending_events: Callable[[], int] | None = None,
+    ) -> None:
+        self.lane = lane
+        self.border = border
+        self.clock = clock
+        self.settings = settings or AgentSettings()
+        self.kiosk = lane.config.kiosk
+        self._pending_events = pending_events or (lambda: 0)
+        self._lock = threading.Lock()
+        self._seen = _LaneSeen(since=clock.now())
+        self._dg2: bytes | None = None
+        self._journey: Mapping[str, Any] | None = None
+        self._delivered: set[str] = set()  # command ids handed to the lane
+        self._last_heartbeat: float | None = None
+        self.last_error: str | None = None
+        self._waiter = ChangeWaiter(border, COMMAND_CHANNEL)
+        self._wrap_services()
+        lane.add_observer(self)
+
+    # -- on the lane thread ------------------------------------------------------------
+    def _wrap_services(self) -> None:
+        services = self.lane.services
+        facts, journey, sink = services.document_facts, services.journey, services.referral_images
+
+        def document_facts(files: Mapping[str, bytes]) -> Any:
+            with self._lock:
+                self._dg2 = files.get("DG2")
+            return facts(files)
+
+        def journey_of(facts_: Any, now: datetime) -> Mapping[str, Any] | None:
+            found = journey(facts_, now)
+            with self._lock:
+                self._journey = found
+            return found
+
+        def referral_image(transaction_id: str, jpeg: bytes) -> None:
+            with self._lock:
+                case = self._seen.cases.get(transaction_id)
+                if case is not None:
+                    case.frame = jpeg
+                    case.ready = True
+            if sink is not None:
+                sink(transaction_id, jpeg)
+
+        services.document_facts = document_facts
+        services.journey = journey_of
+        services.referral_images = referral_image
+
+    def lane_changed(self, snapshot: LaneSnapshot) -> None:
+        with self._lock:
+            seen = self._seen
+            # Whatever was pending is complete once the lane says anything else.
+            for case in seen.cases.values():
+                case.ready = True
+            if snapshot.state is S.READING_CHIP:
+                self._dg2, self._journey = None, None  # a new traveller's document
+            if snapshot.state is S.REFERRED and snapshot.transaction_id:
+                checks = snapshot.officer.get("checks") or {}
+                seen.cases[snapshot.transaction_id] = _Case(
+                    snapshot.transaction_id,
+                    self.clock.now(),
+                    dict(snapshot.officer),
+                    self._dg2,
+                    self._journey,
+                    # A decision frame follows only when the face was compared.
+                    ready="face_outcome" not in checks,
+                )
+            if seen.state != snapshot.state.value or seen.in_service != self.lane.in_service:
+                seen.since = self.clock.now()
+            seen.state = snapshot.state.value
+            seen.detail = snapshot.message
+            seen.transaction_id = snapshot.transaction_id
+            seen.in_service = self.lane.in_service
+            seen.changed = True
+
+    def _command_done(self, command_id: str) -> Callable[[str, str], None]:
+        def done(result: str, detail: str) -> None:
+            with self._lock:
+                self._seen.acks.append(_Ack(command_id, result, detail, self.clock.now()))
+
+        return done
+
+    # -- on the agent thread -------------------------------------------------------------
+    def run_once(self) -> None:
+        """One cycle: status, referrals, acknowledgements, new commands. A border
+        failure is logged and retried next cycle; nothing seen is dropped."""
+        try:
+            self._publish_referrals()
+            self._publish_acks()
+            self._publish_status()
+            self._pull_commands()
+            self.last_error = None
+        except SQLAlchemyError as exc:
+            self.last_error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            log.warning("supervisor link failed: %s", self.last_error)
+
+    def _insert(self, table: Any) -> Any:
+        dialect = self.border.dialect.name
+        return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+    def _publish_status(self) -> None:
+        now_mono = self.clock.monotonic()
+        with self._lock:
+            seen = self._seen
+            due = (
+                seen.changed
+                or self._last_heartbeat is None
+                or now_mono - self._last_heartbeat >= self.settings.heartbeat_s
+            )
+            if not due:
+                return
+            state, detail, since, in_service = seen.state, seen.detail, seen.since, seen.in_service
+            transaction_id = seen.transaction_id
+            seen.changed = False
+        now = self.clock.now()
+        reference_age = self.lane.services.reference_age_h(now)
+        row = {
+            "kiosk_id": self.kiosk.id,
+            "port": self.kiosk.port,
+            "lane": self.kiosk.lane,
+            "direction": self.kiosk.direction,
+            "state": state,
+            "detail": detail,
+            "transaction_id": transaction_id,
+            "in_service": in_service,
+            "pending_events": max(0, self._pending_events()),
+            "reference_age_h": reference_age,
+            "state_since": since or now,
+            "heartbeat_at": now,
+        }
+        stmt = self._insert(kiosk_status).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kiosk_id"], set_={k: v for k, v in row.items() if k != "kiosk_id"}
+        )
+        try:
+            with self.border.begin() as c:
+                c.execute(stmt)
+        except SQLAlchemyError:
+            with self._lock:
+                self._seen.changed = True  # try again next cycle
+            raise
+        self._last_heartbeat = now_mono
+
+    def _publish_referrals(self) -> None:
+        late = as_utc(self.clock.now()) - timedelta(seconds=FRAME_WAIT_S)
+        with self._lock:
+            ready = [c for c in self._seen.cases.values() if c.ready or c.referred_at < late]
+        for case in ready:
+            self._publish_case(case)
+            with self._lock:
+                self._seen.cases.pop(case.transaction_id, None)
+
+    def _publish_case(self, case: _Case) -> None:
+        officer = _jsonable(dict(case.officer))
+        reasons = list(officer.get("reasons") or [])
+        checks = officer.get("checks") or {}
+        watchlist = "watchlist_hit" in reasons or checks.get("watchlist_hit") is True
+        rid = uuid.UUID(case.transaction_id)
+        row = {
+            "referral_id": rid,
+            "kiosk_id": self.kiosk.id,
+            "port": self.kiosk.port,
+            "lane": self.kiosk.lane,
+            "direction": self.kiosk.direction,
+            "referred_at": case.referred_at,
+            "reasons": reasons,
+            "watchlist": watchlist,
+            "details": {**officer, "journey": _jsonable(case.journey) if case.journey else None},
+        }
+        images: list[dict[str, Any]] = []
+        retention = self.settings.image_retention_h
+        if retention > 0:
+            expires = as_utc(case.referred_at) + timedelta(hours=retention)
+            chip = chip_photo_jpeg(case.dg2) if case.dg2 else None
+            for kind, jpeg in (("chip", chip), ("live", case.frame)):
+                if jpeg:
+                    images.append(
+                        {
+                            "referral_id": rid,
+                            "kind": kind,
+                            "kiosk_id": self.kiosk.id,
+                            "jpeg": jpeg,
+                            "expires_at": expires,
+                        }
+                    )
+        # Idempotent: a retry after a lost commit inserts nothing twice.
+        with self.border.begin() as c:
+            c.execute(self._insert(referrals).values(**row).on_conflict_do_nothing())
+            for image in images:
+                c.execute(self._insert(referral_images).values(**image).on_conflict_do_nothing())
+
+    def _publish_acks(self) -> None:
+        with self._lock:
+            acks, self._seen.acks = self._seen.acks, []
+        try:
+            with self.border.begin() as c:
+                for ack in acks:
+                    c.execute(
+                        update(commands)
+                        .where(
+                            commands.c.command_id == uuid.UUID(ack.command_id),
+                            commands.c.kiosk_id == self.kiosk.id,
+                        )
+                        .values(acked_at=ack.at, result=ack.result, result_detail=ack.detail)
+                    )
+        except SQLAlchemyError:
+            with self._lock:
+                self._seen.acks[:0] = acks
+            raise
+
+    def _pull_commands(self) -> None:
+        with self.border.connect() as c:
+            rows = c.execute(
+                select(commands)
+                .where(commands.c.kiosk_id == self.kiosk.id, commands.c.acked_at.is_(None))
+                .order_by(commands.c.issued_at)
+            ).all()
+        for row in rows:
+            command_id = str(row.command_id)
+            if command_id in self._delivered:
+                continue  # handed over already; its acknowledgement is on its way
+            self._delivered.add(command_id)
+            self.lane.post(
+                OfficerCommand(
+                    command_id=command_id,
+                    kind=row.kind,
+                    kiosk_id=row.kiosk_id,
+                    transaction_id=str(row.referral_id) if row.referral_id else None,
+                    officer_id=row.officer_id,
+                    reason=row.reason_code,
+                    text=row.reason_text,
+                    second_officer_id=row.second_officer_id,
+                    issued_at=row.issued_at,
+                    done=self._command_done(command_id),
+                )
+            )
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the agent must outlive any single failure
+                log.exception("supervisor agent cycle failed")
+            if stop.is_set():
+                break
+            self._waiter.wait(self.settings.poll_s, stop)
+        self._waiter.close()
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(
+            target=self.run_forever, args=(stop,), name="supervisor-agent", daemon=True
+        )
+        thread.start()
+        return thread
+
+
+def start_agent(
+    lane: Lane,
+    border: Engine | None,
+    clock: Clock,
+    stop: threading.Event,
+    image_retention_h: float,
+    pending_events: Callable[[], int] | None = None,
+) -> KioskAgent | None:
+    """Attach an agent to `lane` and run it until `stop` (None without a border
+    database: the lane works offline, the station shows it offline)."""
+    if border is None:
+        return None
+    agent = KioskAgent(
+        lane,
+        border,
+        clock,
+        AgentSettings(image_retention_h=image_retention_h),
+        pending_events=pending_events,
+    )
+    agent.start(stop)
+    return agent

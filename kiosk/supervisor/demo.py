@@ -1,0 +1,207 @@
+"""A bank of simulated kiosks producing traffic for `egate supervisor --demo`.
+
+Each kiosk is a kiosk.simulation.SimulatedKiosk (real workflow, chip protocol,
+passive authentication, dlib face matching and policy) with its own local
+database, a KioskAgent and the border sync, all on one border database. The
+kiosks share one face worker process (12 dlib processes would not fit a
+two-core machine); it serves one verification at a time.
+
+Simulated travellers walk up at random intervals, walk through an open gate,
+and wait at a referral for the officer (result_display_s is raised so that the
+lane holds the referral while the officer looks at it).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from devices.protocols import Camera
+from kiosk.app import LocalStorage, face_matcher, open_storage
+from kiosk.border import BorderSync
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import Config, parse_config
+from kiosk.face_process import ProcessFaceVerifier
+from kiosk.ports import FaceVerification
+from kiosk.simulation import SAMPLES, SampleTraveller, SimulatedKiosk
+from kiosk.supervisor.agent import KioskAgent
+from kiosk.supervisor.settings import AgentSettings
+from kiosk.workflow.lane import LaneRunner
+from kiosk.workflow.states import LaneState
+
+log = logging.getLogger(__name__)
+S = LaneState
+DEMO_KIOSKS = 12
+# How long a referred traveller waits at the gate for the officer.
+REFERRAL_WAIT_S = 600.0
+
+
+class SharedFace:
+    """One face worker behind many lanes: a kiosk's guidance listener is wired to
+    the worker only while that kiosk's verification runs."""
+
+    def __init__(self, inner: ProcessFaceVerifier, lock: threading.Lock) -> None:
+        self.inner = inner
+        self._lock = lock
+        self._listener: Callable[[str], None] | None = None
+
+    def set_listener(self, listener: Callable[[str], None] | None) -> None:
+        self._listener = listener
+
+    def verify(
+        self, reference_rgb: npt.NDArray[np.uint8], camera: Camera, budget_s: float
+    ) -> FaceVerification:
+        with self._lock:
+            self.inner.set_listener(self._listener)
+            try:
+                return self.inner.verify(reference_rgb, camera, budget_s)
+            finally:
+                self.inner.set_listener(None)
+
+
+@dataclass
+class DemoKiosk:
+    kiosk: SimulatedKiosk
+    agent: KioskAgent
+    sync: BorderSync | None
+    runner: LaneRunner
+    travellers: tuple[SampleTraveller, ...]
+    next_at: float = 0.0
+    passed_at: float | None = None
+
+
+def demo_config(base: Config, index: int, workdir: Path, border_url: str) -> Config:
+    return parse_config(
+        {
+            "kiosk": {
+                "id": f"SIM-{base.kiosk.port}-{index:02d}",
+                "port": base.kiosk.port,
+                "lane": index,
+                "direction": base.kiosk.direction,
+                "languages": list(base.kiosk.languages),
+            },
+            "storage": {
+                "local_url": f"sqlite:///{workdir}/kiosk-{index:02d}.sqlite",
+                "border_url": border_url,
+                "sync_interval_s": 5.0,
+            },
+            "timeouts": {"result_display_s": REFERRAL_WAIT_S, "document_s": 60.0},
+            "face": {"threshold": base.face.threshold, "liveness": base.face.liveness},
+            "privacy": {"referral_image_retention_h": base.privacy.referral_image_retention_h},
+        }
+    )
+
+
+class DemoFleet:
+    """`count` simulated kiosks on `border_url`, driven by a traffic thread."""
+
+    def __init__(
+        self,
+        base: Config,
+        workdir: Path,
+        border_url: str,
+        count: int = DEMO_KIOSKS,
+        seed: int = 1,
+        mean_gap_s: float = 45.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.rng = random.Random(seed)
+        self.mean_gap_s = mean_gap_s
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.face = ProcessFaceVerifier(partial(face_matcher, base.face))
+        lock = threading.Lock()
+        passes = [s for s in SAMPLES if s.expect == "admit" and not s.boarding_pass]
+        refers = [s for s in SAMPLES if s.expect == "refer"]
+        self.kiosks: list[DemoKiosk] = []
+        for i in range(1, count + 1):
+            cfg = demo_config(base, i, workdir, border_url)
+            storage: LocalStorage = open_storage(cfg)
+            kiosk = SimulatedKiosk(cfg, storage, clock=self.clock)
+            # The lane's services object is shared with the lane: swap its verifier
+            # before the first traveller (the kiosk's own worker never starts).
+            kiosk.services.face = SharedFace(self.face, lock)
+            sync = (
+                BorderSync(storage.engine, storage.border, cfg.kiosk.id, interval_s=5.0)
+                if storage.border is not None
+                else None
+            )
+            if storage.border is None:
+                raise RuntimeError(f"{cfg.kiosk.id}: the border database is unavailable")
+            agent = KioskAgent(
+                kiosk.lane,
+                storage.border,
+                self.clock,
+                AgentSettings(
+                    heartbeat_s=2.0,
+                    poll_s=0.5,
+                    image_retention_h=cfg.privacy.referral_image_retention_h,
+                ),
+                pending_events=sync.pending if sync else None,
+            )
+            # A few travellers per kiosk: one who passes, two the officer must see.
+            mix = (passes[i % len(passes)], refers[i % len(refers)], refers[(i + 3) % len(refers)])
+            self.kiosks.append(DemoKiosk(kiosk, agent, sync, LaneRunner(kiosk.lane), mix))
+
+    def start(self) -> None:
+        self.face.warm_up()
+        for k in self.kiosks:
+            k.kiosk.camera.start()
+            k.runner.start()
+            self._threads.append(k.agent.start(self._stop))
+            if k.sync is not None:
+                self._threads.append(k.sync.start(self._stop))
+            k.next_at = self.clock.monotonic() + self.rng.uniform(1.0, self.mean_gap_s / 2)
+        traffic = threading.Thread(target=self._traffic, name="demo-traffic", daemon=True)
+        traffic.start()
+        self._threads.append(traffic)
+
+    def _traffic(self) -> None:
+        while not self._stop.wait(0.5):
+            for k in self.kiosks:
+                try:
+                    self._step(k)
+                except Exception:  # one kiosk's trouble must not stop the others
+                    log.exception("demo traffic on %s failed", k.kiosk.config.kiosk.id)
+
+    def _step(self, k: DemoKiosk) -> None:
+        now = self.clock.monotonic()
+        lane = k.kiosk.lane
+        state = lane.state
+        if state is S.ADMITTED:
+            # Walk through a moment after the gate opened.
+            if k.passed_at is None:
+                k.passed_at = now + self.rng.uniform(1.0, 3.0)
+            elif now >= k.passed_at:
+                k.kiosk.walk_through()
+                k.passed_at = None
+            return
+        if state is S.IDLE and lane.in_service and now >= k.next_at:
+            k.kiosk.remove_passport()
+            k.kiosk.present(self.rng.choice(k.travellers))
+            k.next_at = now + self.rng.expovariate(1.0 / self.mean_gap_s) + 5.0
+
+    def stop(self) -> None:
+        self._stop.set()
+        for k in self.kiosks:
+            k.runner.stop()
+        for t in self._threads:
+            t.join(5.0)
+        for k in self.kiosks:
+            k.kiosk.camera.stop()
+        self.face.close()
+
+    def get(self, kiosk_id: str) -> DemoKiosk:
+        for k in self.kiosks:
+            if k.kiosk.config.kiosk.id == kiosk_id:
+                return k
+        raise KeyError(kiosk_id)

@@ -1,0 +1,623 @@
+"""The supervisor station's model (Qt-free): sign-in, the lane overview, the
+referral queue, case details, officer actions and the statistics.
+
+Everything about travellers needs a signed-in officer of a role allowed to see
+it; every call first applies the inactivity sign-out. Each action is an entry
+in the border's hash-chained officer log (kiosk.supervisor.audit) and, when it
+concerns a lane, a command the kiosk pulls; the kiosk logs the command in its
+own event log when it carries it out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+
+from kiosk.border.models import BorderEvent, BorderReferenceItem
+from kiosk.clock import Clock, as_utc
+from kiosk.supervisor.audit import ActionRecord, actions, append_action, record_action
+from kiosk.supervisor.officers import Officer, OfficerDirectory, OfficerError
+from kiosk.supervisor.reasons import CASE_ACTIONS, LANE_COMMANDS, check_reason, overview_state
+from kiosk.supervisor.settings import StationSettings
+from kiosk.supervisor.stats import Statistics, compute_statistics
+from kiosk.supervisor.tables import commands, kiosk_status, referral_images, referrals
+
+CASE_ROLES = ("officer", "supervisor")
+LANE_ROLES = ("officer", "supervisor", "maintenance")
+STATS_ROLES = ("supervisor",)
+STALE_REFERENCE_H = 24.0
+PENDING_ALERT = 100
+OPEN = ("open", "awaiting_second")
+
+
+class StationError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LaneView:
+    kiosk_id: str
+    port: str
+    lane: int
+    direction: str
+    state: str  # overview state (reasons.overview_state)
+    step: str  # the lane's own state
+    pending_events: int
+    reference_age_h: float | None
+    silent_s: float
+    open_referrals: int
+    alerts: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "alerts": list(self.alerts)}
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    referral_id: uuid.UUID
+    kiosk_id: str
+    port: str
+    lane: int
+    direction: str
+    referred_at: datetime
+    reasons: tuple[str, ...]
+    watchlist: bool
+    status: str
+    # The referring lane still shows this referral (an admit can still open its gate).
+    at_lane: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "referral_id": str(self.referral_id),
+            "kiosk_id": self.kiosk_id,
+            "port": self.port,
+            "lane": self.lane,
+            "direction": self.direction,
+            "referred_at": self.referred_at.isoformat(),
+            "reasons": list(self.reasons),
+            "watchlist": self.watchlist,
+            "status": self.status,
+            "at_lane": self.at_lane,
+        }
+
+
+@dataclass(frozen=True)
+class CaseView:
+    summary: ReferralSummary
+    case: dict[str, Any]
+    chip_jpeg: bytes | None
+    live_jpeg: bytes | None
+    history: tuple[dict[str, Any], ...]
+    watchlist_entry: dict[str, Any] | None = None
+
+    @property
+    def checks(self) -> dict[str, Any]:
+        return dict(self.case.get("checks") or {})
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return dict(self.case.get("document") or {})
+
+    @property
+    def distance(self) -> float | None:
+        value = self.checks.get("face_distance")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def threshold(self) -> float | None:
+        value = self.checks.get("face_threshold")
+        return float(value) if isinstance(value, int | float) else None
+
+    def authentication(self) -> list[tuple[str, str, str]]:
+        """(check, result, reason) for passive, chip and active authentication."""
+        c = self.checks
+        pa = c.get("document_authentic")
+        return [
+            ("Passive authentication", _yes_no(pa), str(c.get("authenticity_reason") or "")),
+            ("Access control", str(c.get("access_control") or "none"), ""),
+            ("Chip authentication", str(c.get("chip_authentication") or "not performed"), ""),
+            ("Active authentication", str(c.get("active_authentication") or "not performed"), ""),
+            ("Chip genuine", _yes_no(c.get("chip_genuine")), str(c.get("chip_error") or "")),
+        ]
+
+    def transit(self) -> dict[str, Any]:
+        journey = self.case.get("journey") or {}
+        onward = journey.get("onward") or {}
+        return {
+            "basis": self.case.get("basis"),
+            "arrived_from": journey.get("arrived_from"),
+            "onward_destination": onward.get("destination"),
+            "onward_departure": onward.get("departure_time"),
+            "onward_confirmed": onward.get("confirmed"),
+            "permitted_until": self.case.get("permitted_until"),
+        }
+
+    def trace(self) -> list[str]:
+        return [str(line) for line in self.case.get("trace") or [] if line]
+
+
+def _yes_no(value: Any) -> str:
+    return {True: "passed", False: "FAILED"}.get(value, "not checked")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    status: str  # issued | awaiting_second
+    action_id: uuid.UUID
+    command_id: uuid.UUID | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "action_id": str(self.action_id),
+            "command_id": str(self.command_id) if self.command_id else None,
+        }
+
+
+@dataclass
+class _Session:
+    officer: Officer
+    last_activity: float
+    started: datetime = field(default_factory=lambda: datetime.min)
+
+
+class Station:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        settings: StationSettings | None = None,
+        directory: OfficerDirectory | None = None,
+        image_retention_h: float = 24.0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.settings = settings or StationSettings()
+        self.directory = directory or OfficerDirectory(engine, clock, self.settings)
+        self.image_retention_h = image_retention_h
+        self._session: _Session | None = None
+
+    # -- session ----------------------------------------------------------------------
+    def sign_in(self, officer_id: str, secret: str) -> Officer:
+        self._session = None
+        try:
+            officer = self.directory.authenticate(officer_id, secret)
+        except OfficerError as exc:
+            # Refused sign-ins are security events: on record with the id typed.
+            record_action(self.engine, ActionRecord(
+                "sign_in_refused", "-", officer_id.strip()[:32] or "-", exc.code, "",
+                self.clock.now()))  # fmt: skip
+            raise StationError(exc.code, exc.message) from exc
+        self._session = _Session(officer, self.clock.monotonic(), self.clock.now())
+        record_action(
+            self.engine,
+            ActionRecord("sign_in", "-", officer.officer_id, "sign_in", "", self.clock.now()),
+        )
+        return officer
+
+    def sign_out(self, why: str = "sign_out") -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            record_action(
+                self.engine,
+                ActionRecord(
+                    "sign_out", "-", session.officer.officer_id, why, "", self.clock.now()
+                ),
+            )
+
+    @property
+    def officer(self) -> Officer | None:
+        self.check_idle()
+        return self._session.officer if self._session else None
+
+    def touch(self) -> None:
+        """The officer did something (a key, a click): restart the idle timer."""
+        if self._session is not None and not self.check_idle():
+            self._session.last_activity = self.clock.monotonic()
+
+    def check_idle(self) -> bool:
+        """Sign out after idle_sign_out_s without activity; True when it did."""
+        s = self._session
+        if s is None:
+            return False
+        if self.clock.monotonic() - s.last_activity >= self.settings.idle_sign_out_s:
+            self.sign_out("inactivity")
+            return True
+        return False
+
+    def _require(self, roles: Sequence[str], activity: bool = True) -> Officer:
+        """The signed-in officer if their role may do this. `activity`: the call
+        is the officer's doing (a refresh timer's reads are not)."""
+        if self.check_idle() or self._session is None:
+            raise StationError("not_signed_in", "sign in first")
+        officer = self._session.officer
+        if officer.role not in roles:
+            raise StationError("not_permitted", f"the {officer.role} role cannot do this")
+        if activity:
+            self._session.last_activity = self.clock.monotonic()
+        return officer
+
+    # -- overview ---------------------------------------------------------------------
+    def lanes(self) -> list[LaneView]:
+        officer = self._require(LANE_ROLES, activity=False)
+        now = as_utc(self.clock.now())
+        with self.engine.connect() as c:
+            query = select(kiosk_status).order_by(
+                kiosk_status.c.port, kiosk_status.c.lane, kiosk_status.c.kiosk_id
+            )
+            if officer.port:
+                query = query.where(kiosk_status.c.port == officer.port)
+            rows = c.execute(query).all()
+            counts: dict[str, int] = dict(
+                c.execute(
+                    select(referrals.c.kiosk_id, func.count())
+                    .where(referrals.c.status.in_(OPEN))
+                    .group_by(referrals.c.kiosk_id)
+                ).all()
+            )
+            watch = {
+                r[0]
+                for r in c.execute(
+                    select(referrals.c.kiosk_id).where(
+                        referrals.c.status.in_(OPEN), referrals.c.watchlist.is_(True)
+                    )
+                )
+            }
+        views = []
+        for r in rows:
+            silent = (now - as_utc(r.heartbeat_at)).total_seconds()
+            offline = silent > self.settings.offline_after_s
+            state = overview_state(r.state, r.detail, bool(r.in_service), offline)
+            alerts: list[str] = []
+            if state in ("offline", "device_fault", "error", "waiting_for_officer"):
+                alerts.append(state)
+            if r.kiosk_id in watch and officer.role != "maintenance":
+                alerts.append("watchlist")
+            if r.reference_age_h is None or r.reference_age_h > STALE_REFERENCE_H:
+                alerts.append("reference_data_stale")
+            if r.pending_events > PENDING_ALERT:
+                alerts.append("sync_backlog")
+            views.append(
+                LaneView(
+                    r.kiosk_id,
+                    r.port,
+                    r.lane,
+                    r.direction,
+                    state,
+                    r.state,
+                    r.pending_events,
+                    r.reference_age_h,
+                    silent,
+                    int(counts.get(r.kiosk_id, 0)),
+                    tuple(alerts),
+                )
+            )
+        return views
+
+    # -- queue and cases ----------------------------------------------------------------
+    def queue(self) -> list[ReferralSummary]:
+        officer = self._require(CASE_ROLES, activity=False)
+        self.purge_images()
+        query = (
+            select(referrals)
+            .where(referrals.c.status.in_(OPEN))
+            .order_by(referrals.c.referred_at, referrals.c.kiosk_id)
+        )
+        if officer.port:
+            query = query.where(referrals.c.port == officer.port)
+        with self.engine.connect() as c:
+            rows = c.execute(query).all()
+            current = _lane_referrals(c)
+        return [referral_summary(r, str(r.referral_id) in current) for r in rows]
+
+    def case(self, referral_id: uuid.UUID | str) -> CaseView:
+        officer = self._require(CASE_ROLES)
+        rid = _uuid(referral_id)
+        with self.engine.connect() as c:
+            row = c.execute(select(referrals).where(referrals.c.referral_id == rid)).first()
+            if row is None or (officer.port and row.port != officer.port):
+                raise StationError("unknown_referral", f"no referral {rid}")
+            images = {
+                r.kind: bytes(r.jpeg)
+                for r in c.execute(
+                    select(referral_images.c.kind, referral_images.c.jpeg).where(
+                        referral_images.c.referral_id == rid,
+                        referral_images.c.expires_at >= as_utc(self.clock.now()),
+                    )
+                )
+            }
+            acks = c.execute(
+                select(commands).where(commands.c.referral_id == rid).order_by(commands.c.issued_at)
+            ).all()
+            entry = self._watchlist_entry(c, dict(row.details)) if row.watchlist else None
+        history: list[dict[str, Any]] = [
+            {
+                "at": a.at.isoformat(),
+                "what": a.kind,
+                "officer": a.officer_id,
+                "second_officer": a.second_officer_id,
+                "reason": a.reason_code,
+                "text": a.reason_text,
+            }
+            for a in actions(self.engine, rid)
+        ]
+        for k in acks:
+            if k.acked_at is not None:
+                history.append(
+                    {
+                        "at": as_utc(k.acked_at).isoformat(),
+                        "what": f"kiosk {k.result}",
+                        "officer": k.officer_id,
+                        "second_officer": k.second_officer_id,
+                        "reason": k.kind,
+                        "text": k.result_detail or "",
+                    }
+                )
+        history.sort(key=lambda h: str(h["at"]))
+        with self.engine.connect() as c:
+            current = _lane_referrals(c)
+        return CaseView(
+            referral_summary(row, str(row.referral_id) in current),
+            dict(row.details),
+            images.get("chip"),
+            images.get("live"),
+            tuple(history),
+            entry,
+        )
+
+    @staticmethod
+    def _watchlist_entry(c: Any, case: dict[str, Any]) -> dict[str, Any] | None:
+        doc = case.get("document") or {}
+        state = str(doc.get("issuing_state", "")).upper()
+        key = f"{state}:{str(doc.get('document_number', '')).upper()}"
+        row = c.execute(
+            select(BorderReferenceItem).where(
+                BorderReferenceItem.kind == "watchlist", BorderReferenceItem.key == key
+            )
+        ).first()
+        if row is None:
+            return {"key": key, "provenance": "not in the border's watchlist (kiosk copy)"}
+        item = row[0]
+        return {
+            "key": key,
+            "provenance": item.provenance,
+            "published_at": as_utc(item.published_at).isoformat(),
+            "note": bytes(item.payload).decode("utf-8", "replace"),
+        }
+
+    # -- actions --------------------------------------------------------------------------
+    def resolve(
+        self, referral_id: uuid.UUID | str, action: str, reason: str, text: str = ""
+    ) -> ActionResult:
+        """admit / refuse / manual for an open referral. A watchlist admit waits
+        for a second officer (confirm()) when two_officer_watchlist is set."""
+        officer = self._require(CASE_ROLES)
+        if action not in CASE_ACTIONS:
+            raise StationError("invalid_action", f"{action!r} is not one of {CASE_ACTIONS}")
+        reason, text = self._reason(action, reason, text)
+        row = self._open_referral(_uuid(referral_id), ("open",))
+        now = self.clock.now()
+        if action == "admit" and row.watchlist and self.settings.two_officer_watchlist:
+            record = ActionRecord(
+                "admit_requested",
+                row.kiosk_id,
+                officer.officer_id,
+                reason,
+                text,
+                now,
+                row.referral_id,
+            )
+            with self.engine.begin() as c:
+                append_action(c, record)
+                c.execute(
+                    update(referrals)
+                    .where(referrals.c.referral_id == row.referral_id)
+                    .values(status="awaiting_second")
+                )
+            return ActionResult("awaiting_second", record.action_id)
+        return self._issue(row, action, officer.officer_id, None, reason, text)
+
+    def confirm(self, referral_id: uuid.UUID | str, officer_id: str, secret: str) -> ActionResult:
+        """A second officer confirms the pending watchlist admit with their own PIN."""
+        first = self._require(CASE_ROLES)
+        row = self._open_referral(_uuid(referral_id), ("awaiting_second",))
+        if officer_id.strip() == first.officer_id:
+            raise StationError("same_officer", "the second officer must be someone else")
+        try:
+            second = self.directory.authenticate(officer_id, secret)
+        except OfficerError as exc:
+            raise StationError(exc.code, exc.message) from exc
+        if second.role not in CASE_ROLES:
+            raise StationError("not_permitted", f"a {second.role} cannot confirm a case")
+        pending = [a for a in actions(self.engine, row.referral_id) if a.kind == "admit_requested"]
+        if not pending:
+            raise StationError("nothing_to_confirm", "no admit is waiting for confirmation")
+        request = pending[-1]
+        return self._issue(
+            row,
+            "admit",
+            request.officer_id,
+            second.officer_id,
+            request.reason_code,
+            request.reason_text,
+        )
+
+    def lane_command(self, kiosk_id: str, kind: str, reason: str, text: str = "") -> ActionResult:
+        """reset / close / open a lane (officers, supervisors and maintenance)."""
+        officer = self._require(LANE_ROLES)
+        if kind not in LANE_COMMANDS:
+            raise StationError("invalid_action", f"{kind!r} is not one of {LANE_COMMANDS}")
+        reason, text = self._reason(kind, reason, text)
+        with self.engine.connect() as c:
+            known = c.execute(
+                select(kiosk_status.c.kiosk_id).where(kiosk_status.c.kiosk_id == kiosk_id)
+            ).first()
+        if known is None:
+            raise StationError("unknown_kiosk", f"no kiosk {kiosk_id!r} has reported")
+        return self._command(kiosk_id, kind, None, officer.officer_id, None, reason, text)
+
+    def _reason(self, kind: str, reason: str, text: str) -> tuple[str, str]:
+        try:
+            return check_reason(kind, reason, text)
+        except ValueError as exc:
+            raise StationError("invalid_reason", str(exc)) from exc
+
+    def _open_referral(self, rid: uuid.UUID, statuses: Sequence[str]) -> Any:
+        with self.engine.connect() as c:
+            row = c.execute(select(referrals).where(referrals.c.referral_id == rid)).first()
+        officer = self._session.officer if self._session else None
+        if row is None or (officer is not None and officer.port and row.port != officer.port):
+            raise StationError("unknown_referral", f"no referral {rid}")
+        if row.status not in statuses:
+            raise StationError("not_open", f"referral {rid} is {row.status}")
+        return row
+
+    def _issue(
+        self, row: Any, action: str, officer_id: str, second: str | None, reason: str, text: str
+    ) -> ActionResult:
+        result = self._command(
+            row.kiosk_id, action, row.referral_id, officer_id, second, reason, text, resolve=True
+        )
+        return result
+
+    def _command(
+        self,
+        kiosk_id: str,
+        kind: str,
+        rid: uuid.UUID | None,
+        officer_id: str,
+        second: str | None,
+        reason: str,
+        text: str,
+        resolve: bool = False,
+    ) -> ActionResult:
+        now = self.clock.now()
+        command_id = uuid.uuid4()
+        record = ActionRecord(
+            kind,
+            kiosk_id,
+            officer_id,
+            reason,
+            text,
+            now,
+            rid,
+            second,
+            {"command_id": str(command_id)},
+        )
+        with self.engine.begin() as c:
+            if resolve:
+                # Only one officer wins a race for the same case.
+                done = c.execute(
+                    update(referrals)
+                    .where(referrals.c.referral_id == rid, referrals.c.status.in_(OPEN))
+                    .values(status="resolved", resolved_at=now, resolution=kind)
+                ).rowcount
+                if not done:
+                    raise StationError("not_open", f"referral {rid} was resolved meanwhile")
+            append_action(c, record)
+            c.execute(
+                insert(commands),
+                {
+                    "command_id": command_id,
+                    "kiosk_id": kiosk_id,
+                    "kind": kind,
+                    "referral_id": rid,
+                    "officer_id": officer_id,
+                    "second_officer_id": second,
+                    "reason_code": reason,
+                    "reason_text": text,
+                    "issued_at": now,
+                },
+            )
+        return ActionResult("issued", record.action_id, command_id)
+
+    def command_result(self, command_id: uuid.UUID) -> tuple[str | None, str | None]:
+        """(result, detail) once the kiosk acknowledged the command, else (None, None)."""
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(commands.c.result, commands.c.result_detail).where(
+                    commands.c.command_id == command_id
+                )
+            ).first()
+        return (row[0], row[1]) if row else (None, None)
+
+    # -- housekeeping and statistics ---------------------------------------------------------
+    def purge_images(self) -> int:
+        """Delete referral images past their retention (set by the kiosk that sent them)."""
+        with self.engine.begin() as c:
+            result = c.execute(
+                delete(referral_images).where(
+                    referral_images.c.expires_at < as_utc(self.clock.now())
+                )
+            )
+            return int(result.rowcount or 0)
+
+    def statistics(self, start: datetime, end: datetime, group_by: str = "port") -> Statistics:
+        officer = self._require(STATS_ROLES)
+        return load_statistics(self.engine, start, end, group_by, officer.port)
+
+
+def load_statistics(
+    engine: Engine, start: datetime, end: datetime, group_by: str = "port", port: str | None = None
+) -> Statistics:
+    t = BorderEvent.__table__
+    cond = and_(t.c.finished_at >= as_utc(start), t.c.finished_at < as_utc(end))
+    if port:
+        cond = and_(cond, t.c.port == port)
+    with engine.connect() as c:
+        rows = c.execute(
+            select(
+                t.c.kiosk_id,
+                t.c.port,
+                t.c.lane,
+                t.c.outcome,
+                t.c.decision,
+                t.c.reasons,
+                t.c.stages,
+                t.c.started_at,
+                t.c.finished_at,
+                t.c.transaction_ms,
+                t.c.checks,
+            ).where(cond)
+        ).all()
+    return compute_statistics([dict(r._mapping) for r in rows], start, end, group_by)
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise StationError("unknown_referral", f"{value!r} is not a referral id") from exc
+
+
+def _lane_referrals(c: Any) -> set[str]:
+    """Referrals the lanes are showing right now (their traveller is still there)."""
+    rows = c.execute(
+        select(kiosk_status.c.transaction_id).where(kiosk_status.c.state == "referred")
+    )
+    return {str(r[0]) for r in rows if r[0]}
+
+
+def referral_summary(row: Any, at_lane: bool = True) -> ReferralSummary:
+    return ReferralSummary(
+        row.referral_id,
+        row.kiosk_id,
+        row.port,
+        row.lane,
+        row.direction,
+        as_utc(row.referred_at),
+        tuple(row.reasons),
+        bool(row.watchlist),
+        row.status,
+        at_lane,
+    )

@@ -1,0 +1,93 @@
+"""egate officers / referrals: secrets from the environment or stdin only."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import kiosk.cli.supervisor as cli
+from kiosk.cli.main import main
+from kiosk.clock import FakeClock
+from tests.supervisor.conftest import CHEAP, Lane
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.supervisor import officers
+
+    monkeypatch.setattr(officers, "PasswordHasher", lambda: CHEAP)
+    monkeypatch.setattr(cli, "_STDIN", None)
+    for env in (cli.PIN_ENV, cli.SECOND_PIN_ENV, cli.NEW_PIN_ENV):
+        monkeypatch.delenv(env, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, object]:
+    try:
+        status = main(list(argv))
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    out = capsys.readouterr().out
+    return status, json.loads(out) if out.strip() else None
+
+
+def test_officers_add_list_disable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/b.sqlite"
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "4321")
+    status, out = run(capsys, "officers", "add", "A1", "--name", "Ada", "--url", url, "--json")
+    assert status == 0 and out == [{**out[0], "officer_id": "A1", "role": "officer"}]
+    monkeypatch.delenv(cli.NEW_PIN_ENV)
+    monkeypatch.setattr("sys.stdin", io.StringIO("9876\n"))
+    status, _ = run(capsys, "officers", "add", "S1", "--role", "supervisor", "--url", url, "--json")
+    assert status == 0
+    status, listed = run(capsys, "officers", "list", "--url", url, "--json")
+    assert [o["officer_id"] for o in listed] == ["A1", "S1"]
+    assert all("secret_hash" not in o and "9876" not in json.dumps(o) for o in listed)
+    with pytest.raises(SystemExit):  # there is no option to pass a PIN as an argument
+        main(["officers", "add", "B2", "--pin", "1111", "--url", url])
+    monkeypatch.setattr(cli, "_STDIN", None)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, err = run(capsys, "officers", "add", "B2", "--url", url, "--json")
+    assert status == 2 and err["error"]["code"] == "no_pin"
+    status, out = run(capsys, "officers", "disable", "S1", "--url", url, "--json")
+    assert status == 0 and out[0]["disabled"] is True
+
+
+def test_referrals_list_and_resolve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/b.sqlite"
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "1111")
+    run(capsys, "officers", "add", "A1", "--url", url, "--json")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "2222")
+    run(capsys, "officers", "add", "B2", "--url", url, "--json")
+    from kiosk.border.database import create_border_engine
+
+    engine = create_border_engine(url)
+    lane = Lane(tmp_path, engine, "K1", FakeClock())
+    tx = lane.traveller(watchlist=True)
+    lane.cycle()
+    status, listed = run(capsys, "referrals", "list", "--url", url, "--json")
+    assert status == 0
+    [item] = listed
+    assert (item["referral_id"], item["kiosk_id"], item["lane"]) == (tx, "K1", 1)
+    assert "watchlist_hit" in item["reasons"] and item["referred_at"]
+    args = ["referrals", "resolve", tx, "--action", "admit", "--reason", "identity_confirmed",
+            "--officer", "A1", "--url", url, "--json"]  # fmt: skip
+    monkeypatch.setenv(cli.PIN_ENV, "0000")
+    status, err = run(capsys, *args)
+    assert status == 77 and err["error"]["code"] == "invalid_credentials"
+    monkeypatch.delenv(cli.PIN_ENV)
+    monkeypatch.setattr(cli, "_STDIN", None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("1111\n2222\n"))
+    status, out = run(capsys, *args, "--second-officer", "B2")
+    assert status == 0 and out["status"] == "issued"
+    lane.cycle()
+    assert lane.rig.gate.state == "open"
+    assert lane.rig.log.events()[-1].checks["second_officer_id"] == "B2"
+    status, listed = run(capsys, "referrals", "list", "--url", url, "--json")
+    assert listed == []

@@ -1,0 +1,112 @@
+"""End to end on the simulated lane (real chip protocol, passive authentication,
+dlib face matching, policy): a referral reaches the station with both photos and
+an officer's admit opens that kiosk's gate, and no other."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.app import open_storage
+from kiosk.clock import SystemClock
+from kiosk.config import parse_config
+from kiosk.simulation import SimulatedKiosk, sample
+from kiosk.supervisor.agent import KioskAgent
+from kiosk.supervisor.officers import OfficerDirectory
+from kiosk.supervisor.settings import AgentSettings
+from kiosk.supervisor.station import Station
+from kiosk.workflow.lane import LaneRunner
+from kiosk.workflow.states import LaneState
+from tests.supervisor.conftest import CHEAP
+
+S = LaneState
+pytestmark = pytest.mark.slow
+
+
+def wait_for(check: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+class Kiosk:
+    def __init__(self, tmp_path: Path, index: int, stop: threading.Event) -> None:
+        cfg = parse_config({
+            "kiosk": {"id": f"SIM-CSX-{index:02d}", "lane": index},
+            "storage": {"local_url": f"sqlite:///{tmp_path}/k{index}.sqlite",
+                        "border_url": f"sqlite:///{tmp_path}/border.sqlite"},
+            "timeouts": {"result_display_s": 120.0, "face_s": 20.0},
+            # A longer face window: with both cores busy 1.5 s may find no face at all.
+            "face": {"budget_s": 4.0},
+        })  # fmt: skip
+        self.sim = SimulatedKiosk(cfg, open_storage(cfg))
+        assert self.sim.storage.border is not None
+        self.agent = KioskAgent(self.sim.lane, self.sim.storage.border, SystemClock(),
+                                AgentSettings(poll_s=0.05, heartbeat_s=0.5))  # fmt: skip
+        self.runner = LaneRunner(self.sim.lane, poll_s=0.01)
+        self.stop = stop
+
+    def start(self) -> None:
+        self.sim.camera.start()
+        self.runner.start()
+        self.agent.start(self.stop)
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.sim.close()
+
+
+@pytest.fixture
+def kiosks(tmp_path: Path) -> Iterator[tuple[Kiosk, Kiosk]]:
+    stop = threading.Event()
+    one, two = Kiosk(tmp_path, 1, stop), Kiosk(tmp_path, 2, stop)
+    one.sim.prepare([sample("chn-citizen")])
+    for k in (one, two):
+        k.start()
+    yield one, two
+    stop.set()
+    for k in (one, two):
+        k.close()
+
+
+def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kiosk]) -> None:
+    one, two = kiosks
+    border = one.sim.storage.border
+    assert border is not None
+    OfficerDirectory(border, SystemClock(), hasher=CHEAP).add("A1", "Ada", "officer", "1111")
+    station = Station(border, SystemClock(), directory=OfficerDirectory(border, SystemClock(),
+                                                                       hasher=CHEAP))  # fmt: skip
+    station.sign_in("A1", "1111")
+    one.sim.present(sample("chn-citizen"), face="other")
+    wait_for(lambda: one.sim.lane.state is S.REFERRED)
+    wait_for(lambda: station.queue())
+    [summary] = station.queue()
+    assert summary.kiosk_id == "SIM-CSX-01" and "face_mismatch" in summary.reasons
+    case = station.case(summary.referral_id)
+    # The chip photo (DG2, re-encoded) and the frame the decision used, side by side.
+    assert case.chip_jpeg is not None and case.chip_jpeg[:2] == b"\xff\xd8"
+    assert case.live_jpeg is not None and case.live_jpeg[:2] == b"\xff\xd8", {
+        k: v for k, v in case.checks.items() if k.startswith("face") or k == "liveness"
+    }
+    assert case.distance is not None and case.threshold is not None
+    assert case.distance > case.threshold
+    assert case.document["document_number"] == "E12345678"
+    wait_for(lambda: {v.kiosk_id: v.state for v in station.lanes()}.get("SIM-CSX-02") == "idle")
+    assert one.sim.gate.opened_count == 0
+    result = station.resolve(summary.referral_id, "admit", "identity_confirmed", "")
+    wait_for(lambda: one.sim.gate.state == "open")
+    wait_for(lambda: station.command_result(result.command_id)[0] == "executed")
+    assert two.sim.gate.opened_count == 0  # only the referring kiosk's gate
+    assert one.sim.walk_through()
+    wait_for(lambda: one.sim.lane.state is S.IDLE)
+    assert one.sim.gate.state == "closed"
+    events = one.sim.storage.events.events()
+    assert [e.outcome for e in events] == ["referred", "officer"]
+    assert events[1].checks["officer_id"] == "A1" and events[1].checks["result"] == "executed"
+    assert one.sim.storage.events.verify_chain()

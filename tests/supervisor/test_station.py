@@ -1,0 +1,343 @@
+"""The station model and the kiosk agent over a real border database (SQLite
+stand-in and PostgreSQL), with fake lane devices on a FakeClock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, update
+
+from devices.errors import DeviceFault
+from kiosk.border.database import head_revision
+from kiosk.clock import FakeClock
+from kiosk.supervisor.audit import actions, verify_actions
+from kiosk.supervisor.station import Station, StationError
+from kiosk.supervisor.tables import metadata, officer_actions, referral_images
+from kiosk.workflow.events import DocumentRemoved, OfficerCommand
+from kiosk.workflow.states import LaneState
+from tests.supervisor.conftest import Lane, StationBorder
+
+S = LaneState
+
+
+def test_migration_matches_the_station_tables(sborder: StationBorder) -> None:
+    insp = inspect(sborder.owner)
+    for table in metadata.sorted_tables:
+        assert {c["name"] for c in insp.get_columns(table.name)} == {c.name for c in table.c}
+        pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
+        assert pk == {c.name for c in table.primary_key.columns}, table.name
+    assert head_revision() == "b0003"
+
+
+def test_sign_in_lockout_and_idle_sign_out(station: Station, clock: FakeClock) -> None:
+    with pytest.raises(StationError, match="sign in first"):
+        station.queue()  # nothing about travellers before sign-in
+    for _ in range(2):
+        with pytest.raises(StationError) as wrong:
+            station.sign_in("A1", "9999")
+        assert wrong.value.code == "invalid_credentials"
+    with pytest.raises(StationError) as unknown:
+        station.sign_in("ZZ", "1111")
+    assert unknown.value.code == "invalid_credentials"  # ids are not revealed
+    with pytest.raises(StationError) as third:
+        station.sign_in("A1", "9999")
+    assert third.value.code == "locked"
+    with pytest.raises(StationError) as locked:
+        station.sign_in("A1", "1111")  # even the right PIN, while locked
+    assert locked.value.code == "locked"
+    clock.advance(601)
+    assert station.sign_in("A1", "1111").role == "officer"
+    assert station.queue() == []
+    clock.advance(119)
+    station.touch()
+    clock.advance(119)
+    assert station.officer is not None
+    clock.advance(1)
+    assert station.officer is None  # 120 s without activity
+    with pytest.raises(StationError, match="sign in first"):
+        station.queue()
+    log = [(a.kind, a.officer_id, a.reason_code) for a in actions(station.engine)]
+    assert log == [
+        ("sign_in_refused", "A1", "invalid_credentials"),
+        ("sign_in_refused", "A1", "invalid_credentials"),
+        ("sign_in_refused", "ZZ", "invalid_credentials"),
+        ("sign_in_refused", "A1", "locked"),
+        ("sign_in_refused", "A1", "locked"),
+        ("sign_in", "A1", "sign_in"),
+        ("sign_out", "A1", "inactivity"),
+    ]
+    assert verify_actions(station.engine)
+
+
+def test_disabled_and_maintenance_see_no_travellers(
+    station: Station, sborder: StationBorder
+) -> None:
+    station.directory.engine = sborder.owner  # admin work
+    station.directory.disable("B2")
+    with pytest.raises(StationError) as disabled:
+        station.sign_in("B2", "2222")
+    assert disabled.value.code == "disabled"
+    station.sign_in("M1", "4444")
+    assert station.lanes() == []
+    with pytest.raises(StationError) as denied:
+        station.queue()
+    assert denied.value.code == "not_permitted"
+
+
+def test_referral_reaches_the_queue_with_both_images_and_admit_opens_the_gate(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    first = lane.traveller(face_match=False)
+    assert lane.rig.lane.state is S.REFERRED
+    lane.cycle()
+    station.sign_in("A1", "1111")
+    [view] = station.lanes()
+    assert (view.kiosk_id, view.state, view.open_referrals) == ("K1", "waiting_for_officer", 1)
+    assert "waiting_for_officer" in view.alerts
+    [summary] = station.queue()
+    assert str(summary.referral_id) == first and summary.reasons == ("face_mismatch",)
+    case = station.case(summary.referral_id)
+    assert case.chip_jpeg is not None and case.chip_jpeg[:2] == b"\xff\xd8"
+    assert case.live_jpeg == b"\xff\xd8jpeg"
+    assert (case.distance, case.threshold) == (0.8, 0.5)
+    assert case.document["document_number"] == "L898902C3"
+    assert ("Passive authentication", "passed", "") in case.authentication()
+
+    with pytest.raises(StationError) as no_reason:
+        station.resolve(summary.referral_id, "admit", "other", "")
+    assert no_reason.value.code == "invalid_reason"
+    result = station.resolve(summary.referral_id, "admit", "identity_confirmed", "twin")
+    assert result.status == "issued" and lane.rig.gate.opened_count == 0
+    assert station.queue() == []
+    lane.cycle()
+    assert lane.rig.gate.state == "open" and lane.rig.lane.state is S.ADMITTED
+    assert station.command_result(result.command_id) == ("executed", "")
+    # The kiosk's own hash-chained log holds the officer's command ...
+    officer_event = lane.rig.log.events()[-1]
+    assert (officer_event.outcome, officer_event.decision) == ("officer", "admit")
+    assert officer_event.checks["officer_id"] == "A1"
+    assert officer_event.checks["transaction_id"] == first
+    assert lane.rig.log.verify_chain()
+    # ... the border's officer log too, and the case history shows both.
+    assert [a.kind for a in actions(station.engine, summary.referral_id)] == ["admit"]
+    assert verify_actions(station.engine)
+    history = [h["what"] for h in station.case(summary.referral_id).history]
+    assert history == ["admit", "kiosk executed"]
+
+
+@pytest.mark.parametrize("action", ["refuse", "manual"])
+def test_refuse_and_manual_free_the_lane_gate_closed(
+    action: str, station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    station.sign_in("A1", "1111")
+    reason = {"refuse": "identity_not_confirmed", "manual": "interview_needed"}[action]
+    result = station.resolve(tx, action, reason)
+    lane.cycle()
+    assert lane.rig.lane.state is S.IDLE and lane.rig.gate.opened_count == 0
+    assert station.command_result(result.command_id)[0] == "executed"
+    event = lane.rig.log.events()[-1]
+    assert (event.outcome, event.decision, event.reasons) == ("officer", action, [reason])
+    [audit] = actions(station.engine, result_referral := station.case(tx).summary.referral_id)
+    assert (audit.kind, audit.officer_id, audit.reason_code) == (action, "A1", reason)
+    assert result_referral is not None
+
+
+def test_watchlist_admit_needs_a_second_officer(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(watchlist=True)
+    lane.cycle()
+    station.sign_in("A1", "1111")
+    [summary] = station.queue()
+    assert summary.watchlist and "watchlist_hit" in summary.reasons
+    assert "watchlist" in station.lanes()[0].alerts
+    case = station.case(tx)
+    assert case.watchlist_entry is not None and case.watchlist_entry["key"] == "UTO:L898902C3"
+    pending = station.resolve(tx, "admit", "identity_confirmed")
+    assert pending.status == "awaiting_second" and pending.command_id is None
+    lane.cycle()
+    assert lane.rig.gate.opened_count == 0
+    with pytest.raises(StationError) as same:
+        station.confirm(tx, "A1", "1111")
+    assert same.value.code == "same_officer"
+    with pytest.raises(StationError) as wrong:
+        station.confirm(tx, "B2", "0000")
+    assert wrong.value.code == "invalid_credentials"
+    with pytest.raises(StationError) as maint:
+        station.confirm(tx, "M1", "4444")
+    assert maint.value.code == "not_permitted"
+    done = station.confirm(tx, "B2", "2222")
+    assert done.status == "issued"
+    lane.cycle()
+    assert lane.rig.gate.state == "open"
+    event = lane.rig.log.events()[-1]
+    assert event.checks["second_officer_id"] == "B2"
+    assert [
+        (a.kind, a.officer_id, a.second_officer_id)
+        for a in actions(station.engine, case.summary.referral_id)
+    ] == [
+        ("admit_requested", "A1", None),
+        ("admit", "A1", "B2"),
+    ]
+
+
+def test_gate_never_opens_for_a_command_not_for_the_current_referral(
+    sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(face_match=False)
+    results: list[tuple[str, str]] = []
+
+    def post(kind: str, kiosk: str, transaction: str | None) -> None:
+        lane.rig.lane.post(
+            OfficerCommand(
+                "c-" + kind,
+                kind,
+                kiosk,
+                transaction,
+                "A1",
+                "x",
+                done=lambda r, d: results.append((r, d)),
+            )
+        )
+        lane.rig.lane.run_pending()
+
+    post("admit", "K2", tx)  # another kiosk's command
+    post("admit", "K1", "00000000-0000-0000-0000-000000000000")  # another referral
+    assert lane.rig.gate.opened_count == 0 and lane.rig.lane.state is S.REFERRED
+    assert [r for r, _ in results] == ["rejected", "rejected"]
+    post("reset", "K1", None)  # the lane moves on ...
+    post("admit", "K1", tx)  # ... so the old referral's admit does nothing
+    assert lane.rig.gate.opened_count == 0 and lane.rig.lane.state is S.IDLE
+    assert [r for r, _ in results] == ["rejected", "rejected", "executed", "rejected"]
+    assert all(e.outcome == "officer" for e in lane.rig.log.events()[1:])
+    assert lane.rig.log.verify_chain()
+
+
+def test_admit_with_a_failing_gate_is_reported_failed(
+    sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(face_match=False)
+    results: list[str] = []
+
+    def broken() -> None:
+        raise DeviceFault("gate jammed")
+
+    lane.rig.gate.open = broken  # type: ignore[method-assign]
+    lane.rig.lane.post(
+        OfficerCommand(
+            "c1", "admit", "K1", tx, "A1", "identity_confirmed", done=lambda r, d: results.append(r)
+        )
+    )
+    lane.rig.lane.run_pending()
+    assert results == ["failed"] and lane.rig.lane.state is S.IDLE
+
+
+def test_close_and_open_a_lane(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    lane.cycle()
+    station.sign_in("M1", "4444")  # maintenance may close lanes
+    station.lane_command("K1", "close", "maintenance")
+    lane.cycle()
+    assert station.lanes()[0].state == "closed"
+    lane.rig.reader.place()
+    lane.rig.lane.run_pending()
+    assert lane.rig.lane.state is S.IDLE  # a closed lane takes no traveller
+    station.lane_command("K1", "open", "maintenance_done")
+    lane.cycle()
+    assert station.lanes()[0].state == "idle"
+    with pytest.raises(StationError) as unknown:
+        station.lane_command("K9", "reset", "other", "why")
+    assert unknown.value.code == "unknown_kiosk"
+
+
+def test_a_silent_kiosk_shows_offline(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    lane.cycle()
+    station.sign_in("A1", "1111")
+    assert station.lanes()[0].state == "idle"
+    clock.advance(10)
+    lane.agent.run_once()  # heartbeat every 5 s
+    clock.advance(14)
+    assert station.lanes()[0].state == "idle"
+    clock.advance(2)  # 16 s since the last heartbeat > offline_after_s 15
+    [view] = station.lanes()
+    assert view.state == "offline" and "offline" in view.alerts
+
+
+def test_images_are_purged_after_their_retention(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    station.sign_in("S1", "3333")
+    assert station.case(tx).live_jpeg is not None
+    clock.advance(3601)
+    station.touch()
+    station.sign_in("S1", "3333")
+    assert station.case(tx).live_jpeg is None and station.case(tx).chip_jpeg is None
+    assert station.purge_images() == 2
+    with sborder.owner.connect() as c:
+        assert c.execute(select(referral_images)).all() == []
+
+
+def test_officer_log_detects_tampering(station: Station, sborder: StationBorder) -> None:
+    station.sign_in("A1", "1111")
+    station.sign_out()
+    assert verify_actions(sborder.owner)
+    with sborder.owner.begin() as c:
+        c.execute(update(officer_actions).where(officer_actions.c.seq == 1).values(officer_id="B2"))
+    assert not verify_actions(sborder.owner)
+
+
+def test_an_officer_of_another_port_sees_nothing_of_this_one(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    from kiosk.supervisor.officers import OfficerDirectory
+    from tests.supervisor.conftest import CHEAP
+
+    OfficerDirectory(sborder.owner, clock, hasher=CHEAP).add("P1", "Pek", "officer", "5555", "PEK")
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)  # a CSX lane
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    station.sign_in("P1", "5555")
+    assert station.lanes() == [] and station.queue() == []
+    for attempt in (lambda: station.case(tx), lambda: station.resolve(tx, "admit", "other", "x")):
+        with pytest.raises(StationError) as hidden:
+            attempt()
+        assert hidden.value.code == "unknown_referral"
+
+
+def test_a_late_admit_after_the_traveller_left_is_rejected(
+    station: Station, sborder: StationBorder, clock: FakeClock, tmp_path: Path
+) -> None:
+    lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    station.sign_in("A1", "1111")
+    assert station.queue()[0].at_lane
+    lane.rig.reader.present = False
+    lane.rig.lane.post(DocumentRemoved())  # the traveller walks to the desk
+    lane.cycle()
+    [summary] = station.queue()
+    assert not summary.at_lane and summary.as_json()["at_lane"] is False
+    result = station.resolve(tx, "admit", "identity_confirmed")
+    lane.cycle()
+    assert lane.rig.gate.opened_count == 0
+    assert station.command_result(result.command_id) == (
+        "rejected",
+        "not the referral in progress at this lane",
+    )
+    assert [h["what"] for h in station.case(tx).history] == ["admit", "kiosk rejected"]

@@ -1,0 +1,1 @@
+"""The supervisor station's Qt screens (model: kiosk.supervisor)."""
