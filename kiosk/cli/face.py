@@ -44,7 +44,15 @@ def register(subparsers: Any) -> None:
         description="DIR holds images and labels.csv with the columns file and identity.",
     )
     calibrate.add_argument("--dataset", required=True, metavar="DIR", help="labelled folder")
-    calibrate.add_argument("--plot", metavar="FILE", help="write a DET-style plot (PNG)")
+    calibrate.add_argument(
+        "--plot", metavar="FILE", help="write the DET curve and the fitted impostor tail (PNG)"
+    )
+    calibrate.add_argument(
+        "--padding",
+        type=float,
+        default=None,
+        help="face chip padding around the landmarks (default: the shipped setting)",
+    )
     calibrate.add_argument(
         "--jitters",
         type=int,
@@ -120,10 +128,12 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from kiosk.biometrics.calibration import (
         DatasetError,
         calibration_report,
+        choose_threshold,
         encode_dataset,
         error_rates,
         pair_distances,
         plot_det,
+        plot_thresholds,
     )
     from kiosk.biometrics.encoding import Descriptor
     from kiosk.biometrics.errors import FaceError
@@ -143,6 +153,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
         if not 0 <= args.jitters <= 100:
             raise CommandError("invalid_argument", "--jitters must be between 0 and 100")
         settings = replace(settings, jitters=args.jitters)
+    if args.padding is not None:
+        if not 0.0 <= args.padding <= 1.0:
+            raise CommandError("invalid_argument", "--padding must be between 0 and 1")
+        settings = replace(settings, padding=args.padding)
     start = time.perf_counter()
     try:
         models = load_models()
@@ -174,11 +188,24 @@ def run_calibrate(args: argparse.Namespace) -> int:
         "jitters": settings.jitters,
         "mirror": settings.mirror,
         "upscale_small_photos": settings.prepare,
+        "padding": settings.padding,
     }
     if args.plot:
         plot_path = Path(args.plot)
+        pairs = pair_distances(encoded.descriptors, encoded.identities)
+        title = (
+            f"{report['identities']} people, {report['genuine_pairs']} genuine / "
+            f"{report['impostor_pairs']} impostor pairs; jitters {settings.jitters}, "
+            f"mirror {settings.mirror}, padding {settings.padding}"
+        )
         try:
-            plot_det(_rates_from(report), SHIPPED_THRESHOLD, plot_path)
+            plot_det(
+                error_rates(pairs, plot_thresholds()),
+                SHIPPED_THRESHOLD,
+                plot_path,
+                model=choose_threshold(pairs.impostor).model.chosen,
+                title=title,
+            )
         except OSError as exc:
             raise CommandError("plot_failed", f"{plot_path}: {exc}", status=1) from exc
         report["plot"] = str(plot_path)
@@ -193,14 +220,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"{report['shipped_threshold']}: FMR {shipped['fmr']:.4%}, FNMR {shipped['fnmr']:.4%}; "
             f"recommended threshold {report['recommended_threshold']}"
         )
+        held = report["held_out_identities"]
+        print(
+            f"leave-one-person-out: FMR {held['fmr']:.4%} "
+            f"(95% {held['fmr_bootstrap_people'][0]:.4%}-{held['fmr_bootstrap_people'][1]:.4%}), "
+            f"FNMR {held['fnmr']:.4%} "
+            f"(95% {held['fnmr_bootstrap_people'][0]:.4%}-{held['fnmr_bootstrap_people'][1]:.4%})"
+        )
         for item in report["unusable"]:
             print(f"unusable: {item['file']}: {item['reason']}")
     return 0
-
-
-def _rates_from(report: dict[str, Any]) -> list[Any]:
-    from kiosk.biometrics.calibration import ErrorRates
-
-    return [
-        ErrorRates(row["threshold"], row["fmr"], row["fnmr"], 0, 0) for row in report["thresholds"]
-    ]

@@ -27,14 +27,15 @@ def test_empirical_threshold_allows_the_target_share_only() -> None:
     assert cal.empirical_threshold([0.6, 0.7], 0.001) < 0.6
 
 
-def test_select_threshold_takes_the_stricter_rule_and_rounds_down() -> None:
+def test_select_threshold_is_the_rounded_down_tail_quantile() -> None:
     rng = np.random.default_rng(1)
     impostor = list(rng.normal(0.8, 0.05, 500))
     t = cal.select_threshold(impostor)
-    assert t <= cal.tail_threshold(impostor) and t <= cal.empirical_threshold(impostor)
-    assert t == round(t, 2)
-    # For normal data the tail fit recovers the true quantile (z = -3.72 at 1e-4).
-    assert cal.tail_threshold(impostor, 1e-4) == pytest.approx(0.8 - 3.72 * 0.05, abs=0.03)
+    choice = cal.choose_threshold(impostor)
+    assert t == choice.threshold == round(t, 2)
+    assert t <= choice.fitted_quantile < t + 0.01
+    # For normal data the tail fit recovers the true 0.1% point (z = -3.09).
+    assert choice.fitted_quantile == pytest.approx(0.8 - 3.09 * 0.05, abs=0.03)
 
 
 def test_pairs_and_held_out_people() -> None:
