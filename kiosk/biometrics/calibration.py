@@ -335,6 +335,27 @@ def encode_dataset(
     return EncodedDataset(tuple(files), tuple(identities), tuple(descriptors), tuple(unusable))
 
 
+def pool_datasets(folders: Sequence[Path], parts: Sequence[EncodedDataset]) -> EncodedDataset:
+    """Several calibration sets as one; files and identities are prefixed with their
+    folder's position ("1/", "2/" ...), so a label reused in two sets stays two people."""
+
+    def tag(k: int, name: str) -> str:
+        return f"{k}/{name}"
+
+    files: list[str] = []
+    identities: list[str] = []
+    descriptors: list[Descriptor] = []
+    unusable: list[UnusableImage] = []
+    for k, (folder, part) in enumerate(zip(folders, parts, strict=True), start=1):
+        files += [tag(k, f) for f in part.files]
+        identities += [tag(k, i) for i in part.identities]
+        descriptors += part.descriptors
+        unusable += [
+            UnusableImage(str(folder / u.file), u.reason, u.message) for u in part.unusable
+        ]
+    return EncodedDataset(tuple(files), tuple(identities), tuple(descriptors), tuple(unusable))
+
+
 def _per_person(
     pairs_d: Any, same: Any, ia: Any, ib: Any, person: str, t: float
 ) -> tuple[int, int, int, int]:

@@ -43,7 +43,13 @@ def register(subparsers: Any) -> None:
         help="genuine/impostor distances, FMR and FNMR per threshold",
         description="DIR holds images and labels.csv with the columns file and identity.",
     )
-    calibrate.add_argument("--dataset", required=True, metavar="DIR", help="labelled folder")
+    calibrate.add_argument(
+        "--dataset",
+        required=True,
+        action="append",
+        metavar="DIR",
+        help="labelled folder; repeat to pool several (their people must all differ)",
+    )
     calibrate.add_argument(
         "--plot", metavar="FILE", help="write the DET curve and the fitted impostor tail (PNG)"
     )
@@ -134,6 +140,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         pair_distances,
         plot_det,
         plot_thresholds,
+        pool_datasets,
     )
     from kiosk.biometrics.encoding import Descriptor
     from kiosk.biometrics.errors import FaceError
@@ -143,9 +150,12 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings, encode_still
 
     config = config_from_args(args)
-    dataset = Path(args.dataset)
-    if not dataset.is_dir():
-        raise CommandError("invalid_dataset", f"{dataset}: not a folder")
+    datasets = [Path(d) for d in args.dataset]
+    for dataset in datasets:
+        if not dataset.is_dir():
+            raise CommandError("invalid_dataset", f"{dataset}: not a folder")
+    if len({d.resolve() for d in datasets}) != len(datasets):
+        raise CommandError("invalid_dataset", "the same folder was given twice")
     settings = REFERENCE_SETTINGS
     if args.plain:
         settings = StillSettings(jitters=0, mirror=False, prepare=False)
@@ -168,7 +178,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"\rencoding {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        encoded = encode_dataset(dataset, encode, progress)
+        parts = [encode_dataset(d, encode, progress) for d in datasets]
+        encoded = parts[0] if len(parts) == 1 else pool_datasets(datasets, parts)
         if not args.json:
             print(file=sys.stderr)
         report: dict[str, Any] = calibration_report(encoded, SHIPPED_THRESHOLD)

@@ -104,3 +104,21 @@ def test_report_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "det.png"
     cal.plot_det(rates, 0.5, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pooled_datasets_keep_people_apart(tmp_path: Path) -> None:
+    # The same label in two sets is two people: their pairs are impostor pairs.
+    v = [np.array([0.0, 0.0]), np.array([0.1, 0.0])]
+    a = cal.EncodedDataset(("x.jpg", "y.jpg"), ("p", "p"), tuple(v), ())
+    b = cal.EncodedDataset(
+        ("x.jpg", "y.jpg"),
+        ("p", "p"),
+        tuple(x + 3.0 for x in v),
+        (cal.UnusableImage("z.jpg", "no_face", "no face found"),),
+    )
+    pooled = cal.pool_datasets([tmp_path / "a", tmp_path / "b"], [a, b])
+    assert pooled.identities == ("1/p", "1/p", "2/p", "2/p")
+    assert pooled.files[2] == "2/x.jpg"
+    assert [u.file for u in pooled.unusable] == [str(tmp_path / "b" / "z.jpg")]
+    pairs = cal.pair_distances(pooled.descriptors, pooled.identities)
+    assert len(pairs.genuine) == 2 and len(pairs.impostor) == 4

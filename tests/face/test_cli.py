@@ -201,3 +201,12 @@ def test_calibrate_bad_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert status == 2 and out["error"]["code"] == "invalid_dataset"  # type: ignore[index]
     status, out = call(capsys, "face", "calibrate", "--dataset", str(tmp_path), "--json")
     assert status == 2 and out["error"]["code"] == "invalid_dataset"  # type: ignore[index]
+
+
+def test_calibrate_refuses_a_folder_given_twice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["face", "calibrate", "--dataset", str(tmp_path), "--dataset", str(tmp_path), "--json"]
+    status, out = call(capsys, *argv)
+    assert status == 2 and out["error"]["code"] == "invalid_dataset"  # type: ignore[index]
+    assert "twice" in out["error"]["message"]  # type: ignore[index]
