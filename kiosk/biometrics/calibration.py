@@ -254,21 +254,30 @@ def plot_det(
     fnmr = [max(r.fnmr, floor) for r in rates]
     fig, (ax_det, ax_rates) = plt.subplots(1, 2, figsize=(11, 4.5))
     try:
-        ax_det.plot(fmr, fnmr, color="tab:blue", drawstyle="steps-post")
+        ax_det.plot(fmr, fnmr, color="tab:blue", drawstyle="steps-post", label="observed")
+        if model is not None:
+            # Where no impostor pair was observed, the fitted tail gives the FMR axis.
+            ax_det.plot(
+                [max(model.cdf(r.threshold), floor * 0.01) for r in rates],
+                fnmr,
+                color="tab:blue",
+                linestyle="--",
+                label=f"FMR from the {model.family} tail fit",
+            )
         at = min(rates, key=lambda r: abs(r.threshold - shipped))
         ax_det.plot(
             [max(at.fmr, floor)], [max(at.fnmr, floor)], "ko", label=f"threshold {shipped:.2f}"
         )
         ax_det.set_xscale("log")
         ax_det.set_yscale("log")
-        ax_det.set_xlim(floor * 0.8, 1.0)
+        ax_det.set_xlim(floor * 0.08 if model is not None else floor * 0.8, 1.0)
         ax_det.set_ylim(floor * 0.8, 1.0)
         ax_det.set_xlabel("false match rate (FMR)")
         ax_det.set_ylabel("false non-match rate (FNMR)")
-        ax_det.set_title("DET (rates below 1e-4 drawn at 1e-4)")
+        ax_det.set_title("DET (observed rates of 0 drawn at 1e-4)")
         ax_det.axvline(TARGET_FMR, color="tab:red", linestyle="--", label="FMR 0.1%")
         ax_det.grid(True, which="both", alpha=0.3)
-        ax_det.legend()
+        ax_det.legend(fontsize="small")
         ts = [r.threshold for r in rates]
         ax_rates.plot(ts, fmr, label="FMR (observed)", color="tab:red")
         ax_rates.plot(ts, fnmr, label="FNMR (observed)", color="tab:blue")

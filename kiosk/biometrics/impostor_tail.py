@@ -29,7 +29,7 @@ import numpy.typing as npt
 Family = Literal["normal", "skew_normal", "weibull", "gev"]
 FAMILIES: tuple[Family, ...] = ("normal", "skew_normal", "weibull", "gev")
 TAIL_FRACTION = 0.25
-MIN_TAIL_POINTS = 8  # fewer distances than this are fitted whole, uncensored
+MIN_TAIL_POINTS = 8  # fewer distances are fitted whole, uncensored, normal only
 MIN_POINTS = 3
 
 _PARAM_NAMES: dict[Family, tuple[str, ...]] = {
@@ -188,7 +188,7 @@ def fit_family(
                 lambda p: _censored_nll(family, p, tail, n_censored, cut),
                 np.asarray(start, dtype=np.float64),
                 method="Nelder-Mead",
-                options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 3000, "maxfev": 6000},
+                options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 1000, "maxfev": 1500},
             )
         if math.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
@@ -226,6 +226,11 @@ def fit_impostor_tail(
 ) -> TailModel:
     fits: list[TailFit] = []
     failed: list[str] = []
+    if len(distances) < MIN_TAIL_POINTS:
+        # A handful of distances cannot tell a shape parameter: the normal only.
+        skipped = [f for f in families if f != "normal"]
+        failed += [f"{f}: fewer than {MIN_TAIL_POINTS} distances" for f in skipped]
+        families = [f for f in families if f == "normal"]
     for family in families:
         try:
             fits.append(fit_family(family, distances, tail_fraction))

@@ -104,6 +104,14 @@ def test_report_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "det.png"
     cal.plot_det(rates, 0.5, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # With the fitted tail drawn over the observed rates, on the fine plotting grid.
+    pairs = cal.pair_distances(descs, ids)
+    model = cal.choose_threshold(pairs.impostor).model.chosen
+    fine = tmp_path / "det-fit.png"
+    cal.plot_det(cal.error_rates(pairs, cal.plot_thresholds()), 0.5, fine, model, "title")
+    assert fine.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report["held_out_identities"]["folds"] == 6
+    assert report["tail_model"]["chosen"]["family"] == model.family
 
 
 def test_pooled_datasets_keep_people_apart(tmp_path: Path) -> None:
