@@ -232,12 +232,15 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"recommended threshold {report['recommended_threshold']}"
         )
         held = report["held_out_identities"]
-        print(
-            f"leave-one-person-out: FMR {held['fmr']:.4%} "
-            f"(95% {held['fmr_bootstrap_people'][0]:.4%}-{held['fmr_bootstrap_people'][1]:.4%}), "
-            f"FNMR {held['fnmr']:.4%} "
-            f"(95% {held['fnmr_bootstrap_people'][0]:.4%}-{held['fnmr_bootstrap_people'][1]:.4%})"
-        )
+        if held["folds"] == 0:
+            print("leave-one-person-out: needs at least three people")
+        else:
+            fmr_lo, fmr_hi = held["fmr_bootstrap_people"]
+            fnmr_lo, fnmr_hi = held["fnmr_bootstrap_people"]
+            print(
+                f"leave-one-person-out: FMR {held['fmr']:.4%} (95% {fmr_lo:.4%}-{fmr_hi:.4%}), "
+                f"FNMR {held['fnmr']:.4%} (95% {fnmr_lo:.4%}-{fnmr_hi:.4%})"
+            )
         for item in report["unusable"]:
             print(f"unusable: {item['file']}: {item['reason']}")
     return 0
