@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -9,6 +12,8 @@ from scipy import stats
 from kiosk.biometrics import calibration as cal
 from kiosk.biometrics.impostor_tail import TailFitError, fit_family, fit_impostor_tail
 from kiosk.biometrics.intervals import bootstrap_ratio, clopper_pearson
+from kiosk.biometrics.matcher import SHIPPED_THRESHOLD, MatcherSettings
+from kiosk.config import FaceSection, load_config
 
 # Impostor-like distance laws: symmetric, skewed towards small distances, and
 # lower-bounded (Weibull), each with a 0.1% point where real thresholds lie.
@@ -151,3 +156,14 @@ def test_held_out_summary_intervals() -> None:
             lo, hi = out[f"{key}_{kind}"]
             assert lo <= out[key] <= hi
     assert [p["identity"] for p in out["per_identity"]] == ["a", "b", "c"]
+
+
+def test_one_shipped_threshold_everywhere() -> None:
+    # The config default, the matcher's default, the packaged example and the docs agree.
+    repo = Path(__file__).resolve().parents[2]
+    example = load_config(repo / "packaging" / "egate.example.toml")
+    assert FaceSection().threshold == SHIPPED_THRESHOLD == MatcherSettings().threshold
+    assert example.face.threshold == SHIPPED_THRESHOLD
+    docs = (repo / "docs" / "face.md").read_text(encoding="utf-8")
+    stated = re.search(r"The shipped threshold is \*\*([0-9.]+)\*\*", docs)
+    assert stated is not None and float(stated.group(1)) == SHIPPED_THRESHOLD
