@@ -167,3 +167,29 @@ def test_one_shipped_threshold_everywhere() -> None:
     docs = (repo / "docs" / "face.md").read_text(encoding="utf-8")
     stated = re.search(r"The shipped threshold is \*\*([0-9.]+)\*\*", docs)
     assert stated is not None and float(stated.group(1)) == SHIPPED_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("family", "params", "law"),
+    [
+        ("normal", (0.85, 0.09), stats.norm(0.85, 0.09)),
+        ("skew_normal", (-3.0, 0.95, 0.14), stats.skewnorm(-3.0, 0.95, 0.14)),
+        ("weibull", (3.0, 0.4, 0.5), stats.weibull_min(3.0, 0.4, 0.5)),
+        ("gev", (0.2, -0.9, 0.1), None),  # of the negated distances
+    ],
+)
+def test_closed_form_likelihood_matches_scipy(
+    family: str, params: tuple[float, ...], law: object
+) -> None:
+    from kiosk.biometrics.impostor_tail import _log_terms
+
+    x = np.linspace(0.55, 0.8, 7)
+    cut = 0.82
+    logpdf, log_above = _log_terms(family, np.asarray(params), x, cut)  # type: ignore[arg-type]
+    if law is None:
+        gev = stats.genextreme(*params)
+        expected_pdf, expected_above = gev.logpdf(-x), gev.logcdf(-cut)
+    else:
+        expected_pdf, expected_above = law.logpdf(x), law.logsf(cut)  # type: ignore[attr-defined]
+    assert np.allclose(logpdf, expected_pdf, atol=1e-9)
+    assert log_above == pytest.approx(float(expected_above), abs=1e-9)
