@@ -72,7 +72,7 @@ class TimeoutsSection:
 @dataclass(frozen=True)
 class FaceSection:
     # dlib ResNet distance at or below which faces match; calibrated in docs/face.md.
-    threshold: float = 0.45
+    threshold: float = 0.55
     budget_s: float = 1.5  # time to pick the best of the frames
     max_frames: int = 8
     liveness: Literal["off", "passive", "challenge"] = "passive"

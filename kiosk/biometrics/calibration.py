@@ -4,15 +4,17 @@ Terms follow ISO/IEC 19795-1: a genuine pair is two images of one person, an
 impostor pair two images of different people; FMR is the share of impostor
 pairs at or below the threshold, FNMR the share of genuine pairs above it.
 The shipped threshold must keep FMR <= 0.1% on people never seen. With a few
-thousand impostor pairs the empirical 0.1% point is just the closest pair, so
-the rule also fits the lower tail of the impostor distances and extrapolates
-it with a safety factor; leave-one-identity-out checks the rule on people it
-did not see.
+thousand impostor pairs the empirical 0.1% point is the second or third
+closest pair: tuned to noise. The rule instead fits the lower tail of the
+impostor distances (impostor_tail) and reads the 0.1% point off the fit;
+leave-one-person-out checks the rule on people it did not see, and the
+intervals (intervals) say how little a few dozen people can tell.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,10 +26,23 @@ import numpy as np
 
 from kiosk.biometrics.encoding import Descriptor, face_distance
 from kiosk.biometrics.errors import FaceError
+from kiosk.biometrics.impostor_tail import (
+    FAMILIES,
+    TAIL_FRACTION,
+    Family,
+    TailFit,
+    TailFitError,
+    TailModel,
+    fit_impostor_tail,
+)
+from kiosk.biometrics.intervals import (
+    BOOTSTRAP_RESAMPLES,
+    CONFIDENCE,
+    bootstrap_ratio,
+    clopper_pearson,
+)
 
 TARGET_FMR = 0.001
-UNSEEN_SAFETY = 10.0  # FMR margin for people outside the calibration set
-TAIL_FRACTION = 0.1
 
 
 class DatasetError(ValueError):
@@ -122,42 +137,46 @@ def empirical_threshold(impostor: Sequence[float], target_fmr: float = TARGET_FM
     return float(np.nextafter(imp[allowed], 0.0)) if allowed < len(imp) else float(imp[-1])
 
 
-def tail_threshold(
-    impostor: Sequence[float],
-    target_fmr: float = TARGET_FMR / UNSEEN_SAFETY,
-    tail_fraction: float = TAIL_FRACTION,
-) -> float:
-    """The target_fmr quantile of a normal fitted to the lowest impostor distances.
+@dataclass(frozen=True)
+class ThresholdChoice:
+    threshold: float  # the setting, rounded down to 0.01
+    fitted_quantile: float  # the model's target-FMR point before rounding
+    model: TailModel
+    basis: str  # "tail_fit", or "empirical" when the observed pairs refute the fit
 
-    A straight line through the normal Q-Q plot of the lowest `tail_fraction`
-    of impostor distances: it follows the tail that matters (close look-alikes)
-    rather than the bulk, and extrapolates below the closest pair observed.
+
+def choose_threshold(
+    impostor: Sequence[float],
+    target_fmr: float = TARGET_FMR,
+    tail_fraction: float = TAIL_FRACTION,
+    families: Sequence[Family] = FAMILIES,
+) -> ThresholdChoice:
+    """The target-FMR quantile of the best-fitting lower-tail model (impostor_tail).
+
+    The fit is refused when the impostor pairs observed at or below its
+    quantile are too many for the target (the exact 95% interval of the
+    observed FMR there lies wholly above it); the empirical target point is
+    used then. Rounded down to two decimals, the setting's resolution, so the
+    rounding never loosens FMR.
     """
-    x = sorted(impostor)
-    n = len(x)
-    if n < 3:
-        raise DatasetError("too few impostor pairs to fit their lower tail")
-    k = min(n, max(5, int(tail_fraction * n)))
-    unit = statistics.NormalDist()
-    z = np.array([unit.inv_cdf((i + 0.5) / n) for i in range(k)])
-    slope, intercept = np.polyfit(z, np.asarray(x[:k]), 1)
-    return float(intercept + slope * unit.inv_cdf(target_fmr))
+    try:
+        model = fit_impostor_tail(impostor, tail_fraction, families)
+    except TailFitError as exc:
+        raise DatasetError(f"cannot fit the impostor distances: {exc}") from exc
+    q = model.chosen.quantile(target_fmr)
+    observed = int(np.count_nonzero(np.asarray(impostor) <= q))
+    t, basis = q, "tail_fit"
+    if clopper_pearson(observed, len(impostor))[0] > target_fmr:
+        t, basis = min(q, empirical_threshold(impostor, target_fmr)), "empirical"
+    setting = round(math.floor(round(t * 100.0, 6)) / 100.0, 2)  # 0.29 * 100 is 28.999...
+    if setting > t:
+        setting = round(setting - 0.01, 2)
+    return ThresholdChoice(setting, q, model, basis)
 
 
 def select_threshold(impostor: Sequence[float], target_fmr: float = TARGET_FMR) -> float:
-    """Shipped-threshold rule: the stricter of the empirical target point and the
-    tail fit at target/UNSEEN_SAFETY, rounded down to a two-decimal setting.
-
-    The safety factor is there because people never seen bring closer
-    look-alikes than the calibration set holds; leave-one-identity-out on
-    ../shared/faces/dev shows the plain empirical rule reaching 0.4-0.6% FMR
-    on held-out people while this rule stays below 0.1% (docs/face.md).
-    """
-    t = min(
-        empirical_threshold(impostor, target_fmr),
-        tail_threshold(impostor, target_fmr / UNSEEN_SAFETY),
-    )
-    return float(np.floor(t * 100.0) / 100.0)
+    """Shipped-threshold rule (choose_threshold's setting)."""
+    return choose_threshold(impostor, target_fmr).threshold
 
 
 @dataclass(frozen=True)
@@ -175,32 +194,56 @@ def leave_one_identity_out(
 ) -> list[HeldOutResult]:
     """Calibrate without one person, then test on the pairs involving that person.
 
-    This estimates how the threshold rule behaves on people never seen.
+    This estimates how the threshold rule behaves on people never seen: the
+    threshold of fold p never saw p's photos, neither as genuine nor as
+    impostor pairs. An impostor pair (p, q) is tested twice, in fold p and in
+    fold q, each time against a threshold that did not see one of its people.
     """
+    ids = np.asarray(identities)
+    n = len(descriptors)
+    if n < 2:
+        return []
+    mat = np.asarray(descriptors, dtype=np.float64)
+    dist = np.linalg.norm(mat[:, None, :] - mat[None, :, :], axis=2)
+    iu, ju = np.triu_indices(n, 1)
+    d = dist[iu, ju]
+    same = ids[iu] == ids[ju]
     results = []
     for person in sorted(set(identities)):
-        keep = [i for i, who in enumerate(identities) if who != person]
-        calib = pair_distances([descriptors[i] for i in keep], [identities[i] for i in keep])
-        if not calib.impostor:
+        involves = (ids[iu] == person) | (ids[ju] == person)
+        calib = d[~involves & ~same]
+        if len(calib) == 0:
             continue
-        t = select_threshold(calib.impostor, target_fmr)
-        fm = fnm = n_imp = n_gen = 0
-        for i, j in combinations(range(len(descriptors)), 2):
-            if person not in (identities[i], identities[j]):
-                continue
-            d = face_distance(descriptors[i], descriptors[j])
-            if identities[i] == identities[j]:
-                n_gen += 1
-                fnm += d > t
-            else:
-                n_imp += 1
-                fm += d <= t
-        results.append(HeldOutResult(person, t, fm, n_imp, fnm, n_gen))
+        t = select_threshold(calib.tolist(), target_fmr)
+        gen = d[involves & same]
+        imp = d[involves & ~same]
+        results.append(
+            HeldOutResult(
+                person,
+                t,
+                false_matches=int(np.count_nonzero(imp <= t)),
+                impostor_pairs=len(imp),
+                false_non_matches=int(np.count_nonzero(gen > t)),
+                genuine_pairs=len(gen),
+            )
+        )
     return results
 
 
-def plot_det(rates: Sequence[ErrorRates], shipped: float, path: Path) -> None:
-    """A DET-style plot (FNMR against FMR, log axes) with the shipped threshold marked."""
+def plot_thresholds() -> list[float]:
+    """A fine grid for plotting (0.20 .. 0.90 in steps of 0.0025)."""
+    return [round(0.20 + 0.0025 * i, 4) for i in range(281)]
+
+
+def plot_det(
+    rates: Sequence[ErrorRates],
+    shipped: float,
+    path: Path,
+    model: TailFit | None = None,
+    title: str | None = None,
+) -> None:
+    """DET (FNMR against FMR, log axes) and the rates per threshold, shipped threshold
+    marked; with `model`, the fitted impostor tail drawn over the observed FMR."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -211,24 +254,52 @@ def plot_det(rates: Sequence[ErrorRates], shipped: float, path: Path) -> None:
     fnmr = [max(r.fnmr, floor) for r in rates]
     fig, (ax_det, ax_rates) = plt.subplots(1, 2, figsize=(11, 4.5))
     try:
-        ax_det.plot(fmr, fnmr, marker=".", color="tab:blue")
+        ax_det.plot(fmr, fnmr, color="tab:blue", drawstyle="steps-post", label="observed")
+        if model is not None:
+            # Where no impostor pair was observed, the fitted tail gives the FMR axis.
+            ax_det.plot(
+                [max(model.cdf(r.threshold), floor * 0.01) for r in rates],
+                fnmr,
+                color="tab:blue",
+                linestyle="--",
+                label=f"FMR from the {model.family} tail fit",
+            )
+        at = min(rates, key=lambda r: abs(r.threshold - shipped))
+        ax_det.plot(
+            [max(at.fmr, floor)], [max(at.fnmr, floor)], "ko", label=f"threshold {shipped:.2f}"
+        )
         ax_det.set_xscale("log")
         ax_det.set_yscale("log")
+        ax_det.set_xlim(floor * 0.08 if model is not None else floor * 0.8, 1.0)
+        ax_det.set_ylim(floor * 0.8, 1.0)
         ax_det.set_xlabel("false match rate (FMR)")
         ax_det.set_ylabel("false non-match rate (FNMR)")
-        ax_det.set_title("DET (rates below 1e-4 drawn at 1e-4)")
+        ax_det.set_title("DET (observed rates of 0 drawn at 1e-4)")
         ax_det.axvline(TARGET_FMR, color="tab:red", linestyle="--", label="FMR 0.1%")
         ax_det.grid(True, which="both", alpha=0.3)
-        ax_det.legend()
+        ax_det.legend(fontsize="small")
         ts = [r.threshold for r in rates]
-        ax_rates.plot(ts, [r.fmr for r in rates], label="FMR", color="tab:red")
-        ax_rates.plot(ts, [r.fnmr for r in rates], label="FNMR", color="tab:blue")
-        ax_rates.axvline(shipped, color="black", linestyle=":", label=f"shipped {shipped:.2f}")
+        ax_rates.plot(ts, fmr, label="FMR (observed)", color="tab:red")
+        ax_rates.plot(ts, fnmr, label="FNMR (observed)", color="tab:blue")
+        if model is not None:
+            ax_rates.plot(
+                ts,
+                [max(model.cdf(t), floor * 0.01) for t in ts],
+                label=f"FMR ({model.family} tail fit)",
+                color="tab:red",
+                linestyle="--",
+            )
+        ax_rates.axhline(TARGET_FMR, color="grey", linestyle="--", linewidth=0.8)
+        ax_rates.axvline(shipped, color="black", linestyle=":", label=f"threshold {shipped:.2f}")
+        ax_rates.set_yscale("log")
+        ax_rates.set_ylim(floor * 0.1, 1.0)
         ax_rates.set_xlabel("distance threshold")
         ax_rates.set_ylabel("rate")
         ax_rates.set_title("error rates per threshold")
-        ax_rates.grid(True, alpha=0.3)
-        ax_rates.legend()
+        ax_rates.grid(True, which="both", alpha=0.3)
+        ax_rates.legend(loc="lower right", fontsize="small")
+        if title:
+            fig.suptitle(title)
         fig.tight_layout()
         fig.savefig(path, dpi=100)
     finally:
@@ -273,6 +344,138 @@ def encode_dataset(
     return EncodedDataset(tuple(files), tuple(identities), tuple(descriptors), tuple(unusable))
 
 
+def pool_datasets(folders: Sequence[Path], parts: Sequence[EncodedDataset]) -> EncodedDataset:
+    """Several calibration sets as one; files and identities are prefixed with their
+    folder's position ("1/", "2/" ...), so a label reused in two sets stays two people."""
+
+    def tag(k: int, name: str) -> str:
+        return f"{k}/{name}"
+
+    files: list[str] = []
+    identities: list[str] = []
+    descriptors: list[Descriptor] = []
+    unusable: list[UnusableImage] = []
+    for k, (folder, part) in enumerate(zip(folders, parts, strict=True), start=1):
+        files += [tag(k, f) for f in part.files]
+        identities += [tag(k, i) for i in part.identities]
+        descriptors += part.descriptors
+        unusable += [
+            UnusableImage(str(folder / u.file), u.reason, u.message) for u in part.unusable
+        ]
+    return EncodedDataset(tuple(files), tuple(identities), tuple(descriptors), tuple(unusable))
+
+
+def _per_person(
+    pairs_d: Any, same: Any, ia: Any, ib: Any, person: str, t: float
+) -> tuple[int, int, int, int]:
+    involves = (ia == person) | (ib == person)
+    gen = pairs_d[involves & same]
+    imp = pairs_d[involves & ~same]
+    return (
+        int(np.count_nonzero(imp <= t)),
+        len(imp),
+        int(np.count_nonzero(gen > t)),
+        len(gen),
+    )
+
+
+def _interval(lo_hi: tuple[float, float]) -> list[float]:
+    return [round(lo_hi[0], 6), round(lo_hi[1], 6)]
+
+
+def rate_intervals(
+    descriptors: Sequence[Descriptor], identities: Sequence[str], threshold: float
+) -> dict[str, Any]:
+    """95% intervals of FMR and FNMR at a fixed threshold: exact binomial over pairs,
+    and a bootstrap over people (each person's pairs resampled together)."""
+    ids = np.asarray(identities)
+    mat = np.asarray(descriptors, dtype=np.float64)
+    iu, ju = np.triu_indices(len(mat), 1)
+    d = np.linalg.norm(mat[iu] - mat[ju], axis=1)
+    same = ids[iu] == ids[ju]
+    fm = int(np.count_nonzero(d[~same] <= threshold))
+    fnm = int(np.count_nonzero(d[same] > threshold))
+    people = [_per_person(d, same, ids[iu], ids[ju], p, threshold) for p in sorted(set(identities))]
+    return {
+        "fmr_clopper_pearson": _interval(clopper_pearson(fm, int(np.count_nonzero(~same)))),
+        "fnmr_clopper_pearson": _interval(clopper_pearson(fnm, int(np.count_nonzero(same)))),
+        # An impostor pair involves two people and counts for both in the resampling.
+        "fmr_bootstrap_people": _interval(
+            bootstrap_ratio([p[0] for p in people], [p[1] for p in people])
+        ),
+        "fnmr_bootstrap_people": _interval(
+            bootstrap_ratio([p[2] for p in people], [p[3] for p in people])
+        ),
+    }
+
+
+def held_out_summary(held_out: Sequence[HeldOutResult]) -> dict[str, Any]:
+    """Leave-one-person-out totals with intervals, and each fold's figures."""
+    fm = sum(h.false_matches for h in held_out)
+    n_imp = sum(h.impostor_pairs for h in held_out)
+    fnm = sum(h.false_non_matches for h in held_out)
+    n_gen = sum(h.genuine_pairs for h in held_out)
+    ts = [h.threshold for h in held_out]
+    return {
+        # Threshold chosen without one person, tested on that person's pairs;
+        # summed over all people: an estimate for travellers never seen.
+        "false_matches": fm,
+        "impostor_pairs": n_imp,  # each impostor pair is tested in two folds
+        "fmr": round(fm / n_imp, 6) if n_imp else 0.0,
+        "false_non_matches": fnm,
+        "genuine_pairs": n_gen,
+        "fnmr": round(fnm / n_gen, 6) if n_gen else 0.0,
+        "method": "leave-one-person-out",
+        "folds": len(held_out),
+        "threshold_min": min(ts) if ts else None,
+        "threshold_median": round(statistics.median(ts), 4) if ts else None,
+        "threshold_max": max(ts) if ts else None,
+        "fmr_clopper_pearson": _interval(clopper_pearson(fm, n_imp)),
+        "fnmr_clopper_pearson": _interval(clopper_pearson(fnm, n_gen)),
+        "fmr_bootstrap_people": _interval(
+            bootstrap_ratio(
+                [h.false_matches for h in held_out], [h.impostor_pairs for h in held_out]
+            )
+        )
+        if held_out
+        else [0.0, 1.0],
+        "fnmr_bootstrap_people": _interval(
+            bootstrap_ratio(
+                [h.false_non_matches for h in held_out], [h.genuine_pairs for h in held_out]
+            )
+        )
+        if held_out
+        else [0.0, 1.0],
+        "per_identity": [
+            {
+                "identity": h.identity,
+                "threshold": h.threshold,
+                "false_matches": h.false_matches,
+                "impostor_pairs": h.impostor_pairs,
+                "false_non_matches": h.false_non_matches,
+                "genuine_pairs": h.genuine_pairs,
+            }
+            for h in held_out
+        ],
+    }
+
+
+def method_description(target_fmr: float, tail_fraction: float = TAIL_FRACTION) -> dict[str, Any]:
+    return {
+        "name": "impostor_lower_tail_fit",
+        "target_fmr": target_fmr,
+        "tail_fraction": tail_fraction,
+        "families": list(FAMILIES),
+        "fit": "maximum likelihood on the lowest tail_fraction of impostor distances, "
+        "the rest right-censored",
+        "selection": "lowest AIC; ks_pvalue tests the tail points against the chosen fit",
+        "threshold": "the chosen fit's target_fmr quantile, rounded down to 0.01",
+        "validation": "leave-one-person-out (held_out_identities)",
+        "intervals": "95%: Clopper-Pearson over pairs; percentile bootstrap over people "
+        f"({BOOTSTRAP_RESAMPLES} resamples)",
+    }
+
+
 def calibration_report(
     encoded: EncodedDataset,
     shipped_threshold: float,
@@ -287,13 +490,11 @@ def calibration_report(
         raise DatasetError("no genuine pairs: some identity needs at least two usable images")
     table = error_rates(pairs, thresholds or default_thresholds())
     (at_shipped,) = error_rates(pairs, [shipped_threshold])
-    recommended = select_threshold(pairs.impostor, target_fmr)
+    choice = choose_threshold(pairs.impostor, target_fmr)
+    recommended = choice.threshold
     (at_recommended,) = error_rates(pairs, [recommended])
     held_out = leave_one_identity_out(encoded.descriptors, encoded.identities, target_fmr)
-    ho_fm = sum(h.false_matches for h in held_out)
-    ho_imp = sum(h.impostor_pairs for h in held_out)
-    ho_fnm = sum(h.false_non_matches for h in held_out)
-    ho_gen = sum(h.genuine_pairs for h in held_out)
+    model = choice.model
 
     def rates(r: ErrorRates) -> dict[str, Any]:
         return {
@@ -302,6 +503,9 @@ def calibration_report(
             "false_matches": r.false_matches,
             "false_non_matches": r.false_non_matches,
         }
+
+    def fit_dict(f: TailFit) -> dict[str, Any]:
+        return {**f.as_dict(), "threshold_at_target": round(f.quantile(target_fmr), 4)}
 
     return {
         "images": len(encoded.files) + len(encoded.unusable),
@@ -317,15 +521,26 @@ def calibration_report(
         "at_shipped_threshold": rates(at_shipped),
         "recommended_threshold": recommended,
         "at_recommended_threshold": rates(at_recommended),
-        "held_out_identities": {
-            # Threshold chosen without one person, tested on that person's pairs;
-            # summed over all people: an estimate for travellers never seen.
-            "false_matches": ho_fm,
-            "impostor_pairs": ho_imp,
-            "fmr": round(ho_fm / ho_imp, 6) if ho_imp else 0.0,
-            "false_non_matches": ho_fnm,
-            "genuine_pairs": ho_gen,
-            "fnmr": round(ho_fnm / ho_gen, 6) if ho_gen else 0.0,
+        "held_out_identities": held_out_summary(held_out),
+        "method": method_description(target_fmr),
+        "tail_model": {
+            "chosen": fit_dict(model.chosen),
+            "fits": [fit_dict(f) for f in model.fits],
+            "failed": list(model.failed),
+            "fitted_quantile": round(choice.fitted_quantile, 4),
+            "threshold_basis": choice.basis,
+            "modelled_fmr_at_shipped": float(f"{model.chosen.cdf(shipped_threshold):.3g}"),
+            "modelled_fmr_at_recommended": float(f"{model.chosen.cdf(recommended):.3g}"),
+            "empirical_threshold": round(empirical_threshold(pairs.impostor, target_fmr), 4),
+        },
+        "intervals": {
+            "confidence": CONFIDENCE,
+            "at_shipped_threshold": rate_intervals(
+                encoded.descriptors, encoded.identities, shipped_threshold
+            ),
+            "at_recommended_threshold": rate_intervals(
+                encoded.descriptors, encoded.identities, recommended
+            ),
         },
         "distances": {
             "genuine_max": round(max(pairs.genuine), 4),

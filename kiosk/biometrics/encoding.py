@@ -17,10 +17,18 @@ from kiosk.biometrics.models import DlibModels
 
 Descriptor = npt.NDArray[np.float64]
 
+# Margin around the landmarks in the aligned chip, as a fraction of the face
+# (dlib's default is 0.25). The reference and every probe must use the same.
+CHIP_PADDING = 0.25
 
-def _descriptor(rgb: RgbImage, shape: object, models: DlibModels, jitters: int) -> Descriptor:
+
+def _descriptor(
+    rgb: RgbImage, shape: object, models: DlibModels, jitters: int, padding: float
+) -> Descriptor:
     with models.lock:
-        vec = models.encoder.compute_face_descriptor(np.ascontiguousarray(rgb), shape, jitters)
+        vec = models.encoder.compute_face_descriptor(
+            np.ascontiguousarray(rgb), shape, jitters, padding
+        )
     return np.asarray(vec, dtype=np.float64)
 
 
@@ -31,18 +39,19 @@ def encode_face(
     jitters: int = 0,
     mirror: bool = True,
     shape5: object | None = None,
+    padding: float = CHIP_PADDING,
 ) -> Descriptor:
     """The descriptor of the face in `box`; `mirror` adds the flipped image's."""
     if shape5 is None:
         shape5 = find_landmarks(rgb, box, models).shape5
-    vec = _descriptor(rgb, shape5, models, jitters)
+    vec = _descriptor(rgb, shape5, models, jitters, padding)
     if not mirror:
         return vec
     w = rgb.shape[1]
     flipped = np.ascontiguousarray(rgb[:, ::-1])
     fbox = FaceBox(w - box.right, box.top, w - box.left, box.bottom, box.score)
     fshape = find_landmarks(flipped, fbox, models).shape5
-    return (vec + _descriptor(flipped, fshape, models, jitters)) / 2.0
+    return (vec + _descriptor(flipped, fshape, models, jitters, padding)) / 2.0
 
 
 def face_distance(a: Descriptor, b: Descriptor) -> float:

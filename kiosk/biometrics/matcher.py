@@ -50,8 +50,8 @@ from kiosk.biometrics.stills import REFERENCE_JITTERS, StillSettings, encode_sti
 from kiosk.config import FaceSection
 from kiosk.ports import FaceOutcome, FaceVerification, Liveness
 
-# Shipped operating point, calibrated on ../shared/faces/dev (docs/face.md).
-SHIPPED_THRESHOLD = 0.45
+# Shipped operating point: the config default face.threshold (docs/face.md, "Threshold").
+SHIPPED_THRESHOLD = FaceSection().threshold
 
 GuidanceListener = Callable[[str], None]
 LivenessMode = Literal["off", "passive", "challenge"]

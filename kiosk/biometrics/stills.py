@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.biometrics.detection import FaceBox, RgbImage, detect_faces
-from kiosk.biometrics.encoding import Descriptor, encode_face
+from kiosk.biometrics.encoding import CHIP_PADDING, Descriptor, encode_face
 from kiosk.biometrics.models import DlibModels
 from kiosk.biometrics.reference import prepare_reference
 from kiosk.biometrics.selection import CROWD_MIN_SCORE, select_traveller
@@ -24,6 +24,7 @@ class StillSettings:
     mirror: bool = True  # average with the mirror image's descriptor
     prepare: bool = True  # upscale small photos, stretch washed-out ones
     max_side: int = 800
+    padding: float = CHIP_PADDING  # must match the probes' (encoding.CHIP_PADDING)
 
 
 REFERENCE_SETTINGS = StillSettings()
@@ -51,6 +52,8 @@ def encode_still(
     boxes = find_still_faces(image, models, settings.max_side)
     h, w = image.shape[:2]
     box = select_traveller(boxes, w, h)
-    descriptor = encode_face(image, box, models, settings.jitters, mirror=settings.mirror)
+    descriptor = encode_face(
+        image, box, models, settings.jitters, mirror=settings.mirror, padding=settings.padding
+    )
     faces = sum(1 for b in boxes if b is box or b.score >= CROWD_MIN_SCORE)
     return StillEncoding(descriptor=descriptor, box=box, faces=faces)

@@ -43,8 +43,22 @@ def register(subparsers: Any) -> None:
         help="genuine/impostor distances, FMR and FNMR per threshold",
         description="DIR holds images and labels.csv with the columns file and identity.",
     )
-    calibrate.add_argument("--dataset", required=True, metavar="DIR", help="labelled folder")
-    calibrate.add_argument("--plot", metavar="FILE", help="write a DET-style plot (PNG)")
+    calibrate.add_argument(
+        "--dataset",
+        required=True,
+        action="append",
+        metavar="DIR",
+        help="labelled folder; repeat to pool several (their people must all differ)",
+    )
+    calibrate.add_argument(
+        "--plot", metavar="FILE", help="write the DET curve and the fitted impostor tail (PNG)"
+    )
+    calibrate.add_argument(
+        "--padding",
+        type=float,
+        default=None,
+        help="face chip padding around the landmarks (default: the shipped setting)",
+    )
     calibrate.add_argument(
         "--jitters",
         type=int,
@@ -120,10 +134,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from kiosk.biometrics.calibration import (
         DatasetError,
         calibration_report,
+        choose_threshold,
         encode_dataset,
         error_rates,
         pair_distances,
         plot_det,
+        plot_thresholds,
+        pool_datasets,
     )
     from kiosk.biometrics.encoding import Descriptor
     from kiosk.biometrics.errors import FaceError
@@ -133,9 +150,12 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings, encode_still
 
     config = config_from_args(args)
-    dataset = Path(args.dataset)
-    if not dataset.is_dir():
-        raise CommandError("invalid_dataset", f"{dataset}: not a folder")
+    datasets = [Path(d) for d in args.dataset]
+    for dataset in datasets:
+        if not dataset.is_dir():
+            raise CommandError("invalid_dataset", f"{dataset}: not a folder")
+    if len({d.resolve() for d in datasets}) != len(datasets):
+        raise CommandError("invalid_dataset", "the same folder was given twice")
     settings = REFERENCE_SETTINGS
     if args.plain:
         settings = StillSettings(jitters=0, mirror=False, prepare=False)
@@ -143,6 +163,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
         if not 0 <= args.jitters <= 100:
             raise CommandError("invalid_argument", "--jitters must be between 0 and 100")
         settings = replace(settings, jitters=args.jitters)
+    if args.padding is not None:
+        if not 0.0 <= args.padding <= 1.0:
+            raise CommandError("invalid_argument", "--padding must be between 0 and 1")
+        settings = replace(settings, padding=args.padding)
     start = time.perf_counter()
     try:
         models = load_models()
@@ -154,7 +178,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"\rencoding {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        encoded = encode_dataset(dataset, encode, progress)
+        parts = [encode_dataset(d, encode, progress) for d in datasets]
+        encoded = parts[0] if len(parts) == 1 else pool_datasets(datasets, parts)
         if not args.json:
             print(file=sys.stderr)
         report: dict[str, Any] = calibration_report(encoded, SHIPPED_THRESHOLD)
@@ -174,11 +199,24 @@ def run_calibrate(args: argparse.Namespace) -> int:
         "jitters": settings.jitters,
         "mirror": settings.mirror,
         "upscale_small_photos": settings.prepare,
+        "padding": settings.padding,
     }
     if args.plot:
         plot_path = Path(args.plot)
+        pairs = pair_distances(encoded.descriptors, encoded.identities)
+        title = (
+            f"{report['identities']} people, {report['genuine_pairs']} genuine / "
+            f"{report['impostor_pairs']} impostor pairs; jitters {settings.jitters}, "
+            f"mirror {settings.mirror}, padding {settings.padding}"
+        )
         try:
-            plot_det(_rates_from(report), SHIPPED_THRESHOLD, plot_path)
+            plot_det(
+                error_rates(pairs, plot_thresholds()),
+                SHIPPED_THRESHOLD,
+                plot_path,
+                model=choose_threshold(pairs.impostor).model.chosen,
+                title=title,
+            )
         except OSError as exc:
             raise CommandError("plot_failed", f"{plot_path}: {exc}", status=1) from exc
         report["plot"] = str(plot_path)
@@ -193,14 +231,16 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"{report['shipped_threshold']}: FMR {shipped['fmr']:.4%}, FNMR {shipped['fnmr']:.4%}; "
             f"recommended threshold {report['recommended_threshold']}"
         )
+        held = report["held_out_identities"]
+        if held["folds"] == 0:
+            print("leave-one-person-out: needs at least three people")
+        else:
+            fmr_lo, fmr_hi = held["fmr_bootstrap_people"]
+            fnmr_lo, fnmr_hi = held["fnmr_bootstrap_people"]
+            print(
+                f"leave-one-person-out: FMR {held['fmr']:.4%} (95% {fmr_lo:.4%}-{fmr_hi:.4%}), "
+                f"FNMR {held['fnmr']:.4%} (95% {fnmr_lo:.4%}-{fnmr_hi:.4%})"
+            )
         for item in report["unusable"]:
             print(f"unusable: {item['file']}: {item['reason']}")
     return 0
-
-
-def _rates_from(report: dict[str, Any]) -> list[Any]:
-    from kiosk.biometrics.calibration import ErrorRates
-
-    return [
-        ErrorRates(row["threshold"], row["fmr"], row["fnmr"], 0, 0) for row in report["thresholds"]
-    ]

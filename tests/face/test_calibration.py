@@ -27,14 +27,15 @@ def test_empirical_threshold_allows_the_target_share_only() -> None:
     assert cal.empirical_threshold([0.6, 0.7], 0.001) < 0.6
 
 
-def test_select_threshold_takes_the_stricter_rule_and_rounds_down() -> None:
+def test_select_threshold_is_the_rounded_down_tail_quantile() -> None:
     rng = np.random.default_rng(1)
     impostor = list(rng.normal(0.8, 0.05, 500))
     t = cal.select_threshold(impostor)
-    assert t <= cal.tail_threshold(impostor) and t <= cal.empirical_threshold(impostor)
-    assert t == round(t, 2)
-    # For normal data the tail fit recovers the true quantile (z = -3.72 at 1e-4).
-    assert cal.tail_threshold(impostor, 1e-4) == pytest.approx(0.8 - 3.72 * 0.05, abs=0.03)
+    choice = cal.choose_threshold(impostor)
+    assert t == choice.threshold == round(t, 2)
+    assert t <= choice.fitted_quantile < t + 0.01
+    # For normal data the tail fit recovers the true 0.1% point (z = -3.09).
+    assert choice.fitted_quantile == pytest.approx(0.8 - 3.09 * 0.05, abs=0.03)
 
 
 def test_pairs_and_held_out_people() -> None:
@@ -103,3 +104,29 @@ def test_report_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "det.png"
     cal.plot_det(rates, 0.5, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # With the fitted tail drawn over the observed rates, on the fine plotting grid.
+    pairs = cal.pair_distances(descs, ids)
+    model = cal.choose_threshold(pairs.impostor).model.chosen
+    fine = tmp_path / "det-fit.png"
+    cal.plot_det(cal.error_rates(pairs, cal.plot_thresholds()), 0.5, fine, model, "title")
+    assert fine.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report["held_out_identities"]["folds"] == 6
+    assert report["tail_model"]["chosen"]["family"] == model.family
+
+
+def test_pooled_datasets_keep_people_apart(tmp_path: Path) -> None:
+    # The same label in two sets is two people: their pairs are impostor pairs.
+    v = [np.array([0.0, 0.0]), np.array([0.1, 0.0])]
+    a = cal.EncodedDataset(("x.jpg", "y.jpg"), ("p", "p"), tuple(v), ())
+    b = cal.EncodedDataset(
+        ("x.jpg", "y.jpg"),
+        ("p", "p"),
+        tuple(x + 3.0 for x in v),
+        (cal.UnusableImage("z.jpg", "no_face", "no face found"),),
+    )
+    pooled = cal.pool_datasets([tmp_path / "a", tmp_path / "b"], [a, b])
+    assert pooled.identities == ("1/p", "1/p", "2/p", "2/p")
+    assert pooled.files[2] == "2/x.jpg"
+    assert [u.file for u in pooled.unusable] == [str(tmp_path / "b" / "z.jpg")]
+    pairs = cal.pair_distances(pooled.descriptors, pooled.identities)
+    assert len(pairs.genuine) == 2 and len(pairs.impostor) == 4

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from kiosk.biometrics.encoding import CHIP_PADDING
 from kiosk.cli.main import main
 
 
@@ -147,6 +148,52 @@ def test_calibrate_small_dataset(
     thresholds = out["thresholds"]
     assert isinstance(thresholds, list) and {"threshold", "fmr", "fnmr"} == set(thresholds[0])
     assert plot.read_bytes()[:4] == b"\x89PNG"
+    # Every key the command had before, and the method's additions.
+    assert set(out) >= {
+        "images",
+        "usable_images",
+        "identities",
+        "unusable",
+        "genuine_pairs",
+        "impostor_pairs",
+        "target_fmr",
+        "shipped_threshold",
+        "at_shipped_threshold",
+        "recommended_threshold",
+        "at_recommended_threshold",
+        "held_out_identities",
+        "distances",
+        "thresholds",
+        "settings",
+        "plot",
+        "ms",
+        "method",
+        "tail_model",
+        "intervals",
+    }
+    method = out["method"]
+    assert isinstance(method, dict) and method["name"] == "impostor_lower_tail_fit"
+    tail = out["tail_model"]
+    assert isinstance(tail, dict)
+    chosen = tail["chosen"]
+    assert chosen["family"] in {"normal", "skew_normal", "weibull", "gev"}
+    assert len(tail["fits"]) + len(tail["failed"]) == 4  # every family fitted or explained
+    assert out["recommended_threshold"] <= tail["fitted_quantile"] or (
+        tail["threshold_basis"] == "empirical"
+    )
+    held = out["held_out_identities"]
+    assert isinstance(held, dict) and held["method"] == "leave-one-person-out"
+    # Two people: without one of them no impostor pair is left to fit, so no fold.
+    assert held["folds"] == 0 and held["per_identity"] == []
+    for key in ("fmr", "fnmr"):
+        for kind in ("clopper_pearson", "bootstrap_people"):
+            lo, hi = held[f"{key}_{kind}"]
+            assert 0.0 <= lo <= held[key] <= hi <= 1.0
+    intervals = out["intervals"]
+    assert isinstance(intervals, dict) and intervals["confidence"] == 0.95
+    at = intervals["at_shipped_threshold"]
+    assert at["fnmr_clopper_pearson"][0] == 0.0 and 0.0 < at["fnmr_clopper_pearson"][1] < 1.0
+    assert out["settings"]["padding"] == CHIP_PADDING  # type: ignore[index]
 
 
 def test_calibrate_bad_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -154,3 +201,12 @@ def test_calibrate_bad_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert status == 2 and out["error"]["code"] == "invalid_dataset"  # type: ignore[index]
     status, out = call(capsys, "face", "calibrate", "--dataset", str(tmp_path), "--json")
     assert status == 2 and out["error"]["code"] == "invalid_dataset"  # type: ignore[index]
+
+
+def test_calibrate_refuses_a_folder_given_twice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["face", "calibrate", "--dataset", str(tmp_path), "--dataset", str(tmp_path), "--json"]
+    status, out = call(capsys, *argv)
+    assert status == 2 and out["error"]["code"] == "invalid_dataset"  # type: ignore[index]
+    assert "twice" in out["error"]["message"]  # type: ignore[index]
