@@ -117,9 +117,11 @@ def _lazy_parser(
     known_modules = {module for module, _ in commands.values()}
     complete = all(m in known_modules for m in [*COMMAND_MODULES, *extra_modules])
     name = command_name(argv)
-    if name is None and complete:
+    if not complete:
+        return build_parser(extra_modules)
+    if name is None:
         return _summary_parser(commands)
-    if name in commands and complete:
+    if name in commands:
         return build_parser(only=[commands[name][0]])
     return build_parser(extra_modules)
 
