@@ -2,8 +2,8 @@
 
 EF.SOD is a CMS SignedData (RFC 5652) wrapped in the application tag 0x77. Its
 encapsulated content is the LDSSecurityObject: the hash of every data group, and
-in version 1 the LDS and Unicode versions. `build_sod` makes one for the
-simulators; `parse_sod` decodes one without judging it (kiosk/trust verifies).
+in version 1 the LDS and Unicode versions. devices/simulated/pki.py signs one for
+the simulators; `parse_sod` decodes one without judging it (kiosk/trust verifies).
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-
-from devices.icao9303 import pki
 
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"  # id-icao-mrtd-security-ldsSecurityObject
 # eContentTypes other than id-icao-mrtd-security-ldsSecurityObject that field passports
@@ -211,51 +208,6 @@ def build_lds_security_object(
         }
     der: bytes = LDSSecurityObject(values).dump()
     return der
-
-
-def build_sod(
-    dg_bytes: Mapping[int, bytes],
-    ds_cert: x509.Certificate,
-    ds_key: pki.PrivateKey,
-    *,
-    digest: str = "sha256",
-    signature: str | None = None,
-    lds_version: tuple[int, int] | None = None,
-    signing_time: datetime | None = None,
-    include_certificate: bool = True,
-    signer_identifier: Literal["issuer_serial", "ski"] = "issuer_serial",
-    dg_digest: str | None = None,
-    content_type: str = ID_LDS_SECURITY_OBJECT,
-) -> bytes:
-    """EF.SOD for `dg_bytes` ({1: DG1 bytes, 2: DG2 bytes, ...}) signed by the DS.
-
-    signature: "rsa-pkcs1v15", "rsa-pss" or "ecdsa"; by default ECDSA for EC keys,
-    RSASSA-PSS when the DS certificate itself is PSS-signed, else PKCS#1 v1.5.
-    lds_version (e.g. (1, 8)) makes an LDSSecurityObject v1 with LDSVersionInfo.
-    dg_digest hashes the data groups with another algorithm than the signature.
-    content_type: the eContentType (and contentType attribute), e.g. one of
-    SOD_CONTENT_TYPE_QUIRKS to imitate a field passport.
-    """
-    if signature is not None and signature not in ("rsa-pkcs1v15", "rsa-pss", "ecdsa"):
-        raise SodError(f"unknown signature scheme {signature!r}")
-    econtent = build_lds_security_object(
-        dg_bytes, digest=dg_digest or digest, lds_version=lds_version
-    )
-    try:
-        content_info = pki.build_signed_data(
-            content_type,
-            econtent,
-            ds_cert,
-            ds_key,
-            digest=digest,
-            scheme=signature,  # type: ignore[arg-type]
-            certificates=[ds_cert] if include_certificate else [],
-            signing_time=signing_time,
-            signer_identifier=signer_identifier,
-        )
-    except pki.PkiError as exc:
-        raise SodError(str(exc)) from exc
-    return wrap(content_info)
 
 
 # --- parse ---------------------------------------------------------------------------

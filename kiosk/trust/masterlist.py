@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from devices.icao9303.pki import ID_ICAO_CSCA_MASTER_LIST, ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY
-from devices.icao9303.pki import CscaMasterList as CscaMasterListAsn1
+from devices.icao9303.masterlist_schema import (
+    ID_ICAO_CSCA_MASTER_LIST,
+    ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY,
+)
+from devices.icao9303.masterlist_schema import CscaMasterList as CscaMasterListAsn1
 from devices.icao9303.sod import SodError, parse_signed_data
 from kiosk.trust import cms, signatures
 from kiosk.trust.certificates import Certificate, parse_certificate

@@ -33,7 +33,7 @@ from devices.icao9303.pace import (
     pace_infos,
 )
 from devices.icao9303.tlv import encode_tlv, parse_single
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.virtual_passport import VirtualPassport
 
 from .test_reader_emulator import read
 

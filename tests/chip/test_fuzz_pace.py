@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from devices.errors import DeviceFault
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
-from devices.icao9303.emulator import ChipEmulator
 from devices.icao9303.lds.security_infos import (
     ID_PACE_ECDH_GM,
     PACEDomainParameterInfo,
@@ -25,7 +24,8 @@ from devices.icao9303.pace import oid_value, pace_infos
 from devices.icao9303.reader import read_chip
 from devices.icao9303.tlv import encode_tlv
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.virtual_passport import VirtualPassport
 
 from .test_explicit_domain_parameters import ec_domain
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from devices.icao9303 import pki
+from devices.simulated import pki
 from kiosk.cli.main import main
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("kiosk.cli.passport") is None
-    or importlib.util.find_spec("devices.icao9303.factory") is None,
+    or importlib.util.find_spec("devices.simulated.factory") is None,
     reason="the document factory is not installed",
 )
 
