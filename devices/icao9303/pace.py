@@ -24,7 +24,7 @@ from ecdsa.ellipticcurve import INFINITY, PointJacobi
 from ecdsa.errors import MalformedPointError
 from ecdsa.numbertheory import is_prime
 
-from devices.errors import AccessDeniedError, ChipError
+from devices.errors import AccessDeniedError, ChipDataError, ChipError
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
 from devices.icao9303.bac import mrz_information
 from devices.icao9303.lds import LdsError
@@ -218,7 +218,7 @@ class PaceInfo:
         try:
             algorithm = self.algorithm
             group = pace_group(algorithm, self.parameter_id, self.domain)
-        except ChipError:
+        except (ChipError, ChipDataError):
             return False
         if algorithm.mapping == "IM" and isinstance(group, EcPaceGroup):
             return int(group.curve.curve.p()) % 4 == 3  # the point encoding needs it

@@ -28,7 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from devices.errors import AccessDeniedError, CardRemovedError, ChipError, DeviceFault
+from devices.errors import (
+    AccessDeniedError,
+    CardRemovedError,
+    ChipDataError,
+    ChipError,
+    DeviceFault,
+)
 from devices.icao9303.active_authentication import perform_active_authentication
 from devices.icao9303.apdu import (
     SW_END_OF_FILE,
@@ -215,7 +221,7 @@ class _Session:
                 pace = establish_pace(self.io, password, info)
             except (AccessDeniedError, CardRemovedError):
                 raise
-            except ChipError as exc:
+            except (ChipError, ChipDataError) as exc:
                 following = "PACE" if number < len(candidates) else "BAC"
                 self.note(f"PACE failed, trying {following}: {exc}")
                 continue
@@ -370,10 +376,11 @@ def _sod_files(sod: bytes | None, session: _Session) -> list[str]:
 def read_chip(
     transport: Transport, key: MrzKey, options: ReaderOptions | None = None
 ) -> ChipReadReport:
-    """One complete chip read. Raises CardRemovedError, AccessDeniedError or ChipError."""
+    """One complete chip read. Raises CardRemovedError, AccessDeniedError, ChipError
+    (the chip answered wrongly) or ChipDataError (a file it sent is malformed)."""
     try:
         return _read_chip(transport, key, options or ReaderOptions())
-    except DeviceFault:
+    except (DeviceFault, ChipDataError):
         raise
     except (ValueError, IndexError, KeyError, OverflowError) as exc:
         raise ChipError(f"unusable chip data: {exc}") from exc
@@ -490,7 +497,7 @@ def _chip_authentication(session: _Session, dg14: bytes | None) -> CheckStatus:
         )
     except CardRemovedError:
         raise
-    except ChipError as exc:
+    except (ChipError, ChipDataError) as exc:
         session.note(f"CA failed: {exc}")
         session.restart("chip authentication failed")
         return "failed"
