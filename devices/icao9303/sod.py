@@ -17,6 +17,8 @@ from typing import Any
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 
+from devices.icao9303.asn1 import DECODE_ERRORS, HASH_ALGORITHMS
+
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"  # id-icao-mrtd-security-ldsSecurityObject
 # eContentTypes other than id-icao-mrtd-security-ldsSecurityObject that field passports
 # carry around a genuine LDSSecurityObject (JMRTD accepts the same). Each is a known
@@ -35,7 +37,7 @@ SOD_CONTENT_TYPE_QUIRKS: dict[str, tuple[str, str]] = {
     ),
 }
 SOD_TAG = 0x77
-DIGESTS = ("sha1", "sha224", "sha256", "sha384", "sha512")
+DIGESTS = tuple(HASH_ALGORITHMS)
 
 
 class SodError(ValueError):
@@ -212,22 +214,11 @@ def build_lds_security_object(
 
 # --- parse ---------------------------------------------------------------------------
 
-# asn1crypto decodes lazily and reports bad encodings with these exceptions.
-_DECODE_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    AttributeError,
-    RecursionError,
-)
-
 
 def _oid_name(value: Any) -> str:
     try:
         return str(value.native)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return str(value.dotted)
 
 
@@ -339,7 +330,7 @@ def parse_signed_data(content_info_der: bytes, econtent_type: str | None = None)
         return _parse_signed_data(content_info_der, econtent_type)
     except SodError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise SodError(f"malformed SignedData: {exc}") from exc
 
 
@@ -402,7 +393,7 @@ def parse_sod(raw: bytes) -> SecurityObject:
             unicode_version = str(info["unicode_version"].native)
     except SodError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise SodError(f"malformed LDSSecurityObject: {exc}") from exc
     if version not in (0, 1):
         raise SodError(f"LDSSecurityObject version {version} is neither v0 nor v1")
@@ -439,5 +430,5 @@ def certificate_matches(cert_der: bytes, info: SignerInfo) -> bool:
             return False
         issuer = asn1_x509.Name.load(info.issuer_der)
         return bool(cert.issuer == issuer and cert.serial_number == info.serial_number)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return False

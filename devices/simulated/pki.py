@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from devices.icao9303.asn1 import HASH_ALGORITHMS
 from devices.icao9303.masterlist_schema import (
     ID_ICAO_CSCA_MASTER_LIST,
     ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY,
@@ -48,13 +49,6 @@ ALGORITHMS: tuple[str, ...] = (
 SignatureScheme = Literal["rsa-pkcs1v15", "rsa-pss", "ecdsa"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 
 
 class PkiError(ValueError):
@@ -74,9 +68,9 @@ def certificate_hash(name: str) -> CertHash:
 
 def hash_algorithm(name: str) -> hashes.HashAlgorithm:
     try:
-        return _HASHES[name]()
+        return HASH_ALGORITHMS[name]()
     except KeyError:
-        raise PkiError(f"unsupported digest {name!r} (have {sorted(_HASHES)})") from None
+        raise PkiError(f"unsupported digest {name!r} (have {sorted(HASH_ALGORITHMS)})") from None
 
 
 # --- keys -------------------------------------------------------------------
