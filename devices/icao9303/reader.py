@@ -54,13 +54,13 @@ from devices.icao9303.chip_authentication import (
 )
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg14 import DataGroup14
-from devices.icao9303.lds.security_infos import SecurityInfos
+from devices.icao9303.lds.security_infos import PACEInfo, SecurityInfos
 from devices.icao9303.pace import (
     CamEvidence,
-    PaceInfo,
     PacePassword,
     establish_pace,
     pace_infos,
+    pace_supported,
 )
 from devices.icao9303.secure_messaging import SecureMessaging, SecureMessagingError
 from devices.icao9303.sod import SodError, parse_sod
@@ -187,7 +187,7 @@ class _Session:
             data += more.data
         self.card_access = data
 
-    def pace_candidates(self) -> list[PaceInfo]:
+    def pace_candidates(self) -> list[PACEInfo]:
         """The PACEInfos to try, best first: CAM (it proves the chip as well, 9303-11
         J.1), then generic, then integrated mapping; EF.CardAccess order within each."""
         if self.card_access is None:
@@ -197,11 +197,11 @@ class _Session:
         except LdsError as exc:
             self.note(f"EF.CardAccess unreadable: {exc}")
             return []
-        supported = [info for info in infos if info.supported]
+        supported = [info for info in infos if pace_supported(info)]
         if infos and not supported:
             self.note("PACE offered with parameters this reader does not support")
         rank = {"CAM": 0, "GM": 1, "IM": 2}
-        return sorted(supported, key=lambda info: rank[info.algorithm.mapping])[:MAX_PACE_TRIES]
+        return sorted(supported, key=lambda info: rank[info.mapping])[:MAX_PACE_TRIES]
 
     def _establish(self) -> None:
         self.cam = None

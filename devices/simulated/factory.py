@@ -48,12 +48,12 @@ from devices.icao9303.lds.security_infos import (
     ChipAuthenticationInfo,
     ChipAuthenticationPublicKeyInfo,
     PACEInfo,
+    PaceMapping,
     SecurityInfo,
     SecurityInfos,
 )
 from devices.icao9303.lds.spki import PublicKeyInfo
 from devices.icao9303.mrz import Mrz, MrzFormat
-from devices.icao9303.pace import PaceMapping
 from devices.simulated import pki as pki_module
 from devices.simulated.pki import TestPki, make_test_pki
 from devices.simulated.virtual_passport import VirtualPassport, private_key_der

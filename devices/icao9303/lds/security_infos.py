@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.der import (
@@ -52,14 +52,17 @@ ECDSA_PLAIN_SHA256 = ECDSA_PLAIN + ".3"
 ECDSA_PLAIN_SHA384 = ECDSA_PLAIN + ".4"
 ECDSA_PLAIN_SHA512 = ECDSA_PLAIN + ".5"
 
+KeyAgreement = Literal["ECDH", "DH"]
+PaceMapping = Literal["GM", "IM", "CAM"]
+SuiteCipher = Literal["3DES", "AES"]
 # Cipher suffix of PACE and CA protocol OIDs: (cipher, key length in bits).
-CIPHER_SUITES: dict[int, tuple[str, int]] = {
+CIPHER_SUITES: dict[int, tuple[SuiteCipher, int]] = {
     1: ("3DES", 112),
     2: ("AES", 128),
     3: ("AES", 192),
     4: ("AES", 256),
 }
-PACE_MAPPINGS: dict[str, tuple[str, str]] = {
+PACE_MAPPINGS: dict[str, tuple[KeyAgreement, PaceMapping]] = {
     ID_PACE_DH_GM: ("DH", "GM"),
     ID_PACE_ECDH_GM: ("ECDH", "GM"),
     ID_PACE_DH_IM: ("DH", "IM"),
@@ -102,16 +105,21 @@ def _suffix(protocol: str, family: str) -> int | None:
 
 @dataclass(frozen=True)
 class PACEInfo:
+    """PACEInfo (ICAO 9303-11 9.2.1). `domain` is not encoded: it is the DER
+    AlgorithmIdentifier of the PACEDomainParameterInfo this PACEInfo references when
+    its domain parameters are explicit (joined by devices.icao9303.pace.pace_infos)."""
+
     protocol: str
     version: int = 2
     parameter_id: int | None = None
+    domain: bytes | None = None
 
     @property
-    def key_agreement(self) -> str:
+    def key_agreement(self) -> KeyAgreement:
         return PACE_MAPPINGS[self.protocol.rsplit(".", 1)[0]][0]
 
     @property
-    def mapping(self) -> str:
+    def mapping(self) -> PaceMapping:
         return PACE_MAPPINGS[self.protocol.rsplit(".", 1)[0]][1]
 
     @property
