@@ -22,24 +22,16 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ecdsa.util import sigdecode_der
 
 from devices.icao9303.asn1 import DECODE_ERRORS, HASH_ALGORITHMS
+from devices.icao9303.lds.security_infos import ECDSA_PLAIN_DIGESTS
 from kiosk.trust.errors import (
     InvalidSignatureError,
     MalformedInputError,
     UnsupportedAlgorithmError,
 )
 
-# BSI TR-03111 ecdsa-plain-signatures: r || s instead of a DER SEQUENCE.
-_PLAIN_ECDSA = {
-    "0.4.0.127.0.7.1.1.4.1.1": "sha1",
-    "0.4.0.127.0.7.1.1.4.1.2": "sha224",
-    "0.4.0.127.0.7.1.1.4.1.3": "sha256",
-    "0.4.0.127.0.7.1.1.4.1.4": "sha384",
-    "0.4.0.127.0.7.1.1.4.1.5": "sha512",
-}
 # Signature OIDs that carry no hash: the digest algorithm of the SignerInfo applies.
 _RSA_BARE = {"rsassa_pkcs1v15"}
 _ECDSA_BARE = {"ecdsa", "1.2.840.10045.2.1"}
-
 
 
 def digest_name(name: str) -> str:
@@ -86,8 +78,8 @@ def decode_scheme(algorithm_der: bytes, digest_hint: str | None = None) -> Signa
         if name != "rsassa_pss" and not isinstance(alg["parameters"], core.Void | core.Null):
             # RFC 4055 / RFC 5758: NULL or absent; anything else is an altered identifier
             raise MalformedInputError(f"unexpected parameters for signature algorithm {name}")
-        if dotted in _PLAIN_ECDSA:
-            return SignatureScheme("ecdsa-plain", _PLAIN_ECDSA[dotted])
+        if dotted in ECDSA_PLAIN_DIGESTS:
+            return SignatureScheme("ecdsa-plain", ECDSA_PLAIN_DIGESTS[dotted])
         if name == "rsassa_pss":
             params = alg["parameters"]
             if params.native is None:

@@ -51,6 +51,14 @@ ECDSA_PLAIN_SHA224 = ECDSA_PLAIN + ".2"
 ECDSA_PLAIN_SHA256 = ECDSA_PLAIN + ".3"
 ECDSA_PLAIN_SHA384 = ECDSA_PLAIN + ".4"
 ECDSA_PLAIN_SHA512 = ECDSA_PLAIN + ".5"
+# BSI TR-03111 ecdsa-plain-signatures (r || s), by the digest (asn1crypto name) each names.
+ECDSA_PLAIN_DIGESTS: dict[str, str] = {
+    ECDSA_PLAIN_SHA1: "sha1",
+    ECDSA_PLAIN_SHA224: "sha224",
+    ECDSA_PLAIN_SHA256: "sha256",
+    ECDSA_PLAIN_SHA384: "sha384",
+    ECDSA_PLAIN_SHA512: "sha512",
+}
 
 KeyAgreement = Literal["ECDH", "DH"]
 PaceMapping = Literal["GM", "IM", "CAM"]
