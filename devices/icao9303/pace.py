@@ -30,7 +30,6 @@ from devices.icao9303.bac import mrz_information
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.der import decode_integer, decode_oid, encode_oid
 from devices.icao9303.lds.security_infos import (
-    CIPHER_SUITES,
     ID_PACE_DH_IM,
     ID_PACE_ECDH_CAM,
     ID_PACE_ECDH_GM,
@@ -40,6 +39,7 @@ from devices.icao9303.lds.security_infos import (
     PACEInfo,
     PaceMapping,
     SecurityInfos,
+    cipher_key,
 )
 from devices.icao9303.lds.spki import (
     DH_PUBLIC_NUMBER,
@@ -159,15 +159,14 @@ class PaceAlgorithm:
 
     @classmethod
     def from_oid(cls, oid: str) -> PaceAlgorithm:
-        family, _, suffix = oid.rpartition(".")
+        family = oid.rpartition(".")[0]
         if family not in PACE_MAPPINGS:
             raise ChipError(f"PACE protocol {oid} is not supported")
         agreement, mapping = PACE_MAPPINGS[family]
-        suite = CIPHER_SUITES.get(int(suffix)) if suffix.isascii() and suffix.isdigit() else None
+        suite = cipher_key(oid)
         if suite is None or (mapping == "CAM" and suite[0] == "3DES"):
             raise ChipError(f"PACE protocol {oid} names an unknown cipher")
-        cipher, bits = suite
-        key_bytes = 16 if cipher == "3DES" else bits // 8  # two-key 3DES: 112 bits in 16 bytes
+        cipher, key_bytes = suite
         return cls(oid, cipher, key_bytes, agreement, mapping)
 
     @property

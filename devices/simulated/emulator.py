@@ -40,10 +40,10 @@ from devices.icao9303.apdu import (
     is_extended_encoding,
 )
 from devices.icao9303.bac import BacKeys, session_from_key_material
-from devices.icao9303.chip_authentication import CA_CIPHERS, chip_shared_secret, derive_session
+from devices.icao9303.chip_authentication import chip_shared_secret, derive_session
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg14 import DataGroup14
-from devices.icao9303.lds.security_infos import PACEInfo, SecurityInfos
+from devices.icao9303.lds.security_infos import PACEInfo, SecurityInfos, cipher_key
 from devices.icao9303.pace import (
     EcPaceGroup,
     PaceAlgorithm,
@@ -528,8 +528,11 @@ class ChipEmulator:
     def _chip_authenticate(self, protocol: str, terminal_point: bytes) -> tuple[bytes, int]:
         if not protocol or not isinstance(self._ca_key, ec.EllipticCurvePrivateKey):
             return b"", SW_CONDITIONS_NOT_SATISFIED
+        suite = cipher_key(protocol)
+        if suite is None:
+            return b"", SW_CONDITIONS_NOT_SATISFIED
         shared = chip_shared_secret(self._ca_key, terminal_point)
-        cipher, size = CA_CIPHERS[protocol.rsplit(".", 1)[1]]
+        cipher, size = suite
         self._next_sm = derive_session(cipher, size, shared)
         return b"", SW_OK
 

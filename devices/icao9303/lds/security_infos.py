@@ -103,6 +103,17 @@ STANDARDIZED_DOMAIN_PARAMETERS: dict[int, str] = {
 MAX_SECURITY_INFOS = 64
 
 
+def cipher_key(protocol: str) -> tuple[SuiteCipher, int] | None:
+    """The secure-messaging cipher and key size in bytes that the last arc of a PACE or
+    CA protocol OID names (two-key 3DES: 112 bits in 16 bytes); None when unknown."""
+    arc = protocol.rpartition(".")[2]
+    suite = CIPHER_SUITES.get(int(arc)) if arc.isascii() and arc.isdigit() else None
+    if suite is None:
+        return None
+    cipher, bits = suite
+    return cipher, 16 if cipher == "3DES" else bits // 8
+
+
 def _suffix(protocol: str, family: str) -> int | None:
     """The cipher-suite arc that follows `family` in `protocol`, if that is its shape."""
     if not protocol.startswith(family + "."):
