@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from devices.errors import DeviceFault
-from devices.icao9303.emulator import ChipEmulator, Misbehaviour
-from devices.icao9303.factory import DocumentSpec, default_face_jpeg, make_document
 from devices.icao9303.pcsc import PcscTerminal, pcscd_running
 from devices.icao9303.reader import ChipReadReport, ReaderOptions, read_chip
 from devices.icao9303.transport import InProcessTransport, Transport
-from devices.icao9303.virtual_passport import VirtualPassport
-from devices.icao9303.vpcd import VpcdCardServer
+from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.factory import DocumentSpec, default_face_jpeg, make_document
+from devices.simulated.virtual_passport import VirtualPassport
+from devices.simulated.vpcd import VpcdCardServer
 
 READER = "Virtual PCD 00 00"
 STAGES = ("access", "read", "chip_authentication", "active_authentication", "total")

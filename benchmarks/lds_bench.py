@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from devices.icao9303.factory import default_face_jpeg, make_document
 from devices.icao9303.lds.dg1 import DataGroup1
 from devices.icao9303.lds.dg2 import DataGroup2
 from devices.icao9303.lds.dg14 import DataGroup14
 from devices.icao9303.lds.dg15 import DataGroup15
 from devices.icao9303.lds.ef_com import EfCom
-from devices.icao9303.pki import make_test_pki
+from devices.simulated.factory import default_face_jpeg, make_document
+from devices.simulated.pki import make_test_pki
 
 TODAY = date.today()
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from devices.icao9303 import pki, sod
+from devices.simulated import pki
 from kiosk.trust import CscaStore, PassiveAuthenticator
 
 NOW = datetime.now(UTC)
@@ -35,8 +35,8 @@ def main() -> None:
         timed(f"key generation {algorithm}", lambda a=algorithm: pki.generate_key(a), 10)
     for algorithm in pki.ALGORITHMS:
         p = pki.make_test_pki(algorithm=algorithm, now=NOW)
-        timed(f"build EF.SOD {algorithm}", lambda p=p: sod.build_sod(DGS, p.ds_cert, p.ds_key), 30)
-        raw = sod.build_sod(DGS, p.ds_cert, p.ds_key)
+        timed(f"build EF.SOD {algorithm}", lambda p=p: pki.build_sod(DGS, p.ds_cert, p.ds_key), 30)
+        raw = pki.build_sod(DGS, p.ds_cert, p.ds_key)
         files = {"EF.SOD": raw, **{f"DG{n}": b for n, b in DGS.items()}}
         store = CscaStore.from_certificates([p.csca_der()], [p.crl(now=NOW)])
         auth = PassiveAuthenticator(store)

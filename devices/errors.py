@@ -15,3 +15,11 @@ class ChipError(DeviceFault):
 
 class AccessDeniedError(ChipError):
     """BAC or PACE failed: wrong MRZ/CAN, or the chip refused access control."""
+
+
+class ChipDataError(ValueError):
+    """A file read from the chip (or given as a document) is malformed: TLV, LDS, MRZ.
+
+    Not a DeviceFault: the reader and the chip worked, the data is wrong. The lane
+    refers such a traveller (chip_read_failed), as it does a chip that answers wrongly.
+    """

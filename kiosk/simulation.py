@@ -14,22 +14,22 @@ from typing import Any, Literal
 
 from devices.camera.opencv import OpenCvCamera
 from devices.camera.simulated import SimulatedCamera
-from devices.icao9303.emulator import Misbehaviour
-from devices.icao9303.factory import DocumentSpec, make_document
 from devices.icao9303.pcsc import pcsc_document_reader
-from devices.icao9303.pki import TestPki, make_test_pki
-from devices.icao9303.virtual_passport import VirtualPassport
 from devices.protocols import Camera, DocumentReader, MrzKey
 from devices.simulated.boarding_pass import Leg, bcbp, boarding_pass_scene
 from devices.simulated.chip_reader import SimulatedDocumentReader
+from devices.simulated.emulator import Misbehaviour
+from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.gate import SimulatedGate
 from devices.simulated.mrz import SimulatedMrzSource
+from devices.simulated.pki import TestPki, make_test_pki
 from devices.simulated.scenes import (
     empty_scene,
     live_scene,
     portrait_jpeg,
     printed_photo_scene,
 )
+from devices.simulated.virtual_passport import VirtualPassport
 from kiosk.app import LocalStorage, build_services
 from kiosk.border import BorderSync
 from kiosk.border.publish import ApiRecord, add_api

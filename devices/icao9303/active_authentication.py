@@ -27,16 +27,11 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key
 
 from devices.errors import ChipError
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
+from devices.icao9303.asn1 import HASH_ALGORITHMS
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg14 import DataGroup14
 from devices.icao9303.lds.dg15 import DataGroup15
-from devices.icao9303.lds.security_infos import (
-    ECDSA_PLAIN_SHA1,
-    ECDSA_PLAIN_SHA224,
-    ECDSA_PLAIN_SHA256,
-    ECDSA_PLAIN_SHA384,
-    ECDSA_PLAIN_SHA512,
-)
+from devices.icao9303.lds.security_infos import ECDSA_PLAIN_DIGESTS
 from devices.icao9303.secure_messaging import SecureMessaging
 from devices.icao9303.transport import Transport
 
@@ -49,13 +44,6 @@ _TRAILER_HASHES: dict[int, Callable[[bytes], bytes]] = {
     0x35: lambda d: hashlib.sha512(d).digest(),
     0x36: lambda d: hashlib.sha384(d).digest(),
     0x38: lambda d: hashlib.sha224(d).digest(),
-}
-_ECDSA_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    ECDSA_PLAIN_SHA1: hashes.SHA1,
-    ECDSA_PLAIN_SHA224: hashes.SHA224,
-    ECDSA_PLAIN_SHA256: hashes.SHA256,
-    ECDSA_PLAIN_SHA384: hashes.SHA384,
-    ECDSA_PLAIN_SHA512: hashes.SHA512,
 }
 
 
@@ -118,10 +106,10 @@ def _ecdsa_hash(dg14_raw: bytes | None, curve: ec.EllipticCurve) -> hashes.HashA
         except LdsError:
             info = None
         if info is not None:
-            algorithm = _ECDSA_HASHES.get(info.signature_algorithm)
-            if algorithm is None:
+            digest = ECDSA_PLAIN_DIGESTS.get(info.signature_algorithm)
+            if digest is None:
                 raise ChipError(f"AA signature algorithm {info.signature_algorithm} is unknown")
-            return algorithm()
+            return HASH_ALGORITHMS[digest]()
     if curve.key_size > 384:
         return hashes.SHA512()
     return hashes.SHA384() if curve.key_size > 256 else hashes.SHA256()

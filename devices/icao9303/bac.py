@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from devices.errors import AccessDeniedError, ChipError
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
+from devices.icao9303.mrz import check_digit
 from devices.icao9303.secure_messaging import (
     SecureMessaging,
     derive_key,
@@ -22,24 +23,6 @@ from devices.icao9303.secure_messaging import (
     tdes_cbc,
 )
 from devices.icao9303.transport import Transport
-
-_WEIGHTS = (7, 3, 1)
-
-
-def check_digit(field: str) -> str:
-    """ICAO 9303-3 4.9 check digit (digits, A=10..Z=35, '<' = 0)."""
-    total = 0
-    for i, ch in enumerate(field):
-        if ch.isdigit():
-            value = int(ch)
-        elif "A" <= ch <= "Z":
-            value = ord(ch) - 55
-        elif ch == "<":
-            value = 0
-        else:
-            raise ValueError(f"{ch!r} is not an MRZ character")
-        total += value * _WEIGHTS[i % 3]
-    return str(total % 10)
 
 
 def mrz_information(document_number: str, birth_date: str, expiry_date: str) -> bytes:

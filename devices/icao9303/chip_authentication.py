@@ -21,6 +21,7 @@ from devices.icao9303.lds.security_infos import (
     ID_CA_ECDH,
     ChipAuthenticationInfo,
     ChipAuthenticationPublicKeyInfo,
+    cipher_key,
 )
 from devices.icao9303.pace import oid_value
 from devices.icao9303.secure_messaging import SecureMessaging, SmCipherName, derive_key
@@ -32,12 +33,6 @@ class ChipAuthenticationUnsupported(ChipError):
     """DG14 offers no chip authentication this terminal can run."""
 
 
-CA_CIPHERS: dict[str, tuple[SmCipherName, int]] = {
-    "1": ("3DES", 16),
-    "2": ("AES", 16),
-    "3": ("AES", 24),
-    "4": ("AES", 32),
-}
 
 
 @dataclass(frozen=True)
@@ -71,8 +66,8 @@ def select_chip_authentication(dg14_raw: bytes) -> ChipAuthenticationSetup:
         pairs.append((match[0] if match else None, key))
     for info, key in pairs:
         protocol = info.protocol if info else ID_CA_ECDH + ".1"  # TR-03110: default 3DES
-        suffix = protocol.rsplit(".", 1)[1]
-        if suffix not in CA_CIPHERS:
+        suite = cipher_key(protocol)
+        if suite is None:
             continue
         try:
             public = key.public_key.to_cryptography()
@@ -80,7 +75,7 @@ def select_chip_authentication(dg14_raw: bytes) -> ChipAuthenticationSetup:
             continue
         if not isinstance(public, ec.EllipticCurvePublicKey):
             continue
-        cipher, size = CA_CIPHERS[suffix]
+        cipher, size = suite
         return ChipAuthenticationSetup(protocol, cipher, size, key.key_id, public)
     raise ChipAuthenticationUnsupported("DG14's chip authentication key is on an unsupported curve")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -24,19 +24,22 @@ from ecdsa.ellipticcurve import INFINITY, PointJacobi
 from ecdsa.errors import MalformedPointError
 from ecdsa.numbertheory import is_prime
 
-from devices.errors import AccessDeniedError, ChipError
+from devices.errors import AccessDeniedError, ChipDataError, ChipError
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
 from devices.icao9303.bac import mrz_information
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.der import decode_integer, decode_oid, encode_oid
 from devices.icao9303.lds.security_infos import (
-    ID_PACE_DH_GM,
     ID_PACE_DH_IM,
     ID_PACE_ECDH_CAM,
     ID_PACE_ECDH_GM,
     ID_PACE_ECDH_IM,
+    PACE_MAPPINGS,
     PACEDomainParameterInfo,
+    PACEInfo,
+    PaceMapping,
     SecurityInfos,
+    cipher_key,
 )
 from devices.icao9303.lds.spki import (
     DH_PUBLIC_NUMBER,
@@ -65,14 +68,6 @@ PACE_ECDH_IM_AES_128 = ID_PACE_ECDH_IM + ".2"
 PACE_DH_IM_AES_128 = ID_PACE_DH_IM + ".2"
 PACE_ECDH_CAM_AES_128 = ID_PACE_ECDH_CAM + ".2"
 
-PaceMapping = Literal["GM", "IM", "CAM"]
-PACE_FAMILIES: dict[str, tuple[Literal["ECDH", "DH"], PaceMapping]] = {
-    ID_PACE_DH_GM: ("DH", "GM"),
-    ID_PACE_ECDH_GM: ("ECDH", "GM"),
-    ID_PACE_DH_IM: ("DH", "IM"),
-    ID_PACE_ECDH_IM: ("ECDH", "IM"),
-    ID_PACE_ECDH_CAM: ("ECDH", "CAM"),
-}
 # Pseudo-random number mapping constants (ICAO 9303-11 4.4.3.3.2): l = 128 and l = 256.
 IM_C0_128 = bytes.fromhex("a668892a7c41e3ca739f40b057d85904")
 IM_C1_128 = bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")
@@ -164,19 +159,14 @@ class PaceAlgorithm:
 
     @classmethod
     def from_oid(cls, oid: str) -> PaceAlgorithm:
-        family, _, suffix = oid.rpartition(".")
-        if family not in PACE_FAMILIES:
+        family = oid.rpartition(".")[0]
+        if family not in PACE_MAPPINGS:
             raise ChipError(f"PACE protocol {oid} is not supported")
-        agreement, mapping = PACE_FAMILIES[family]
-        table: dict[str, tuple[SmCipherName, int]] = {
-            "1": ("3DES", 16),
-            "2": ("AES", 16),
-            "3": ("AES", 24),
-            "4": ("AES", 32),
-        }
-        if suffix not in table or (mapping == "CAM" and suffix == "1"):
+        agreement, mapping = PACE_MAPPINGS[family]
+        suite = cipher_key(oid)
+        if suite is None or (mapping == "CAM" and suite[0] == "3DES"):
             raise ChipError(f"PACE protocol {oid} names an unknown cipher")
-        cipher, key_bytes = table[suffix]
+        cipher, key_bytes = suite
         return cls(oid, cipher, key_bytes, agreement, mapping)
 
     @property
@@ -197,42 +187,32 @@ class PaceAlgorithm:
         return self.key_bytes
 
 
-@dataclass(frozen=True)
-class PaceInfo:
-    """PACEInfo of EF.CardAccess (ICAO 9303-11 9.2.1), with the DER AlgorithmIdentifier
-    of its PACEDomainParameterInfo when the domain parameters are explicit."""
+def pace_algorithm(info: PACEInfo) -> PaceAlgorithm:
+    return PaceAlgorithm.from_oid(info.protocol)
 
-    oid: str
-    version: int
-    parameter_id: int | None
-    domain: bytes | None = None
 
-    @property
-    def algorithm(self) -> PaceAlgorithm:
-        return PaceAlgorithm.from_oid(self.oid)
-
-    @property
-    def supported(self) -> bool:
-        if self.version != 2:
-            return False
-        try:
-            algorithm = self.algorithm
-            group = pace_group(algorithm, self.parameter_id, self.domain)
-        except ChipError:
-            return False
-        if algorithm.mapping == "IM" and isinstance(group, EcPaceGroup):
-            return int(group.curve.curve.p()) % 4 == 3  # the point encoding needs it
-        return True
+def pace_supported(info: PACEInfo) -> bool:
+    """Whether this reader can run PACE as `info` (with its joined domain) describes."""
+    if info.version != 2:
+        return False
+    try:
+        algorithm = pace_algorithm(info)
+        group = pace_group(algorithm, info.parameter_id, info.domain)
+    except (ChipError, ChipDataError):
+        return False
+    if algorithm.mapping == "IM" and isinstance(group, EcPaceGroup):
+        return int(group.curve.curve.p()) % 4 == 3  # the point encoding needs it
+    return True
 
 
 STANDARDIZED_ID_LIMIT = 32  # parameter ids 0-31 are standardized (TR-03110-3 A.2.1.1)
 
 
-def pace_infos(infos: SecurityInfos) -> list[PaceInfo]:
+def pace_infos(infos: SecurityInfos) -> list[PACEInfo]:
     """The PACEInfos of EF.CardAccess, each joined to the PACEDomainParameterInfo it
     references when its parameter id is proprietary (>= 32) or absent (9303-11 9.2.1)."""
     domains = [i for i in infos.infos if isinstance(i, PACEDomainParameterInfo)]
-    out: list[PaceInfo] = []
+    out: list[PACEInfo] = []
     for info in infos.pace_infos:
         explicit: bytes | None = None
         pid = info.parameter_id
@@ -243,7 +223,7 @@ def pace_infos(infos: SecurityInfos) -> list[PaceInfo]:
                 match = family
             if len(match) == 1:
                 explicit = match[0].domain_parameter
-        out.append(PaceInfo(info.protocol, info.version, pid, explicit))
+        out.append(replace(info, domain=explicit))
     return out
 
 
@@ -658,7 +638,7 @@ class PaceSession:
 def perform_pace(
     transport: Transport,
     password: PacePassword,
-    info: PaceInfo,
+    info: PACEInfo,
     *,
     include_parameter_id: bool = True,
     scalars: tuple[int, int] | None = None,
@@ -672,7 +652,7 @@ def perform_pace(
 def establish_pace(
     transport: Transport,
     password: PacePassword,
-    info: PaceInfo,
+    info: PACEInfo,
     *,
     include_parameter_id: bool = True,
     scalars: tuple[int, int] | None = None,
@@ -683,9 +663,9 @@ def establish_pace(
     `scalars` fixes the terminal's mapping and ephemeral private keys and
     `terminal_nonce` the IM nonce t (worked examples).
     """
-    algorithm = PaceAlgorithm.from_oid(info.oid)
+    algorithm = pace_algorithm(info)
     group = pace_group(algorithm, info.parameter_id, info.domain)
-    mse = encode_tlv(0x80, oid_value(info.oid))
+    mse = encode_tlv(0x80, oid_value(info.protocol))
     mse += encode_tlv(0x83, bytes([PASSWORD_REFERENCE[password.kind]]))
     with_id = mse
     if info.parameter_id is not None:

@@ -28,7 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from devices.errors import AccessDeniedError, CardRemovedError, ChipError, DeviceFault
+from devices.errors import (
+    AccessDeniedError,
+    CardRemovedError,
+    ChipDataError,
+    ChipError,
+    DeviceFault,
+)
 from devices.icao9303.active_authentication import perform_active_authentication
 from devices.icao9303.apdu import (
     SW_END_OF_FILE,
@@ -48,13 +54,13 @@ from devices.icao9303.chip_authentication import (
 )
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg14 import DataGroup14
-from devices.icao9303.lds.security_infos import SecurityInfos
+from devices.icao9303.lds.security_infos import PACEInfo, SecurityInfos
 from devices.icao9303.pace import (
     CamEvidence,
-    PaceInfo,
     PacePassword,
     establish_pace,
     pace_infos,
+    pace_supported,
 )
 from devices.icao9303.secure_messaging import SecureMessaging, SecureMessagingError
 from devices.icao9303.sod import SodError, parse_sod
@@ -181,7 +187,7 @@ class _Session:
             data += more.data
         self.card_access = data
 
-    def pace_candidates(self) -> list[PaceInfo]:
+    def pace_candidates(self) -> list[PACEInfo]:
         """The PACEInfos to try, best first: CAM (it proves the chip as well, 9303-11
         J.1), then generic, then integrated mapping; EF.CardAccess order within each."""
         if self.card_access is None:
@@ -191,11 +197,11 @@ class _Session:
         except LdsError as exc:
             self.note(f"EF.CardAccess unreadable: {exc}")
             return []
-        supported = [info for info in infos if info.supported]
+        supported = [info for info in infos if pace_supported(info)]
         if infos and not supported:
             self.note("PACE offered with parameters this reader does not support")
         rank = {"CAM": 0, "GM": 1, "IM": 2}
-        return sorted(supported, key=lambda info: rank[info.algorithm.mapping])[:MAX_PACE_TRIES]
+        return sorted(supported, key=lambda info: rank[info.mapping])[:MAX_PACE_TRIES]
 
     def _establish(self) -> None:
         self.cam = None
@@ -215,7 +221,7 @@ class _Session:
                 pace = establish_pace(self.io, password, info)
             except (AccessDeniedError, CardRemovedError):
                 raise
-            except ChipError as exc:
+            except (ChipError, ChipDataError) as exc:
                 following = "PACE" if number < len(candidates) else "BAC"
                 self.note(f"PACE failed, trying {following}: {exc}")
                 continue
@@ -370,10 +376,11 @@ def _sod_files(sod: bytes | None, session: _Session) -> list[str]:
 def read_chip(
     transport: Transport, key: MrzKey, options: ReaderOptions | None = None
 ) -> ChipReadReport:
-    """One complete chip read. Raises CardRemovedError, AccessDeniedError or ChipError."""
+    """One complete chip read. Raises CardRemovedError, AccessDeniedError, ChipError
+    (the chip answered wrongly) or ChipDataError (a file it sent is malformed)."""
     try:
         return _read_chip(transport, key, options or ReaderOptions())
-    except DeviceFault:
+    except (DeviceFault, ChipDataError):
         raise
     except (ValueError, IndexError, KeyError, OverflowError) as exc:
         raise ChipError(f"unusable chip data: {exc}") from exc
@@ -490,7 +497,7 @@ def _chip_authentication(session: _Session, dg14: bytes | None) -> CheckStatus:
         )
     except CardRemovedError:
         raise
-    except ChipError as exc:
+    except (ChipError, ChipDataError) as exc:
         session.note(f"CA failed: {exc}")
         session.restart("chip authentication failed")
         return "failed"

@@ -2,8 +2,8 @@
 
 EF.SOD is a CMS SignedData (RFC 5652) wrapped in the application tag 0x77. Its
 encapsulated content is the LDSSecurityObject: the hash of every data group, and
-in version 1 the LDS and Unicode versions. `build_sod` makes one for the
-simulators; `parse_sod` decodes one without judging it (kiosk/trust verifies).
+in version 1 the LDS and Unicode versions. devices/simulated/pki.py signs one for
+the simulators; `parse_sod` decodes one without judging it (kiosk/trust verifies).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 
-from devices.icao9303 import pki
+from devices.icao9303.asn1 import DECODE_ERRORS, HASH_ALGORITHMS
 
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"  # id-icao-mrtd-security-ldsSecurityObject
 # eContentTypes other than id-icao-mrtd-security-ldsSecurityObject that field passports
@@ -38,7 +37,7 @@ SOD_CONTENT_TYPE_QUIRKS: dict[str, tuple[str, str]] = {
     ),
 }
 SOD_TAG = 0x77
-DIGESTS = ("sha1", "sha224", "sha256", "sha384", "sha512")
+DIGESTS = tuple(HASH_ALGORITHMS)
 
 
 class SodError(ValueError):
@@ -213,69 +212,13 @@ def build_lds_security_object(
     return der
 
 
-def build_sod(
-    dg_bytes: Mapping[int, bytes],
-    ds_cert: x509.Certificate,
-    ds_key: pki.PrivateKey,
-    *,
-    digest: str = "sha256",
-    signature: str | None = None,
-    lds_version: tuple[int, int] | None = None,
-    signing_time: datetime | None = None,
-    include_certificate: bool = True,
-    signer_identifier: Literal["issuer_serial", "ski"] = "issuer_serial",
-    dg_digest: str | None = None,
-    content_type: str = ID_LDS_SECURITY_OBJECT,
-) -> bytes:
-    """EF.SOD for `dg_bytes` ({1: DG1 bytes, 2: DG2 bytes, ...}) signed by the DS.
-
-    signature: "rsa-pkcs1v15", "rsa-pss" or "ecdsa"; by default ECDSA for EC keys,
-    RSASSA-PSS when the DS certificate itself is PSS-signed, else PKCS#1 v1.5.
-    lds_version (e.g. (1, 8)) makes an LDSSecurityObject v1 with LDSVersionInfo.
-    dg_digest hashes the data groups with another algorithm than the signature.
-    content_type: the eContentType (and contentType attribute), e.g. one of
-    SOD_CONTENT_TYPE_QUIRKS to imitate a field passport.
-    """
-    if signature is not None and signature not in ("rsa-pkcs1v15", "rsa-pss", "ecdsa"):
-        raise SodError(f"unknown signature scheme {signature!r}")
-    econtent = build_lds_security_object(
-        dg_bytes, digest=dg_digest or digest, lds_version=lds_version
-    )
-    try:
-        content_info = pki.build_signed_data(
-            content_type,
-            econtent,
-            ds_cert,
-            ds_key,
-            digest=digest,
-            scheme=signature,  # type: ignore[arg-type]
-            certificates=[ds_cert] if include_certificate else [],
-            signing_time=signing_time,
-            signer_identifier=signer_identifier,
-        )
-    except pki.PkiError as exc:
-        raise SodError(str(exc)) from exc
-    return wrap(content_info)
-
-
 # --- parse ---------------------------------------------------------------------------
-
-# asn1crypto decodes lazily and reports bad encodings with these exceptions.
-_DECODE_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    AttributeError,
-    RecursionError,
-)
 
 
 def _oid_name(value: Any) -> str:
     try:
         return str(value.native)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return str(value.dotted)
 
 
@@ -387,7 +330,7 @@ def parse_signed_data(content_info_der: bytes, econtent_type: str | None = None)
         return _parse_signed_data(content_info_der, econtent_type)
     except SodError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise SodError(f"malformed SignedData: {exc}") from exc
 
 
@@ -450,7 +393,7 @@ def parse_sod(raw: bytes) -> SecurityObject:
             unicode_version = str(info["unicode_version"].native)
     except SodError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise SodError(f"malformed LDSSecurityObject: {exc}") from exc
     if version not in (0, 1):
         raise SodError(f"LDSSecurityObject version {version} is neither v0 nor v1")
@@ -487,5 +430,5 @@ def certificate_matches(cert_der: bytes, info: SignerInfo) -> bool:
             return False
         issuer = asn1_x509.Name.load(info.issuer_der)
         return bool(cert.issuer == issuer and cert.serial_number == info.serial_number)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return False

@@ -12,10 +12,10 @@ import threading
 from typing import Any
 
 from devices.errors import CardRemovedError
-from devices.icao9303.emulator import ChipEmulator, Misbehaviour
 from devices.icao9303.reader import ReaderOptions, read_chip
 from devices.icao9303.transport import InProcessTransport, PresenceListener
 from devices.protocols import ChipReadResult, DocumentListener, MrzKey
+from devices.simulated.emulator import ChipEmulator, Misbehaviour
 
 
 class SimulatedDocumentReader:

@@ -12,9 +12,9 @@ from types import FrameType
 from typing import Any
 
 from devices.errors import DeviceFault
-from devices.icao9303.emulator import ChipEmulator, Misbehaviour
-from devices.icao9303.virtual_passport import VirtualPassport, VirtualPassportError
-from devices.icao9303.vpcd import DEFAULT_HOST, DEFAULT_PORT, VpcdCardServer, parse_endpoint
+from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.virtual_passport import VirtualPassport, VirtualPassportError
+from devices.simulated.vpcd import DEFAULT_HOST, DEFAULT_PORT, VpcdCardServer, parse_endpoint
 from kiosk.cli.common import CommandError, add_common_options, print_json
 
 

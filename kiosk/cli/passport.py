@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from devices.icao9303.factory import DEFECTS, DocumentSpec, FactoryError, make_document
-from devices.icao9303.pki import ALGORITHMS
+from devices.simulated.factory import DEFECTS, DocumentSpec, FactoryError, make_document
+from devices.simulated.pki import ALGORITHMS
 from kiosk.cli.common import CommandError, add_common_options, print_json
 
 SUBCOMMAND_MODULES = ("kiosk.cli.passport_read", "kiosk.cli.passport_verify")

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from devices.errors import AccessDeniedError, CardRemovedError, ChipError, DeviceFault
+from devices.errors import (
+    AccessDeniedError,
+    CardRemovedError,
+    ChipDataError,
+    ChipError,
+    DeviceFault,
+)
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg1 import DataGroup1
 from devices.icao9303.lds.dg2 import DataGroup2
@@ -14,8 +20,8 @@ from devices.icao9303.mrz import Mrz
 from devices.icao9303.pcsc import PcscTerminal
 from devices.icao9303.reader import ChipReadReport, ReaderOptions, read_chip
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import FILE_NAMES
 from devices.protocols import ChipReadResult, MrzKey
+from devices.simulated.virtual_passport import FILE_NAMES
 from kiosk.cli.chip import add_fault_options, emulator_for, load_passport
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 
@@ -118,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("card_removed", str(exc), 3) from exc
     except AccessDeniedError as exc:
         raise CommandError("access_denied", str(exc), 4) from exc
-    except ChipError as exc:
+    except (ChipError, ChipDataError) as exc:
         raise CommandError("chip_error", str(exc), 5) from exc
     except DeviceFault as exc:
         raise CommandError("reader_unavailable", str(exc), 69) from exc

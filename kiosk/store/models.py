@@ -52,7 +52,7 @@ class OutboxEntry(Base):
     __tablename__ = "outbox"
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
 

@@ -16,17 +16,8 @@ from asn1crypto import core, pem
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 
+from devices.icao9303.asn1 import DECODE_ERRORS
 from kiosk.trust.errors import MalformedInputError
-
-_DECODE_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    AttributeError,
-    RecursionError,
-)
 
 # Extensions a CSCA, link, DS or master list signer certificate may mark critical
 # (RFC 5280 and ICAO 9303-12 7.1.1); any other critical extension rejects the
@@ -209,7 +200,7 @@ def parse_certificate(der: bytes) -> Certificate:
         )
     except MalformedInputError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedInputError(f"not a usable X.509 certificate: {exc}") from exc
 
 
@@ -230,7 +221,7 @@ def _pem_blocks(data: bytes, kind: str) -> list[bytes]:
         for type_name, _headers, der in pem.unarmor(data, multiple=True):
             if type_name == kind:
                 blocks.append(bytes(der))
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedInputError(f"bad PEM: {exc}") from exc
     return blocks
 
@@ -365,5 +356,5 @@ def parse_crl(der: bytes) -> Crl:
         )
     except MalformedInputError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedInputError(f"not a usable CRL: {exc}") from exc

@@ -20,8 +20,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from devices.icao9303.pki import ID_ICAO_CSCA_MASTER_LIST
-from devices.icao9303.pki import CscaMasterList as CscaMasterListAsn1
+from devices.icao9303.masterlist_schema import ID_ICAO_CSCA_MASTER_LIST
+from devices.icao9303.masterlist_schema import CscaMasterList as CscaMasterListAsn1
 from kiosk.trust.certificates import Certificate
 from kiosk.trust.errors import TrustError
 

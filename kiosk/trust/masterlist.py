@@ -17,22 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from devices.icao9303.pki import ID_ICAO_CSCA_MASTER_LIST, ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY
-from devices.icao9303.pki import CscaMasterList as CscaMasterListAsn1
+from devices.icao9303.asn1 import DECODE_ERRORS
+from devices.icao9303.masterlist_schema import (
+    ID_ICAO_CSCA_MASTER_LIST,
+    ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY,
+)
+from devices.icao9303.masterlist_schema import CscaMasterList as CscaMasterListAsn1
 from devices.icao9303.sod import SodError, parse_signed_data
 from kiosk.trust import cms, signatures
 from kiosk.trust.certificates import Certificate, parse_certificate
 from kiosk.trust.errors import MalformedInputError, TrustError
-
-_DECODE_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    AttributeError,
-    RecursionError,
-)
 
 SignerAnchor = Literal["store", "list"]
 
@@ -76,7 +70,7 @@ def _list_entries(econtent: bytes) -> tuple[list[Certificate], list[str]]:
         parsed = CscaMasterListAsn1.load(econtent, strict=True)
         version = int(parsed["version"].native)
         raw_certs = [c.dump() for c in parsed["cert_list"]]
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise MasterListError("malformed_master_list", f"bad CscaMasterList: {exc}") from exc
     if version != 0:
         raise MasterListError("malformed_master_list", f"CscaMasterList version {version}")

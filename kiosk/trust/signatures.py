@@ -16,50 +16,27 @@ from typing import Any
 import ecdsa
 from asn1crypto import algos, core, keys
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ecdsa.util import sigdecode_der
 
+from devices.icao9303.asn1 import DECODE_ERRORS, HASH_ALGORITHMS
+from devices.icao9303.lds.security_infos import ECDSA_PLAIN_DIGESTS
 from kiosk.trust.errors import (
     InvalidSignatureError,
     MalformedInputError,
     UnsupportedAlgorithmError,
 )
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
-# BSI TR-03111 ecdsa-plain-signatures: r || s instead of a DER SEQUENCE.
-_PLAIN_ECDSA = {
-    "0.4.0.127.0.7.1.1.4.1.1": "sha1",
-    "0.4.0.127.0.7.1.1.4.1.2": "sha224",
-    "0.4.0.127.0.7.1.1.4.1.3": "sha256",
-    "0.4.0.127.0.7.1.1.4.1.4": "sha384",
-    "0.4.0.127.0.7.1.1.4.1.5": "sha512",
-}
 # Signature OIDs that carry no hash: the digest algorithm of the SignerInfo applies.
 _RSA_BARE = {"rsassa_pkcs1v15"}
 _ECDSA_BARE = {"ecdsa", "1.2.840.10045.2.1"}
 
-_DECODE_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    AttributeError,
-    RecursionError,
-)
-
 
 def digest_name(name: str) -> str:
     """Check that `name` is a digest this verifier implements."""
-    if name not in _HASHES:
+    if name not in HASH_ALGORITHMS:
         raise UnsupportedAlgorithmError(f"unsupported digest algorithm {name}")
     return name
 
@@ -88,7 +65,7 @@ def _oid(value: Any) -> tuple[str, str]:
     dotted = str(value.dotted)
     try:
         return str(value.native), dotted
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return dotted, dotted
 
 
@@ -101,8 +78,8 @@ def decode_scheme(algorithm_der: bytes, digest_hint: str | None = None) -> Signa
         if name != "rsassa_pss" and not isinstance(alg["parameters"], core.Void | core.Null):
             # RFC 4055 / RFC 5758: NULL or absent; anything else is an altered identifier
             raise MalformedInputError(f"unexpected parameters for signature algorithm {name}")
-        if dotted in _PLAIN_ECDSA:
-            return SignatureScheme("ecdsa-plain", _PLAIN_ECDSA[dotted])
+        if dotted in ECDSA_PLAIN_DIGESTS:
+            return SignatureScheme("ecdsa-plain", ECDSA_PLAIN_DIGESTS[dotted])
         if name == "rsassa_pss":
             params = alg["parameters"]
             if params.native is None:
@@ -119,9 +96,9 @@ def decode_scheme(algorithm_der: bytes, digest_hint: str | None = None) -> Signa
             if salt < 0:
                 raise MalformedInputError("negative PSS salt length")
             return SignatureScheme("rsa-pss", digest_name(hash_name), salt, digest_name(mgf_hash))
-        if name.endswith("_rsa") and name.split("_")[0] in _HASHES:
+        if name.endswith("_rsa") and name.split("_")[0] in HASH_ALGORITHMS:
             return SignatureScheme("rsa-pkcs1v15", name.split("_")[0])
-        if name.endswith("_ecdsa") and name.split("_")[0] in _HASHES:
+        if name.endswith("_ecdsa") and name.split("_")[0] in HASH_ALGORITHMS:
             return SignatureScheme("ecdsa", name.split("_")[0])
         if name in _RSA_BARE or name in _ECDSA_BARE or dotted in _ECDSA_BARE:
             if digest_hint is None:
@@ -130,7 +107,7 @@ def decode_scheme(algorithm_der: bytes, digest_hint: str | None = None) -> Signa
             return SignatureScheme(family, digest_name(digest_hint))
     except (MalformedInputError, UnsupportedAlgorithmError):
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise MalformedInputError(f"bad signature AlgorithmIdentifier: {exc}") from exc
     raise UnsupportedAlgorithmError(f"unsupported signature algorithm {name}")
 
@@ -161,7 +138,7 @@ def _load_public_key(spki_der: bytes) -> tuple[str, Any]:
         raise
     except UnsupportedAlgorithm as exc:
         raise UnsupportedAlgorithmError(f"unsupported public key: {exc}") from exc
-    except (*_DECODE_ERRORS, ecdsa.der.UnexpectedDER, ecdsa.errors.MalformedPointError) as exc:
+    except (*DECODE_ERRORS, ecdsa.der.UnexpectedDER, ecdsa.errors.MalformedPointError) as exc:
         raise MalformedInputError(f"bad public key: {exc}") from exc
     if isinstance(key, rsa.RSAPublicKey):
         return "rsa", key
@@ -204,7 +181,7 @@ def verify_signature(
     InvalidSignatureError, UnsupportedAlgorithmError or MalformedInputError."""
     scheme = decode_scheme(algorithm_der, digest_hint)
     kind, key = _load_public_key(spki_der)
-    h = _HASHES[scheme.digest]()
+    h = HASH_ALGORITHMS[scheme.digest]()
     try:
         if scheme.family in ("rsa-pkcs1v15", "rsa-pss"):
             if kind != "rsa":
@@ -212,7 +189,7 @@ def verify_signature(
             if scheme.family == "rsa-pss":
                 assert scheme.mgf_digest is not None and scheme.salt_length is not None
                 pad: padding.AsymmetricPadding = padding.PSS(
-                    padding.MGF1(_HASHES[scheme.mgf_digest]()), scheme.salt_length
+                    padding.MGF1(HASH_ALGORITHMS[scheme.mgf_digest]()), scheme.salt_length
                 )
             else:
                 pad = padding.PKCS1v15()

@@ -49,7 +49,7 @@ class DocumentFacts:
 
 
 def facts_from_dg1(files: Mapping[str, bytes]) -> DocumentFacts:
-    """Parse DG1; raises ChipError (LdsError) when it is missing or malformed."""
+    """Parse DG1; raises ChipError when it is missing, LdsError when it is malformed."""
     from devices.icao9303.lds.dg1 import DataGroup1
 
     raw = files.get("DG1")

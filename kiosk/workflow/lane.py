@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from devices.errors import CardRemovedError, ChipError, DeviceFault
+from devices.errors import CardRemovedError, ChipDataError, ChipError, DeviceFault
 from devices.protocols import Camera, ChipReadResult, DocumentReader, Gate, MrzSource
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -278,7 +278,7 @@ class Lane:
         except CardRemovedError as exc:
             self._fail("card_removed", str(exc) or "the document was removed during reading")
             return
-        except ChipError as exc:
+        except (ChipError, ChipDataError) as exc:  # wrong answers or malformed files
             self._decide_without_policy(("chip_read_failed",), f"chip read failed: {exc}")
             return
         except DeviceFault as exc:
@@ -286,7 +286,7 @@ class Lane:
             return
         try:
             tx.facts = self.services.document_facts(tx.chip.files)
-        except ChipError as exc:
+        except (ChipError, ChipDataError) as exc:
             # Reported as the policy's chip_read_failed (a code every screen knows);
             # the detail goes to the officer and the log.
             self._decide_without_policy(("chip_read_failed",), f"DG1 unusable: {exc}")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from devices.icao9303.factory import DocumentSpec, make_document
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.factory import DocumentSpec, make_document
+from devices.simulated.virtual_passport import VirtualPassport
 from tests.ci import unavailable
 
 VPCD_DRIVER_CONF = "/etc/reader.conf.d/vpcd"

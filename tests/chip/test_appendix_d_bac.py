@@ -6,7 +6,8 @@ import pytest
 
 from devices.errors import AccessDeniedError
 from devices.icao9303.apdu import CommandApdu
-from devices.icao9303.bac import BacKeys, check_digit, mrz_information, perform_bac
+from devices.icao9303.bac import BacKeys, mrz_information, perform_bac
+from devices.icao9303.mrz import check_digit
 from devices.icao9303.secure_messaging import SecureMessaging, adjust_parity
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from devices.icao9303.emulator import ChipEmulator, Misbehaviour
 from devices.icao9303.lds.security_infos import (
     ID_PACE_ECDH_CAM,
     ID_PACE_ECDH_GM,
@@ -20,7 +19,8 @@ from devices.icao9303.lds.security_infos import (
 )
 from devices.icao9303.reader import ChipReadReport, read_chip
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.virtual_passport import VirtualPassport
 
 MakePassport = Callable[..., VirtualPassport]
 

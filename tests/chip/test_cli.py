@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.virtual_passport import VirtualPassport
 from kiosk.cli.main import main
 
 

@@ -27,13 +27,14 @@ from devices.icao9303.pace import (
     DH_GROUPS,
     DhPaceGroup,
     EcPaceGroup,
-    PaceInfo,
     encode_point,
+    pace_algorithm,
     pace_group,
     pace_infos,
+    pace_supported,
 )
 from devices.icao9303.tlv import encode_tlv, parse_single
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.virtual_passport import VirtualPassport
 
 from .test_reader_emulator import read
 
@@ -117,26 +118,26 @@ def dh_domain(p: int, g: int, q: int) -> bytes:
 
 
 def test_pace_groups_from_explicit_domain_parameters() -> None:
-    gm = PaceInfo(ID_PACE_ECDH_GM + ".2", 2, 32, ec_domain(P256, P256.generator * 3))
-    assert gm.supported
-    group = pace_group(gm.algorithm, 32, gm.domain)
+    gm = PACEInfo(ID_PACE_ECDH_GM + ".2", 2, 32, ec_domain(P256, P256.generator * 3))
+    assert pace_supported(gm)
+    group = pace_group(pace_algorithm(gm), 32, gm.domain)
     assert isinstance(group, EcPaceGroup)
     assert group.generator == P256.generator * 3
     standardized = sequence(encode_oid("0.4.0.127.0.7.1.2"), encode_integer(13))
-    group = pace_group(gm.algorithm, None, standardized)
+    group = pace_group(pace_algorithm(gm), None, standardized)
     assert isinstance(group, EcPaceGroup) and group.curve is curves.BRAINPOOLP256r1
     rfc5114 = DH_GROUPS[1]
-    dh = PaceInfo(ID_PACE_DH_GM + ".2", 2, 33, dh_domain(rfc5114.p, rfc5114.g, rfc5114.q))
-    assert dh.supported
-    dh_group = pace_group(dh.algorithm, 33, dh.domain)
+    dh = PACEInfo(ID_PACE_DH_GM + ".2", 2, 33, dh_domain(rfc5114.p, rfc5114.g, rfc5114.q))
+    assert pace_supported(dh)
+    dh_group = pace_group(pace_algorithm(dh), 33, dh.domain)
     assert isinstance(dh_group, DhPaceGroup) and dh_group.group == rfc5114
     # unusable explicit parameters are refused, never used
     small = DH_GROUPS[0]
-    assert not PaceInfo(ID_PACE_DH_GM + ".2", 2, 34, dh_domain(small.p, 1, small.q)).supported
-    assert not PaceInfo(ID_PACE_DH_GM + ".2", 2, 35, dh_domain(small.p, small.g, 7)).supported
-    assert not PaceInfo(ID_PACE_DH_GM + ".2", 2, 36, ec_domain(P256)).supported  # EC for DH
+    assert not pace_supported(PACEInfo(ID_PACE_DH_GM + ".2", 2, 34, dh_domain(small.p, 1, small.q)))
+    assert not pace_supported(PACEInfo(ID_PACE_DH_GM + ".2", 2, 35, dh_domain(small.p, small.g, 7)))
+    assert not pace_supported(PACEInfo(ID_PACE_DH_GM + ".2", 2, 36, ec_domain(P256)))  # EC for DH
     with pytest.raises(ChipError):
-        pace_group(gm.algorithm, 32, b"\x30\x03\x06\x01\x00")
+        pace_group(pace_algorithm(gm), 32, b"\x30\x03\x06\x01\x00")
 
 
 def card_access(*infos: PACEInfo | PACEDomainParameterInfo) -> bytes:

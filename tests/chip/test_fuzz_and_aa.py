@@ -20,12 +20,12 @@ from devices.icao9303.active_authentication import (
     verify_iso9796_2,
 )
 from devices.icao9303.apdu import ApduError, CommandApdu, ResponseApdu
-from devices.icao9303.emulator import ChipEmulator
 from devices.icao9303.reader import read_chip
 from devices.icao9303.secure_messaging import SecureMessaging
 from devices.icao9303.tlv import encode_tlv
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.virtual_passport import VirtualPassport
 
 KEY = bytes(range(16))
 

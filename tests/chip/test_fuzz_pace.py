@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from devices.errors import DeviceFault
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
-from devices.icao9303.emulator import ChipEmulator
 from devices.icao9303.lds.security_infos import (
     ID_PACE_ECDH_GM,
     PACEDomainParameterInfo,
@@ -25,7 +24,8 @@ from devices.icao9303.pace import oid_value, pace_infos
 from devices.icao9303.reader import read_chip
 from devices.icao9303.tlv import encode_tlv
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.virtual_passport import VirtualPassport
 
 from .test_explicit_domain_parameters import ec_domain
 
@@ -100,7 +100,7 @@ def test_im_and_cam_chips_answer_a_hostile_terminal(
     (info,) = pace_infos(SecurityInfos.parse(vp.files["EF.CardAccess"]))
     card = ChipEmulator.from_passport(vp)
     card.power_on()
-    mse = encode_tlv(0x80, oid_value(info.oid)) + encode_tlv(0x83, b"\x01")
+    mse = encode_tlv(0x80, oid_value(info.protocol)) + encode_tlv(0x83, b"\x01")
     assert card.process(CommandApdu(0x00, 0x22, 0xC1, 0xA4, mse).encode()) == b"\x90\x00"
     first = CommandApdu(0x10, 0x86, 0, 0, encode_tlv(0x7C, b""), ne=256)
     assert ResponseApdu.decode(card.process(first.encode())).sw == 0x9000

@@ -16,14 +16,14 @@ from pathlib import Path
 import cv2
 import pytest
 
-from devices.icao9303.emulator import ChipEmulator
-from devices.icao9303.factory import DocumentSpec, make_document
-from devices.icao9303.pki import make_test_pki
-from devices.icao9303.vpcd import VpcdCardServer
 from devices.mrz.ocr_b import ocr_b_available
 from devices.simulated.data_page import render_data_page
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.gate_controller import GateControllerEmulator
+from devices.simulated.pki import make_test_pki
 from devices.simulated.scenes import live_scene, portrait_jpeg
+from devices.simulated.vpcd import VpcdCardServer
 from kiosk.app import open_storage
 from kiosk.border.sync import BorderSync
 from kiosk.config import load_config

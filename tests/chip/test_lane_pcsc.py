@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devices.icao9303.emulator import ChipEmulator
-from devices.icao9303.vpcd import VpcdCardServer
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.vpcd import VpcdCardServer
 from kiosk.app import open_storage
 from kiosk.config import parse_config
 from kiosk.lane_driver import StateWaiter

@@ -10,6 +10,7 @@ from ecdsa import curves
 from devices.errors import ChipError
 from devices.icao9303.lds.security_infos import (
     ChipAuthenticationPublicKeyInfo,
+    PACEInfo,
     SecurityInfos,
 )
 from devices.icao9303.pace import (
@@ -20,7 +21,6 @@ from devices.icao9303.pace import (
     DhPaceGroup,
     EcPaceGroup,
     PaceAlgorithm,
-    PaceInfo,
     PacePassword,
     authentication_token,
     cam_data,
@@ -32,6 +32,7 @@ from devices.icao9303.pace import (
     establish_pace,
     nonce_cipher,
     pace_group,
+    pace_supported,
     point_encoding,
     pseudo_random,
     pseudo_random_bytes,
@@ -112,7 +113,7 @@ def test_h1_terminal_transcript() -> None:
     session = establish_pace(
         card,
         CAN_H,
-        PaceInfo(PACE_ECDH_IM_AES_128, 2, 13),
+        PACEInfo(PACE_ECDH_IM_AES_128, 2, 13),
         include_parameter_id=False,
         scalars=(0, H1_SK_IFD),
         terminal_nonce=h(H1_T),
@@ -134,15 +135,15 @@ def test_im_mapping_data_from_the_chip_must_be_empty() -> None:
         establish_pace(
             card,
             CAN_H,
-            PaceInfo(PACE_ECDH_IM_AES_128, 2, 13),
+            PACEInfo(PACE_ECDH_IM_AES_128, 2, 13),
             include_parameter_id=False,
             terminal_nonce=h(H1_T),
         )
 
 
 def test_im_point_encoding_refuses_p_1_mod_4() -> None:
-    assert not PaceInfo(PACE_ECDH_IM_AES_128, 2, 10).supported  # P-224
-    assert PaceInfo(PACE_ECDH_IM_AES_128, 2, 12).supported
+    assert not pace_supported(PACEInfo(PACE_ECDH_IM_AES_128, 2, 10))  # P-224
+    assert pace_supported(PACEInfo(PACE_ECDH_IM_AES_128, 2, 12))
     with pytest.raises(ChipError):
         point_encoding(curves.NIST224p, 5)
 
@@ -323,7 +324,7 @@ def test_i1_terminal_transcript_and_cam_check() -> None:
     session = establish_pace(
         card,
         i1_password(),
-        PaceInfo(PACE_ECDH_CAM_AES_128, 2, 13),
+        PACEInfo(PACE_ECDH_CAM_AES_128, 2, 13),
         include_parameter_id=False,
         scalars=(I1_SK_MAP_IFD, I1_SK_EPH_IFD),
     )
@@ -361,7 +362,7 @@ def test_cam_without_encrypted_data_is_refused() -> None:
         establish_pace(
             card,
             i1_password(),
-            PaceInfo(PACE_ECDH_CAM_AES_128, 2, 13),
+            PACEInfo(PACE_ECDH_CAM_AES_128, 2, 13),
             include_parameter_id=False,
             scalars=(I1_SK_MAP_IFD, I1_SK_EPH_IFD),
         )

@@ -7,12 +7,12 @@ from ecdsa import curves
 
 from devices.errors import AccessDeniedError, ChipError
 from devices.icao9303.apdu import CommandApdu
+from devices.icao9303.lds.security_infos import PACEInfo
 from devices.icao9303.pace import (
     DH_GROUPS,
     PACE_ECDH_GM_AES_128,
     DhPaceGroup,
     PaceAlgorithm,
-    PaceInfo,
     PacePassword,
     authentication_token,
     decode_point,
@@ -115,7 +115,7 @@ def test_terminal_transcript_byte_for_byte(with_id: bool, mse: str) -> None:
     sm = perform_pace(
         card,
         PacePassword.from_mrz("T22000129", "640812", "101031"),
-        PaceInfo(PACE_ECDH_GM_AES_128, 2, 13),
+        PACEInfo(PACE_ECDH_GM_AES_128, 2, 13),
         include_parameter_id=with_id,
         scalars=(SK_MAP_IFD, SK_EPH_IFD),
     )
@@ -137,7 +137,7 @@ def test_wrong_token_is_access_denied() -> None:
         perform_pace(
             card,
             PacePassword.from_mrz("T22000129", "640812", "101031"),
-            PaceInfo(PACE_ECDH_GM_AES_128, 2, 13),
+            PACEInfo(PACE_ECDH_GM_AES_128, 2, 13),
             include_parameter_id=False,
             scalars=(SK_MAP_IFD, SK_EPH_IFD),
         )
@@ -220,7 +220,7 @@ def test_dh_generic_mapping_worked_example() -> None:
     sm = perform_pace(
         card,
         password,
-        PaceInfo(DH_OID, 2, 0),
+        PACEInfo(DH_OID, 2, 0),
         include_parameter_id=False,
         scalars=(DH_SK_MAP_IFD, DH_SK_EPH_IFD),
     )
@@ -235,7 +235,7 @@ def test_mse_without_parameter_id_after_a_refusal() -> None:
     perform_pace(
         card,
         PacePassword.from_mrz("T22000129", "640812", "101031"),
-        PaceInfo(PACE_ECDH_GM_AES_128, 2, 13),
+        PACEInfo(PACE_ECDH_GM_AES_128, 2, 13),
         scalars=(SK_MAP_IFD, SK_EPH_IFD),
     )
     assert not card.steps

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from devices.errors import CardRemovedError
-from devices.icao9303.emulator import ChipEmulator, Misbehaviour
 from devices.icao9303.pcsc import PcscTerminal
 from devices.icao9303.reader import ChipDocumentReader
-from devices.icao9303.virtual_passport import VirtualPassport
-from devices.icao9303.vpcd import VpcdCardServer
+from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.virtual_passport import VirtualPassport
+from devices.simulated.vpcd import VpcdCardServer
 from kiosk.cli.main import main
 
 pytestmark = pytest.mark.pcsc

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from devices.icao9303.emulator import ChipEmulator
 from devices.icao9303.pcsc import PcscTerminal
 from devices.icao9303.reader import ChipDocumentReader, ChipReadReport
-from devices.icao9303.virtual_passport import VirtualPassport
-from devices.icao9303.vpcd import VpcdCardServer
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.virtual_passport import VirtualPassport
+from devices.simulated.vpcd import VpcdCardServer
 
 from .test_chip_profiles import PROFILES, check
 from .test_pcsc_integration import wait_for

@@ -8,7 +8,7 @@ import pytest
 
 from devices.errors import DeviceFault
 from devices.icao9303.pcsc import PcscTransport
-from devices.icao9303.vpcd import parse_endpoint
+from devices.simulated.vpcd import parse_endpoint
 
 
 def transport_with(answers: dict[bytes, bytes]) -> tuple[PcscTransport, list[bytes]]:

@@ -9,7 +9,6 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from devices.errors import AccessDeniedError, CardRemovedError
-from devices.icao9303.emulator import ChipEmulator
 from devices.icao9303.lds.dg14 import DataGroup14
 from devices.icao9303.lds.security_infos import (
     CA_ECDH_3DES_CBC_CBC,
@@ -25,9 +24,10 @@ from devices.icao9303.lds.spki import PublicKeyInfo
 from devices.icao9303.reader import DEFAULT_FILES, ReaderOptions, read_chip
 from devices.icao9303.tlv import encode_tlv
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import VirtualPassport
 from devices.protocols import ChipReadResult, MrzKey
 from devices.simulated.chip_reader import SimulatedDocumentReader
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.virtual_passport import VirtualPassport
 
 MakePassport = Callable[..., VirtualPassport]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from devices.icao9303.apdu import CommandApdu
-from devices.icao9303.emulator import ChipEmulator, Misbehaviour
 from devices.icao9303.reader import read_chip
 from devices.icao9303.secure_messaging import (
     SecureMessaging,
@@ -15,7 +14,8 @@ from devices.icao9303.secure_messaging import (
     pad,
 )
 from devices.icao9303.transport import InProcessTransport
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.virtual_passport import VirtualPassport
 
 KS_ENC = bytes.fromhex("F5F0E35C0D7161EE6724EE513A0D9A7F")
 KS_MAC = bytes.fromhex("FE251C7858B356B24514B3BD5F4297D1")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.icao9303.pki import make_test_pki
+from devices.simulated.pki import make_test_pki
 from kiosk.config import Config, parse_config
 from kiosk.doctor import Probes, run_checks
 from kiosk.store.database import open_local

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from pathlib import Path
 
-from devices.icao9303.factory import DocumentSpec, make_document
-from devices.icao9303.pki import make_test_pki
+from devices.simulated.factory import DocumentSpec, make_document
+from devices.simulated.pki import make_test_pki
 from kiosk.policy_adapter import PackPolicy
 from kiosk.reference_data import (
     PolicyFromReference,

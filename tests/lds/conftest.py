@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.icao9303.pki import TestPki, make_test_pki
+from devices.simulated.pki import TestPki, make_test_pki
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devices.icao9303.lds.dg1 import DataGroup1
-from devices.icao9303.virtual_passport import VirtualPassport
+from devices.simulated.virtual_passport import VirtualPassport
 from kiosk.cli import passport as passport_cli
 from kiosk.cli.common import CommandError
 

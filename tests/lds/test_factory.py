@@ -14,13 +14,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from devices.icao9303.factory import (
-    DEFECTS,
-    DocumentSpec,
-    FactoryError,
-    default_face_jpeg,
-    make_document,
-)
 from devices.icao9303.lds.dg1 import DataGroup1
 from devices.icao9303.lds.dg2 import DataGroup2
 from devices.icao9303.lds.dg11 import DataGroup11
@@ -30,10 +23,17 @@ from devices.icao9303.lds.dg15 import DataGroup15
 from devices.icao9303.lds.ef_com import EfCom
 from devices.icao9303.lds.security_infos import SecurityInfos
 from devices.icao9303.mrz import MrzError
-from devices.icao9303.pki import TestPki
 from devices.icao9303.sod import parse_sod
-from devices.icao9303.virtual_passport import VirtualPassport, VirtualPassportError
 from devices.protocols import MrzKey
+from devices.simulated.factory import (
+    DEFECTS,
+    DocumentSpec,
+    FactoryError,
+    default_face_jpeg,
+    make_document,
+)
+from devices.simulated.pki import TestPki
+from devices.simulated.virtual_passport import VirtualPassport, VirtualPassportError
 
 TODAY = date(2026, 11, 26)
 

@@ -4,13 +4,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog, EventRecord
 from kiosk.store.models import Base
 from kiosk.store.reference import ReferenceStore
+from tests.schema_diff import schema_diff
 
 
 def record(event_id: str) -> EventRecord:
@@ -58,10 +59,7 @@ def test_tampering_breaks_the_hash_chain(tmp_path: Path) -> None:
 def test_migrations_match_models_and_sqlite_is_durable(tmp_path: Path) -> None:
     engine = open_local(f"sqlite:///{tmp_path}/l.sqlite")
     open_local(f"sqlite:///{tmp_path}/l.sqlite")  # second start: idempotent
-    insp = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        migrated = {c["name"] for c in insp.get_columns(table.name)}
-        assert migrated == {c.name for c in table.columns}, table.name
+    assert schema_diff(engine, Base.metadata, "alembic_version") == []
     with engine.connect() as c:
         assert c.execute(text("pragma journal_mode")).scalar() == "wal"
         assert c.execute(text("pragma synchronous")).scalar() == 2  # FULL

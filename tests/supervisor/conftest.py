@@ -12,8 +12,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 
-from devices.icao9303.factory import default_face_jpeg
 from devices.icao9303.lds.dg2 import DataGroup2, image_dimensions
+from devices.simulated.factory import default_face_jpeg
 from kiosk.border.database import create_border_engine, migrate_border
 from kiosk.clock import FakeClock
 from kiosk.supervisor.agent import KioskAgent

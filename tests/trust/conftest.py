@@ -1,5 +1,5 @@
 """Shared builders for the trust tests: test PKIs (keys cached per process by
-devices.icao9303.pki) and documents signed with them."""
+devices.simulated.pki) and documents signed with them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devices.icao9303 import pki, sod
+from devices.simulated import pki
 from kiosk.trust import REASON_CODES, CscaStore, PassiveAuthenticator
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def rsa_pki(make_pki: Callable[..., pki.TestPki]) -> pki.TestPki:
 
 def document(p: pki.TestPki, dgs: dict[int, bytes] | None = None, **kw: Any) -> dict[str, bytes]:
     kw.setdefault("signing_time", NOW)
-    return files_of(sod.build_sod(DGS if dgs is None else dgs, p.ds_cert, p.ds_key, **kw), dgs)
+    return files_of(pki.build_sod(DGS if dgs is None else dgs, p.ds_cert, p.ds_key, **kw), dgs)
 
 
 def verify(

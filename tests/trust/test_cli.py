@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from devices.icao9303 import pki, sod
+from devices.simulated import pki
 from kiosk.cli import passport_verify
 from kiosk.cli.main import main
 from tests.trust.conftest import DGS, NOW
@@ -30,7 +30,7 @@ def config(tmp_path: Path) -> Path:
 
 def write_document(folder: Path, p: pki.TestPki, dgs: dict[int, bytes] = DGS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "EF.SOD").write_bytes(sod.build_sod(dgs, p.ds_cert, p.ds_key, signing_time=NOW))
+    (folder / "EF.SOD").write_bytes(pki.build_sod(dgs, p.ds_cert, p.ds_key, signing_time=NOW))
     for n, content in dgs.items():
         (folder / f"DG{n}.bin").write_bytes(content)
     return folder

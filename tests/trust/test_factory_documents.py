@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devices.icao9303 import pki
+from devices.simulated import pki
 from kiosk.cli.main import main
 
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devices.icao9303 import pki, sod
+from devices.icao9303 import sod
+from devices.simulated import pki
 from kiosk.trust import CscaStore, PassiveAuthenticator, TrustError, verify_master_list
 from kiosk.trust.certificates import parse_certificate, parse_crl
 from kiosk.trust.importer import detect_kind
@@ -25,8 +26,8 @@ FUZZ = settings(
 _PKI = pki.make_test_pki("UTO", algorithm="ecdsa-brainpoolP256r1", now=NOW)
 _RSA = pki.make_test_pki("UTO", algorithm="rsa-pss", now=NOW)
 _SODS = {
-    "ecdsa": sod.build_sod(DGS, _PKI.ds_cert, _PKI.ds_key, lds_version=(1, 8), signing_time=NOW),
-    "pss": sod.build_sod(DGS, _RSA.ds_cert, _RSA.ds_key, signing_time=NOW),
+    "ecdsa": pki.build_sod(DGS, _PKI.ds_cert, _PKI.ds_key, lds_version=(1, 8), signing_time=NOW),
+    "pss": pki.build_sod(DGS, _RSA.ds_cert, _RSA.ds_key, signing_time=NOW),
 }
 _AUTH = {
     "ecdsa": PassiveAuthenticator(CscaStore.from_certificates([_PKI.csca_der()])),

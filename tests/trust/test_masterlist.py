@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from devices.icao9303 import pki
+from devices.simulated import pki
 from kiosk.trust import CscaStore, MasterListError, PassiveAuthenticator, verify_master_list
 from kiosk.trust.certificates import parse_certificate
 from tests.trust.conftest import NOW, document

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from devices.icao9303 import pki, sod
+from devices.icao9303 import sod
+from devices.simulated import pki
 from kiosk.ports import AuthenticityResult, DocumentAuthenticator
 from kiosk.trust import CscaStore, PassiveAuthenticator
 from tests.trust.conftest import DGS, NOW, document, files_of, verify
@@ -117,7 +118,7 @@ def test_read_but_not_listed_fails(rsa_pki: pki.TestPki) -> None:
 
 def test_signed_with_the_wrong_key(rsa_pki: pki.TestPki) -> None:
     other = pki.cached_key("rsa2048", "intruder")
-    raw = sod.build_sod(DGS, rsa_pki.ds_cert, other, signing_time=NOW)
+    raw = pki.build_sod(DGS, rsa_pki.ds_cert, other, signing_time=NOW)
     verdict = verify(files_of(raw), [rsa_pki.csca_der()])
     assert verdict["reason"] == "bad_signature"
     assert verdict["checks"]["sod_signature"]["status"] == "failed"
@@ -127,10 +128,10 @@ def test_signed_with_the_wrong_key(rsa_pki: pki.TestPki) -> None:
 def test_ecdsa_signature_from_the_wrong_key(make_pki: MakePki) -> None:
     p = make_pki("ecdsa-brainpoolP256r1")
     other = pki.cached_key("ecdsa-brainpoolP256r1", "intruder")
-    raw = sod.build_sod(DGS, p.ds_cert, other)
+    raw = pki.build_sod(DGS, p.ds_cert, other)
     assert verify(files_of(raw), [p.csca_der()])["reason"] == "bad_signature"
     q = make_pki("ecdsa-brainpoolP256r1-explicit")
-    raw = sod.build_sod(DGS, q.ds_cert, other)
+    raw = pki.build_sod(DGS, q.ds_cert, other)
     assert verify(files_of(raw), [q.csca_der()])["reason"] == "bad_signature"
 
 
@@ -177,7 +178,7 @@ def test_signing_time_outside_ds_validity(rsa_pki: pki.TestPki) -> None:
 def test_expired_csca(make_pki: MakePki) -> None:
     p = make_pki("ecdsa-p256")
     cert, key = p.new_document_signer(now=NOW, valid_days=365 * 30, serial=0x1077)
-    raw = sod.build_sod(DGS, cert, key)
+    raw = pki.build_sod(DGS, cert, key)
     later = NOW + timedelta(days=365 * 16)
     assert verify(files_of(raw), [p.csca_der()], at=later)["reason"] == "expired_csca_certificate"
 
@@ -239,7 +240,7 @@ def _rollover(
     link = pki.make_link_certificate(p.csca_cert, p.csca_key, new_root, now=NOW)
     ds_key = pki.cached_key(p.algorithm, f"{p.country}/ds-new")
     ds = pki.make_ds_certificate(new_root, new_key, ds_key.public_key(), now=NOW, serial=0x1500)
-    return new_root, new_key, link, sod.build_sod(DGS, ds, ds_key)
+    return new_root, new_key, link, pki.build_sod(DGS, ds, ds_key)
 
 
 def test_link_certificate_chain(make_pki: MakePki) -> None:
@@ -278,7 +279,7 @@ def test_forged_link_certificate_does_not_chain(make_pki: MakePki) -> None:
 
 
 def test_ds_certificate_from_the_store(rsa_pki: pki.TestPki) -> None:
-    raw = sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, include_certificate=False)
+    raw = pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, include_certificate=False)
     assert verify(files_of(raw), [rsa_pki.csca_der()])["reason"] == "ds_certificate_not_found"
     verdict = verify(files_of(raw), [rsa_pki.csca_der(), rsa_pki.ds_der()])
     assert verdict["verdict"] == "valid"
@@ -287,7 +288,7 @@ def test_ds_certificate_from_the_store(rsa_pki: pki.TestPki) -> None:
 
 def test_subject_key_identifier_signer(make_pki: MakePki) -> None:
     p = make_pki("ecdsa-brainpoolP256r1")
-    raw = sod.build_sod(DGS, p.ds_cert, p.ds_key, signer_identifier="ski")
+    raw = pki.build_sod(DGS, p.ds_cert, p.ds_key, signer_identifier="ski")
     assert sod.parse_sod(raw).signer_info.subject_key_identifier is not None
     assert verify(files_of(raw), [p.csca_der()])["verdict"] == "valid"
 
@@ -295,7 +296,7 @@ def test_subject_key_identifier_signer(make_pki: MakePki) -> None:
 def test_ds_without_digital_signature_key_usage(rsa_pki: pki.TestPki) -> None:
     usage = x509.KeyUsage(False, True, False, False, False, False, False, False, False)
     cert, key = rsa_pki.new_document_signer(now=NOW, serial=0x1044, key_usage=usage)
-    raw = sod.build_sod(DGS, cert, key)
+    raw = pki.build_sod(DGS, cert, key)
     assert verify(files_of(raw), [rsa_pki.csca_der()])["reason"] == "bad_key_usage"
 
 
@@ -309,7 +310,7 @@ def test_country_mismatch(rsa_pki: pki.TestPki) -> None:
         serial=0x1066,
         subject=pki.country_name("ZZZ", "DS"),
     )
-    raw = sod.build_sod(DGS, cert, key)
+    raw = pki.build_sod(DGS, cert, key)
     assert verify(files_of(raw), [rsa_pki.csca_der()])["reason"] == "country_mismatch"
 
 

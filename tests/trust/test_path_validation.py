@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from devices.icao9303 import pki, sod
+from devices.simulated import pki
 from kiosk.trust.certificates import parse_crl
 from kiosk.trust.errors import MalformedInputError
 from tests.trust.conftest import DGS, NOW, files_of, verify
@@ -50,7 +50,7 @@ def cert(subject: str, issuer: str, key: str, signer: str, *, ca: bool,
 
 
 def document(ds: x509.Certificate) -> dict[str, bytes]:
-    return files_of(sod.build_sod(DGS, ds, KEYS["ds"], signing_time=NOW))  # type: ignore[arg-type]
+    return files_of(pki.build_sod(DGS, ds, KEYS["ds"], signing_time=NOW))  # type: ignore[arg-type]
 
 
 def chain_verdict(root_len: int | None, sub_len: int | None = None) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def test_link_certificates_do_not_count_against_path_length(
     link = pki.make_link_certificate(p.csca_cert, p.csca_key, new_root, now=NOW)
     ds_key = pki.generate_key("rsa2048")
     ds = pki.make_ds_certificate(new_root, new_key, ds_key.public_key(), now=NOW)
-    files = files_of(sod.build_sod(DGS, ds, ds_key, signing_time=NOW))
+    files = files_of(pki.build_sod(DGS, ds, ds_key, signing_time=NOW))
     verdict = verify(files, [p.csca_der(), link.public_bytes(DER)])
     assert verdict["verdict"] == "valid", verdict["reasons"]
     assert len(verdict["checks"]["ds_certificate_chain"]["path"]) == 3

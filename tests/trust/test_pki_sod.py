@@ -12,7 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from devices.icao9303 import pki, sod
+from devices.icao9303 import sod
+from devices.simulated import pki
 from tests.trust.conftest import DGS, NOW
 
 MakePki = Callable[..., pki.TestPki]
@@ -47,7 +48,7 @@ def test_rsa_pss_pki_signs_certificates_with_pss(make_pki: MakePki) -> None:
     p = make_pki("rsa-pss")
     assert p.ds_cert.signature_algorithm_oid.dotted_string == "1.2.840.113549.1.1.10"
     assert p.signature == "rsa-pss"
-    so = sod.parse_sod(sod.build_sod(DGS, p.ds_cert, p.ds_key))
+    so = sod.parse_sod(pki.build_sod(DGS, p.ds_cert, p.ds_key))
     assert so.signature_algorithm == "rsassa_pss"
 
 
@@ -102,7 +103,7 @@ def test_master_list_signer_profile(rsa_pki: pki.TestPki) -> None:
 @pytest.mark.parametrize("algorithm", pki.ALGORITHMS)
 def test_sod_round_trip(make_pki: MakePki, algorithm: str) -> None:
     p = make_pki(algorithm)
-    raw = sod.build_sod(DGS, p.ds_cert, p.ds_key, lds_version=(1, 8), signing_time=NOW)
+    raw = pki.build_sod(DGS, p.ds_cert, p.ds_key, lds_version=(1, 8), signing_time=NOW)
     assert raw[0] == 0x77
     so = sod.parse_sod(raw)
     assert so.version == 1 and so.lds_version == (1, 8) and so.unicode_version == "040000"
@@ -119,7 +120,7 @@ def test_sod_round_trip(make_pki: MakePki, algorithm: str) -> None:
 
 
 def test_sod_v0_and_separate_dg_digest(rsa_pki: pki.TestPki) -> None:
-    raw = sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, digest="sha512", dg_digest="sha1")
+    raw = pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, digest="sha512", dg_digest="sha1")
     so = sod.parse_sod(raw)
     assert so.version == 0 and so.lds_version is None
     assert so.digest_algorithm == "sha1"
@@ -128,19 +129,19 @@ def test_sod_v0_and_separate_dg_digest(rsa_pki: pki.TestPki) -> None:
 
 
 def test_sod_without_certificate(rsa_pki: pki.TestPki) -> None:
-    raw = sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, include_certificate=False)
+    raw = pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, include_certificate=False)
     assert sod.parse_sod(raw).certificates == ()
 
 
 def test_sod_build_rejects_bad_requests(rsa_pki: pki.TestPki) -> None:
     with pytest.raises(sod.SodError):
-        sod.build_sod({1: b"x"}, rsa_pki.ds_cert, rsa_pki.ds_key)
+        pki.build_sod({1: b"x"}, rsa_pki.ds_cert, rsa_pki.ds_key)
     with pytest.raises(sod.SodError):
-        sod.build_sod({1: b"x", 17: b"y"}, rsa_pki.ds_cert, rsa_pki.ds_key)
+        pki.build_sod({1: b"x", 17: b"y"}, rsa_pki.ds_cert, rsa_pki.ds_key)
     with pytest.raises(sod.SodError):
-        sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, digest="md5")
+        pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, digest="md5")
     with pytest.raises(sod.SodError):
-        sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, signature="ecdsa")
+        pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key, signature="ecdsa")
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_parse_rejects_garbage(raw: bytes) -> None:
 
 
 def test_parse_rejects_trailing_data_even_padding(rsa_pki: pki.TestPki) -> None:
-    raw = sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key)
+    raw = pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key)
     assert sod.parse_sod(raw).dg_hashes
     with pytest.raises(sod.SodError):  # issue 10 item 1: trailing bytes are malformed
         sod.parse_sod(raw + b"\x00\x00")
@@ -171,7 +172,7 @@ def test_parse_rejects_trailing_data_even_padding(rsa_pki: pki.TestPki) -> None:
 
 
 def test_parse_rejects_a_bare_content_info(rsa_pki: pki.TestPki) -> None:
-    raw = sod.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key)
+    raw = pki.build_sod(DGS, rsa_pki.ds_cert, rsa_pki.ds_key)
     with pytest.raises(sod.SodError, match="0x77"):
         sod.parse_sod(sod.unwrap(raw))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from devices.icao9303 import pki, sod
+from devices.simulated import pki
 from kiosk.border.database import open_border
 from kiosk.border.publish import prepare, publish, withdraw
 from kiosk.border.sync import BorderSync
@@ -38,7 +38,7 @@ def test_synced_master_list_vouching_for_itself_is_not_trusted(tmp_path: Path) -
                               extra_certificates=[forged.csca_cert])
     publish(border, prepare("masterlist", ml, None), "publisher")
     assert BorderSync(local, border, "K1").pull().error is None
-    raw = sod.build_sod({1: DG1, 2: DG2}, forged.ds_cert, forged.ds_key, lds_version=(1, 8))
+    raw = pki.build_sod({1: DG1, 2: DG2}, forged.ds_cert, forged.ds_key, lds_version=(1, 8))
     result = TrustFromReference(ref).authenticate(
         {"EF.SOD": raw, "DG1": DG1, "DG2": DG2}, datetime.now(UTC)
     )
@@ -56,7 +56,7 @@ def test_unanchored_link_certificate_cannot_sign_away_a_revocation() -> None:
                          this_update=now).public_bytes(DER)
     store = CscaStore.from_certificates([g.csca_der(), link.public_bytes(DER)],
                                         [revoking, empty])
-    raw = sod.build_sod({1: DG1, 2: DG2}, g.ds_cert, g.ds_key, lds_version=(1, 8))
+    raw = pki.build_sod({1: DG1, 2: DG2}, g.ds_cert, g.ds_key, lds_version=(1, 8))
     verdict = PassiveAuthenticator(store).verify(
         {"EF.SOD": raw, "DG1": DG1, "DG2": DG2}, now + timedelta(seconds=5)
     )

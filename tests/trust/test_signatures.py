@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from devices.icao9303 import pki
+from devices.simulated import pki
 from kiosk.trust import InvalidSignatureError, MalformedInputError, UnsupportedAlgorithmError
 from kiosk.trust.signatures import decode_scheme, verify_signature
 

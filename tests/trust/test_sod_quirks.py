@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devices.icao9303 import pki, sod
-from devices.icao9303.emulator import ChipEmulator
-from devices.icao9303.factory import DocumentSpec, make_document
+from devices.icao9303 import sod
 from devices.icao9303.reader import read_chip
 from devices.icao9303.transport import InProcessTransport
+from devices.simulated import pki
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.factory import DocumentSpec, make_document
 from kiosk.trust import CscaStore, PassiveAuthenticator
 from tests.trust.conftest import DGS, NOW, document, files_of, verify
 
@@ -68,7 +69,7 @@ def test_a_quirk_passport_read_from_the_emulated_chip_verifies(content_type: str
     p = pki.make_test_pki("CHN")
     vp = make_document(DocumentSpec(issuing_state="CHN", nationality="CHN"), pki=p)
     numbers = sorted(int(n[2:]) for n in vp.files if n.startswith("DG"))
-    quirky = sod.build_sod({n: vp.files[f"DG{n}"] for n in numbers}, p.ds_cert, p.ds_key,
+    quirky = pki.build_sod({n: vp.files[f"DG{n}"] for n in numbers}, p.ds_cert, p.ds_key,
                            lds_version=(1, 8), content_type=content_type)
     vp = dataclasses.replace(vp, files={**vp.files, "EF.SOD": quirky})
     read = read_chip(InProcessTransport(ChipEmulator.from_passport(vp)), vp.mrz_key())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devices.icao9303 import pki
+from devices.simulated import pki
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust import CscaStore, PassiveAuthenticator

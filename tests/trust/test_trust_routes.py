@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
 
-from devices.icao9303 import pki, sod
+from devices.simulated import pki
 from kiosk.border.database import open_border
 from kiosk.border.errors import PublishError
 from kiosk.border.models import BorderReferenceItem
@@ -36,7 +36,7 @@ DG1, DG2 = b"\x61\x05hello", b"\x75\x03abc"
 
 
 def files(p: pki.TestPki) -> dict[str, bytes]:
-    raw = sod.build_sod({1: DG1, 2: DG2}, p.ds_cert, p.ds_key, lds_version=(1, 8))
+    raw = pki.build_sod({1: DG1, 2: DG2}, p.ds_cert, p.ds_key, lds_version=(1, 8))
     return {"EF.SOD": raw, "DG1": DG1, "DG2": DG2}
 
 

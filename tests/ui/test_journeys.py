@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from devices.icao9303.emulator import Misbehaviour
+from devices.simulated.emulator import Misbehaviour
 from kiosk.app import open_storage
 from kiosk.config import parse_config
 from kiosk.lane_driver import drive

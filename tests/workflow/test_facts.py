@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devices.icao9303 import pki, sod
 from devices.protocols import ChipReadResult
+from devices.simulated import pki
 from kiosk.config import parse_config
 from kiosk.ports import FaceVerification
 from kiosk.workflow.events import Start
@@ -24,7 +24,7 @@ def test_chip_genuine_is_tri_state() -> None:
     # without a readable EF.SOD nothing shows that, so it fails closed.
     assert chip_genuine(chip("not_supported", "not_supported")) is False
     p = pki.make_test_pki("UTO", now=datetime(2026, 6, 1, tzinfo=UTC))
-    signed = sod.build_sod({1: b"\x61\x00", 2: b"\x75\x00"}, p.ds_cert, p.ds_key)
+    signed = pki.build_sod({1: b"\x61\x00", 2: b"\x75\x00"}, p.ds_cert, p.ds_key)
     old_chip = ChipReadResult({"EF.SOD": signed}, "BAC", "not_supported", "not_supported")
     assert chip_genuine(old_chip) is None
 

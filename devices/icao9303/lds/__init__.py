@@ -5,10 +5,10 @@ Each file type lives in its own module (`dg1.DataGroup1`, `dg2.DataGroup2`, ...)
 `LdsError`, so a caller needs a single except clause for hostile chip data.
 """
 
-from devices.errors import ChipError
+from devices.errors import ChipDataError
 
 
-class LdsError(ChipError):
+class LdsError(ChipDataError):
     """An LDS file is malformed or fails a check (the message says which and why)."""
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.der import (
@@ -51,15 +51,26 @@ ECDSA_PLAIN_SHA224 = ECDSA_PLAIN + ".2"
 ECDSA_PLAIN_SHA256 = ECDSA_PLAIN + ".3"
 ECDSA_PLAIN_SHA384 = ECDSA_PLAIN + ".4"
 ECDSA_PLAIN_SHA512 = ECDSA_PLAIN + ".5"
+# BSI TR-03111 ecdsa-plain-signatures (r || s), by the digest (asn1crypto name) each names.
+ECDSA_PLAIN_DIGESTS: dict[str, str] = {
+    ECDSA_PLAIN_SHA1: "sha1",
+    ECDSA_PLAIN_SHA224: "sha224",
+    ECDSA_PLAIN_SHA256: "sha256",
+    ECDSA_PLAIN_SHA384: "sha384",
+    ECDSA_PLAIN_SHA512: "sha512",
+}
 
+KeyAgreement = Literal["ECDH", "DH"]
+PaceMapping = Literal["GM", "IM", "CAM"]
+SuiteCipher = Literal["3DES", "AES"]
 # Cipher suffix of PACE and CA protocol OIDs: (cipher, key length in bits).
-CIPHER_SUITES: dict[int, tuple[str, int]] = {
+CIPHER_SUITES: dict[int, tuple[SuiteCipher, int]] = {
     1: ("3DES", 112),
     2: ("AES", 128),
     3: ("AES", 192),
     4: ("AES", 256),
 }
-PACE_MAPPINGS: dict[str, tuple[str, str]] = {
+PACE_MAPPINGS: dict[str, tuple[KeyAgreement, PaceMapping]] = {
     ID_PACE_DH_GM: ("DH", "GM"),
     ID_PACE_ECDH_GM: ("ECDH", "GM"),
     ID_PACE_DH_IM: ("DH", "IM"),
@@ -92,6 +103,17 @@ STANDARDIZED_DOMAIN_PARAMETERS: dict[int, str] = {
 MAX_SECURITY_INFOS = 64
 
 
+def cipher_key(protocol: str) -> tuple[SuiteCipher, int] | None:
+    """The secure-messaging cipher and key size in bytes that the last arc of a PACE or
+    CA protocol OID names (two-key 3DES: 112 bits in 16 bytes); None when unknown."""
+    arc = protocol.rpartition(".")[2]
+    suite = CIPHER_SUITES.get(int(arc)) if arc.isascii() and arc.isdigit() else None
+    if suite is None:
+        return None
+    cipher, bits = suite
+    return cipher, 16 if cipher == "3DES" else bits // 8
+
+
 def _suffix(protocol: str, family: str) -> int | None:
     """The cipher-suite arc that follows `family` in `protocol`, if that is its shape."""
     if not protocol.startswith(family + "."):
@@ -102,16 +124,21 @@ def _suffix(protocol: str, family: str) -> int | None:
 
 @dataclass(frozen=True)
 class PACEInfo:
+    """PACEInfo (ICAO 9303-11 9.2.1). `domain` is not encoded: it is the DER
+    AlgorithmIdentifier of the PACEDomainParameterInfo this PACEInfo references when
+    its domain parameters are explicit (joined by devices.icao9303.pace.pace_infos)."""
+
     protocol: str
     version: int = 2
     parameter_id: int | None = None
+    domain: bytes | None = None
 
     @property
-    def key_agreement(self) -> str:
+    def key_agreement(self) -> KeyAgreement:
         return PACE_MAPPINGS[self.protocol.rsplit(".", 1)[0]][0]
 
     @property
-    def mapping(self) -> str:
+    def mapping(self) -> PaceMapping:
         return PACE_MAPPINGS[self.protocol.rsplit(".", 1)[0]][1]
 
     @property

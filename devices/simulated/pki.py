@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import ecdsa
-from asn1crypto import algos, cms, core, keys
+from asn1crypto import algos, cms, keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
+
+from devices.icao9303.asn1 import HASH_ALGORITHMS
+from devices.icao9303.masterlist_schema import (
+    ID_ICAO_CSCA_MASTER_LIST,
+    ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY,
+    CscaMasterList,
+)
+from devices.icao9303.sod import ID_LDS_SECURITY_OBJECT, SodError, build_lds_security_object, wrap
 
 Algorithm = Literal[
     "rsa2048",
@@ -41,17 +49,6 @@ ALGORITHMS: tuple[str, ...] = (
 SignatureScheme = Literal["rsa-pkcs1v15", "rsa-pss", "ecdsa"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
-# ICAO 9303-12 object identifiers.
-ID_ICAO_CSCA_MASTER_LIST = "2.23.136.1.1.2"
-ID_ICAO_CSCA_MASTER_LIST_SIGNING_KEY = "2.23.136.1.1.3"
-
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 
 
 class PkiError(ValueError):
@@ -71,9 +68,9 @@ def certificate_hash(name: str) -> CertHash:
 
 def hash_algorithm(name: str) -> hashes.HashAlgorithm:
     try:
-        return _HASHES[name]()
+        return HASH_ALGORITHMS[name]()
     except KeyError:
-        raise PkiError(f"unsupported digest {name!r} (have {sorted(_HASHES)})") from None
+        raise PkiError(f"unsupported digest {name!r} (have {sorted(HASH_ALGORITHMS)})") from None
 
 
 # --- keys -------------------------------------------------------------------
@@ -468,20 +465,6 @@ def make_crl(
 # --- master lists -------------------------------------------------------------
 
 
-class _CertificateSetOf(core.SetOf):  # type: ignore[misc]
-    _child_spec = asn1_x509.Certificate
-
-
-class CscaMasterList(core.Sequence):  # type: ignore[misc]
-    """CscaMasterList ::= SEQUENCE { version CscaMasterListVersion, certList SET OF
-    Certificate } (ICAO 9303-12 9)."""
-
-    _fields = [  # noqa: RUF012 - asn1crypto schema
-        ("version", core.Integer),
-        ("cert_list", _CertificateSetOf),
-    ]
-
-
 def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
@@ -596,6 +579,51 @@ def make_master_list(
         certificates=[signer_cert, *extra_certificates],
         signing_time=signing_time,
     )
+
+
+def build_sod(
+    dg_bytes: Mapping[int, bytes],
+    ds_cert: x509.Certificate,
+    ds_key: PrivateKey,
+    *,
+    digest: str = "sha256",
+    signature: str | None = None,
+    lds_version: tuple[int, int] | None = None,
+    signing_time: datetime | None = None,
+    include_certificate: bool = True,
+    signer_identifier: Literal["issuer_serial", "ski"] = "issuer_serial",
+    dg_digest: str | None = None,
+    content_type: str = ID_LDS_SECURITY_OBJECT,
+) -> bytes:
+    """EF.SOD for `dg_bytes` ({1: DG1 bytes, 2: DG2 bytes, ...}) signed by the DS.
+
+    signature: "rsa-pkcs1v15", "rsa-pss" or "ecdsa"; by default ECDSA for EC keys,
+    RSASSA-PSS when the DS certificate itself is PSS-signed, else PKCS#1 v1.5.
+    lds_version (e.g. (1, 8)) makes an LDSSecurityObject v1 with LDSVersionInfo.
+    dg_digest hashes the data groups with another algorithm than the signature.
+    content_type: the eContentType (and contentType attribute), e.g. one of
+    SOD_CONTENT_TYPE_QUIRKS to imitate a field passport.
+    """
+    if signature is not None and signature not in ("rsa-pkcs1v15", "rsa-pss", "ecdsa"):
+        raise SodError(f"unknown signature scheme {signature!r}")
+    econtent = build_lds_security_object(
+        dg_bytes, digest=dg_digest or digest, lds_version=lds_version
+    )
+    try:
+        content_info = build_signed_data(
+            content_type,
+            econtent,
+            ds_cert,
+            ds_key,
+            digest=digest,
+            scheme=signature,  # type: ignore[arg-type]
+            certificates=[ds_cert] if include_certificate else [],
+            signing_time=signing_time,
+            signer_identifier=signer_identifier,
+        )
+    except PkiError as exc:
+        raise SodError(str(exc)) from exc
+    return wrap(content_info)
 
 
 # --- the bundle ---------------------------------------------------------------

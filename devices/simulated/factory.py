@@ -19,7 +19,6 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from devices.icao9303 import pki as pki_module
 from devices.icao9303 import sod as sod_module
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg1 import DataGroup1
@@ -49,14 +48,15 @@ from devices.icao9303.lds.security_infos import (
     ChipAuthenticationInfo,
     ChipAuthenticationPublicKeyInfo,
     PACEInfo,
+    PaceMapping,
     SecurityInfo,
     SecurityInfos,
 )
 from devices.icao9303.lds.spki import PublicKeyInfo
 from devices.icao9303.mrz import Mrz, MrzFormat
-from devices.icao9303.pace import PaceMapping
-from devices.icao9303.pki import TestPki, make_test_pki
-from devices.icao9303.virtual_passport import VirtualPassport, private_key_der
+from devices.simulated import pki as pki_module
+from devices.simulated.pki import TestPki, make_test_pki
+from devices.simulated.virtual_passport import VirtualPassport, private_key_der
 
 DEFECTS: dict[str, str] = {
     "expired": "the document expired (expiry date in the past)",
@@ -390,7 +390,7 @@ def _make_document(
         signer_key = test_pki.ds_key
         if "wrong_sod_signature" in wanted:
             signer_key = pki_module.generate_key(test_pki.algorithm)
-        files["EF.SOD"] = sod_module.build_sod(
+        files["EF.SOD"] = pki_module.build_sod(
             {n: files[f"DG{n}"] for n in numbers},
             test_pki.ds_cert,
             signer_key,

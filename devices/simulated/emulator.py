@@ -40,15 +40,14 @@ from devices.icao9303.apdu import (
     is_extended_encoding,
 )
 from devices.icao9303.bac import BacKeys, session_from_key_material
-from devices.icao9303.chip_authentication import CA_CIPHERS, chip_shared_secret, derive_session
+from devices.icao9303.chip_authentication import chip_shared_secret, derive_session
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg14 import DataGroup14
-from devices.icao9303.lds.security_infos import SecurityInfos
+from devices.icao9303.lds.security_infos import PACEInfo, SecurityInfos, cipher_key
 from devices.icao9303.pace import (
     EcPaceGroup,
     PaceAlgorithm,
     PaceGroup,
-    PaceInfo,
     PacePassword,
     authentication_token,
     cam_data,
@@ -56,8 +55,10 @@ from devices.icao9303.pace import (
     encrypt_cam_data,
     nonce_cipher,
     oid_value,
+    pace_algorithm,
     pace_group,
     pace_infos,
+    pace_supported,
     session_keys,
 )
 from devices.icao9303.secure_messaging import (
@@ -134,7 +135,7 @@ class ChipEmulator:
         self.sm_commands = 0
         self.removed = False
         self._lock = threading.Lock()
-        self._pace_infos: list[PaceInfo] = []
+        self._pace_infos: list[PACEInfo] = []
         raw = self.files.get("EF.CardAccess")
         if raw and self.pace:
             try:
@@ -423,7 +424,9 @@ class ChipEmulator:
 
     def _mse_pace(self, objects: dict[int, bytes]) -> tuple[bytes, int]:
         oid = objects.get(0x80, b"")
-        offered = [i for i in self._pace_infos if oid_value(i.oid) == oid and i.supported]
+        offered = [
+            i for i in self._pace_infos if oid_value(i.protocol) == oid and pace_supported(i)
+        ]
         if 0x84 in objects:
             wanted = int.from_bytes(objects[0x84], "big")
             offered = [i for i in offered if i.parameter_id == wanted]
@@ -441,7 +444,7 @@ class ChipEmulator:
             password = PacePassword.from_can(self.can)
         else:
             return b"", 0x6A88
-        algorithm = info.algorithm
+        algorithm = pace_algorithm(info)
         group = pace_group(algorithm, info.parameter_id, info.domain)
         if algorithm.mapping == "CAM" and not self._cam_key_fits(group):
             return b"", SW_CONDITIONS_NOT_SATISFIED  # no static key for this curve
@@ -525,8 +528,11 @@ class ChipEmulator:
     def _chip_authenticate(self, protocol: str, terminal_point: bytes) -> tuple[bytes, int]:
         if not protocol or not isinstance(self._ca_key, ec.EllipticCurvePrivateKey):
             return b"", SW_CONDITIONS_NOT_SATISFIED
+        suite = cipher_key(protocol)
+        if suite is None:
+            return b"", SW_CONDITIONS_NOT_SATISFIED
         shared = chip_shared_secret(self._ca_key, terminal_point)
-        cipher, size = CA_CIPHERS[protocol.rsplit(".", 1)[1]]
+        cipher, size = suite
         self._next_sm = derive_session(cipher, size, shared)
         return b"", SW_OK
 
