@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, insert, select, text
+from sqlalchemy import Connection, Engine, and_, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.border.models import BorderEvent, KioskAlert, KioskChainHead
@@ -101,3 +101,27 @@ def raise_alert(engine: Engine, kiosk_id: str, kind: str, detail: str, seq: int 
     except SQLAlchemyError as exc:
         log.error("could not file a %s alert at the border: %s", kind, exc)
         return False
+
+
+def resume_chain(engine: Engine, kiosk_id: str) -> dict[str, object] | None:
+    """Clear the stop of `kiosk_id`'s chain (the table owner's act, after the
+    cause was dealt with); the head stays where it was, and the alerts stay for
+    the supervisor. None when the border holds no chain of that kiosk."""
+    h = KioskChainHead.__table__
+    with engine.begin() as c:
+        row = c.execute(
+            select(h.c.log_seq, h.c.stopped_at, h.c.stop_reason).where(h.c.kiosk_id == kiosk_id)
+        ).first()
+        if row is None:
+            return None
+        c.execute(
+            update(KioskChainHead)
+            .where(KioskChainHead.kiosk_id == kiosk_id)
+            .values(stopped_at=None, stop_reason=None)
+        )
+    return {
+        "kiosk_id": kiosk_id,
+        "log_seq": int(row[0]),
+        "was_stopped": row[1] is not None,
+        "stop_reason": row[2],
+    }

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "kiosk.cli.config_cmd",
     "kiosk.cli.policy_cmd",
     "kiosk.cli.border",
+    "kiosk.cli.log",
     "kiosk.cli.face",
     "kiosk.cli.trust",
     "kiosk.cli.passport",

@@ -120,9 +120,7 @@ def test_an_outage_loses_nothing_and_a_later_push_delivers_once(
 def alerts(border: Border) -> list[tuple[str, str, int | None]]:
     with border.owner.connect() as c:
         rows = c.execute(
-            select(KioskAlert.kiosk_id, KioskAlert.kind, KioskAlert.log_seq).order_by(
-                KioskAlert.id
-            )
+            select(KioskAlert.kiosk_id, KioskAlert.kind, KioskAlert.log_seq).order_by(KioskAlert.id)
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
@@ -166,6 +164,7 @@ def test_an_event_that_cannot_be_sent_stops_the_push_there(border: Border, local
     assert "belongs to kiosk 'OLD-ID'" in (outbox(local)[foreign][2] or "")
     assert border_ids(border.owner) == sorted(good)
     assert alerts(border) == [("K1", "refused", 3)]
+
 
 def _publish(border: Border, kind: str, key: str, payload: bytes = b"") -> None:
     publish(border.owner, prepare(kind, payload, key), "test")
@@ -270,7 +269,7 @@ def test_a_row_the_border_refuses_stops_the_push_at_it(border: Border, local: En
         assert "refused by the border database" in (outbox(local)[odd][2] or "")
         assert result.error is not None and "refused by the border database" in result.error
     else:
-        assert delivered == set(good + [odd] + more) and result.pending == 0
+        assert delivered == {*good, odd, *more} and result.pending == 0
 
 
 def test_a_long_queue_is_paged_in_log_order(border: Border, local: Engine) -> None:
