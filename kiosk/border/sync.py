@@ -18,16 +18,19 @@ reflects the last confirmation, not the last change.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
@@ -35,6 +38,7 @@ from kiosk.border.chain import BorderHead, raise_alert, read_head
 from kiosk.border.database import redact
 from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
+from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
 from kiosk.store.event_log import GENESIS, chain, record_of
 from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
@@ -47,6 +51,9 @@ log = logging.getLogger(__name__)
 PROVENANCE_PREFIX = "border:"
 HEARTBEAT_KIND = "border_sync"
 HEARTBEAT_KEY = "last_pull"
+# An idle pull refreshes the heartbeat at most this often: the staleness rule
+# counts hours, and an idle cycle then writes nothing locally (no fsync).
+HEARTBEAT_EVERY_S = 60.0
 # sync_state name of the reference-data watermark, per border database URL.
 WATERMARK_PREFIX = "reference_watermark:"
 DEFAULT_BATCH = 500
@@ -216,6 +223,7 @@ class BorderSync:
         self.sealer = sealer  # with the kiosk's log key, seals are checked too
         self.references = ReferenceStore(local_engine)
         self.last_result: SyncResult | None = None
+        self._heartbeat_at: float | None = None  # monotonic time of our last heartbeat
         self._lock = threading.Lock()  # one cycle at a time per instance
 
     # -- push -----------------------------------------------------------------
@@ -245,19 +253,25 @@ class BorderSync:
             )
             result.pending = self.pending()
             return result
+        # The next batch is read and verified locally while the border inserts
+        # this one (the border's work runs in its own process).
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-verify")
         try:
             after, previous = self._anchor(head, result)
-            while True:
-                rows, fault = self._next_verified(after, previous)
-                if rows:
-                    settled = self._send(rows, result)
-                    if settled < len(rows):
-                        break  # result.error says why
-                    after, previous = rows[-1].seq, rows[-1].chain_hash
-                if fault is not None:
-                    raise fault
-                if not rows:
+            rows, fault = self._next_verified(after, previous)
+            while rows:
+                upcoming = None
+                if fault is None and len(rows) == self.batch_size:
+                    upcoming = ahead.submit(self._next_verified, rows[-1].seq, rows[-1].chain_hash)
+                settled = self._send(rows, result)
+                if settled < len(rows):
+                    if upcoming is not None:
+                        upcoming.result()  # let it finish; its rows wait for next cycle
+                    fault = None  # result.error says why
                     break
+                rows, fault = upcoming.result() if upcoming is not None else ([], fault)
+            if fault is not None:
+                raise fault
         except ChainFault as fault:
             if fault.event_id is not None:  # it waits in the outbox with the reason
                 self._mark(set(), {fault.event_id: str(fault)})
@@ -265,6 +279,8 @@ class BorderSync:
             self._alert(fault)
             result.error = f"push: {fault}"
             log.error("border push stopped: %s", fault)
+        finally:
+            ahead.shutdown(wait=True)
         result.pending = self.pending()
         return result
 
@@ -477,20 +493,23 @@ class BorderSync:
         return f"push: event {row.seq} was not taken by the border"
 
     def _deliver(self, rows: Sequence[_Outgoing]) -> tuple[list[str], int]:
-        """Insert rows in one border transaction (one multi-row INSERT); returns
-        the local ids delivered, in order and without a gap, and how many of them
+        """Insert rows in one border transaction and one statement; returns the
+        local ids delivered, in order and without a gap, and how many of them
         were confirmed re-deliveries."""
         table = cast(Table, BorderEvent.__table__)
         dialect = self.border_engine.dialect.name
-        if dialect == "postgresql":
-            stmt: Any = postgresql.insert(table)
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(table)
-        else:
+        if dialect not in ("postgresql", "sqlite"):
             raise SQLAlchemyError(f"unsupported border backend {dialect!r}")
-        stmt = stmt.on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
         with self.border_engine.begin() as c:
-            inserted = {r[0] for r in c.execute(stmt, [row.data for row in rows])}
+            if dialect == "postgresql":
+                inserted = _insert_jsonb(c, [row.data for row in rows])
+            else:
+                stmt = (
+                    sqlite.insert(table)
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                    .returning(table.c.event_id)
+                )
+                inserted = {r[0] for r in c.execute(stmt, [row.data for row in rows])}
             skipped = [r.data["event_id"] for r in rows if r.data["event_id"] not in inserted]
             seen: dict[uuid.UUID, tuple[str, str]] = {}
             if skipped:
@@ -607,10 +626,18 @@ class BorderSync:
         if newest != mark:
             self._set_watermark(name, newest)
         # Heartbeat: the reference data was confirmed current just now.
-        now = datetime.now(UTC).isoformat()
-        self.references.put(
-            HEARTBEAT_KIND, HEARTBEAT_KEY, now.encode(), f"{PROVENANCE_PREFIX}{now}"
-        )
+        beat = time.monotonic()
+        if (
+            changed
+            or removed
+            or self._heartbeat_at is None
+            or (beat - self._heartbeat_at >= HEARTBEAT_EVERY_S)
+        ):
+            now = datetime.now(UTC).isoformat()
+            self.references.put(
+                HEARTBEAT_KIND, HEARTBEAT_KEY, now.encode(), f"{PROVENANCE_PREFIX}{now}"
+            )
+            self._heartbeat_at = beat
         return changed, removed
 
     def _watermark(self, name: str) -> int:
@@ -733,6 +760,33 @@ class BorderSync:
         )
         thread.start()
         return thread
+
+
+# PostgreSQL: the whole batch is one JSON parameter, expanded server-side into
+# rows of the events type, in order. One short statement whose plan is cached,
+# instead of a statement with thousands of placeholders to build and parse.
+_INSERT_COLUMNS = ", ".join(KIOSK_INSERT_COLUMNS)
+_JSONB_INSERT = text(
+    f"INSERT INTO events ({_INSERT_COLUMNS}) "
+    f"SELECT {', '.join('r.' + c for c in KIOSK_INSERT_COLUMNS)} "
+    "FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS a(doc, n) "
+    "CROSS JOIN LATERAL jsonb_populate_record(NULL::events, a.doc) AS r "
+    "ORDER BY a.n "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
+
+
+def _insert_jsonb(c: Connection, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    payload = json.dumps(rows, default=_json_default, separators=(",", ":"))
+    return {r[0] for r in c.execute(_JSONB_INSERT, {"rows": payload})}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _row_specific(exc: SQLAlchemyError) -> bool:

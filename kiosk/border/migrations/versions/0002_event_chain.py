@@ -134,7 +134,7 @@ def _postgresql() -> None:
         LANGUAGE plpgsql {definer} AS $$
         DECLARE
             v_mapped text;
-            v_head kiosk_chain_heads%ROWTYPE;
+            v_seq bigint;
             v_kiosk text;
             v_hash text;
             v_expected text;
@@ -172,52 +172,83 @@ def _postgresql() -> None:
                     NEW.event_id, NEW.permitted_until USING ERRCODE = '23514';
             END IF;
             NEW.received_at := now();
-            INSERT INTO kiosk_chain_heads (kiosk_id, log_seq, updated_at)
-                VALUES (NEW.kiosk_id, 0, now()) ON CONFLICT (kiosk_id) DO NOTHING;
-            SELECT * INTO v_head FROM kiosk_chain_heads
-                WHERE kiosk_id = NEW.kiosk_id FOR UPDATE;
-            IF v_head.stopped_at IS NOT NULL THEN
+            -- One writer per kiosk chain at a time (held to the end of the
+            -- transaction; taking it again in the same transaction is cheap).
+            PERFORM pg_advisory_xact_lock(hashtext('egate.chain'), hashtext(NEW.kiosk_id));
+            IF EXISTS (SELECT 1 FROM kiosk_chain_heads
+                       WHERE kiosk_id = NEW.kiosk_id AND stopped_at IS NOT NULL) THEN
                 RETURN NULL;  -- stopped: nothing more from this kiosk
+            END IF;
+            -- The head is the kiosk's newest chained event, earlier rows of this
+            -- statement included (a BEFORE trigger sees them).
+            SELECT log_seq, chain_hash INTO v_seq, v_expected FROM events
+                WHERE kiosk_id = NEW.kiosk_id AND log_seq IS NOT NULL
+                ORDER BY log_seq DESC LIMIT 1;
+            IF NOT FOUND THEN
+                v_seq := 0;
+                -- Rows pushed before b0002 carry no chain: the first chained event
+                -- of such a kiosk anchors it.
+                v_expected := CASE WHEN EXISTS (SELECT 1 FROM events
+                                                WHERE kiosk_id = NEW.kiosk_id)
+                                   THEN NEW.prev_hash ELSE '{GENESIS}' END;
+            END IF;
+            IF NEW.prev_hash = v_expected AND NEW.log_seq > v_seq
+               AND NOT EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id) THEN
+                RETURN NEW;
             END IF;
             SELECT kiosk_id, chain_hash INTO v_kiosk, v_hash FROM events
                 WHERE event_id = NEW.event_id;
-            IF FOUND THEN
-                IF v_kiosk = NEW.kiosk_id AND v_hash = NEW.chain_hash THEN
-                    RETURN NEW;  -- a re-delivery: ON CONFLICT (event_id) skips it
-                END IF;
+            IF FOUND AND v_kiosk = NEW.kiosk_id AND v_hash = NEW.chain_hash THEN
+                RETURN NEW;  -- a re-delivery: ON CONFLICT (event_id) skips it
+            ELSIF FOUND THEN
                 v_kind := 'event_id_taken';
                 v_detail := format('event %s (seq %s): the id is held by a different event',
                                    NEW.event_id, NEW.log_seq);
             ELSE
-                -- Rows pushed before b0002 carry no chain: the first chained event
-                -- of such a kiosk anchors it.
-                v_expected := COALESCE(v_head.chain_hash,
-                    CASE WHEN EXISTS (SELECT 1 FROM events WHERE kiosk_id = NEW.kiosk_id)
-                         THEN NEW.prev_hash ELSE '{GENESIS}' END);
-                IF NEW.prev_hash <> v_expected OR NEW.log_seq <= v_head.log_seq THEN
-                    v_kind := 'chain_break';
-                    v_detail := format(
-                        'event %s (seq %s) continues %s; the border holds seq %s, %s',
-                        NEW.event_id, NEW.log_seq, NEW.prev_hash, v_head.log_seq, v_expected);
-                END IF;
+                v_kind := 'chain_break';
+                v_detail := format(
+                    'event %s (seq %s) continues %s; the border holds seq %s, %s',
+                    NEW.event_id, NEW.log_seq, NEW.prev_hash, v_seq, v_expected);
             END IF;
-            IF v_kind IS NOT NULL THEN
-                INSERT INTO kiosk_alerts (kiosk_id, kind, detail, log_seq, event_id,
-                                          expected_hash, received_hash, raised_at)
-                VALUES (NEW.kiosk_id, v_kind, v_detail, NEW.log_seq, NEW.event_id::text,
-                        v_expected, NEW.prev_hash, now());
-                UPDATE kiosk_chain_heads SET stopped_at = now(), stop_reason = v_detail
-                    WHERE kiosk_id = NEW.kiosk_id;
-                RETURN NULL;
-            END IF;
-            UPDATE kiosk_chain_heads
-                SET log_seq = NEW.log_seq, chain_hash = NEW.chain_hash,
-                    event_id = NEW.event_id, updated_at = now()
-                WHERE kiosk_id = NEW.kiosk_id;
-            RETURN NEW;
+            INSERT INTO kiosk_alerts (kiosk_id, kind, detail, log_seq, event_id,
+                                      expected_hash, received_hash, raised_at)
+            VALUES (NEW.kiosk_id, v_kind, v_detail, NEW.log_seq, NEW.event_id::text,
+                    v_expected, NEW.prev_hash, now());
+            INSERT INTO kiosk_chain_heads (kiosk_id, log_seq, chain_hash, updated_at,
+                                           stopped_at, stop_reason)
+            VALUES (NEW.kiosk_id, v_seq, NULLIF(v_expected, '{GENESIS}'), now(), now(),
+                    v_detail)
+            ON CONFLICT (kiosk_id) DO UPDATE SET stopped_at = now(), stop_reason = v_detail;
+            RETURN NULL;
         END
         $$
         """
+    )
+    # The head table follows once per statement (supervisor view, chain head
+    # lookups); the trigger above reads the events themselves.
+    op.execute(
+        f"""
+        CREATE FUNCTION border_events_chain_heads() RETURNS trigger
+        LANGUAGE plpgsql {definer} AS $$
+        BEGIN
+            INSERT INTO kiosk_chain_heads AS h (kiosk_id, log_seq, chain_hash, event_id,
+                                                updated_at)
+            SELECT DISTINCT ON (kiosk_id) kiosk_id, log_seq, chain_hash, event_id, now()
+            FROM new_events WHERE log_seq IS NOT NULL
+            ORDER BY kiosk_id, log_seq DESC
+            ON CONFLICT (kiosk_id) DO UPDATE
+                SET log_seq = EXCLUDED.log_seq, chain_hash = EXCLUDED.chain_hash,
+                    event_id = EXCLUDED.event_id, updated_at = EXCLUDED.updated_at
+                WHERE h.log_seq < EXCLUDED.log_seq;
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER events_chain_heads AFTER INSERT ON events "
+        "REFERENCING NEW TABLE AS new_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION border_events_chain_heads()"
     )
     op.execute(
         "CREATE TRIGGER events_chain BEFORE INSERT ON events "
@@ -368,6 +399,8 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS border_reference_change()")
         op.execute("DROP SEQUENCE IF EXISTS reference_items_change_seq")
         op.execute("DROP TRIGGER IF EXISTS events_chain ON events")
+        op.execute("DROP TRIGGER IF EXISTS events_chain_heads ON events")
+        op.execute("DROP FUNCTION IF EXISTS border_events_chain_heads()")
         op.execute("DROP FUNCTION IF EXISTS border_events_chain()")
         op.execute("DROP FUNCTION IF EXISTS border_chain_head(text)")
         op.execute("DROP FUNCTION IF EXISTS border_kiosk_alert(text, text, bigint)")
