@@ -54,6 +54,8 @@ HEARTBEAT_KEY = "last_pull"
 # An idle pull refreshes the heartbeat at most this often: the staleness rule
 # counts hours, and an idle cycle then writes nothing locally (no fsync).
 HEARTBEAT_EVERY_S = 60.0
+# Between full comparisons of the reference data a pull reads only changes.
+FULL_PULL_EVERY_S = 3600.0
 # sync_state name of the reference-data watermark, per border database URL.
 WATERMARK_PREFIX = "reference_watermark:"
 DEFAULT_BATCH = 500
@@ -224,6 +226,7 @@ class BorderSync:
         self.references = ReferenceStore(local_engine)
         self.last_result: SyncResult | None = None
         self._heartbeat_at: float | None = None  # monotonic time of our last heartbeat
+        self._full_at: float | None = None  # ... and of our last full comparison
         self._lock = threading.Lock()  # one cycle at a time per instance
 
     # -- push -----------------------------------------------------------------
@@ -575,13 +578,17 @@ class BorderSync:
         b = BorderReferenceItem.__table__
         name = f"{WATERMARK_PREFIX}{redact(self.border_engine.url)}"
         mark = self._watermark(name)
+        started = time.monotonic()
+        if self._full_at is None or started - self._full_at >= FULL_PULL_EVERY_S:
+            # Now and then compare everything, so that a local copy lost or
+            # changed outside the sync comes back without a new publication.
+            mark, self._full_at = 0, started
         with self.border_engine.connect() as c:
-            if mark:
-                top = c.execute(select(func.max(b.c.change_seq))).scalar()
-                if top is None or top < mark:  # another or a re-created border database
-                    mark = 0
-            # Only what changed since the last pull: an idle cycle reads nothing.
-            changes = c.execute(
+            # The newest change first: an idle cycle ends here, one indexed read.
+            top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
+            if top < mark:  # another or a re-created border database
+                mark = 0
+            changes = [] if top == mark else c.execute(
                 select(
                     b.c.id, b.c.kind, b.c.key, b.c.sha256, b.c.published_at, b.c.withdrawn_at,
                     b.c.change_seq,

@@ -302,3 +302,35 @@ def test_a_local_database_fault_is_reported_not_raised(border: Border, tmp_path:
     result = BorderSync(broken, border.kiosk, "K1").run_once()
     assert result.error is not None and result.error.startswith("local:")
     assert "no such table" in result.error
+
+
+def test_pull_reads_only_what_changed_past_its_watermark(border: Border, local: Engine) -> None:
+    store = ReferenceStore(local)
+    for key in ("USA:A1", "USA:A2", "USA:A3"):
+        _publish(border, "watchlist", key)
+    sync = BorderSync(local, border.kiosk, "K1")
+    assert sync.pull().pulled == 3  # the first pull compares everything
+    with local.begin() as c:  # a local copy lost outside the sync...
+        c.execute(text("DELETE FROM reference_items WHERE key = 'USA:A1'"))
+    _publish(border, "watchlist", "USA:A4")
+    assert sync.pull().pulled == 1  # ...is not looked for: only the new item is read
+    assert store.get("watchlist", "USA:A1") is None
+    assert withdraw(border.owner, "watchlist", "USA:A2")
+    assert sync.pull().withdrawn == 1
+    assert (sync.pull().pulled, sync.pull().withdrawn) == (0, 0)  # idle
+    # A restarted sync compares everything once and restores the lost copy.
+    assert BorderSync(local, border.kiosk, "K1").pull().pulled == 1
+    assert store.get("watchlist", "USA:A1") is not None
+    assert store.get("watchlist", "USA:A2") is None
+
+
+def test_a_recreated_border_resets_the_watermark(border: Border, local: Engine) -> None:
+    for key in ("USA:B1", "USA:B2"):
+        _publish(border, "watchlist", key)
+    sync = BorderSync(local, border.kiosk, "K1")
+    sync.pull()
+    with border.owner.begin() as c:  # the border database is rebuilt from scratch
+        c.execute(text("DELETE FROM reference_items"))
+    _publish(border, "watchlist", "USA:B3")
+    assert sync.pull().pulled == 1
+    assert ReferenceStore(local).get("watchlist", "USA:B3") is not None
