@@ -118,6 +118,13 @@ class ChainFault(Exception):
 
 
 @dataclass(frozen=True)
+class _Probe:
+    head: BorderHead | None
+    top: int | None  # newest reference change_seq
+    error: SQLAlchemyError | None
+
+
+@dataclass(frozen=True)
 class _Outgoing:
     """One verified local event on its way up: its border row and chain position."""
 
@@ -241,14 +248,27 @@ class BorderSync:
         """Send the events after the border's head of this kiosk's chain, each
         verified against its predecessor first; stops at the first event that
         does not verify or that the border refuses, and at a border outage."""
-        result = SyncResult()
+        return self._push(self._probe())
+
+    def _probe(self) -> _Probe:
+        """The border's head of this kiosk's chain and its newest reference
+        change, on one connection: all an idle cycle asks the border."""
+        b = BorderReferenceItem.__table__
         try:
             with self.border_engine.connect() as c:
                 head = read_head(c, self.kiosk_id)
+                top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
         except SQLAlchemyError as exc:
-            self._outage(self._next_pending(), exc, result)
+            return _Probe(None, None, exc)
+        return _Probe(head, top, None)
+
+    def _push(self, probe: _Probe) -> SyncResult:
+        result = SyncResult()
+        if probe.error is not None:
+            self._outage(self._next_pending(), probe.error, result)
             result.pending = self.pending()
             return result
+        head = probe.head
         if head is not None and head.stopped_at is not None:
             result.error = (
                 f"push: the border stopped this kiosk's push after seq {head.seq}: "
@@ -560,10 +580,11 @@ class BorderSync:
                 )
 
     # -- pull -----------------------------------------------------------------
-    def pull(self) -> SyncResult:
+    def pull(self, top: int | None = None) -> SyncResult:
+        """`top`: the border's newest change_seq when the caller just read it."""
         result = SyncResult()
         try:
-            result.pulled, result.withdrawn = self._pull()
+            result.pulled, result.withdrawn = self._pull(top)
         except (SQLAlchemyError, BorderError) as exc:
             result.error = f"pull: {_short(exc)}"
             log.warning("border pull failed, local reference data unchanged: %s", result.error)
@@ -574,7 +595,7 @@ class BorderSync:
             result.error = result.error or f"local: {_short(exc)}"
         return result
 
-    def _pull(self) -> tuple[int, int]:
+    def _pull(self, known_top: int | None) -> tuple[int, int]:
         b = BorderReferenceItem.__table__
         name = f"{WATERMARK_PREFIX}{redact(self.border_engine.url)}"
         mark = self._watermark(name)
@@ -583,17 +604,21 @@ class BorderSync:
             # Now and then compare everything, so that a local copy lost or
             # changed outside the sync comes back without a new publication.
             mark, self._full_at = 0, started
-        with self.border_engine.connect() as c:
-            # The newest change first: an idle cycle ends here, one indexed read.
-            top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
-            if top < mark:  # another or a re-created border database
-                mark = 0
-            changes = [] if top == mark else c.execute(
-                select(
-                    b.c.id, b.c.kind, b.c.key, b.c.sha256, b.c.published_at, b.c.withdrawn_at,
-                    b.c.change_seq,
-                ).where(b.c.change_seq > mark)
-            ).all()  # fmt: skip
+        top = known_top
+        if top is None:
+            with self.border_engine.connect() as c:
+                top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
+        if top < mark:  # another or a re-created border database
+            mark = 0
+        changes: Sequence[Any] = []
+        if top != mark:  # an idle cycle ends here, after one indexed read
+            with self.border_engine.connect() as c:
+                changes = c.execute(
+                    select(
+                        b.c.id, b.c.kind, b.c.key, b.c.sha256, b.c.published_at,
+                        b.c.withdrawn_at, b.c.change_seq,
+                    ).where(b.c.change_seq > mark)
+                ).all()  # fmt: skip
         newest = max((int(r[6]) for r in changes), default=mark)
         listing = [tuple(r[:6]) for r in changes]
         local = self._local_index({(str(r[1]), str(r[2])) for r in listing})
@@ -733,12 +758,13 @@ class BorderSync:
         of the local database is reported too (error "local: ..."), not raised:
         the outbox is only written after the border commit, so nothing is lost."""
         with self._lock:
+            probe = self._probe()
             try:
-                pushed = self.push()
+                pushed = self._push(probe)
             except SQLAlchemyError as exc:
                 pushed = SyncResult(error=f"local: {_short(exc)}")
                 log.error("sync push stopped by the local database: %s", pushed.error)
-            pulled = self.pull()
+            pulled = self.pull(probe.top)
         result = SyncResult(
             pushed=pushed.pushed,
             duplicates=pushed.duplicates,
