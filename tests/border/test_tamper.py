@@ -19,11 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from kiosk.border.models import KioskAlert
 from kiosk.cli.main import main
 from kiosk.store.database import open_local
-from kiosk.store.event_log import GENESIS, EventLog, chain, record_of
-from kiosk.store.seal import load_key
+from kiosk.store.event_log import GENESIS, RECORD_FIELDS, EventLog, EventRecord, chain
 from tests.border.conftest import KIOSK1_ROLE, ROLES, PgBorder, append, make_record
 
 pytestmark = pytest.mark.postgres
@@ -45,12 +43,12 @@ class Kiosk:
 
     def __init__(self, tmp_path: Path, pg: PgBorder, monkeypatch: pytest.MonkeyPatch) -> None:
         self.path = tmp_path / "local.sqlite"
-        self.key = tmp_path / "keys" / "log.key"
+        self.key = tmp_path / "log-seal.key"  # the default: beside, not inside, the file
         border = pg.url.set(username=KIOSK1_ROLE).render_as_string(hide_password=False)
         config = tmp_path / "kiosk.toml"
         config.write_text(
             f'[kiosk]\nid = "K1"\n[storage]\nlocal_url = "sqlite:///{self.path}"\n'
-            f'border_url = "{border}"\nlog_key_file = "{self.key}"\n'
+            f'border_url = "{border}"\n'
         )
         monkeypatch.setenv("EGATE_CONFIG", str(config))
         self.local: Engine = open_local(f"sqlite:///{self.path}")
@@ -77,6 +75,8 @@ class Kiosk:
                 db.execute(statement)
 
     def alerts(self) -> list[tuple[str, str, int | None]]:
+        from kiosk.border.models import KioskAlert  # here: the module runs on old code too
+
         supervisor = self.pg.engine_as(ROLES.supervisor)
         try:
             with supervisor.connect() as c:
@@ -231,7 +231,7 @@ def _rewrite_chain(kiosk: Kiosk, *statements: str) -> None:
     previous = GENESIS
     with sqlite3.connect(kiosk.path) as db:
         for row in rows:
-            previous = chain(previous, record_of(row))
+            previous = chain(previous, EventRecord(**{f: getattr(row, f) for f in RECORD_FIELDS}))
             db.execute(
                 "UPDATE transaction_events SET chain_hash = ? WHERE seq = ?", (previous, row.seq)
             )
@@ -247,6 +247,8 @@ def test_keyed_seals_find_a_rewritten_chain_without_the_border(
     assert (kiosk.key.stat().st_mode & 0o777) == 0o600
     assert not str(kiosk.key).startswith(str(kiosk.path))
     assert egate(capsys, "log", "enrol")[0] == 73  # a kiosk keeps its key
+    from kiosk.store.seal import load_key
+
     sealer = load_key(kiosk.key)
     EventLog(kiosk.local, sealer).append(make_record(finished_at=NOW))
     assert egate(capsys, "log", "verify")[0] == 0
