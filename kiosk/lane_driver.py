@@ -111,13 +111,8 @@ def drive(
         setattr(figures, outcome, getattr(figures, outcome) + 1)
         tx_id = end.transaction_id
         figures.outcomes.append(
-            {
-                "traveller": traveller.key,
-                "expected": traveller.expect,
-                "outcome": outcome,
-                "reasons": list(end.officer.get("reasons", [])),
-                "transaction_id": tx_id,
-            }
+            {"traveller": traveller.key, "expected": traveller.expect, "outcome": outcome,
+             "reasons": list(end.officer.get("reasons", [])), "transaction_id": tx_id}
         )
     kiosk.lane.flush_log()
     for event in kiosk.storage.events.events():

@@ -46,8 +46,6 @@ FaceChoice = Literal["same", "other", "photo", "nobody"]
 def _camera_source(text: str) -> int | str:
     """devices.camera_source: a device index, else a file or stream URL."""
     return int(text) if text.isdigit() else text
-
-
 OTHER = {"collins": "hopper", "hopper": "collins"}
 SCENE_SEEDS = {"collins": 1, "hopper": 2}
 
@@ -84,128 +82,33 @@ class SampleTraveller:
 
 
 SAMPLES: tuple[SampleTraveller, ...] = (
-    SampleTraveller(
-        "chn-citizen",
-        "Chinese citizen returning home",
-        "ZHANG",
-        "LI",
-        "CHN",
-        "E12345678",
-        date(1985, 5, 17),
-        "F",
-        "collins",
-    ),
-    SampleTraveller(
-        "usa-transit-240h",
-        "US transit passenger, Tokyo to Seoul",
-        "COLLINS",
-        "EILEEN",
-        "USA",
-        "X1234567",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        arrived_from="JPN",
-        onward=Onward("KOR", 96),
-    ),
-    SampleTraveller(
-        "gbr-transit-240h",
-        "British transit passenger, Bangkok to Hong Kong",
-        "HOPPER",
-        "GRACE",
-        "GBR",
-        "509876543",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="THA",
-        onward=Onward("HKG", 200),
-    ),
-    SampleTraveller(
-        "usa-face-mismatch",
-        "Someone else in front of the camera",
-        "COLLINS",
-        "EILEEN",
-        "USA",
-        "X7654321",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        face="other",
-        arrived_from="JPN",
-        onward=Onward("KOR", 48),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "deu-expired",
-        "German passport that has expired",
-        "HOPPER",
-        "GRACE",
-        "DEU",
-        "C01X00T47",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="SGP",
-        onward=Onward("JPN", 30),
-        defects=("expired",),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "fra-tampered",
-        "French passport with altered chip data",
-        "COLLINS",
-        "EILEEN",
-        "FRA",
-        "18AB12345",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        arrived_from="KOR",
-        onward=Onward("JPN", 30),
-        defects=("tampered_dg1",),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "usa-same-country",
-        "US passenger flying back to the US",
-        "HOPPER",
-        "GRACE",
-        "USA",
-        "X5550001",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="USA",
-        onward=Onward("USA", 50),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "aus-no-onward",
-        "Australian without an onward ticket",
-        "COLLINS",
-        "EILEEN",
-        "AUS",
-        "PA1234567",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        expect="refer",
-    ),
-    SampleTraveller(
-        "can-boarding-pass",
-        "Canadian transit passenger, boarding pass only",
-        "HOPPER",
-        "GRACE",
-        "CAN",
-        "AB123456",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="JPN",
-        onward=Onward("KOR", 50),
-        boarding_pass=True,
-    ),
+    SampleTraveller("chn-citizen", "Chinese citizen returning home", "ZHANG", "LI", "CHN",
+                    "E12345678", date(1985, 5, 17), "F", "collins"),
+    SampleTraveller("usa-transit-240h", "US transit passenger, Tokyo to Seoul", "COLLINS",
+                    "EILEEN", "USA", "X1234567", date(1956, 11, 19), "F", "collins",
+                    arrived_from="JPN", onward=Onward("KOR", 96)),
+    SampleTraveller("gbr-transit-240h", "British transit passenger, Bangkok to Hong Kong",
+                    "HOPPER", "GRACE", "GBR", "509876543", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="THA", onward=Onward("HKG", 200)),
+    SampleTraveller("usa-face-mismatch", "Someone else in front of the camera", "COLLINS",
+                    "EILEEN", "USA", "X7654321", date(1956, 11, 19), "F", "collins",
+                    face="other", arrived_from="JPN", onward=Onward("KOR", 48), expect="refer"),
+    SampleTraveller("deu-expired", "German passport that has expired", "HOPPER", "GRACE",
+                    "DEU", "C01X00T47", date(1946, 12, 9), "F", "hopper", arrived_from="SGP",
+                    onward=Onward("JPN", 30), defects=("expired",), expect="refer"),
+    SampleTraveller("fra-tampered", "French passport with altered chip data", "COLLINS",
+                    "EILEEN", "FRA", "18AB12345", date(1956, 11, 19), "F", "collins",
+                    arrived_from="KOR", onward=Onward("JPN", 30), defects=("tampered_dg1",),
+                    expect="refer"),
+    SampleTraveller("usa-same-country", "US passenger flying back to the US", "HOPPER",
+                    "GRACE", "USA", "X5550001", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="USA", onward=Onward("USA", 50), expect="refer"),
+    SampleTraveller("aus-no-onward", "Australian without an onward ticket", "COLLINS",
+                    "EILEEN", "AUS", "PA1234567", date(1956, 11, 19), "F", "collins",
+                    expect="refer"),
+    SampleTraveller("can-boarding-pass", "Canadian transit passenger, boarding pass only",
+                    "HOPPER", "GRACE", "CAN", "AB123456", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="JPN", onward=Onward("KOR", 50), boarding_pass=True),
 )
 
 
@@ -221,7 +124,8 @@ def traveller_mix(count: int, seed: int) -> list[SampleTraveller]:
     rng = random.Random(seed)
     passes = [s for s in SAMPLES if s.expect == "admit"]
     refers = [s for s in SAMPLES if s.expect == "refer"]
-    return [rng.choice(passes) if rng.random() < 0.5 else rng.choice(refers) for _ in range(count)]
+    return [rng.choice(passes) if rng.random() < 0.5 else rng.choice(refers)
+            for _ in range(count)]
 
 
 @dataclass
@@ -250,9 +154,8 @@ class SimulatedKiosk:
             if getattr(devices, key) == "real":
                 # No gate controller or page reader driver ships with egate yet:
                 # refuse rather than pretend.
-                raise ConfigError(
-                    f"devices.{key}: 'real' has no driver in this build; use 'simulated'"
-                )
+                raise ConfigError(f"devices.{key}: 'real' has no driver in this build; "
+                                  "use 'simulated'")
         # A real PC/SC reader works with passports served by `egate chip serve` (or
         # real ones whose MRZ the panel's traveller supplies); a real camera is a webcam.
         self.reader: DocumentReader = (
@@ -308,14 +211,10 @@ class SimulatedKiosk:
         dest = {"KOR": "ICN", "JPN": "NRT", "HKG": "HKG", "USA": "LAX"}.get(
             t.onward.destination if t.onward else "", "ICN"
         )
-        text = bcbp(
-            t.surname,
-            t.given_names,
-            [
-                Leg(origin, "CSX", "NH", "934", local.date()),
-                Leg("CSX", dest, "KE", "834", onward_day),
-            ],
-        )
+        text = bcbp(t.surname, t.given_names, [
+            Leg(origin, "CSX", "NH", "934", local.date()),
+            Leg("CSX", dest, "KE", "834", onward_day),
+        ])
         return boarding_pass_scene(text)
 
     # -- set-up ----------------------------------------------------------------------

@@ -165,8 +165,8 @@ class Lane:
     def run_pending(self, block_s: float = 0.0) -> None:
         """Process queued events, waiting up to block_s for the first; then check timeouts."""
         try:
-            event: LaneEvent | None = (
-                self._events.get(timeout=block_s) if block_s > 0 else (self._events.get_nowait())
+            event: LaneEvent | None = self._events.get(timeout=block_s) if block_s > 0 else (
+                self._events.get_nowait()
             )
         except queue.Empty:
             event = None
@@ -424,9 +424,8 @@ class Lane:
         self.machine.move(S.REFERRED, self.clock.now())
         self._state_since = self.clock.monotonic()
         self._log(tx, "referred")
-        self._notify(
-            S.REFERRED, "see_officer", traveller_reasons=safe, officer=self._officer_view(tx)
-        )
+        self._notify(S.REFERRED, "see_officer", traveller_reasons=safe,
+                     officer=self._officer_view(tx))
         frame = tx.face.best_frame_jpeg if tx.face else None
         if frame is not None and self.services.referral_images is not None:
             self.services.referral_images(tx.id, frame)
