@@ -21,7 +21,7 @@ from kiosk.biometrics.matcher import FaceMatcher
 from kiosk.biometrics.reference import decode_image
 from kiosk.border import BorderApiSource, BorderError, BorderSync, open_border
 from kiosk.clock import Clock
-from kiosk.config import Config, FaceSection, border_url, expand_url
+from kiosk.config import Config, FaceSection, border_url, expand_url, log_key_path
 from kiosk.face_process import ProcessFaceVerifier
 from kiosk.journey.resolver import JourneyResolver
 from kiosk.journey.scan_step import scan_boarding_pass
@@ -32,6 +32,7 @@ from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
 from kiosk.store.models import ReferralImage
 from kiosk.store.reference import ReferenceStore
+from kiosk.store.seal import optional_key
 from kiosk.watchlist import Watchlist
 from kiosk.workflow.facts import PORT_TIMEZONE, facts_from_dg1
 from kiosk.workflow.lane import JourneyLookup, LaneServices
@@ -94,7 +95,9 @@ def open_storage(config: Config) -> LocalStorage:
     """The local database (must open: the kiosk refuses to run without its log)
     and, best effort, the border database (the kiosk works offline without it)."""
     engine = open_local(expand_url(config.storage.local_url))
-    storage = LocalStorage(engine, EventLog(engine), ReferenceStore(engine))
+    # Enrolled kiosks seal every event with their log key (docs/border.md).
+    sealer = optional_key(log_key_path(config))
+    storage = LocalStorage(engine, EventLog(engine, sealer), ReferenceStore(engine))
     try:
         storage.border = open_border(border_url(config))
     except BorderError as exc:
@@ -113,6 +116,7 @@ def start_sync(config: Config, storage: LocalStorage, stop: threading.Event) -> 
         storage.border,
         config.kiosk.id,
         interval_s=config.storage.sync_interval_s,
+        sealer=storage.events.sealer,
     )
     sync.start(stop)
     return sync

@@ -58,6 +58,9 @@ class StorageSection:
     # Empty: an embedded SQLite file stands in for the border database.
     border_url: str = ""
     sync_interval_s: float = 10.0
+    # The event log's sealing key (`egate log enrol`), kept outside the database
+    # file; empty: log-seal.key beside an SQLite local_url.
+    log_key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,16 @@ def border_url(config: Config) -> str:
         beside = Path(local[len("sqlite:///") :]).with_name("border-standin.sqlite")
         return "sqlite:///" + str(beside)
     return "sqlite:///" + str(Path("~/.local/share/egate/border-standin.sqlite").expanduser())
+
+
+def log_key_path(config: Config) -> Path:
+    """Where the event log's sealing key lives (docs/border.md, "Tamper evidence")."""
+    if config.storage.log_key_file:
+        return Path(config.storage.log_key_file).expanduser()
+    local = expand_url(config.storage.local_url)
+    if local.startswith("sqlite:///") and local != "sqlite:///:memory:":
+        return Path(local[len("sqlite:///") :]).with_name("log-seal.key")
+    return Path("~/.local/share/egate/log-seal.key").expanduser()
 
 
 def parse_config(data: dict[str, Any]) -> Config:

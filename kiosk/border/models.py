@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     column,
     func,
     table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -54,6 +56,14 @@ class BorderEvent(BorderBase):
     __table_args__ = (
         Index("ix_events_document", "document_number", "issuing_state", "direction", "outcome"),
         Index("ix_events_kiosk_finished", "kiosk_id", "finished_at"),
+        Index(
+            "ix_events_kiosk_seq",
+            "kiosk_id",
+            "log_seq",
+            unique=True,
+            postgresql_where=text("log_seq IS NOT NULL"),
+            sqlite_where=text("log_seq IS NOT NULL"),
+        ),
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid(as_uuid=True), primary_key=True)
@@ -79,6 +89,12 @@ class BorderEvent(BorderBase):
     transaction_ms: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     chain_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The kiosk's hash chain: its sequence number and the chain hash of the event
+    # before (GENESIS for the first). The border takes an event only when
+    # prev_hash is the head it holds for the kiosk (kiosk_chain_heads). NULL only
+    # in rows pushed before revision b0002.
+    log_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
     # Set by the border database, never by a kiosk (kiosk roles cannot write it).
     received_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, server_default=func.current_timestamp()
@@ -101,6 +117,11 @@ class BorderReferenceItem(BorderBase):
     provenance: Mapped[str] = mapped_column(Text, nullable=False)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set by a trigger on every insert and update from one increasing counter,
+    # with writers serialised: a kiosk pulls only what changed past its watermark.
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, index=True, server_default=text("0")
+    )
 
 
 class AdvancePassengerInfo(BorderBase):
@@ -137,7 +158,48 @@ class KioskRole(BorderBase):
     kiosk_id: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
-# The view created by the migrations: the latest admitted entry of each document.
+class KioskChainHead(BorderBase):
+    """The newest event of each kiosk's hash chain that the border holds, kept by
+    the events trigger. `stopped_at` is set when a kiosk's event did not continue
+    the chain: the border takes nothing more from it until an administrator
+    resumes it (`egate border chain-resume`)."""
+
+    __tablename__ = "kiosk_chain_heads"
+
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    log_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(as_uuid=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class KioskAlert(BorderBase):
+    """Something a supervisor must look at: a kiosk's chain broke at the border
+    (`chain_break`, `event_id_taken`) or the kiosk found its own log or outbox
+    faulty (`local_log`, `outbox`, `diverged`). docs/border.md."""
+
+    __tablename__ = "kiosk_alerts"
+    __table_args__ = (Index("ix_kiosk_alerts_kiosk", "kiosk_id", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False)
+    log_seq: Mapped[int | None] = mapped_column(BigInteger)
+    event_id: Mapped[str | None] = mapped_column(String(36))
+    expected_hash: Mapped[str | None] = mapped_column(String(64))
+    received_hash: Mapped[str | None] = mapped_column(String(64))
+    raised_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, server_default=func.current_timestamp()
+    )
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(63))
+
+
+# The view created by the migrations: the latest admitted entry of each document,
+# ordered and bounded by the border's receipt time (revision b0002).
 entry_records = table(
     "entry_records",
     column("event_id", Uuid(as_uuid=True)),

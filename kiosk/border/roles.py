@@ -37,10 +37,11 @@ KIOSK_INSERT_COLUMNS = (
     "event_id", "kiosk_id", "port", "lane", "direction", "outcome", "decision", "basis",
     "reasons", "policy_pack", "policy_version", "document", "document_number",
     "issuing_state", "nationality", "checks", "stages", "started_at", "finished_at",
-    "permitted_until", "transaction_ms", "error", "chain_hash",
+    "permitted_until", "transaction_ms", "error", "chain_hash", "log_seq", "prev_hash",
 )  # fmt: skip
-# Columns a kiosk may read back (its own rows only): enough to confirm a delivery.
-KIOSK_SELECT_COLUMNS = ("event_id", "kiosk_id", "chain_hash")
+# Columns a kiosk may read back (its own rows only): enough to confirm a delivery
+# and to compare its log with the border's copy (`egate log verify --against-border`).
+KIOSK_SELECT_COLUMNS = ("event_id", "kiosk_id", "chain_hash", "log_seq", "prev_hash")
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,13 @@ def _ensure_role(connection: Connection, name: str, login: bool) -> None:
 
 
 def provision_roles(
-    engine: Engine, names: RoleNames, kiosks: Sequence[KioskGrant] = ()
+    engine: Engine, names: RoleNames, kiosks: Sequence[KioskGrant] = (), *, remap: bool = False
 ) -> dict[str, object]:
-    """Create or refresh the roles and their privileges; returns what was granted."""
+    """Create or refresh the roles and their privileges; returns what was granted.
+
+    A login role keeps the kiosk id it was first mapped to, and a kiosk id has
+    one login role: changing either (which hands one kiosk's events to another
+    role) needs `remap=True`, and then the id's previous role loses it."""
     if engine.dialect.name != "postgresql":
         raise RoleError("roles exist only on PostgreSQL; the SQLite stand-in has no users")
     for grant in kiosks:
@@ -113,8 +118,13 @@ def provision_roles(
         check_kiosk_id(grant.kiosk_id)
         if grant.role in (names.admin, names.supervisor, names.kiosk_group):
             raise RoleError(f"{grant.role!r} is one of the group roles, not a kiosk login role")
+    if len({g.role for g in kiosks}) != len(kiosks) or len({g.kiosk_id for g in kiosks}) != len(
+        kiosks
+    ):
+        raise RoleError("each kiosk role and each kiosk id may appear once")
     try:
         with engine.begin() as c:
+            _check_mapping(c, kiosks, remap)
             _grant_all(c, names, kiosks)
             mapped = c.execute(text("SELECT role_name, kiosk_id FROM kiosk_roles ORDER BY 1"))
             kiosk_map = {str(r[0]): str(r[1]) for r in mapped}
@@ -126,6 +136,30 @@ def provision_roles(
         "kiosk_group": names.kiosk_group,
         "kiosks": kiosk_map,
     }
+
+
+def _check_mapping(c: Connection, kiosks: Sequence[KioskGrant], remap: bool) -> None:
+    """Refuse a grant that would move a kiosk id between roles, unless `remap`."""
+    current = {
+        str(r[0]): str(r[1]) for r in c.execute(text("SELECT role_name, kiosk_id FROM kiosk_roles"))
+    }
+    for grant in kiosks:
+        mapped = current.get(grant.role)
+        holders = [r for r, k in current.items() if k == grant.kiosk_id and r != grant.role]
+        if remap:
+            for other in holders:
+                c.execute(text("DELETE FROM kiosk_roles WHERE role_name = :r"), {"r": other})
+            continue
+        if mapped is not None and mapped != grant.kiosk_id:
+            raise RoleError(
+                f"role {grant.role!r} writes for kiosk {mapped!r}; mapping it to "
+                f"{grant.kiosk_id!r} hands it that kiosk's events: pass --remap to do so"
+            )
+        if holders:
+            raise RoleError(
+                f"kiosk id {grant.kiosk_id!r} belongs to role {holders[0]!r}; "
+                "pass --remap to move it"
+            )
 
 
 def _grant_all(c: Connection, names: RoleNames, kiosks: Sequence[KioskGrant]) -> None:
@@ -155,6 +189,11 @@ def _grant_all(c: Connection, names: RoleNames, kiosks: Sequence[KioskGrant]) ->
     # only the roles whose queries evaluate the events policies may call it.
     c.execute(text("REVOKE ALL ON FUNCTION border_kiosk_id(text) FROM PUBLIC"))
     c.execute(text(f"GRANT EXECUTE ON FUNCTION border_kiosk_id(text) TO {group}, {sup}"))
+    # The hash chain (b0002): a kiosk reads its own head and reports its own faults.
+    for function in ("border_chain_head(text)", "border_kiosk_alert(text, text, bigint)"):
+        c.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC"))
+        c.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {group}"))
+    c.execute(text(f"GRANT SELECT ON kiosk_alerts, kiosk_chain_heads TO {sup}"))
     # Supervisor stations: read everything, one officer watching many lanes.
     c.execute(
         text(

@@ -18,25 +18,33 @@ reflects the last confirmation, not the last change.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
+from kiosk.border.chain import BorderHead, raise_alert, read_head
+from kiosk.border.database import redact
 from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
+from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
-from kiosk.store.models import OutboxEntry, TransactionEvent
+from kiosk.store.event_log import GENESIS, chain, record_of
+from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
 from kiosk.store.reference import ReferenceStore
+from kiosk.store.seal import LogSealer
 from kiosk.trust.store import key_problem
 
 log = logging.getLogger(__name__)
@@ -44,7 +52,15 @@ log = logging.getLogger(__name__)
 PROVENANCE_PREFIX = "border:"
 HEARTBEAT_KIND = "border_sync"
 HEARTBEAT_KEY = "last_pull"
-DEFAULT_BATCH = 200
+# An idle pull refreshes the heartbeat at most this often: the staleness rule
+# counts hours, and an idle cycle then writes nothing locally (no fsync).
+HEARTBEAT_EVERY_S = 60.0
+# Between full comparisons of the reference data a pull reads only changes.
+FULL_PULL_EVERY_S = 3600.0
+# sync_state name of the reference-data watermark, per border database URL.
+WATERMARK_PREFIX = "reference_watermark:"
+DEFAULT_BATCH = 500
+MAX_BATCH = 10_000
 PULL_CHUNK = 500
 _ERROR_MAX = 500
 
@@ -67,7 +83,7 @@ def _text_or_none(value: Any, limit: int) -> str | None:
     return cleaned[:limit] if cleaned else None
 
 
-def _permitted_until(row: TransactionEvent) -> datetime | None:
+def _permitted_until(row: Any) -> datetime | None:
     """The transit stay limit when the local record carries one (a column if the
     local schema grows one, else checks["permitted_until"] as an ISO string)."""
     value: Any = getattr(row, "permitted_until", None)
@@ -88,7 +104,46 @@ class EventRejected(ValueError):
     """A local event that cannot be sent as it is (it stays in the outbox)."""
 
 
-def border_row(row: TransactionEvent, kiosk_id: str) -> dict[str, Any]:
+class ChainFault(Exception):
+    """The local log or outbox does not verify where the push would continue, or
+    the border refused an event: the push stops there and an alert is filed.
+    `kind` is one of kiosk.border.chain.KIOSK_ALERT_KINDS."""
+
+    def __init__(
+        self, kind: str, seq: int | None, detail: str, event_id: str | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.seq = seq
+        self.event_id = event_id  # the event held back, when it is one event
+
+
+@dataclass(frozen=True)
+class _Probe:
+    head: BorderHead | None
+    top: int | None  # newest reference change_seq
+    error: SQLAlchemyError | None
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One verified local event on its way up: its border row and chain position."""
+
+    seq: int
+    event_id: str
+    chain_hash: str
+    data: dict[str, Any]
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def border_row(row: Any, kiosk_id: str) -> dict[str, Any]:
     """The border `events` row for one local event; raises EventRejected."""
     if row.kiosk_id != kiosk_id:
         raise EventRejected(
@@ -164,9 +219,10 @@ class BorderSync:
         *,
         batch_size: int = DEFAULT_BATCH,
         interval_s: float = 10.0,
+        sealer: LogSealer | None = None,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be 1 to {MAX_BATCH}")
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.local_engine = local_engine
@@ -174,8 +230,11 @@ class BorderSync:
         self.kiosk_id = kiosk_id
         self.batch_size = batch_size
         self.interval_s = interval_s
+        self.sealer = sealer  # with the kiosk's log key, seals are checked too
         self.references = ReferenceStore(local_engine)
         self.last_result: SyncResult | None = None
+        self._heartbeat_at: float | None = None  # monotonic time of our last heartbeat
+        self._full_at: float | None = None  # ... and of our last full comparison
         self._lock = threading.Lock()  # one cycle at a time per instance
 
     # -- push -----------------------------------------------------------------
@@ -186,119 +245,321 @@ class BorderSync:
             )
             return int(count or 0)
 
-    def _next_batch(self, after_seq: int) -> list[TransactionEvent]:
-        """The next unsent events in log order (keyset paging on the log's seq)."""
-        with Session(self.local_engine, expire_on_commit=False) as s:
-            query = (
-                select(TransactionEvent)
-                .join(OutboxEntry, OutboxEntry.event_id == TransactionEvent.event_id)
-                .where(OutboxEntry.sent_at.is_(None), TransactionEvent.seq > after_seq)
-                .order_by(TransactionEvent.seq)
-                .limit(self.batch_size)
-            )
-            return list(s.scalars(query))
-
     def push(self) -> SyncResult:
-        """Send every pending event; stops at the first failure of the border
-        database itself (a row it refuses only holds back that row)."""
+        """Send the events after the border's head of this kiosk's chain, each
+        verified against its predecessor first; stops at the first event that
+        does not verify or that the border refuses, and at a border outage."""
+        return self._push(self._probe())
+
+    def _probe(self) -> _Probe:
+        """The border's head of this kiosk's chain and its newest reference
+        change, on one connection: all an idle cycle asks the border."""
+        b = BorderReferenceItem.__table__
+        try:
+            with self.border_engine.connect() as c:
+                head = read_head(c, self.kiosk_id)
+                top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
+        except SQLAlchemyError as exc:
+            return _Probe(None, None, exc)
+        return _Probe(head, top, None)
+
+    def _push(self, probe: _Probe) -> SyncResult:
         result = SyncResult()
-        after_seq = 0
-        while True:
-            batch = self._next_batch(after_seq)
-            if not batch:
-                break
-            after_seq = batch[-1].seq
-            rows: list[tuple[str, dict[str, Any]]] = []
-            failed: dict[str, str] = {}
-            for r in batch:
-                try:
-                    rows.append((r.event_id, border_row(r, self.kiosk_id)))
-                except EventRejected as exc:
-                    failed[r.event_id] = str(exc)
-            delivered: set[str] = set()
-            duplicates = 0
-            outage: str | None = None
-            try:
-                delivered, duplicates, conflicts = self._deliver(rows) if rows else (set(), 0, {})
-                failed.update(conflicts)
-            except SQLAlchemyError as exc:
-                if not _row_specific(exc):
-                    outage = f"push: {_short(exc)}"
-                else:
-                    # One bad row must not hold back the others: find it alone.
-                    for local_id, row in rows:
-                        try:
-                            one, dup, conflict = self._deliver([(local_id, row)])
-                        except SQLAlchemyError as single:
-                            if not _row_specific(single):
-                                outage = f"push: {_short(single)}"
-                                break
-                            failed[local_id] = f"refused by the border database: {_short(single)}"
-                            continue
-                        delivered |= one
-                        duplicates += dup
-                        failed.update(conflict)
-            result.pushed += len(delivered)
-            result.duplicates += duplicates
-            result.rejected += len(failed)
-            if outage is not None:
-                # The rows not yet settled wait for the next cycle, counting the attempt.
-                waiting = {r.event_id for r in batch} - delivered - set(failed)
-                failed.update(dict.fromkeys(waiting, outage))
-                self._mark(delivered, failed)
-                result.error = outage
-                log.warning("border push failed, %d events stay queued: %s", len(waiting), outage)
-                break
-            self._mark(delivered, failed)
-            if failed and result.error is None:
-                first = next(iter(failed.values()))
-                result.error = f"push: {len(failed)} event(s) refused: {first}"
+        if probe.error is not None:
+            self._outage(self._next_pending(), probe.error, result)
+            result.pending = self.pending()
+            return result
+        head = probe.head
+        if head is not None and head.stopped_at is not None:
+            result.error = (
+                f"push: the border stopped this kiosk's push after seq {head.seq}: "
+                f"{head.stop_reason}"
+            )
+            result.pending = self.pending()
+            return result
+        # The next batch is read and verified locally while the border inserts
+        # this one (the border's work runs in its own process).
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-verify")
+        try:
+            after, previous = self._anchor(head, result)
+            rows, fault = self._next_verified(after, previous)
+            while rows:
+                upcoming = None
+                if fault is None and len(rows) == self.batch_size:
+                    upcoming = ahead.submit(self._next_verified, rows[-1].seq, rows[-1].chain_hash)
+                settled = self._send(rows, result)
+                if settled < len(rows):
+                    if upcoming is not None:
+                        upcoming.result()  # let it finish; its rows wait for next cycle
+                    fault = None  # result.error says why
+                    break
+                rows, fault = upcoming.result() if upcoming is not None else ([], fault)
+            if fault is not None:
+                raise fault
+        except ChainFault as fault:
+            if fault.event_id is not None:  # it waits in the outbox with the reason
+                self._mark(set(), {fault.event_id: str(fault)})
+                result.rejected += 1
+            self._alert(fault)
+            result.error = f"push: {fault}"
+            log.error("border push stopped: %s", fault)
+        finally:
+            ahead.shutdown(wait=True)
         result.pending = self.pending()
         return result
 
-    def _deliver(
-        self, rows: Sequence[tuple[str, dict[str, Any]]]
-    ) -> tuple[set[str], int, dict[str, str]]:
-        """Insert one batch in one border transaction; returns the local ids
-        delivered, how many of them were confirmed re-deliveries, and refusals."""
+    def _next_pending(self) -> list[str]:
+        """The ids of the next batch of unsent events, in log order."""
+        e, o = TransactionEvent.__table__.c, OutboxEntry.__table__.c
+        with self.local_engine.connect() as c:
+            return [
+                r[0]
+                for r in c.execute(
+                    select(o.event_id)
+                    .join(TransactionEvent.__table__, e.event_id == o.event_id)
+                    .where(o.sent_at.is_(None))
+                    .order_by(e.seq)
+                    .limit(self.batch_size)
+                )
+            ]
+
+    def _anchor(self, head: BorderHead | None, result: SyncResult) -> tuple[int, str]:
+        """Where the push continues: (seq, chain hash) of the last event the
+        border holds, checked against the local log; raises ChainFault."""
+        e, o = TransactionEvent.__table__.c, OutboxEntry.__table__.c
+        with self.local_engine.connect() as c:
+            orphan = c.execute(
+                select(o.event_id)
+                .select_from(
+                    OutboxEntry.__table__.outerjoin(
+                        TransactionEvent.__table__, e.event_id == o.event_id
+                    )
+                )
+                .where(o.sent_at.is_(None), e.seq.is_(None))
+                .limit(1)
+            ).first()
+            if orphan is not None:
+                raise ChainFault(
+                    "outbox", None, f"outbox row {orphan[0]} has no event: the event was deleted"
+                )
+            if head is not None and head.chain_hash is not None:
+                mine = c.execute(select(e.chain_hash).where(e.seq == head.seq)).first()
+                if mine is None:
+                    raise ChainFault(
+                        "diverged",
+                        head.seq,
+                        f"the border holds seq {head.seq}, the local log does not "
+                        "(deleted or truncated)",
+                    )
+                if mine[0] != head.chain_hash:
+                    raise ChainFault(
+                        "diverged", head.seq, f"seq {head.seq} differs from the border's copy"
+                    )
+                behind = [
+                    r[0]
+                    for r in c.execute(
+                        select(o.event_id)
+                        .join(TransactionEvent.__table__, e.event_id == o.event_id)
+                        .where(o.sent_at.is_(None), e.seq <= head.seq)
+                    )
+                ]
+                if behind:  # at the border already: the acknowledgement was lost
+                    self._confirm(behind, result)
+                return head.seq, head.chain_hash
+            # Nothing chained at the border yet: start at the first unsent event.
+            first = c.execute(
+                select(func.min(e.seq))
+                .select_from(TransactionEvent.__table__)
+                .join(OutboxEntry.__table__, e.event_id == o.event_id)
+                .where(o.sent_at.is_(None))
+            ).scalar()
+            if first is None:
+                newest = c.execute(select(func.max(e.seq))).scalar()
+                first = (newest or 0) + 1
+            after = int(first) - 1
+            if after == 0:
+                return 0, GENESIS
+            before = c.execute(select(e.chain_hash).where(e.seq == after)).first()
+            if before is None:
+                raise ChainFault("local_log", after, f"event {after} is missing from the log")
+            return after, str(before[0])
+
+    def _confirm(self, local_ids: list[str], result: SyncResult) -> None:
+        """Mark sent the events the border already holds (read back by id)."""
+        wanted = {uuid.UUID(i): i for i in local_ids if _is_uuid(i)}
+        t = BorderEvent.__table__.c
+        with self.border_engine.connect() as c:
+            held = {
+                r[0]
+                for r in c.execute(
+                    select(t.event_id).where(t.event_id.in_(wanted), t.kiosk_id == self.kiosk_id)
+                )
+            }
+        confirmed = {wanted[u] for u in held}
+        missing = set(local_ids) - confirmed
+        if missing:
+            raise ChainFault(
+                "outbox",
+                None,
+                f"{len(missing)} unsent event(s) lie behind the border's head but the border "
+                f"does not hold them (e.g. {sorted(missing)[0]})",
+            )
+        self._mark(confirmed, {})
+        result.pushed += len(confirmed)
+        result.duplicates += len(confirmed)
+
+    def _next_verified(
+        self, after: int, previous: str
+    ) -> tuple[list[_Outgoing], ChainFault | None]:
+        """The next batch after `after`, verified link by link from `previous`:
+        the rows that verify, and the fault that ended the batch early."""
+        e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
+        query = (
+            select(e, o.c.event_id.label("outbox_id"), s.c.mac)
+            .select_from(
+                e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq)
+            )
+            .where(e.c.seq > after)
+            .order_by(e.c.seq)
+            .limit(self.batch_size)
+        )
+        with self.local_engine.connect() as c:
+            rows = c.execute(query).all()
+        out: list[_Outgoing] = []
+        expected = after + 1
+        for row in rows:
+            seq = int(row.seq)
+            if seq != expected:
+                return out, ChainFault("local_log", expected, f"event {expected} is missing")
+            if row.outbox_id is None:
+                return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
+            if chain(previous, record_of(row)) != row.chain_hash:
+                return out, ChainFault(
+                    "local_log", seq, f"event {seq} does not match its chain hash (altered)"
+                )
+            if self.sealer is not None and (
+                row.mac is None or not self.sealer.check(row.kiosk_id, seq, row.chain_hash, row.mac)
+            ):
+                return out, ChainFault(
+                    "local_log", seq, f"event {seq} has no valid seal (inserted or rewritten)"
+                )
+            try:
+                data = border_row(row, self.kiosk_id)
+            except EventRejected as exc:
+                return out, ChainFault(
+                    "refused", seq, f"event {seq} cannot be sent: {exc}", row.event_id
+                )
+            data["log_seq"] = seq
+            data["prev_hash"] = previous
+            out.append(_Outgoing(seq, row.event_id, row.chain_hash, data))
+            previous, expected = row.chain_hash, seq + 1
+        return out, None
+
+    def _send(self, rows: list[_Outgoing], result: SyncResult) -> int:
+        """Deliver verified rows in order; returns how many were settled. Fewer
+        than all means the push stops (result.error is set, or ChainFault)."""
+        try:
+            delivered, duplicates = self._deliver(rows)
+        except SQLAlchemyError as exc:
+            if not _row_specific(exc):
+                return self._outage([r.event_id for r in rows], exc, result)
+            # One row's values were refused: deliver those before it, stop at it.
+            delivered, duplicates = [], 0
+            for row in rows:
+                try:
+                    one, dup = self._deliver([row])
+                except SQLAlchemyError as single:
+                    self._mark(set(delivered), {})
+                    result.pushed += len(delivered)
+                    result.duplicates += duplicates
+                    if not _row_specific(single):
+                        rest = [r.event_id for r in rows[len(delivered) :]]
+                        return len(delivered) + self._outage(rest, single, result)
+                    reason = f"refused by the border database: {_short(single)}"
+                    raise ChainFault(
+                        "refused", row.seq, f"event {row.seq} {reason}", row.event_id
+                    ) from single
+                delivered += one
+                duplicates += dup
+                if not one:
+                    break
+        self._mark(set(delivered), {})
+        result.pushed += len(delivered)
+        result.duplicates += duplicates
+        if len(delivered) < len(rows):
+            refused = rows[len(delivered)]
+            result.error = self._refusal(refused)
+            self._mark(set(), {refused.event_id: result.error})
+            result.rejected += 1
+        return len(delivered)
+
+    def _outage(self, local_ids: list[str], exc: BaseException, result: SyncResult) -> int:
+        """The border failed as a whole: the rows wait for the next cycle, counting
+        the attempt. Returns 0 (nothing more settled)."""
+        outage = f"push: {_short(exc)}"
+        self._mark(set(), dict.fromkeys(local_ids, outage))
+        result.error = outage
+        log.warning("border push failed, %d events stay queued: %s", len(local_ids), outage)
+        return 0
+
+    def _refusal(self, row: _Outgoing) -> str:
+        try:
+            with self.border_engine.connect() as c:
+                head = read_head(c, self.kiosk_id)
+        except SQLAlchemyError as exc:
+            return (
+                f"push: event {row.seq} was not taken; the border's head is unknown: {_short(exc)}"
+            )
+        if head is not None and head.stopped_at is not None:
+            return (
+                f"push: the border stopped this kiosk's push at seq {row.seq}: {head.stop_reason}"
+            )
+        return f"push: event {row.seq} was not taken by the border"
+
+    def _deliver(self, rows: Sequence[_Outgoing]) -> tuple[list[str], int]:
+        """Insert rows in one border transaction and one statement; returns the
+        local ids delivered, in order and without a gap, and how many of them
+        were confirmed re-deliveries."""
         table = cast(Table, BorderEvent.__table__)
         dialect = self.border_engine.dialect.name
-        if dialect == "postgresql":
-            stmt: Any = postgresql.insert(table)
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(table)
-        else:
+        if dialect not in ("postgresql", "sqlite"):
             raise SQLAlchemyError(f"unsupported border backend {dialect!r}")
-        stmt = stmt.on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
-        # uuid -> (local spelling of the id, chain hash)
-        wanted = {row["event_id"]: (local, row["chain_hash"]) for local, row in rows}
-        delivered: set[str] = set()
-        conflicts: dict[str, str] = {}
-        confirmed = 0
         with self.border_engine.begin() as c:
-            inserted = {r[0] for r in c.execute(stmt, [row for _, row in rows])}
-            skipped = [eid for eid in wanted if eid not in inserted]
+            if dialect == "postgresql":
+                inserted = _insert_jsonb(c, [row.data for row in rows])
+            else:
+                stmt = (
+                    sqlite.insert(table)
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                    .returning(table.c.event_id)
+                )
+                inserted = {r[0] for r in c.execute(stmt, [row.data for row in rows])}
+            skipped = [r.data["event_id"] for r in rows if r.data["event_id"] not in inserted]
             seen: dict[uuid.UUID, tuple[str, str]] = {}
             if skipped:
                 # Row-level security shows a kiosk its own rows only: an id held by
-                # another kiosk's event is invisible here and reported, not "sent".
+                # another kiosk's event is invisible here and is not "sent".
                 known = c.execute(
                     select(table.c.event_id, table.c.kiosk_id, table.c.chain_hash).where(
                         table.c.event_id.in_(skipped)
                     )
                 )
                 seen = {r[0]: (r[1], r[2]) for r in known}
-        for eid, (local, chain_hash) in wanted.items():
+        delivered: list[str] = []
+        confirmed = 0
+        for row in rows:
+            eid = row.data["event_id"]
             if eid in inserted:
-                delivered.add(local)
-            elif seen.get(eid) == (self.kiosk_id, chain_hash):
-                delivered.add(local)
+                delivered.append(row.event_id)
+            elif seen.get(eid) == (self.kiosk_id, row.chain_hash):
+                delivered.append(row.event_id)
                 confirmed += 1
             else:
-                conflicts[local] = (
-                    "event id already used by a different event in the border database"
-                )
-        return delivered, confirmed, conflicts
+                break  # the border skipped it: its chain stops here
+        return delivered, confirmed
+
+    def _alert(self, fault: ChainFault) -> None:
+        raise_alert(self.border_engine, self.kiosk_id, fault.kind, str(fault), fault.seq)
 
     def _mark(self, delivered: set[str], failed: dict[str, str]) -> None:
         now = datetime.now(UTC)
@@ -307,7 +568,7 @@ class BorderSync:
             if delivered:
                 c.execute(
                     update(t)
-                    .where(t.c.event_id == bindparam("eid"))
+                    .where(t.c.event_id == bindparam("eid"), t.c.sent_at.is_(None))
                     .values(attempts=t.c.attempts + 1, sent_at=now, last_error=None),
                     [{"eid": e} for e in delivered],
                 )
@@ -320,10 +581,11 @@ class BorderSync:
                 )
 
     # -- pull -----------------------------------------------------------------
-    def pull(self) -> SyncResult:
+    def pull(self, top: int | None = None) -> SyncResult:
+        """`top`: the border's newest change_seq when the caller just read it."""
         result = SyncResult()
         try:
-            result.pulled, result.withdrawn = self._pull()
+            result.pulled, result.withdrawn = self._pull(top)
         except (SQLAlchemyError, BorderError) as exc:
             result.error = f"pull: {_short(exc)}"
             log.warning("border pull failed, local reference data unchanged: %s", result.error)
@@ -334,13 +596,33 @@ class BorderSync:
             result.error = result.error or f"local: {_short(exc)}"
         return result
 
-    def _pull(self) -> tuple[int, int]:
+    def _pull(self, known_top: int | None) -> tuple[int, int]:
         b = BorderReferenceItem.__table__
-        with self.border_engine.connect() as c:
-            listing = c.execute(
-                select(b.c.id, b.c.kind, b.c.key, b.c.sha256, b.c.published_at, b.c.withdrawn_at)
-            ).all()
-        local = self._local_index()
+        name = f"{WATERMARK_PREFIX}{redact(self.border_engine.url)}"
+        mark = self._watermark(name)
+        started = time.monotonic()
+        if self._full_at is None or started - self._full_at >= FULL_PULL_EVERY_S:
+            # Now and then compare everything, so that a local copy lost or
+            # changed outside the sync comes back without a new publication.
+            mark, self._full_at = 0, started
+        top = known_top
+        if top is None:
+            with self.border_engine.connect() as c:
+                top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
+        if top < mark:  # another or a re-created border database
+            mark = 0
+        changes: Sequence[Any] = []
+        if top != mark:  # an idle cycle ends here, after one indexed read
+            with self.border_engine.connect() as c:
+                changes = c.execute(
+                    select(
+                        b.c.id, b.c.kind, b.c.key, b.c.sha256, b.c.published_at,
+                        b.c.withdrawn_at, b.c.change_seq,
+                    ).where(b.c.change_seq > mark)
+                ).all()  # fmt: skip
+        newest = max((int(r[6]) for r in changes), default=mark)
+        listing = [tuple(r[:6]) for r in changes]
+        local = self._local_index({(str(r[1]), str(r[2])) for r in listing})
         wanted: dict[int, tuple[str, str, str, datetime]] = {}
         withdraw: list[tuple[str, str]] = []
         for item_id, kind, key, digest, published, withdrawn in listing:
@@ -379,12 +661,34 @@ class BorderSync:
             # Not current: a CRL or watchlist entry may be among what failed. Without
             # a fresh heartbeat the data ages and the policy refers as stale.
             raise BorderError(f"{corrupt} reference item(s) failed their sha256 check")
+        if newest != mark:
+            self._set_watermark(name, newest)
         # Heartbeat: the reference data was confirmed current just now.
-        now = datetime.now(UTC).isoformat()
-        self.references.put(
-            HEARTBEAT_KIND, HEARTBEAT_KEY, now.encode(), f"{PROVENANCE_PREFIX}{now}"
-        )
+        beat = time.monotonic()
+        if (
+            changed
+            or removed
+            or self._heartbeat_at is None
+            or (beat - self._heartbeat_at >= HEARTBEAT_EVERY_S)
+        ):
+            now = datetime.now(UTC).isoformat()
+            self.references.put(
+                HEARTBEAT_KIND, HEARTBEAT_KEY, now.encode(), f"{PROVENANCE_PREFIX}{now}"
+            )
+            self._heartbeat_at = beat
         return changed, removed
+
+    def _watermark(self, name: str) -> int:
+        with self.local_engine.connect() as c:
+            value = c.execute(select(SyncState.value).where(SyncState.name == name)).scalar()
+        try:
+            return int(value) if value is not None else 0
+        except ValueError:
+            return 0  # unreadable: pull everything once
+
+    def _set_watermark(self, name: str, value: int) -> None:
+        with Session(self.local_engine) as s, s.begin():
+            s.merge(SyncState(name=name, value=str(value)))
 
     def _store(self, items: Sequence[tuple[str, str, bytes, str, str]]) -> int:
         """Insert or replace items in one local transaction (the same rows that
@@ -421,10 +725,23 @@ class BorderSync:
                 changed += 1
         return changed
 
-    def _local_index(self) -> dict[tuple[str, str], tuple[str, str, datetime]]:
+    def _local_index(
+        self, pairs: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str, str, datetime]]:
+        """The local (sha256, provenance, imported_at) of the (kind, key) pairs."""
         t = LocalReferenceRow.__table__
+        columns = select(t.c.kind, t.c.key, t.c.sha256, t.c.provenance, t.c.imported_at)
+        if not pairs:
+            return {}
         with self.local_engine.connect() as c:
-            rows = c.execute(select(t.c.kind, t.c.key, t.c.sha256, t.c.provenance, t.c.imported_at))
+            if len(pairs) > PULL_CHUNK * 4:  # a first pull: read it all at once
+                rows: Iterable[Any] = c.execute(columns).all()
+            else:
+                rows = []
+                for kind in {k for k, _ in pairs}:
+                    keys = sorted(key for k, key in pairs if k == kind)
+                    for chunk in _chunks(keys, PULL_CHUNK):
+                        rows += c.execute(columns.where(t.c.kind == kind, t.c.key.in_(chunk))).all()
             return {(r[0], r[1]): (r[2], r[3], as_utc(r[4])) for r in rows}
 
     def _remove_local(self, items: Iterable[tuple[str, str]]) -> int:
@@ -447,12 +764,13 @@ class BorderSync:
         of the local database is reported too (error "local: ..."), not raised:
         the outbox is only written after the border commit, so nothing is lost."""
         with self._lock:
+            probe = self._probe()
             try:
-                pushed = self.push()
+                pushed = self._push(probe)
             except SQLAlchemyError as exc:
                 pushed = SyncResult(error=f"local: {_short(exc)}")
                 log.error("sync push stopped by the local database: %s", pushed.error)
-            pulled = self.pull()
+            pulled = self.pull(probe.top)
         result = SyncResult(
             pushed=pushed.pushed,
             duplicates=pushed.duplicates,
@@ -484,6 +802,33 @@ class BorderSync:
         return thread
 
 
+# PostgreSQL: the whole batch is one JSON parameter, expanded server-side into
+# rows of the events type, in order. One short statement whose plan is cached,
+# instead of a statement with thousands of placeholders to build and parse.
+_INSERT_COLUMNS = ", ".join(KIOSK_INSERT_COLUMNS)
+_JSONB_INSERT = text(
+    f"INSERT INTO events ({_INSERT_COLUMNS}) "
+    f"SELECT {', '.join('r.' + c for c in KIOSK_INSERT_COLUMNS)} "
+    "FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS a(doc, n) "
+    "CROSS JOIN LATERAL jsonb_populate_record(NULL::events, a.doc) AS r "
+    "ORDER BY a.n "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
+
+
+def _insert_jsonb(c: Connection, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    payload = json.dumps(rows, default=_json_default, separators=(",", ":"))
+    return {r[0] for r in c.execute(_JSONB_INSERT, {"rows": payload})}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _row_specific(exc: SQLAlchemyError) -> bool:
     """Errors caused by one row's values (too long, out of range, not JSON, a
     constraint) rather than by the database being unreachable or misconfigured."""
@@ -500,6 +845,6 @@ def _border_is_newer(mine: tuple[str, str, datetime], digest: str, published: da
     return as_utc(published) > imported_at
 
 
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -15,19 +15,20 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from kiosk.border.chain import resume_chain
 from kiosk.border.database import create_border_engine, migrate_border, open_border, redact
 from kiosk.border.errors import BorderError, BorderSchemaError, PublishError, RoleError
 from kiosk.border.lookups import BorderApiSource
 from kiosk.border.publish import KINDS, ApiRecord, add_api, prepare, publish, withdraw
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
-from kiosk.border.sync import DEFAULT_BATCH, BorderSync
+from kiosk.border.sync import DEFAULT_BATCH, MAX_BATCH, BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
-from kiosk.config import Config, border_url, expand_url
+from kiosk.config import Config, border_url, expand_url, log_key_path
 from kiosk.store.database import StorageError, open_local
+from kiosk.store.seal import LogKeyError, optional_key
 
 # sysexits.h: the caller can tell "try again later" from "fix your input".
 EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE, EX_TEMPFAIL, EX_NOPERM = 65, 66, 69, 70, 75, 77
-MAX_BATCH = 100_000  # events per round trip; SQLite's LIMIT takes a 64-bit integer
 
 
 def register(sub: Any) -> None:
@@ -54,6 +55,11 @@ def register(sub: Any) -> None:
         default=[],
         metavar="ID",
         help="the kiosk id the matching --kiosk-role may write events for",
+    )
+    init.add_argument(
+        "--remap",
+        action="store_true",
+        help="allow moving a kiosk id to another role (that role gets the kiosk's events)",
     )
     init.add_argument("--no-roles", action="store_true", help="schema only, no roles")
     add_common_options(init)
@@ -113,6 +119,14 @@ def register(sub: Any) -> None:
     _url_option(look, "default: the configured border database")
     add_common_options(look)
     look.set_defaults(func=run_api_lookup)
+
+    resume = gsub.add_parser(
+        "chain-resume", help="let a kiosk the border stopped push again (owner URL)"
+    )
+    resume.add_argument("--kiosk-id", required=True)
+    _url_option(resume, "owner URL; default: the configured border database")
+    add_common_options(resume)
+    resume.set_defaults(func=run_chain_resume)
 
     entry = gsub.add_parser("entry-record", help="latest admitted entry of a document (exit)")
     _document_options(entry)
@@ -194,7 +208,9 @@ def run_init(args: argparse.Namespace) -> int:
         roles: dict[str, object] | None = None
         if not sqlite and not args.no_roles:
             grants = [KioskGrant(r, k) for r, k in zip(args.kiosk_role, args.kiosk_id, strict=True)]
-            roles = provision_roles(engine, RoleNames.from_prefix(args.role_prefix), grants)
+            roles = provision_roles(
+                engine, RoleNames.from_prefix(args.role_prefix), grants, remap=args.remap
+            )
     except (BorderError, SQLAlchemyError) as exc:
         raise _fail(exc) from exc
     finally:
@@ -211,6 +227,26 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"border schema at revision {revision} on {out['url']}")
         if roles:
             print(f"roles: {roles}")
+    return 0
+
+
+def run_chain_resume(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    engine = _engine(args, config)
+    try:
+        resumed = resume_chain(engine, args.kiosk_id)
+    except (BorderError, SQLAlchemyError) as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if resumed is None:
+        raise CommandError(
+            "not_found", f"kiosk {args.kiosk_id!r} has no chain at the border", status=EX_DATAERR
+        )
+    if args.json:
+        print_json({"resumed": resumed})
+    else:
+        print(f"kiosk {args.kiosk_id} may push again after seq {resumed['log_seq']}")
     return 0
 
 
@@ -348,6 +384,10 @@ def run_sync(args: argparse.Namespace) -> int:
     if not 1 <= args.batch_size <= MAX_BATCH:
         raise CommandError("invalid_arguments", f"--batch-size must be 1 to {MAX_BATCH}")
     try:
+        sealer = optional_key(log_key_path(config))
+    except LogKeyError as exc:
+        raise CommandError("log_key", str(exc), status=EX_DATAERR) from exc
+    try:
         local = open_local(expand_url(config.storage.local_url))
     except StorageError as exc:
         raise CommandError("local_storage", str(exc), status=EX_SOFTWARE) from exc
@@ -358,6 +398,7 @@ def run_sync(args: argparse.Namespace) -> int:
         config.kiosk.id,
         batch_size=args.batch_size,
         interval_s=config.storage.sync_interval_s,
+        sealer=sealer,
     )
     if args.once:
         result = sync.run_once()

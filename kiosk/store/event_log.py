@@ -13,7 +13,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import as_utc
-from kiosk.store.models import OutboxEntry, TransactionEvent
+from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
+from kiosk.store.seal import LogSealer
 
 GENESIS = "0" * 64
 
@@ -62,12 +63,22 @@ def chain(previous: str, record: EventRecord) -> str:
     return hashlib.sha256(previous.encode() + record.canonical()).hexdigest()
 
 
+def record_of(row: Any) -> EventRecord:
+    """The EventRecord of a stored row (ORM object or Core row with the columns)."""
+    return EventRecord(**{name: getattr(row, name) for name in RECORD_FIELDS})
+
+
 class EventLog:
-    def __init__(self, engine: Engine) -> None:
+    """`sealer`: the kiosk's log key (kiosk.store.seal); with it every append
+    also writes the event's seal, in the same transaction."""
+
+    def __init__(self, engine: Engine, sealer: LogSealer | None = None) -> None:
         self.engine = engine
+        self.sealer = sealer
 
     def append(self, record: EventRecord) -> str:
-        """Store the event and its outbox entry in one transaction; returns the chain hash."""
+        """Store the event, its outbox entry (and its seal) in one transaction;
+        returns the chain hash."""
         with Session(self.engine) as session, session.begin():
             last = session.scalars(
                 select(TransactionEvent.chain_hash).order_by(TransactionEvent.seq.desc()).limit(1)
@@ -79,8 +90,13 @@ class EventLog:
             values["started_at"] = as_utc(record.started_at)
             values["finished_at"] = as_utc(record.finished_at)
             values["reasons"] = list(record.reasons)
-            session.add(TransactionEvent(**values, chain_hash=digest))
+            row = TransactionEvent(**values, chain_hash=digest)
+            session.add(row)
+            session.flush()  # the outbox and seal triggers want the event first
             session.add(OutboxEntry(event_id=record.event_id, attempts=0))
+            if self.sealer is not None:
+                mac = self.sealer.seal(record.kiosk_id, row.seq, digest)
+                session.add(LogSeal(seq=row.seq, mac=mac))
         return digest
 
     def count(self) -> int:
@@ -92,11 +108,8 @@ class EventLog:
             return list(session.scalars(select(TransactionEvent).order_by(TransactionEvent.seq)))
 
     def verify_chain(self) -> bool:
-        """Recompute the hash chain; False when any row was altered or removed."""
-        previous = GENESIS
-        for row in self.events():
-            record = EventRecord(**{name: getattr(row, name) for name in RECORD_FIELDS})
-            previous = chain(previous, record)
-            if previous != row.chain_hash:
-                return False
-        return True
+        """Recompute the hash chain (and the seals, with a key); False on any
+        fault. kiosk.store.verify.verify_log says which."""
+        from kiosk.store.verify import verify_log
+
+        return verify_log(self.engine, self.sealer).valid

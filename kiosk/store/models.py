@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -47,14 +58,43 @@ class TransactionEvent(Base):
 
 
 class OutboxEntry(Base):
-    """Events waiting to reach the border database (one per transaction event)."""
+    """Events waiting to reach the border database (one per transaction event).
+    Triggers refuse DELETE, a change of event_id, clearing sent_at, and a row
+    without its event."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "event_id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+    )
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LogSeal(Base):
+    """HMAC-SHA256 of (kiosk id, seq, chain hash) of one event, keyed with the
+    kiosk's log key (kiosk.store.seal). Append-only like the events."""
+
+    __tablename__ = "log_seals"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mac: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class SyncState(Base):
+    """Small mutable values of the border sync (the reference-data watermark)."""
+
+    __tablename__ = "sync_state"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class ReferenceItem(Base):

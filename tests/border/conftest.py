@@ -138,7 +138,12 @@ def pg_border(pg_server: PgServer, pg_database: URL) -> Iterator[PgBorder]:
     pg_server.set_connections(border.name, True)  # in case a test left an outage
     owner = border.engine_as(None)
     with owner.begin() as c:
-        c.execute(text("TRUNCATE events, reference_items, advance_passenger_info RESTART IDENTITY"))
+        c.execute(
+            text(
+                "TRUNCATE events, reference_items, advance_passenger_info, kiosk_chain_heads, "
+                "kiosk_alerts RESTART IDENTITY"
+            )
+        )
         c.execute(
             text("DELETE FROM kiosk_roles WHERE role_name NOT IN (:a, :b)"),
             {"a": KIOSK1_ROLE, "b": KIOSK2_ROLE},

@@ -15,6 +15,7 @@ from kiosk.border.models import BorderEvent
 from kiosk.border.publish import ApiRecord, add_api, prepare, publish
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
 from kiosk.border.sync import BorderSync
+from kiosk.store.event_log import GENESIS
 from tests.border.conftest import (
     KIOSK1_ROLE,
     KIOSK2_ROLE,
@@ -27,10 +28,12 @@ from tests.border.conftest import (
 
 pytestmark = pytest.mark.postgres
 
+# The first event of a kiosk's chain (revision b0002: log_seq 1 after GENESIS).
 INSERT = (
     "INSERT INTO events (event_id, kiosk_id, port, lane, direction, outcome, reasons, "
-    "document, checks, stages, started_at, finished_at, chain_hash) VALUES "
-    "(:id, :kiosk, 'CSX', 1, 'entry', 'admitted', '[]', '{}', '{}', '{}', now(), now(), 'h')"
+    "document, checks, stages, started_at, finished_at, chain_hash, log_seq, prev_hash) VALUES "
+    "(:id, :kiosk, 'CSX', 1, 'entry', 'admitted', '[]', '{}', '{}', '{}', now(), now(), 'h', "
+    f"1, '{GENESIS}')"
 )
 
 
@@ -73,7 +76,9 @@ def test_kiosk_cannot_write_or_read_another_kiosks_events(seeded: PgBorder) -> N
     k1 = seeded.engine_as(KIOSK1_ROLE)
     message = denied(k1, INSERT, id=uuid.uuid4(), kiosk="K2")
     assert "row-level security" in message
-    run(k1, INSERT, id=uuid.uuid4(), kiosk="K1")  # its own id: allowed
+    [(head,)] = run(k1, "SELECT chain_hash FROM events")
+    following = INSERT.replace("'h', 1, '0", "'h2', 2, '0").replace(f"'{GENESIS}'", f"'{head}'")
+    run(k1, following, id=uuid.uuid4(), kiosk="K1")  # its own id, continuing its chain
     # It sees its own rows only, and only the columns a re-delivery check needs.
     assert run(k1, "SELECT DISTINCT kiosk_id FROM events") == [("K1",)]
     assert "permission denied" in denied(k1, "SELECT document FROM events")
@@ -83,8 +88,8 @@ def test_kiosk_cannot_write_or_read_another_kiosks_events(seeded: PgBorder) -> N
 
 def test_kiosk_cannot_forge_the_receipt_time(pg_border: PgBorder) -> None:
     k1 = pg_border.engine_as(KIOSK1_ROLE)
-    sql = INSERT.replace("chain_hash)", "chain_hash, received_at)").replace(
-        "'h')", "'h', now() - interval '1 day')"
+    sql = INSERT.replace("prev_hash)", "prev_hash, received_at)").replace(
+        f"'{GENESIS}')", f"'{GENESIS}', now() - interval '1 day')"
     )
     assert "permission denied" in denied(k1, sql, id=uuid.uuid4(), kiosk="K1")
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from kiosk.border.models import BorderEvent
+from kiosk.border.models import BorderEvent, KioskAlert
 from kiosk.border.publish import prepare, publish, withdraw
 from kiosk.border.sync import HEARTBEAT_KEY, HEARTBEAT_KIND, BorderSync
-from kiosk.store.event_log import EventLog
+from kiosk.store.event_log import GENESIS, EventLog
 from kiosk.store.models import OutboxEntry
 from kiosk.store.reference import ReferenceStore
 from tests.border.conftest import AT, Border, append, make_record
@@ -117,41 +117,53 @@ def test_an_outage_loses_nothing_and_a_later_push_delivers_once(
     assert all(err is None for _s, _a, err in outbox(local).values())
 
 
-def test_an_event_id_held_by_another_event_is_not_taken_for_a_delivery(
+def alerts(border: Border) -> list[tuple[str, str, int | None]]:
+    with border.owner.connect() as c:
+        rows = c.execute(
+            select(KioskAlert.kiosk_id, KioskAlert.kind, KioskAlert.log_seq).order_by(KioskAlert.id)
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_an_event_id_held_by_another_event_stops_the_chain_with_an_alert(
     border: Border, local: Engine
 ) -> None:
     [clash, fine] = append(local, make_record(), make_record())
     # Kiosk K2 already sent a different event under the same id.
     other = make_record("K2", event_id=clash)
-    other_sync_local = local  # reuse the outbox machinery on a copy of the row
     row: dict[str, Any] = {
         "event_id": uuid.UUID(clash), "kiosk_id": "K2", "port": "CSX", "lane": 2,
         "direction": "entry", "outcome": "referred", "reasons": [], "document": {},
         "checks": {}, "stages": {}, "started_at": other.started_at,
-        "finished_at": other.finished_at, "chain_hash": "f" * 64,
+        "finished_at": other.finished_at, "chain_hash": "f" * 64, "log_seq": 1,
+        "prev_hash": GENESIS,
     }  # fmt: skip
     with border.owner.begin() as c:
         c.execute(BorderEvent.__table__.insert(), row)
-    result = BorderSync(other_sync_local, border.kiosk, "K1").push()
-    assert result.pushed == 1 and result.rejected == 1
-    assert result.error is not None and "already used" in result.error
+    result = BorderSync(local, border.kiosk, "K1").push()
+    assert (result.pushed, result.pending) == (0, 2)
+    assert result.error is not None and "stopped" in result.error
+    assert "held by a different event" in result.error or "continue" in result.error
     box = outbox(local)
-    assert box[fine][0] is not None
-    assert box[clash][0] is None and "already used" in (box[clash][2] or "")
+    assert box[clash][0] is None and box[fine][0] is None
+    assert alerts(border) == [("K1", "event_id_taken", 1)]
+    # The border takes nothing more from K1 until an administrator resumes it.
+    again = BorderSync(local, border.kiosk, "K1").push()
+    assert again.pushed == 0 and again.error is not None and "stopped" in again.error
+    assert len(alerts(border)) == 1
 
 
-def test_events_that_cannot_be_sent_stay_queued_with_the_reason(
-    border: Border, local: Engine
-) -> None:
+def test_an_event_that_cannot_be_sent_stops_the_push_there(border: Border, local: Engine) -> None:
+    good = append(local, make_record(), make_record())
     [foreign] = append(local, make_record("OLD-ID"))
-    [bad] = append(local, make_record(event_id="not-a-uuid"))
-    good = append(local, *(make_record() for _ in range(3)))
+    append(local, make_record(event_id="not-a-uuid"), make_record())
     result = BorderSync(local, border.kiosk, "K1", batch_size=1).push()
-    assert (result.pushed, result.rejected, result.pending) == (3, 2, 2)
-    box = outbox(local)
-    assert "belongs to kiosk 'OLD-ID'" in (box[foreign][2] or "")
-    assert "not a UUID" in (box[bad][2] or "")
+    # The chain is pushed in order: what follows the unsendable event waits.
+    assert (result.pushed, result.rejected, result.pending) == (2, 1, 3)
+    assert result.error is not None and "belongs to kiosk 'OLD-ID'" in result.error
+    assert "belongs to kiosk 'OLD-ID'" in (outbox(local)[foreign][2] or "")
     assert border_ids(border.owner) == sorted(good)
+    assert alerts(border) == [("K1", "refused", 3)]
 
 
 def _publish(border: Border, kind: str, key: str, payload: bytes = b"") -> None:
@@ -244,9 +256,7 @@ def test_pending_counts_only_unsent(border: Border, local: Engine) -> None:
         assert c.execute(select(func.count()).select_from(OutboxEntry)).scalar() == 1
 
 
-def test_a_row_the_border_refuses_does_not_hold_back_the_others(
-    border: Border, local: Engine
-) -> None:
+def test_a_row_the_border_refuses_stops_the_push_at_it(border: Border, local: Engine) -> None:
     from dataclasses import replace
 
     good = append(local, make_record(), make_record())
@@ -254,12 +264,12 @@ def test_a_row_the_border_refuses_does_not_hold_back_the_others(
     more = append(local, make_record())
     result = BorderSync(local, border.kiosk, "K1", batch_size=10).push()
     delivered = set(border_ids(border.owner))
-    assert set(good + more) <= delivered
     if border.backend == "postgres":  # SQLite does not enforce lengths
-        assert odd not in delivered and result.rejected == 1 and result.pending == 1
+        assert delivered == set(good) and result.rejected == 1 and result.pending == 2
         assert "refused by the border database" in (outbox(local)[odd][2] or "")
+        assert result.error is not None and "refused by the border database" in result.error
     else:
-        assert odd in delivered and result.pending == 0
+        assert delivered == {*good, odd, *more} and result.pending == 0
 
 
 def test_a_long_queue_is_paged_in_log_order(border: Border, local: Engine) -> None:
@@ -291,4 +301,36 @@ def test_a_local_database_fault_is_reported_not_raised(border: Border, tmp_path:
     broken = create_local_engine(f"sqlite:///{tmp_path}/never-migrated.sqlite")
     result = BorderSync(broken, border.kiosk, "K1").run_once()
     assert result.error is not None and result.error.startswith("local:")
-    assert "transaction_events" in result.error
+    assert "no such table" in result.error
+
+
+def test_pull_reads_only_what_changed_past_its_watermark(border: Border, local: Engine) -> None:
+    store = ReferenceStore(local)
+    for key in ("USA:A1", "USA:A2", "USA:A3"):
+        _publish(border, "watchlist", key)
+    sync = BorderSync(local, border.kiosk, "K1")
+    assert sync.pull().pulled == 3  # the first pull compares everything
+    with local.begin() as c:  # a local copy lost outside the sync...
+        c.execute(text("DELETE FROM reference_items WHERE key = 'USA:A1'"))
+    _publish(border, "watchlist", "USA:A4")
+    assert sync.pull().pulled == 1  # ...is not looked for: only the new item is read
+    assert store.get("watchlist", "USA:A1") is None
+    assert withdraw(border.owner, "watchlist", "USA:A2")
+    assert sync.pull().withdrawn == 1
+    assert (sync.pull().pulled, sync.pull().withdrawn) == (0, 0)  # idle
+    # A restarted sync compares everything once and restores the lost copy.
+    assert BorderSync(local, border.kiosk, "K1").pull().pulled == 1
+    assert store.get("watchlist", "USA:A1") is not None
+    assert store.get("watchlist", "USA:A2") is None
+
+
+def test_a_recreated_border_resets_the_watermark(border: Border, local: Engine) -> None:
+    for key in ("USA:B1", "USA:B2"):
+        _publish(border, "watchlist", key)
+    sync = BorderSync(local, border.kiosk, "K1")
+    sync.pull()
+    with border.owner.begin() as c:  # the border database is rebuilt from scratch
+        c.execute(text("DELETE FROM reference_items"))
+    _publish(border, "watchlist", "USA:B3")
+    assert sync.pull().pulled == 1
+    assert ReferenceStore(local).get("watchlist", "USA:B3") is not None

@@ -3,7 +3,7 @@ officer actions (the border's audit log of them) and the commands kiosks pull.
 On PostgreSQL also row-level security for kiosks and NOTIFY triggers.
 
 Revision ID: b0003
-Revises: b0001
+Revises: b0002
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "b0003"
-down_revision = "b0001"
+down_revision = "b0002"
 branch_labels = None
 depends_on = None
 
