@@ -43,6 +43,20 @@ class SkipBoardingPass:
     """The traveller has no boarding pass to show."""
 
 
+@dataclass(frozen=True)
+class ChangeLanguage:
+    """The traveller picked another language mid-journey."""
+
+    language: str
+
+
 LaneEvent = (
-    Start | DocumentPlaced | DocumentRemoved | GatePassed | DeviceFailed | Cancel | SkipBoardingPass
+    Start
+    | DocumentPlaced
+    | DocumentRemoved
+    | GatePassed
+    | DeviceFailed
+    | Cancel
+    | SkipBoardingPass
+    | ChangeLanguage
 )
