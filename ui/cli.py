@@ -7,7 +7,13 @@ from collections.abc import Sequence
 
 from kiosk.cli.main import main as core_main
 
-QT_COMMAND_MODULES = ("ui.commands.demo", "ui.commands.simulate")
+QT_COMMAND_MODULES = (
+    "ui.commands.demo",
+    "ui.commands.simulate",
+    "ui.commands.scenario",
+    "ui.commands.screenshots",
+    "ui.commands.kiosk",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

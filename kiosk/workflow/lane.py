@@ -164,6 +164,10 @@ class Lane:
     def add_observer(self, observer: LaneObserver) -> None:
         self._observers.append(observer)
 
+    def remove_observer(self, observer: LaneObserver) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
     @property
     def state(self) -> LaneState:
         return self.machine.state
