@@ -51,7 +51,7 @@ def keep_words(text: str, language: str) -> str:
 
 def spoken(text: str) -> str:
     """Text for the speech engine: without the invisible line-break marks."""
-    return text.replace(WORD_JOINER, "").replace(ZERO_WIDTH_SPACE, "")
+    return text.replace(WORD_JOINER, "").replace(ZERO_WIDTH_SPACE, "").replace("\u00a0", " ")
 
 
 def break_allowed(text: str, index: int) -> bool:

@@ -124,7 +124,8 @@ def save(out: Path, rendered: Rendered, optimise: bool = True) -> Path:
     buffer = image.convertToFormat(image.Format.Format_RGB888)
     pil = Image.frombuffer("RGB", (buffer.width(), buffer.height()), bytes(buffer.constBits()),
                            "raw", "RGB", buffer.bytesPerLine())
-    pil.quantize(colors=96, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    pil.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        path, optimize=True)
     return path
 
 

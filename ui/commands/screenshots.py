@@ -20,6 +20,8 @@ def register(sub: Any) -> None:
                    help="only this size (repeatable); default 1920x1080 and 1080x1920")
     p.add_argument("--screen", action="append", metavar="NAME", help="only this screen")
     p.add_argument("--high-contrast", action="store_true")
+    p.add_argument("--no-camera", action="store_true",
+                   help="face screen without a camera picture (smaller files, docs/screens)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -46,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     problems: list[str] = []
-    for rendered in render(languages, tuple(sizes) or SIZES, screens, args.high_contrast,
-                           StillCamera()):
+    camera = None if args.no_camera else StillCamera()
+    for rendered in render(languages, tuple(sizes) or SIZES, screens, args.high_contrast, camera):
         written.append(str(save(out, rendered)))
         problems += [f"{rendered.language} {rendered.screen} {rendered.size}: {p}"
                      for p in layout_problems(rendered.window, rendered.size)]

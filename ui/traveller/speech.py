@@ -53,12 +53,12 @@ class RecordingSpeaker:
 class QtSpeaker:
     """QTextToSpeech with a voice per language; a language without a voice stays silent."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str) -> None:
         from PySide6.QtTextToSpeech import QTextToSpeech
 
         self.muted = False
-        self._tts = QTextToSpeech()
-        self.engine = self._tts.engine() if hasattr(self._tts, "engine") else ""
+        self._tts = QTextToSpeech(engine)
+        self.engine = engine
         self._available = {loc.name() for loc in self._tts.availableLocales()}
         self.unavailable: set[str] = set()
 
@@ -95,12 +95,14 @@ def make_speaker(enabled: bool) -> Speaker:
     try:
         from PySide6.QtTextToSpeech import QTextToSpeech
 
-        if not QTextToSpeech.availableEngines():
+        # Qt's "mock" engine is for Qt's own tests: it would speak into the void.
+        engines = [e for e in QTextToSpeech.availableEngines() if e != "mock"]
+        if not engines:
             return SilentSpeaker("no text-to-speech engine is installed")
-        speaker = QtSpeaker()
+        speaker = QtSpeaker("speechd" if "speechd" in engines else engines[0])
     except Exception as exc:  # missing pyside6-addons, no speech-dispatcher ...
         log.warning("speech unavailable: %s", exc)
         return SilentSpeaker(f"speech unavailable: {exc}")
     if not speaker._available:
-        return SilentSpeaker(f"the {speaker.engine or 'speech'} engine has no voices")
+        return SilentSpeaker(f"the {speaker.engine} engine has no voices (is its service running?)")
     return speaker
