@@ -157,7 +157,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if unknown:
         raise ScenarioError(f"{p}: unknown keys {sorted(unknown)}")
     traveller = data.get("traveller") or {}
-    face = str(traveller.get("face", "same"))
+    who = _traveller(traveller, f"{p}: traveller")
+    face = str(traveller.get("face", who.face))  # a sample's own face unless overridden
     if face not in FACES:
         raise ScenarioError(f"{p}: traveller.face must be one of {FACES}")
     steps: list[tuple[str, Any]] = []
@@ -179,7 +180,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{p}: config: {exc}") from None
     return Scenario(
         name=str(data.get("name") or p.stem), path=str(p), config=config,
-        traveller=_traveller(traveller, f"{p}: traveller"), face=face,
+        traveller=who, face=face,
         untrusted_csca=bool(traveller.get("untrusted_csca", False)), steps=steps, expect=expect,
     )
 
@@ -266,6 +267,7 @@ class KioskPool:
         self.base_dir = base_dir
         self.storage_factory = storage_factory
         self.kiosks: dict[str, SimulatedKiosk] = {}
+        self._own_face: dict[str, Any] = {}  # each kiosk's own (never started) verifier
 
     def get(self, s: Scenario) -> SimulatedKiosk:
         key = _kiosk_key(s)
@@ -278,12 +280,19 @@ class KioskPool:
             storage.setdefault("border_url", f"sqlite:///{self.base_dir}/border-{n}.sqlite")
             config = parse_config(data)
             kiosk = SimulatedKiosk(config, self.storage_factory(config))
+            first = next(iter(self.kiosks.values()), None)
+            if first is not None and config.face == first.config.face:
+                # One face worker for all: starting one (models and all) is the slow part.
+                self._own_face[key] = kiosk.services.face
+                kiosk.services.face = first.services.face
             kiosk.camera.start()
             self.kiosks[key] = kiosk
         return kiosk
 
     def close(self) -> None:
-        for kiosk in self.kiosks.values():
+        for key, kiosk in reversed(list(self.kiosks.items())):
+            if key in self._own_face:
+                kiosk.services.face = self._own_face.pop(key)
             kiosk.close()
         self.kiosks.clear()
 

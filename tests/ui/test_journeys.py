@@ -215,7 +215,13 @@ def test_transit_entry_then_exit_overstay_is_referred(tmp_path: Path, qtbot: QtB
     leaving.prepare([traveller])
     leaving.camera.start()
     try:
-        figures = drive(leaving, [traveller], pump=lambda: leaving.lane.run_pending(0.005))
+        # The fake clock moves with the pump: the referral screen stays result_display_s
+        # after the passport is taken, then the lane resets.
+        def pump() -> None:
+            later.advance(0.01)
+            leaving.lane.run_pending(0.005)
+
+        figures = drive(leaving, [traveller], pump=pump)
     finally:
         leaving.close()
     assert figures.referred == 1

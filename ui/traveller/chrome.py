@@ -66,6 +66,16 @@ class TopBar(QWidget):
         self.switches.addWidget(self.contrast)
         self.switches.addWidget(self.mute)
 
+    def fits_in_one_row(self, width: int, unit: float) -> bool:
+        """Would languages and switches fit side by side at `width` (type scale `unit`)?"""
+        # Text widths at the current font, scaled to the unit's font size.
+        need = 0.0
+        for b in [*self.buttons.values(), self.contrast, self.mute]:
+            text_px = b.fontMetrics().horizontalAdvance(b.text())
+            scale = (26 * unit) / max(1, b.font().pixelSize() if b.font().pixelSize() > 0 else 13)
+            need += text_px * scale + 2 * 16 * unit + 6 * unit + 10
+        return need + 80 <= width
+
     def set_portrait(self, portrait: bool) -> None:
         self.outer.setDirection(
             QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight

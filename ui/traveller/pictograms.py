@@ -22,11 +22,12 @@ class Pictogram(QWidget):
     def __init__(self, kind: str = "passport", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = kind
+        self.setAccessibleName(kind.replace("_", " "))
         self.phase = 0.0  # 0..1 through the loop
         self.ink = QColor("#1b2b3a")
         self.accent = QColor("#0a66c2")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(80, 80)
+        self.setMinimumSize(48, 48)
         self._elapsed = 0
         self._timer = QTimer(self)
         self._timer.setInterval(40)  # 25 frames a second is smooth for these shapes
@@ -36,6 +37,7 @@ class Pictogram(QWidget):
         if kind not in KINDS:
             raise ValueError(f"no pictogram {kind!r}")
         self.kind = kind
+        self.setAccessibleName(kind.replace("_", " "))
         self.update()
 
     def set_colours(self, ink: QColor, accent: QColor) -> None:

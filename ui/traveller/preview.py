@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from devices.protocols import Camera
@@ -16,7 +16,7 @@ class CameraPreview(QWidget):
     def __init__(self, parent: QWidget | None = None, fps: float = 30.0,
                  mirrored: bool = True, oval: bool = True) -> None:
         super().__init__(parent)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(120, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.mirrored = mirrored
         self.oval = oval
@@ -27,6 +27,8 @@ class CameraPreview(QWidget):
         self._image: QImage | None = None
         self._pixels: npt.NDArray[np.uint8] | None = None  # keeps the QImage's buffer alive
         self.frames_painted = 0
+        self._overlay_key: tuple[object, ...] | None = None
+        self._overlay_pixmap: QPixmap | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / fps))
         self._timer.timeout.connect(self._refresh)
@@ -81,26 +83,44 @@ class CameraPreview(QWidget):
             p.drawImage(target, self._image)
             p.restore()
         if self.oval:
-            self._paint_guide(p, target)
+            p.drawPixmap(0, 0, self._overlay(target))
+            if self.progress is not None:
+                oval, width = self._oval(target)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                left = max(0.0, 1.0 - self.progress)
+                p.setPen(QPen(QColor("#ffd54f"), width * 2))
+                p.drawArc(oval.adjusted(-width * 2, -width * 2, width * 2, width * 2),
+                          90 * 16, int(360 * 16 * left))
         p.end()
 
-    def _paint_guide(self, p: QPainter, area: QRectF) -> None:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    @staticmethod
+    def _oval(area: QRectF) -> tuple[QRectF, float]:
         oh = area.height() * 0.72
         ow = oh * 0.74
         oval = QRectF(area.center().x() - ow / 2, area.center().y() - oh / 2 - area.height() * 0.03,
                       ow, oh)
+        return oval, max(3.0, area.height() / 120)
+
+    def _overlay(self, area: QRectF) -> QPixmap:
+        """The shade outside the oval and the dashed guide, drawn once per size (the
+        path arithmetic is too slow to repeat 30 times a second on the GUI thread)."""
+        key = (self.width(), self.height(), area.getRect(), self.guide_colour.rgba())
+        if self._overlay_key == key and self._overlay_pixmap is not None:
+            return self._overlay_pixmap
+        pixmap = QPixmap(self.size())
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        oval, width = self._oval(area)
         shade = QPainterPath()
         shade.addRect(area)
         hole = QPainterPath()
         hole.addEllipse(oval)
         p.fillPath(shade.subtracted(hole), QColor(0, 0, 0, 110))
-        width = max(3.0, area.height() / 120)
         p.setPen(QPen(self.guide_colour, width, Qt.PenStyle.DashLine))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawEllipse(oval)
-        if self.progress is not None:
-            left = max(0.0, 1.0 - self.progress)
-            p.setPen(QPen(QColor("#ffd54f"), width * 2))
-            p.drawArc(oval.adjusted(-width * 2, -width * 2, width * 2, width * 2),
-                      90 * 16, int(360 * 16 * left))
+        p.end()
+        self._overlay_key = key
+        self._overlay_pixmap = pixmap
+        return pixmap

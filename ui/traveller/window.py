@@ -5,6 +5,7 @@ lane call runs elsewhere (signals carry the traveller's touches to the lane)."""
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QColor, QResizeEvent
@@ -26,6 +27,7 @@ S = LaneState
 GUIDANCE_TEXTS = T.GUIDANCE
 PROGRESS_TEXTS = {code: (step.title, step.detail) for code, step in T.STEPS.items()}
 
+HISTORY = 2000  # snapshots remembered (states_seen ...)
 GUIDANCE_SPEECH_GAP_S = 2.5  # do not talk over the traveller with every guidance change
 
 # The step indicator's position of each state (0: not shown).
@@ -124,9 +126,10 @@ class TravellerWindow(QWidget):
         self._since = time.monotonic()
         self._last_prompt: tuple[str, str] | None = None
         self._last_guidance_spoken = 0.0
-        self.states_seen: list[LaneState] = []
-        self.screens_seen: list[str] = []
-        self.guidance_seen: list[str] = []
+        # Recent history for tests and scenarios; bounded, a kiosk runs for months.
+        self.states_seen: deque[LaneState] = deque(maxlen=HISTORY)
+        self.screens_seen: deque[str] = deque(maxlen=HISTORY)
+        self.guidance_seen: deque[str] = deque(maxlen=HISTORY)
         self._clock = QTimer(self)
         self._clock.setInterval(250)
         self._clock.timeout.connect(self._tick)
@@ -361,14 +364,14 @@ class TravellerWindow(QWidget):
         width = width or self.width()
         height = height or self.height()
         u = max(0.4, min(width, height) / 1080)
-        # Narrow screens (portrait, or under 1500 px wide): two rows of controls.
-        narrow = height > width or width < 1500
+        # Controls in two rows where one row does not fit (portrait, small screens).
+        narrow = height > width or not self.top.fits_in_one_row(width, u)
         key = (round(u, 2), self.high_contrast, narrow)
         if key == self._style_key:
             return
         self._style_key = key
         self.top.set_portrait(narrow)
-        self.welcome.set_columns(3 if narrow else len(self.languages))
+        self.welcome.set_columns(3 if height > width or width < 1200 else len(self.languages))
         self.setStyleSheet(style_sheet(u, self.high_contrast))
         sizes = {"title": 76, "body": 50, "note": 46, "countdown": 34}
         for label in self.findChildren(FitLabel):
