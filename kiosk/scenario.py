@@ -421,8 +421,7 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
             _check_spoken(scenario, result, probe)
             _check_sensitive(result, snapshots, texts_seen)
             _settle(kiosk, probe)
-        if scenario.face != "same":
-            _drain_face_worker(kiosk)
+        _drain_face_worker(kiosk)
     except Exception as exc:  # a broken run is a failed scenario, never a crash of the rest
         result.fail(f"{type(exc).__name__}: {exc}")
         with _lane_running(kiosk):
@@ -495,12 +494,13 @@ def _check_sensitive(result: ScenarioResult, snapshots: SnapshotProbe, texts: se
 
 
 def _drain_face_worker(kiosk: SimulatedKiosk) -> None:
-    """Let the face worker use up frames left over from someone else at the camera.
+    """Let the face worker use up frames left over from the last comparison.
 
-    Without this the next traveller's comparison can see the previous scene's frames
-    (found by these scenarios: a genuine holder referred with face_mismatch after an
-    impostor); the fix belongs in kiosk/face_process.py, this keeps the scenarios honest
-    about the traveller they describe."""
+    Without this the next traveller's comparison can see the previous traveller's
+    frames (found by these scenarios: a genuine holder referred with face_mismatch
+    after an impostor, and an impostor admitted after a genuine holder of the same
+    portrait); the fix belongs in kiosk/face_process.py, this keeps each scenario
+    about the traveller it describes."""
     import numpy as np
 
     kiosk.show_face("nobody")
