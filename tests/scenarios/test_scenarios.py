@@ -56,12 +56,15 @@ def test_a_wrong_expectation_fails_the_scenario(pool: KioskPool, qapp: QApplicat
 
 def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nsteps:\n  - jump: 3\n")
+    bad.write_text("name: x\ntraveller: {sample: chn-citizen}\nsteps:\n  - jump: 3\n")
     with pytest.raises(ScenarioError, match="unknown action 'jump'"):
         load_scenario(bad)
     bad.write_text("name: x\ntraveller: {sample: nobody-like-this}\n")
     with pytest.raises(ScenarioError, match="no sample traveller"):
         load_scenario(bad)
-    bad.write_text("expect: {reasons: [made_up]}\n")
+    bad.write_text("traveller: {sample: chn-citizen}\nexpect: {reasons: [made_up]}\n")
     with pytest.raises(ScenarioError, match="unknown reason code"):
+        load_scenario(bad)
+    bad.write_text("name: x\n")
+    with pytest.raises(ScenarioError, match="give 'sample: KEY'"):
         load_scenario(bad)
