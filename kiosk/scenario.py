@@ -267,7 +267,6 @@ class KioskPool:
         self.base_dir = base_dir
         self.storage_factory = storage_factory
         self.kiosks: dict[str, SimulatedKiosk] = {}
-        self._own_face: dict[str, Any] = {}  # each kiosk's own (never started) verifier
 
     def get(self, s: Scenario) -> SimulatedKiosk:
         key = _kiosk_key(s)
@@ -280,19 +279,12 @@ class KioskPool:
             storage.setdefault("border_url", f"sqlite:///{self.base_dir}/border-{n}.sqlite")
             config = parse_config(data)
             kiosk = SimulatedKiosk(config, self.storage_factory(config))
-            first = next(iter(self.kiosks.values()), None)
-            if first is not None and config.face == first.config.face:
-                # One face worker for all: starting one (models and all) is the slow part.
-                self._own_face[key] = kiosk.services.face
-                kiosk.services.face = first.services.face
             kiosk.camera.start()
             self.kiosks[key] = kiosk
         return kiosk
 
     def close(self) -> None:
-        for key, kiosk in reversed(list(self.kiosks.items())):
-            if key in self._own_face:
-                kiosk.services.face = self._own_face.pop(key)
+        for kiosk in self.kiosks.values():
             kiosk.close()
         self.kiosks.clear()
 
