@@ -32,8 +32,17 @@ class KioskSection:
     port: str = "CSX"  # IATA code of the airport the lane serves
     lane: int = 1
     direction: Literal["entry", "exit"] = "entry"
-    languages: tuple[str, ...] = ("zh_CN", "en")
+    languages: tuple[str, ...] = ("zh_CN", "en", "ja", "ko", "ru")
     fullscreen: bool = False
+    # Traveller window locked down (frameless fullscreen, no close, no shortcut
+    # escapes, cursor hidden); `egate demo` never locks down.
+    lockdown: bool = True
+    screen: int = 0  # index of the screen the traveller window fills
+    # Maintenance exit: scrypt hash of the officer PIN (`egate kiosk pin-hash`);
+    # empty = no maintenance exit (SIGTERM still stops the kiosk cleanly).
+    maintenance_pin_hash: str = ""
+    speech: bool = True  # speak every prompt (false = muted)
+    high_contrast: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class TimeoutsSection:
     boarding_pass_s: float = 15.0  # traveller to show a boarding pass barcode
     gate_passage_s: float = 20.0  # traveller to walk through an open gate
     result_display_s: float = 3.0
+    error_display_s: float = 8.0  # an error screen stays this long (or until "start again")
+    document_return_s: float = 30.0  # traveller to take the passport back
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,7 @@ class Config:
 
 
 _IATA = re.compile(r"^[A-Z]{3}$")
-_LANGUAGES = {"zh_CN", "en"}
+_LANGUAGES = {"zh_CN", "en", "ja", "ko", "ru"}
 
 
 def _coerce(key: str, value: Any, hint: Any) -> Any:

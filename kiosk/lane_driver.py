@@ -99,7 +99,12 @@ def drive(
         kiosk.lane.post(Start("en"))
         waiter.wait_for({S.WAITING_FOR_DOCUMENT}, mark, timeout_s, pump)
         kiosk.present(traveller)
-        end = waiter.wait_for({S.ADMITTED, S.REFERRED, S.ERROR}, mark, timeout_s, pump)
+        end = waiter.wait_for(
+            {S.RETURNING_DOCUMENT, S.REFERRED, S.ERROR}, mark, timeout_s, pump
+        )
+        if end.state is S.RETURNING_DOCUMENT:  # admitted: the gate opens once it is taken
+            kiosk.remove_passport()
+            end = waiter.wait_for({S.ADMITTED, S.ERROR}, mark, timeout_s, pump)
         after_end = waiter.history.index(end) + 1
         # The traveller takes the passport and walks through (or off to the officer).
         if end.state is S.ADMITTED:

@@ -1,17 +1,20 @@
-"""Traveller-safe messages for reason codes, in English and Simplified Chinese.
+"""What the traveller is told about a referral: one calm message, whatever the reason.
 
-A message tells the traveller what to do next without disclosing why a
-sensitive check failed; sensitive codes (watchlist) have no message at all, and
-the screen shows only the generic referral text.
+Every referral reads the same, so the screen never tells an impostor which check
+failed and a sensitive reason (watchlist) looks like any other; the specific
+reasons are for the officer, who gets the codes and the English explanations
+below. Five languages; `language_for_nationality` picks the one a passport's
+holder most likely reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from policy.codes import REASON_CODES, SENSITIVE_CODES
 
-LANGUAGES: Final[tuple[str, ...]] = ("en", "zh_CN")
+LANGUAGES: Final[tuple[str, ...]] = ("en", "zh_CN", "ja", "ko", "ru")
 _LANG_ALIASES: Final[dict[str, str]] = {
     "en": "en",
     "en_US": "en",
@@ -20,14 +23,47 @@ _LANG_ALIASES: Final[dict[str, str]] = {
     "zh_CN": "zh_CN",
     "zh-CN": "zh_CN",
     "zh_Hans": "zh_CN",
+    "ja": "ja",
+    "ja_JP": "ja",
+    "ko": "ko",
+    "ko_KR": "ko",
+    "ru": "ru",
+    "ru_RU": "ru",
 }
 
-GENERIC_REFERRAL: Final[dict[str, str]] = {
-    "en": "Please wait. An officer will assist you.",
-    "zh_CN": "请稍候,工作人员将为您办理。",
+# The one referral message (Chinese punctuation full-width).
+REFERRAL_MESSAGE: Final[dict[str, str]] = {
+    "en": "An officer will help you. Please go to the staffed counter nearby.",
+    "zh_CN": "工作人员将为您办理，请前往附近的人工通道。",
+    "ja": "係員がご案内します。お近くの有人カウンターへお進みください。",
+    "ko": "담당 직원이 도와드리겠습니다. 가까운 유인 심사대로 가 주십시오.",
+    "ru": "Вам поможет сотрудник. Пройдите, пожалуйста, к ближайшей стойке с инспектором.",
+}
+# Kept under its old name: the policy's output and older callers use it.
+GENERIC_REFERRAL: Final[dict[str, str]] = REFERRAL_MESSAGE
+
+# ISO 3166 alpha-3 nationality (ICAO 9303 codes) -> the language offered first.
+_NATIONALITY_LANGUAGE: Final[dict[str, str]] = {
+    **dict.fromkeys(("CHN", "HKG", "MAC", "TWN"), "zh_CN"),
+    "JPN": "ja",
+    **dict.fromkeys(("KOR", "PRK"), "ko"),
+    **dict.fromkeys(("RUS", "BLR", "KAZ", "KGZ", "TJK", "UZB"), "ru"),
+    **dict.fromkeys(
+        ("USA", "GBR", "GBD", "GBN", "GBO", "GBS", "GBP", "AUS", "CAN", "NZL", "IRL",
+         "SGP", "IND", "PHL", "ZAF", "MLT"),
+        "en",
+    ),
 }
 
-_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+
+def language_for_nationality(nationality: str, offered: Iterable[str] = LANGUAGES) -> str | None:
+    """The language to offer first to a holder of `nationality`, if the lane has it."""
+    lang = _NATIONALITY_LANGUAGE.get(nationality.upper())
+    return lang if lang is not None and lang in tuple(offered) else None
+
+
+# Officer-facing explanations of each reason (English; never on the traveller's screen).
+EXPLANATIONS: Final[dict[str, tuple[str, str]]] = {
     "case_invalid": (
         "We could not complete the automatic check. An officer will assist you.",
         "自助查验未能完成,工作人员将为您办理。",
@@ -123,42 +159,53 @@ def _lang(lang: str) -> str:
     try:
         return _LANG_ALIASES[lang]
     except KeyError:
-        raise ValueError(f"no traveller messages in language {lang!r} (have en, zh_CN)") from None
+        have = ", ".join(LANGUAGES)
+        raise ValueError(f"no traveller messages in language {lang!r} (have {have})") from None
+
+
+def explanation(code: str) -> str:
+    """The officer's explanation of `code` (English)."""
+    if code in SENSITIVE_CODES:
+        return "A sensitive check needs an officer (see the officer view)."
+    try:
+        return EXPLANATIONS[code][0]
+    except KeyError:
+        raise ValueError(f"unknown reason code {code!r}") from None
+
+
+def referral_message(lang: str) -> str:
+    """The traveller's referral text in `lang` (the same for every reason)."""
+    return REFERRAL_MESSAGE[_lang(lang)]
 
 
 def traveller_message(code: str, lang: str) -> str | None:
-    """The message to show the traveller for `code`, or None for a sensitive code.
+    """What the traveller reads for `code`: the one referral message; None for a
+    sensitive code (it adds nothing to what the screen shows).
 
     Raises ValueError for an unknown code or language: a missing translation is a
     defect to catch in tests, not something to paper over at the lane.
     """
-    index = 0 if _lang(lang) == "en" else 1
+    language = _lang(lang)
     if code in SENSITIVE_CODES:
         return None
-    if code not in _MESSAGES:
+    if code not in EXPLANATIONS:
         raise ValueError(f"unknown reason code {code!r}")
-    return _MESSAGES[code][index]
+    return REFERRAL_MESSAGE[language]
 
 
 def traveller_messages(codes: tuple[str, ...], lang: str) -> list[str]:
-    """Distinct messages for the codes in order, the generic text if none may be shown."""
-    out: list[str] = []
-    # "No entry basis" adds nothing when a more specific reason explains it.
-    if "no_entry_basis" in codes and len(codes) > 1:
-        codes = tuple(c for c in codes if c != "no_entry_basis")
+    """The traveller's lines for a referral: the one message, or none for an admission."""
     for code in codes:
-        msg = traveller_message(code, lang)
-        if msg is not None and msg not in out:
-            out.append(msg)
-    if codes and not out:
-        out.append(GENERIC_REFERRAL[_lang(lang)])
-    return out
+        traveller_message(code, lang)  # unknown codes and languages are errors
+    return [REFERRAL_MESSAGE[_lang(lang)]] if codes else []
 
 
 def _self_check() -> None:
-    missing = [c for c in REASON_CODES if c not in _MESSAGES and c not in SENSITIVE_CODES]
+    missing = [c for c in REASON_CODES if c not in EXPLANATIONS and c not in SENSITIVE_CODES]
     if missing:
-        raise RuntimeError(f"reason codes without traveller messages: {missing}")
+        raise RuntimeError(f"reason codes without explanations: {missing}")
+    if set(REFERRAL_MESSAGE) != set(LANGUAGES):
+        raise RuntimeError("the referral message is missing a language")
 
 
 _self_check()

@@ -1,4 +1,4 @@
-"""The `egate` console script: the core's commands plus the Qt ones (demo, simulate, kiosk)."""
+"""The `egate` console script: the core's commands plus the Qt ones."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from kiosk.cli.main import main as core_main
 QT_COMMANDS = {
     "demo": ("ui.commands.demo", "run the kiosk demo on simulated devices"),
     "simulate": ("ui.commands.simulate", "run simulated travellers through the lane"),
+    "scenario": ("ui.commands.scenario", "play QA scenarios (YAML) through the lane"),
+    "screenshots": ("ui.commands.screenshots", "render every traveller screen to PNG (offscreen)"),
     "kiosk": ("ui.commands.kiosk", "run the kiosk on its real devices (production)"),
     "supervisor": (
         "ui.commands.supervisor",

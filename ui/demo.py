@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.simulation import SAMPLES, FaceChoice, SimulatedKiosk
-from kiosk.workflow.events import SkipBoardingPass, Start
+from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
 from kiosk.workflow.snapshot import LaneSnapshot
 from ui.bridge import LaneBridge
+from ui.traveller.speech import make_speaker
 from ui.traveller.window import TravellerWindow
 
 FACES: tuple[tuple[FaceChoice, str], ...] = (
@@ -126,7 +127,11 @@ class DemoWindow(QWidget):
         super().__init__()
         self.setWindowTitle("egate demo (simulated devices)")
         self.kiosk = kiosk
-        self.traveller = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera)
+        self.traveller = TravellerWindow(
+            kiosk.config.kiosk.languages, kiosk.camera,
+            speaker=make_speaker(kiosk.config.kiosk.speech),
+            high_contrast=kiosk.config.kiosk.high_contrast,
+        )
         self.panel = SimulatorPanel(kiosk)
         self.panel.setFixedWidth(380)
         layout = QHBoxLayout(self)
@@ -137,7 +142,11 @@ class DemoWindow(QWidget):
         self.bridge.changed.connect(self.panel.show_snapshot)
         kiosk.lane.add_observer(self.bridge)
         self.traveller.start_requested.connect(lambda lang: kiosk.lane.post(Start(lang)))
+        self.traveller.start_again.connect(lambda lang: kiosk.lane.post(Start(lang)))
+        self.traveller.language_changed.connect(
+            lambda lang: kiosk.lane.post(ChangeLanguage(lang))
+        )
         self.traveller.boarding_pass_skipped.connect(
             lambda: kiosk.lane.post(SkipBoardingPass())
         )
-        self.resize(1420, 800)
+        self.resize(1700, 960)

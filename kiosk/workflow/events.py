@@ -64,7 +64,21 @@ class OfficerCommand:
     done: Callable[[str, str], None] | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class ChangeLanguage:
+    """The traveller picked another language mid-journey."""
+
+    language: str
+
+
 LaneEvent = (
-    Start | DocumentPlaced | DocumentRemoved | GatePassed | DeviceFailed | Cancel | SkipBoardingPass
+    Start
+    | DocumentPlaced
+    | DocumentRemoved
+    | GatePassed
+    | DeviceFailed
+    | Cancel
+    | SkipBoardingPass
+    | ChangeLanguage
     | OfficerCommand
 )

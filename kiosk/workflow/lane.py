@@ -36,6 +36,7 @@ from kiosk.ports import (
 from kiosk.store.event_log import EventLog, EventRecord
 from kiosk.workflow.events import (
     Cancel,
+    ChangeLanguage,
     DeviceFailed,
     DocumentPlaced,
     DocumentRemoved,
@@ -49,6 +50,7 @@ from kiosk.workflow.facts import DocumentFacts, anti_cloning, build_case
 from kiosk.workflow.snapshot import LaneObserver, LaneSnapshot
 from kiosk.workflow.states import LaneState, TransactionMachine
 from policy.codes import SENSITIVE_CODES
+from policy.messages import language_for_nationality
 
 log = logging.getLogger(__name__)
 S = LaneState
@@ -105,6 +107,7 @@ class _Transaction:
     started_at: datetime
     started_mono: float
     language: str
+    offered_language: str | None = None  # from the passport's nationality
     document_mono: float | None = None
     facts: DocumentFacts | None = None
     chip: ChipReadResult | None = None
@@ -139,8 +142,12 @@ class Lane:
         self._state_since = clock.monotonic()
         self._unlogged: list[EventRecord] = []
         self._alarms: dict[str, str] = {}
-        self.last_snapshot = LaneSnapshot(S.IDLE, None, config.kiosk.languages[0], "welcome")
         self.in_service = True  # False while an officer has closed the lane
+        self._language = config.kiosk.languages[0]
+        # Follows the reader's placed/removed events in the order they are handled.
+        self._document_present = self._reader_has_document()
+        self.last_snapshot = LaneSnapshot(S.IDLE, None, self._language, "welcome",
+                                          direction=config.kiosk.direction)
         devices.reader.set_listener(self._on_reader)
         devices.gate.set_listener(self._on_gate)
 
@@ -162,6 +169,10 @@ class Lane:
 
     def add_observer(self, observer: LaneObserver) -> None:
         self._observers.append(observer)
+
+    def remove_observer(self, observer: LaneObserver) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
 
     @property
     def state(self) -> LaneState:
@@ -200,37 +211,107 @@ class Lane:
         if not self.in_service and isinstance(event, Start | DocumentPlaced):
             return  # closed by an officer: no new traveller
         if isinstance(event, DeviceFailed):
-            if state is not S.IDLE:
+            if state not in (S.IDLE, S.DOCUMENT_LEFT):
                 self._fail("device_fault", f"{event.device}: {event.detail}")
             return
         if isinstance(event, Cancel):
             if state is S.WAITING_FOR_DOCUMENT and self._tx is not None:
                 self._log(self._tx, "aborted", error="cancelled: the traveller left")
                 self._reset()
+            elif state is S.ERROR:
+                self._reset()  # "start again" touched: no need to wait out the screen
             return
-        if isinstance(event, Start) and state is S.IDLE:
-            self._begin(event.language)
-        elif isinstance(event, DocumentPlaced):
+        if isinstance(event, ChangeLanguage):
+            self._change_language(event.language)
+        elif isinstance(event, Start):
+            if state is S.ERROR and not self._document_present:
+                self._reset()
+                state = self.machine.state
             if state is S.IDLE:
-                self._begin(self.config.kiosk.languages[0])
+                self._begin(event.language)
+            elif state is S.DOCUMENT_LEFT:
+                self._renotify()  # the left passport must be taken first
+        elif isinstance(event, DocumentPlaced):
+            self._document_present = True
+            if state is S.IDLE:
+                self._begin(self._language)
                 state = self.machine.state
             if state is S.WAITING_FOR_DOCUMENT:
                 self._process_document()
+        elif isinstance(event, DocumentRemoved):
+            # A removal mid-read surfaces as CardRemovedError from the reader itself.
+            self._document_present = False
+            self._document_taken(state)
         elif isinstance(event, GatePassed) and state is S.ADMITTED:
             self._reset()
-        elif isinstance(event, DocumentRemoved) and state is S.REFERRED:
-            self._reset()  # the referred traveller took the passport to the officer
-        # A removal mid-read surfaces as CardRemovedError from the reader itself.
+
+    def _document_taken(self, state: LaneState) -> None:
+        if state is S.RETURNING_DOCUMENT and self._tx is not None:
+            self._admit(self._tx)  # the passport is back in hand: now the gate opens
+        elif state is S.REFERRED:
+            # The referral text stays result_display_s from now, readable on the way.
+            self._state_since = self.clock.monotonic()
+            self._renotify()
+        elif state is S.ERROR:
+            self._renotify()
+        elif state is S.DOCUMENT_LEFT:
+            self._move(S.IDLE, "welcome")
+
+    def _change_language(self, language: str) -> None:
+        if language not in self.config.kiosk.languages:
+            log.warning("language %r is not offered by this lane", language)
+            return
+        self._language = language
+        if self._tx is not None:
+            self._tx.language = language
+        self._renotify()
+
+    def _renotify(self) -> None:
+        last = self.last_snapshot
+        self._notify(last.state, last.message, traveller_reasons=last.traveller_reasons,
+                     guidance=last.guidance, officer=last.officer)
+
+    def _reader_has_document(self) -> bool:
+        try:
+            return bool(self.devices.reader.document_present())
+        except Exception:
+            log.exception("reader presence check failed")
+            return False
+
+    def _deadline_s(self, state: LaneState) -> float | None:
+        """How long the traveller has in `state` (shown as a countdown)."""
+        t = self.config.timeouts
+        return {
+            S.WAITING_FOR_DOCUMENT: t.document_s,
+            S.CAPTURING_FACE: t.face_s,
+            S.SCANNING_BOARDING_PASS: t.boarding_pass_s,
+            S.RETURNING_DOCUMENT: t.document_return_s,
+            S.ADMITTED: t.gate_passage_s,
+            S.ERROR: t.error_display_s,
+            S.REFERRED: t.document_return_s if self._document_present else t.result_display_s,
+        }.get(state)
 
     def _check_timeouts(self) -> None:
+        """The inactivity timeout of every step a traveller can stall in; each ends
+        on the welcome screen (or the passport-left screen) with the data gone."""
         t = self.config.timeouts
         waited = self.clock.monotonic() - self._state_since
         state = self.machine.state
         if state is S.WAITING_FOR_DOCUMENT and waited > t.document_s:
             self._fail("timeout", "no document was presented in time")
+        elif state is S.RETURNING_DOCUMENT and waited > t.document_return_s:
+            # Admitted but the passport was never taken: the gate stays closed.
+            tx = self._tx
+            if tx is not None and not tx.logged:
+                self._log(tx, "aborted", error="document_left: the passport was not taken back")
+            self._reset()
         elif state is S.ADMITTED and waited > t.gate_passage_s:
             self._reset()  # the traveller did not walk through: close and start over
-        elif state is S.REFERRED and waited > t.result_display_s:
+        elif state is S.REFERRED:
+            limit = t.document_return_s if self._document_present else t.result_display_s
+            if waited > limit:
+                self._reset()
+        elif state is S.ERROR and waited > t.error_display_s:
             self._reset()
 
     # -- the transaction ---------------------------------------------------
@@ -241,13 +322,16 @@ class Lane:
 
     def _notify(self, to: LaneState, message: str, **extra: Any) -> None:
         tx = self._tx
-        # Between travellers the lane speaks the kiosk's first language again.
-        idle_language = self.config.kiosk.languages[0]
+        # Between travellers the lane speaks the kiosk's first language again (_reset).
         snapshot = LaneSnapshot(
             state=to,
             transaction_id=tx.id if tx else None,
-            language=tx.language if tx else idle_language,
+            language=tx.language if tx else self._language,
             message=message,
+            document_on_reader=self._document_present,
+            offered_language=tx.offered_language if tx else None,
+            direction=self.config.kiosk.direction,
+            deadline_s=self._deadline_s(to),
             **extra,
         )
         self.last_snapshot = snapshot
@@ -258,6 +342,9 @@ class Lane:
                 log.exception("lane observer failed")
 
     def _begin(self, language: str) -> None:
+        if language in self.config.kiosk.languages:
+            self._language = language
+        language = self._language
         self.machine.reset_history()
         self._tx = _Transaction(
             id=str(uuid.uuid4()),
@@ -291,6 +378,9 @@ class Lane:
             # the detail goes to the officer and the log.
             self._decide_without_policy(("chip_read_failed",), f"DG1 unusable: {exc}")
             return
+        tx.offered_language = language_for_nationality(
+            tx.facts.nationality, self.config.kiosk.languages
+        )
 
         self._move(S.VERIFYING_DOCUMENT, "verifying_document")
         now = self.clock.now()
@@ -370,7 +460,7 @@ class Lane:
             tx.checks["permitted_until"] = tx.decision.permitted_until
         tx.transaction_ms = self._elapsed_ms(tx)
         if tx.decision.decision == "admit" and not tx.reasons:
-            self._admit(tx)
+            self._return_document(tx)
         else:
             self._refer(tx)
 
@@ -460,6 +550,12 @@ class Lane:
         if frame is not None and self.services.referral_images is not None:
             self.services.referral_images(tx.id, frame)
 
+    def _return_document(self, tx: _Transaction) -> None:
+        """Admitted: "take your passport" first; the gate opens once it is taken."""
+        self._move(S.RETURNING_DOCUMENT, "take_passport")
+        if not self._document_present:
+            self._admit(tx)
+
     # -- officer commands (supervisor station, kiosk.supervisor.agent) -----
     def _officer_command(self, cmd: OfficerCommand) -> None:
         """Carry out an officer's command. A case command acts only on the
@@ -526,22 +622,22 @@ class Lane:
         return self.flush_log()
 
     def _fail(self, code: str, detail: str) -> None:
-        """The error path: gate closed, transaction logged as aborted, back to idle."""
+        """The error path: gate closed, transaction logged as aborted, the error
+        screen (with the way forward) for timeouts.error_display_s, then idle."""
         self._close_gate()
         tx = self._tx
         state = self.machine.state
-        if state is S.IDLE and tx is None:
+        if state in (S.IDLE, S.DOCUMENT_LEFT) and tx is None:
             return
         if state not in (S.ERROR, S.RESETTING):
             self._move(S.ERROR, f"error_{code}")
         if tx is not None and not tx.logged:
             tx.checks["error"] = detail
             self._log(tx, "aborted", error=f"{code}: {detail}")
+        # The error screen needs none of the traveller's data: drop it now.
+        self._tx = None
         if self.machine.state is S.RESETTING:
-            self._tx = None
-            self._move(S.IDLE, "welcome")
-        else:
-            self._reset()
+            self._finish_reset()
 
     def close_gate(self) -> None:
         """Close the gate whatever the state (shutdown, last-resort error handling)."""
@@ -562,7 +658,15 @@ class Lane:
                 self.services.housekeeping()
             except Exception:
                 log.exception("housekeeping failed")
-        self._move(S.IDLE, "welcome")
+        self._finish_reset()
+
+    def _finish_reset(self) -> None:
+        self._tx = None
+        self._language = self.config.kiosk.languages[0]
+        if self._document_present:
+            self._move(S.DOCUMENT_LEFT, "passport_left")
+        else:
+            self._move(S.IDLE, "welcome")
 
     def _log(
         self,

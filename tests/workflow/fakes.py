@@ -42,6 +42,11 @@ class FakeReader:
         assert self.listener is not None
         self.listener("placed")
 
+    def remove(self) -> None:
+        self.present = False
+        assert self.listener is not None
+        self.listener("removed")
+
     def read(self, key: MrzKey) -> ChipReadResult:
         self.clock.advance(self.read_s)
         if self.fail is not None:

@@ -14,17 +14,20 @@ JOURNEY = ["waiting_for_document", "reading_chip", "verifying_document", "captur
            "deciding"]
 
 
-def run_traveller(rig: Rig) -> None:
+def run_traveller(rig: Rig, take_back: bool = True) -> None:
     rig.lane.post(Start("en"))
     rig.lane.run_pending()
     rig.reader.place()
     rig.lane.run_pending()
+    if take_back and rig.lane.state is LaneState.RETURNING_DOCUMENT:
+        rig.reader.remove()  # "take your passport": then the gate opens
+        rig.lane.run_pending()
 
 
 def test_admitted_traveller_opens_gate_then_lane_resets(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     run_traveller(rig)
-    assert rig.states() == [*JOURNEY, "admitted"]
+    assert rig.states() == [*JOURNEY, "returning_document", "admitted"]
     assert rig.gate.state == "open"
     rig.gate.walk_through()
     rig.lane.run_pending()
@@ -33,7 +36,7 @@ def test_admitted_traveller_opens_gate_then_lane_resets(tmp_path: Path) -> None:
     [event] = rig.log.events()
     assert event.outcome == "admitted" and event.decision == "admit"
     assert list(event.stages) == ["waiting_for_document", "reading_chip", "verifying_document",
-                                  "capturing_face", "deciding", "admitted"]
+                                  "capturing_face", "deciding", "returning_document", "admitted"]
     # The injected clock moved 0.2 s for the chip and 0.5 s for the face.
     assert event.transaction_ms == pytest.approx(700.0)
     assert rig.log.verify_chain()
@@ -49,6 +52,14 @@ def test_face_mismatch_refers_and_keeps_best_frame_for_officer(tmp_path: Path) -
     event = rig.log.events()[0]
     assert event.reasons == ["face_mismatch"]
     assert event.event_id in rig.images
+    # The referral waits for the passport to be taken ("take your passport").
+    assert rig.snapshots[-1].document_on_reader
+    rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.REFERRED
+    rig.reader.remove()
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.REFERRED and not rig.snapshots[-1].document_on_reader
     rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)
     rig.lane.run_pending()
     assert rig.lane.state is LaneState.IDLE
@@ -81,9 +92,13 @@ def test_referred_traveller_taking_passport_resets_lane(tmp_path: Path) -> None:
     rig.face.match = False
     run_traveller(rig)
     assert rig.lane.state is LaneState.REFERRED
-    rig.reader.present = False
-    assert rig.reader.listener is not None
-    rig.reader.listener("removed")
+    rig.clock.advance(5.0)
+    rig.reader.remove()
+    rig.lane.run_pending()
+    # Still readable for result_display_s after the passport was taken.
+    assert rig.lane.state is LaneState.REFERRED
+    assert rig.snapshots[-1].message == "see_officer"
+    rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)
     rig.lane.run_pending()
     assert rig.lane.state is LaneState.IDLE
 
@@ -93,10 +108,18 @@ def test_card_removed_mid_read_ends_idle_with_gate_closed(tmp_path: Path) -> Non
     rig.lane.post(Start())
     rig.lane.run_pending()
     rig.reader.place()
-    rig.reader.present = False  # pulled before the read completes
+    rig.reader.remove()  # pulled before the read completes
     rig.lane.run_pending()
-    assert rig.states()[-4:] == ["reading_chip", "error", "resetting", "idle"]
-    assert rig.snapshots[-3].message == "error_card_removed"
+    # The error stays on screen, readable, for error_display_s.
+    assert rig.states()[-3:] == ["reading_chip", "error", "error"]  # then: passport gone
+    assert rig.snapshots[-1].message == "error_card_removed"
+    assert not rig.snapshots[-1].document_on_reader
+    rig.clock.advance(rig.lane.config.timeouts.error_display_s - 0.5)
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.ERROR
+    rig.clock.advance(1.0)
+    rig.lane.run_pending()
+    assert rig.states()[-3:] == ["error", "resetting", "idle"]
     assert rig.gate.state == "closed"
     [event] = rig.log.events()
     assert event.outcome == "aborted" and event.error.startswith("card_removed")
@@ -115,7 +138,15 @@ def test_reader_fault_takes_error_path(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.reader.fail = DeviceFault("reader unplugged")
     run_traveller(rig)
-    assert rig.states()[-3:] == ["error", "resetting", "idle"]
+    assert rig.states()[-1] == "error"
+    assert rig.snapshots[-1].message == "error_device_fault"
+    rig.clock.advance(rig.lane.config.timeouts.error_display_s + 0.1)
+    rig.lane.run_pending()
+    # The passport is still on the reader: the next traveller is not asked for theirs.
+    assert rig.states()[-3:] == ["error", "resetting", "document_left"]
+    rig.reader.remove()
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
     assert rig.gate.state == "closed"
 
 
@@ -128,8 +159,12 @@ def test_waiting_for_document_times_out_back_to_idle(tmp_path: Path) -> None:
     assert rig.lane.state is LaneState.WAITING_FOR_DOCUMENT
     rig.clock.advance(2.0)
     rig.lane.run_pending()
-    assert rig.lane.state is LaneState.IDLE
+    assert rig.lane.state is LaneState.ERROR
+    assert rig.snapshots[-1].message == "error_timeout"
     assert rig.log.events()[0].error.startswith("timeout")
+    rig.lane.post(Start("en"))  # "start again" ends the error screen
+    rig.lane.run_pending()
+    assert rig.states()[-3:] == ["resetting", "idle", "waiting_for_document"]
 
 
 def test_admitted_traveller_who_never_passes_gets_gate_closed(tmp_path: Path) -> None:
@@ -145,7 +180,7 @@ def test_gate_that_fails_to_open_aborts_and_closes(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.gate.fail_next_open = True
     run_traveller(rig)
-    assert rig.lane.state is LaneState.IDLE
+    assert rig.lane.state is LaneState.ERROR
     assert rig.gate.commands[-1] == "close"
     # The admission was committed before the gate was asked to open; a second
     # event records that the gate failed (the log is append-only).
@@ -163,7 +198,7 @@ def test_crashing_pipeline_never_opens_gate(tmp_path: Path) -> None:
 
     rig.face.verify = boom  # type: ignore[method-assign]
     run_traveller(rig)
-    assert rig.lane.state is LaneState.IDLE
+    assert rig.lane.state is LaneState.ERROR
     assert rig.gate.opened_count == 0
     assert "internal_error" in rig.log.events()[0].error
 
@@ -242,3 +277,61 @@ def test_times_from_a_non_utc_clock_keep_the_chain_valid(tmp_path: Path) -> None
     [event] = rig.log.events()
     assert event.started_at.replace(tzinfo=None) == datetime(2026, 3, 1, 2, 30)  # UTC
     assert rig.log.verify_chain()
+
+
+def test_admitted_traveller_must_take_the_passport_before_the_gate_opens(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, timeouts={"document_return_s": 20.0})
+    run_traveller(rig, take_back=False)
+    assert rig.lane.state is LaneState.RETURNING_DOCUMENT
+    assert rig.snapshots[-1].message == "take_passport" and rig.gate.opened_count == 0
+    rig.reader.remove()
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.ADMITTED and rig.gate.state == "open"
+
+
+def test_passport_left_on_the_reader_blocks_the_next_traveller(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, timeouts={"document_return_s": 20.0})
+    run_traveller(rig, take_back=False)
+    rig.clock.advance(20.5)
+    rig.lane.run_pending()
+    assert rig.states()[-2:] == ["resetting", "document_left"]
+    assert rig.gate.opened_count == 0
+    [event] = rig.log.events()
+    assert event.outcome == "aborted" and event.error.startswith("document_left")
+    snap = rig.snapshots[-1]
+    assert snap.transaction_id is None and snap.officer == {}  # nothing of the last traveller
+    rig.lane.post(Start("en"))  # the next traveller is not told to place theirs
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.DOCUMENT_LEFT
+    rig.reader.remove()
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.IDLE
+
+
+def test_language_change_mid_journey_and_offer_from_nationality(tmp_path: Path) -> None:
+    from kiosk.workflow.events import ChangeLanguage
+
+    rig = Rig(tmp_path, kiosk={"languages": ["zh_CN", "en", "ja"]})
+    rig.lane.post(Start("en"))
+    rig.lane.run_pending()
+    rig.lane.post(ChangeLanguage("ja"))
+    rig.lane.run_pending()
+    assert rig.snapshots[-1].language == "ja"
+    assert rig.snapshots[-1].message == "place_passport"
+    rig.lane.post(ChangeLanguage("fr"))  # not offered: ignored
+    rig.lane.run_pending()
+    assert rig.snapshots[-1].language == "ja"
+    rig.reader.place()
+    rig.lane.run_pending()
+    assert all(s.language == "ja" for s in rig.snapshots[2:])
+    # FACTS' nationality UTO has no language of its own.
+    assert rig.snapshots[-1].offered_language is None
+
+
+def test_every_step_has_a_deadline_and_exit_lanes_say_so(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, kiosk={"direction": "exit"})
+    run_traveller(rig)
+    by_state = {s.state: s for s in rig.snapshots}
+    assert by_state[LaneState.WAITING_FOR_DOCUMENT].deadline_s == 60.0
+    assert by_state[LaneState.ADMITTED].deadline_s == 20.0
+    assert all(s.direction == "exit" for s in rig.snapshots)

@@ -1,14 +1,18 @@
-"""`egate kiosk`: the production lane - real devices, the traveller window alone.
+"""`egate kiosk`: the production lane - real devices, the traveller window alone, locked
+down ([kiosk] lockdown, on by default); `egate kiosk pin-hash` makes the maintenance
+PIN hash for the configuration.
 
 Start-up order puts the welcome screen first: storage, devices, window, lane thread,
 then (behind the screen) the face worker's model loading and the border sync. systemd
 hears READY=1 when the window is up and WATCHDOG=1 while both the lane loop and the
-GUI thread keep turning; SIGTERM closes the gate, then ends every thread and child.
+GUI thread keep turning; SIGTERM closes the gate, then ends every thread and child
+process (the face worker and multiprocessing's resource tracker).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -24,24 +28,49 @@ from kiosk.config import ConfigError
 log = logging.getLogger(__name__)
 
 
+def _run_options(p: argparse.ArgumentParser) -> None:
+    add_common_options(p, json_flag=False)
+    p.add_argument("--quit-after", type=float, default=0.0, metavar="S",
+                   help="stop after S seconds (tests, acceptance); 0 = run until stopped")
+    p.add_argument("--report", metavar="FILE",
+                   help="on exit, write start-up and run figures as JSON to FILE")
+    p.set_defaults(func=run)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "kiosk",
         help="run the kiosk on its real devices (production)",
         description="The locked-down traveller window on the devices the config names.",
     )
-    add_common_options(p, json_flag=False)
-    p.add_argument(
-        "--quit-after",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="stop after S seconds (tests, acceptance); 0 = run until stopped",
-    )
-    p.add_argument(
-        "--report", metavar="FILE", help="on exit, write start-up and run figures as JSON to FILE"
-    )
-    p.set_defaults(func=run)
+    _run_options(p)
+    gsub = p.add_subparsers(dest="kiosk_command", metavar="WHAT", required=False)
+    _run_options(gsub.add_parser("run", help="the same as `egate kiosk` (the default)"))
+    pin = gsub.add_parser("pin-hash", help="hash a maintenance PIN (read from stdin)")
+    pin.set_defaults(func=pin_hash)
+
+
+def pin_hash(args: argparse.Namespace) -> int:
+    from ui.traveller.lockdown import hash_pin
+
+    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        raise CommandError("bad_argument", str(exc)) from exc
+    return 0
+
+
+def stop_resource_tracker() -> None:
+    """End multiprocessing's resource-tracker process (it outlives a SIGTERM'd parent)."""
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    if getattr(tracker, "_pid", None) is not None:
+        try:
+            tracker._stop()  # type: ignore[attr-defined]  # CPython 3.11+ private API
+        except Exception:
+            log.exception("resource tracker did not stop")
 
 
 def process_age_ms() -> float:
@@ -64,9 +93,12 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.app import open_storage, start_sync
     from kiosk.production import ProductionKiosk
     from kiosk.systemd import notify, watchdog_interval_s
-    from kiosk.workflow.events import SkipBoardingPass, Start
+    from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
     from kiosk.workflow.lane import LaneRunner
     from ui.bridge import LaneBridge
+    from ui.heartbeat import settle_heap
+    from ui.traveller.lockdown import Lockdown
+    from ui.traveller.speech import SilentSpeaker, make_speaker
     from ui.traveller.window import TravellerWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -75,30 +107,63 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CommandError("invalid_config", str(exc), status=78) from exc
     figures: dict[str, Any] = {}
-    window = TravellerWindow(config.kiosk.languages, kiosk.camera)
+    speaker = make_speaker(config.kiosk.speech)
+    if isinstance(speaker, SilentSpeaker):
+        log.warning("speech off: %s", speaker.reason)
+    window = TravellerWindow(config.kiosk.languages, kiosk.camera, speaker=speaker,
+                             high_contrast=config.kiosk.high_contrast)
+    lane = kiosk.lane
     bridge = LaneBridge()
     bridge.changed.connect(window.show_snapshot)
-    kiosk.lane.add_observer(bridge)
-    window.start_requested.connect(lambda lang: kiosk.lane.post(Start(lang)))
-    window.boarding_pass_skipped.connect(lambda: kiosk.lane.post(SkipBoardingPass()))
-    runner = LaneRunner(kiosk.lane)
+    lane.add_observer(bridge)
+    window.start_requested.connect(lambda lang: lane.post(Start(lang)))
+    window.start_again.connect(lambda lang: lane.post(Start(lang)))
+    window.language_changed.connect(lambda lang: lane.post(ChangeLanguage(lang)))
+    window.boarding_pass_skipped.connect(lambda: lane.post(SkipBoardingPass()))
+    runner = LaneRunner(lane)
     stop_sync = threading.Event()
     try:
         kiosk.start()
-    except Exception as exc:  # a dead gate link or camera: refuse to run with the gate closed
+    except Exception as exc:  # a dead gate link or camera: refuse to run, gate closed
         kiosk.close()
-        raise CommandError(
-            "device_fault", f"kiosk devices did not start: {exc}", status=69
-        ) from exc
-    if config.kiosk.fullscreen:
+        message = f"kiosk devices did not start: {exc}"
+        raise CommandError("device_fault", message, status=69) from exc
+    lockdown: Lockdown | None = None
+    if config.kiosk.lockdown:
+        lockdown = Lockdown(window, config.kiosk.maintenance_pin_hash, lambda: app.exit(0))
+        lockdown.install(config.kiosk.screen)
+    elif config.kiosk.fullscreen:
         window.showFullScreen()
     else:
         window.show()
+    settle_heap()
     runner.start()
+
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # stack dump for a stuck kiosk
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()  # acted on by the timer below, on the GUI thread
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    watch = QTimer()
+    watch.setInterval(100)  # also lets Python run its signal handlers while Qt waits
+
+    def tick() -> None:
+        if stopping.is_set():
+            # exit(), not quit(): Qt 6's quit() first asks every window to close,
+            # and the locked-down window refuses.
+            app.exit(0)
+
+    watch.timeout.connect(tick)
+    watch.start()
 
     def ready() -> None:
         figures["ready_ms"] = round(process_age_ms(), 1)
         notify("READY=1")
+        print("egate kiosk: ready", flush=True)
         log.info("kiosk %s ready in %.0f ms", config.kiosk.id, figures["ready_ms"])
         start_sync(config, kiosk.storage, stop_sync)
 
@@ -111,22 +176,24 @@ def run(args: argparse.Namespace) -> int:
             lambda: runner.alive(within_s=2 * interval) and notify("WATCHDOG=1")
         )
         watchdog.start(int(interval * 1000))
-    # Python handles SIGTERM only when it runs: a short timer lets it in under Qt.
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    pulse = QTimer()
-    pulse.timeout.connect(lambda: None)
-    pulse.start(200)
     if args.quit_after > 0:
-        QTimer.singleShot(int(args.quit_after * 1000), app.quit)
+        QTimer.singleShot(int(args.quit_after * 1000), lambda: app.exit(0))
     started = time.monotonic()
     try:
         status = int(app.exec())
     finally:
         notify("STOPPING=1")
+        watch.stop()
+        watchdog.stop()
         stop_sync.set()
-        runner.stop()
-        kiosk.close()
+        runner.stop()  # closes the gate
+        kiosk.close()  # gate link, cameras, MRZ reader, face worker process
+        if lockdown is not None:
+            lockdown.uninstall()
+        stop_resource_tracker()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        print(f"egate kiosk: stopped, gate {kiosk.gate.state}", flush=True)
         figures["ran_s"] = round(time.monotonic() - started, 1)
         if args.report:
             with open(args.report, "w") as f:

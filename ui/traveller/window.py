@@ -1,286 +1,390 @@
-"""TravellerWindow: a stack of screens, switched by the lane's snapshots."""
+"""TravellerWindow: the language bar, the step indicator and a stack of screens,
+switched by the lane's snapshots. It only paints and speaks; every device and
+lane call runs elsewhere (signals carry the traveller's touches to the lane)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections import deque
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QAbstractButton, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from devices.protocols import Camera
 from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
-from policy.messages import GENERIC_REFERRAL, traveller_messages
-from ui.i18n import LANGUAGE_NAMES, Translations
-from ui.traveller.preview import CameraPreview
+from ui.i18n import Translations
+from ui.traveller import strings as T
+from ui.traveller.chrome import StepIndicator, TopBar
+from ui.traveller.screens import FaceScreen, InstructionScreen, OutcomeScreen, Screen, WelcomeScreen
+from ui.traveller.speech import SilentSpeaker, Speaker
+from ui.traveller.text import FitLabel
 
 S = LaneState
 
-STYLE = """
-QWidget { font-size: 30px; }
-QLabel#title { font-size: 44px; font-weight: bold; }
-QLabel#admitted { font-size: 48px; font-weight: bold; color: #0a7a2f; }
-QLabel#referred { font-size: 48px; font-weight: bold; color: #b35c00; }
-QLabel#error { font-size: 44px; font-weight: bold; color: #a01010; }
-QPushButton { font-size: 36px; padding: 24px 48px; min-width: 260px; }
+# Kept for callers of the old names: the strings now live in ui.traveller.strings.
+GUIDANCE_TEXTS = T.GUIDANCE
+PROGRESS_TEXTS = {code: (step.title, step.detail) for code, step in T.STEPS.items()}
+
+HISTORY = 2000  # snapshots remembered (states_seen ...)
+GUIDANCE_SPEECH_GAP_S = 2.5  # do not talk over the traveller with every guidance change
+
+# The step indicator's position of each state (0: not shown).
+_STEP = {
+    S.WAITING_FOR_DOCUMENT: 1, S.READING_CHIP: 1, S.VERIFYING_DOCUMENT: 1, S.CAPTURING_FACE: 2,
+    S.DECIDING: 2, S.SCANNING_BOARDING_PASS: 3, S.RETURNING_DOCUMENT: -1, S.ADMITTED: -1,
+}
+
+
+def style_sheet(unit: float, high_contrast: bool) -> str:
+    def px(v: float) -> int:
+        return max(10, round(v * unit))
+
+    if high_contrast:
+        bg, ink, btn_bg, btn_ink, border, checked_bg, checked_ink = (
+            "#000000", "#ffffff", "#000000", "#ffff00", "#ffff00", "#ffff00", "#000000")
+    else:
+        bg, ink, btn_bg, btn_ink, border, checked_bg, checked_ink = (
+            "#f4f6f8", "#1b2b3a", "#0a66c2", "#ffffff", "#0a66c2", "#073f78", "#ffffff")
+    return f"""
+QWidget#traveller, QStackedWidget, Screen, QWidget#topbar {{ background: {bg}; }}
+QLabel {{ color: {ink}; background: transparent; }}
+OutcomeScreen QLabel {{ color: #ffffff; }}
+QPushButton {{ font-size: {px(40)}px; padding: {px(14)}px {px(28)}px; color: {btn_ink};
+  min-height: {px(64)}px;
+  background: {btn_bg}; border: {px(3)}px solid {border}; border-radius: {px(14)}px; }}
+QPushButton:checked {{ background: {checked_bg}; color: {checked_ink}; }}
+QWidget#topbar QPushButton {{ font-size: {px(26)}px; padding: {px(6)}px {px(16)}px;
+  min-height: {px(44)}px;
+  border-radius: {px(10)}px; }}
+QPushButton[offered="true"] {{ border: {px(5)}px solid #ffb300; }}
+OutcomeScreen QPushButton {{ background: #ffffff; color: #1b2b3a; border-color: #ffffff; }}
 """
 
 
-def tr(text: str) -> str:
-    from PySide6.QtCore import QCoreApplication
+class TravellerWindow(QWidget):
+    """The traveller's screen."""
 
-    return QCoreApplication.translate("Traveller", text)
+    start_requested = Signal(str)
+    boarding_pass_skipped = Signal()
+    language_changed = Signal(str)
+    start_again = Signal(str)
 
-
-class Screen(QWidget):
-    """A screen that rebuilds its text whenever the language changes."""
-
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        languages: tuple[str, ...],
+        camera: Camera | None = None,
+        *,
+        speaker: Speaker | None = None,
+        high_contrast: bool = False,
+    ) -> None:
         super().__init__()
-        self.layout_ = QVBoxLayout(self)
-        self.layout_.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setObjectName("traveller")
+        self.setWindowTitle("egate")
+        self.setAccessibleName("egate")
+        self.languages = languages
+        self.default_language = languages[0] if languages else "en"
+        self.speaker: Speaker = speaker or SilentSpeaker()
+        self.high_contrast = high_contrast
+        self.translations = Translations()
+        self.language = self.default_language
+
+        self.top = TopBar(languages)
+        self.steps = StepIndicator()
+        self.stack = QStackedWidget()
+        self.welcome = WelcomeScreen(languages)
+        self.progress = InstructionScreen("progress")
+        self.face = FaceScreen()
+        self.face.preview.set_camera(camera)
+        self.boarding_pass = InstructionScreen("boarding_pass", preview=True,
+                                               button=T.NO_BOARDING_PASS)
+        assert self.boarding_pass.preview is not None
+        self.boarding_pass.preview.set_camera(camera)
+        self.result = OutcomeScreen()
+        self.screens: tuple[Screen, ...] = (
+            self.welcome, self.progress, self.face, self.boarding_pass, self.result)
+        for screen in self.screens:
+            self.stack.addWidget(screen)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.top)
+        layout.addWidget(self.steps)
+        layout.addWidget(self.stack, 1)
+
+        self.welcome.language_chosen.connect(self._start)
+        self.top.language_chosen.connect(self.choose_language)
+        self.top.contrast_toggled.connect(self.set_high_contrast)
+        self.top.mute_toggled.connect(self._mute)
+        self.boarding_pass.button_clicked.connect(self.boarding_pass_skipped.emit)
+        self.result.start_again.connect(lambda: self.start_again.emit(self.language))
+
+        self._style_key: tuple[float, bool, bool] | None = None
+        self.snapshot: LaneSnapshot | None = None
+        self._tx_id: str | None = None
+        self._since = time.monotonic()
+        self._last_prompt: tuple[str, str] | None = None
+        self._last_guidance_spoken = 0.0
+        # Recent history for tests and scenarios; bounded, a kiosk runs for months.
+        self.states_seen: deque[LaneState] = deque(maxlen=HISTORY)
+        self.screens_seen: deque[str] = deque(maxlen=HISTORY)
+        self.guidance_seen: deque[str] = deque(maxlen=HISTORY)
+        self._clock = QTimer(self)
+        self._clock.setInterval(250)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start()
+        self.top.contrast.setChecked(high_contrast)
+        self.set_high_contrast(high_contrast)
+        self._apply_language(self.default_language, speak=False)
+        self._show_welcome()
+        self.resize(1280, 720)
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Polish and paint every screen once now, so that no first showing (style
+        sheets, glyph caches of the big fonts) stalls the GUI thread mid-journey."""
+        current = self.stack.currentWidget()
+        for screen in self.screens:
+            self.stack.setCurrentWidget(screen)
+            for child in screen.findChildren(QWidget):
+                child.ensurePolished()
+            screen.grab()
+        if current is not None:
+            self.stack.setCurrentWidget(current)
+
+    # -- the traveller's touches ----------------------------------------------
+    def _start(self, language: str) -> None:
+        self._apply_language(language, speak=False)
+        self.start_requested.emit(language)
+
+    def choose_language(self, language: str) -> None:
+        """The language bar: switch now and tell the lane (speech, later screens)."""
+        self._apply_language(language, speak=True)
+        self.language_changed.emit(language)
+
+    def set_high_contrast(self, on: bool) -> None:
+        self.high_contrast = on
+        self.result.high_contrast = on
+        ink, accent = (QColor("#ffffff"), QColor("#ffff00")) if on else (
+            QColor("#1b2b3a"), QColor("#0a66c2"))
+        for screen in (self.welcome, self.progress, self.boarding_pass):
+            screen.pictogram.set_colours(ink, accent)
+        # On the outcome's colour (or black) the icon is white.
+        white = QColor("#ffffff")
+        self.result.icon.set_colours(white, QColor("#ffff00") if on else white)
+        self.steps.ink, self.steps.accent = ink, accent
+        self.result.update()
+        self._style_key = None
+        self._restyle()
+
+    def _mute(self, muted: bool) -> None:
+        self.speaker.muted = muted
+        if muted:
+            self.speaker.stop()
+
+    # -- language ----------------------------------------------------------------
+    def _apply_language(self, language: str, speak: bool) -> None:
+        if language != self.translations.language:
+            self.translations.use(language)
+        self.language = language
+        self.top.set_current(language)
+        self.retranslate()
+        if speak:
+            self._speak(force=True)
+
+    def retranslate(self) -> None:
+        """The bars and the screen on show now; the others when they are shown."""
+        lang = self.language
+        self.top.retranslate(lang)
+        self.steps.retranslate(lang)
+        current = self.stack.currentWidget()
+        if isinstance(current, Screen):
+            current.retranslate(lang)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
 
-    def retranslate(self) -> None:
-        pass
-
-    def label(self, name: str = "") -> QLabel:
-        lbl = QLabel()
-        lbl.setObjectName(name)
-        lbl.setWordWrap(True)
-        lbl.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.layout_.addWidget(lbl)
-        return lbl
-
-
-class WelcomeScreen(Screen):
-    language_chosen = Signal(str)
-
-    def __init__(self, languages: tuple[str, ...]) -> None:
-        super().__init__()
-        self.title = self.label("title")
-        self.hint = self.label()
-        row = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for lang in languages:
-            button = QPushButton(LANGUAGE_NAMES.get(lang, lang))
-            button.setObjectName(f"start_{lang}")
-            button.clicked.connect(lambda _=False, lang=lang: self.language_chosen.emit(lang))
-            row.addWidget(button)
-            self.buttons[lang] = button
-        self.layout_.addLayout(row)
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        # Both languages side by side: the traveller has not chosen yet.
-        self.title.setText("欢迎使用自助通关 · Welcome")
-        self.hint.setText("请选择语言 · Please choose your language")
-
-
-class MessageScreen(Screen):
-    """One big instruction plus a detail line (place passport, reading, deciding)."""
-
-    def __init__(self, texts: dict[str, tuple[str, str]]) -> None:
-        super().__init__()
-        self.texts = texts
-        self.message = ""
-        self.title = self.label("title")
-        self.detail = self.label()
-
-    def show_message(self, message: str) -> None:
-        self.message = message
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        title, detail = self.texts.get(self.message, ("", ""))
-        self.title.setText(tr(title))
-        self.detail.setText(tr(detail))
-
-
-class FaceScreen(Screen):
-    def __init__(self) -> None:
-        super().__init__()
-        self.code: str | None = None
-        self.title = self.label("title")
-        self.preview = CameraPreview()
-        self.layout_.addWidget(self.preview, 1)
-        self.guidance = self.label()
-        self.retranslate()
-
-    def show_guidance(self, code: str | None) -> None:
-        self.code = code
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.title.setText(tr("Please look at the camera"))
-        text = GUIDANCE_TEXTS.get(self.code or "")
-        self.guidance.setText(tr(text) if text else "")
-
-
-class BoardingPassScreen(Screen):
-    skip = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.title = self.label("title")
-        self.detail = self.label()
-        self.preview = CameraPreview()
-        self.layout_.addWidget(self.preview, 1)
-        self.no_pass = QPushButton()
-        self.no_pass.setObjectName("no_boarding_pass")
-        self.no_pass.clicked.connect(self.skip.emit)
-        self.layout_.addWidget(self.no_pass, 0, Qt.AlignmentFlag.AlignCenter)
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.title.setText(tr("Show your boarding pass to the camera"))
-        self.detail.setText(tr("Hold the barcode steady in front of the camera"))
-        self.no_pass.setText(tr("I have no boarding pass"))
-
-
-class ResultScreen(Screen):
-    def __init__(self, language: Callable[[], str]) -> None:
-        super().__init__()
-        self._language = language
-        self.title = self.label()
-        self.detail = self.label()
-        self.snapshot: LaneSnapshot | None = None
-
-    def show_snapshot(self, snapshot: LaneSnapshot) -> None:
-        self.snapshot = snapshot
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        s = self.snapshot
-        if s is None:
-            return
-        if s.state is S.ADMITTED:
-            self.title.setObjectName("admitted")
-            self.title.setText(tr("Please proceed through the gate"))
-            self.detail.setText(tr("Welcome to China"))
-        elif s.state is S.REFERRED:
-            self.title.setObjectName("referred")
-            self.title.setText(tr("Please see a border officer"))
-            # Only traveller-safe reasons reach this screen (the lane strips the rest);
-            # with none left the generic text shows, so a blank line can never hint
-            # that the reason was one the traveller may not be told.
-            lang = self._language()
-            lines = traveller_messages(s.traveller_reasons, lang) or [
-                GENERIC_REFERRAL.get(lang, GENERIC_REFERRAL["en"])
-            ]
-            self.detail.setText("\n".join(lines))
-        else:
-            self.title.setObjectName("error")
-            self.title.setText(tr("Sorry, we could not finish"))
-            if s.message == "error_card_removed":
-                self.detail.setText(tr("The passport was removed too early. Please start again."))
-            elif s.message == "error_timeout":
-                self.detail.setText(tr("The time ran out. Please start again."))
-            else:
-                self.detail.setText(tr("Please start again or see a border officer."))
-        self.title.style().unpolish(self.title)
-        self.title.style().polish(self.title)
-
-
-# What the face pipeline's guidance codes ask of the traveller.
-GUIDANCE_TEXTS = {
-    "too_far": "Please step closer",
-    "too_close": "Please step back a little",
-    "off_centre": "Please stand in the middle",
-    "looking_away": "Please look straight at the camera",
-    "too_dark": "Please step into the light",
-    "blurred": "Please hold still",
-    "hold_still": "Please hold still",
-    "eyes_closed": "Please open your eyes",
-    "no_face": "Please look at the camera",
-    "multiple_faces": "One person at a time, please",
-    "blink": "Please blink",
-    "turn_left": "Please turn your head to the left",
-    "turn_right": "Please turn your head to the right",
-}
-
-PROGRESS_TEXTS = {
-    "place_passport": (
-        "Place your passport on the reader",
-        "Open it at the photo page and lay it face down",
-    ),
-    "reading_chip": ("Reading your passport", "Please leave the passport on the reader"),
-    "verifying_document": ("Checking your passport", "This takes a moment"),
-    "deciding": ("Checking your entry", "Please wait"),
-}
-
-
-class TravellerWindow(QWidget):
-    """The traveller's screen. It only paints; every device and lane call runs elsewhere."""
-
-    start_requested = Signal(str)
-    boarding_pass_skipped = Signal()
-
-    def __init__(self, languages: tuple[str, ...], camera: Camera | None = None) -> None:
-        super().__init__()
-        self.setWindowTitle("egate")
-        self.setStyleSheet(STYLE)
-        self.translations = Translations()
-        self.stack = QStackedWidget()
-        self.welcome = WelcomeScreen(languages)
-        self.progress = MessageScreen(PROGRESS_TEXTS)
-        self.face = FaceScreen()
-        self.face.preview.set_camera(camera)
-        self.boarding_pass = BoardingPassScreen()
-        self.boarding_pass.preview.set_camera(camera)
-        self.boarding_pass.skip.connect(self.boarding_pass_skipped.emit)
-        self.result = ResultScreen(lambda: self.translations.language)
-        for screen in (self.welcome, self.progress, self.face, self.boarding_pass, self.result):
-            self.stack.addWidget(screen)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.stack)
-        self.welcome.language_chosen.connect(self._choose_language)
-        self.states_seen: list[LaneState] = []
-        self.guidance_seen: list[str] = []
-        self.resize(1024, 768)
-
-    def _choose_language(self, language: str) -> None:
-        self.translations.use(language)
-        self.start_requested.emit(language)
-
+    # -- the lane's snapshots ------------------------------------------------------
     def show_snapshot(self, snapshot: LaneSnapshot) -> None:
         """Slot for LaneBridge.changed (runs on the GUI thread)."""
+        previous = self.snapshot
+        self.snapshot = snapshot
         self.states_seen.append(snapshot.state)
         state = snapshot.state
+        if state is S.RESETTING:
+            return
+        if previous is None or previous.state is not state or previous.message != snapshot.message:
+            self._since = time.monotonic()
+        if state is S.REFERRED and previous is not None and previous.state is S.REFERRED and (
+            previous.document_on_reader != snapshot.document_on_reader
+        ):
+            self._since = time.monotonic()  # the lane restarted its clock on removal
+        if snapshot.transaction_id != self._tx_id:
+            # A new traveller (or none): the lane's language, not the last traveller's.
+            self._tx_id = snapshot.transaction_id
+            if snapshot.language != self.language:
+                self._apply_language(snapshot.language, speak=False)
+        self.top.offer(snapshot.offered_language)
         if state is not S.CAPTURING_FACE:
-            self.face.preview.stop()
-        if state is not S.SCANNING_BOARDING_PASS:
+            self.face.clear()
+        if state is not S.SCANNING_BOARDING_PASS and self.boarding_pass.preview is not None:
             self.boarding_pass.preview.stop()
         if state is S.IDLE:
-            self.translations.use("en")
-            self.stack.setCurrentWidget(self.welcome)
-        elif state is S.RESETTING:
-            return
+            self._show_welcome()
         elif state is S.CAPTURING_FACE:
             if snapshot.guidance:
                 self.guidance_seen.append(snapshot.guidance)
+            self.face.language = self.language
             self.face.show_guidance(snapshot.guidance)
             self.face.preview.start()
-            self.stack.setCurrentWidget(self.face)
+            self._show(self.face)
         elif state is S.SCANNING_BOARDING_PASS:
+            self.boarding_pass.language = self.language
+            self.boarding_pass.show_message("show_boarding_pass", snapshot.direction)
+            assert self.boarding_pass.preview is not None
             self.boarding_pass.preview.start()
-            self.stack.setCurrentWidget(self.boarding_pass)
+            self._show(self.boarding_pass)
         elif state in (S.ADMITTED, S.REFERRED, S.ERROR):
+            self.result.language = self.language
             self.result.show_snapshot(snapshot)
-            self.stack.setCurrentWidget(self.result)
+            self._show(self.result)
         else:
-            if snapshot.language != self.translations.language:
-                self.translations.use(snapshot.language)
-            self.progress.show_message(snapshot.message)
-            self.stack.setCurrentWidget(self.progress)
+            self.progress.language = self.language
+            self.progress.show_message(snapshot.message, snapshot.direction)
+            self._show(self.progress)
+        self._update_steps(snapshot)
+        self._tick()
+        if not self.screens_seen or self.screens_seen[-1] != snapshot.screen:
+            self.screens_seen.append(snapshot.screen)
+        self._speak(force=False)
+
+    def _show_welcome(self) -> None:
+        # Nothing of the last traveller stays: every screen forgets its content.
+        for screen in self.screens:
+            screen.clear()
+        self.top.offer(None)
+        if self.language != self.default_language:
+            self._apply_language(self.default_language, speak=False)
+        direction = self.snapshot.direction if self.snapshot else "entry"
+        self.welcome.direction = direction
+        self.welcome.retranslate(self.language)
+        self.stack.setCurrentWidget(self.welcome)
+
+    def _show(self, screen: Screen) -> None:
+        if screen.language != self.language:
+            screen.retranslate(self.language)
+        self.stack.setCurrentWidget(screen)
+
+    def _update_steps(self, snapshot: LaneSnapshot) -> None:
+        with_pass = S.SCANNING_BOARDING_PASS in self._tx_states()
+        step = _STEP.get(snapshot.state, 0)
+        if step == -1:
+            step = 4 if with_pass else 3
+        self.steps.setVisible(step != 0)
+        self.steps.set_step(step, with_pass)
+
+    def _tx_states(self) -> list[LaneState]:
+        out: list[LaneState] = []
+        for state in reversed(self.states_seen):
+            if state in (S.IDLE, S.RESETTING):
+                break
+            out.append(state)
+        return out
+
+    def _tick(self) -> None:
+        s = self.snapshot
+        if s is None or s.deadline_s is None:
+            left = None
+            used = None
+        else:
+            elapsed = time.monotonic() - self._since
+            left = max(0, round(s.deadline_s - elapsed))
+            used = min(1.0, elapsed / s.deadline_s) if s.deadline_s > 0 else 1.0
+        current = self.stack.currentWidget()
+        if current is self.face:
+            self.face.set_seconds_left(left, used)
+        elif isinstance(current, InstructionScreen):
+            # The countdown only where the traveller must act (not while reading).
+            shown = left if s is not None and s.state in (
+                S.WAITING_FOR_DOCUMENT, S.SCANNING_BOARDING_PASS, S.RETURNING_DOCUMENT) else None
+            if shown != current.seconds_left:
+                current.set_seconds_left(shown)
+
+    # -- speech ----------------------------------------------------------------------
+    def current_screen(self) -> Screen:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, Screen)
+        return widget
+
+    def prompt(self) -> str:
+        return self.current_screen().prompt()
+
+    def _speak(self, force: bool) -> None:
+        s = self.snapshot
+        key = (self.language, self.prompt())
+        if not key[1] or (key == self._last_prompt and not force):
+            return
+        now = time.monotonic()
+        on_face = s is not None and s.state is S.CAPTURING_FACE
+        if on_face and not force:
+            # Guidance changes often: speak it, but not over the last face prompt.
+            last = self._last_prompt[1] if self._last_prompt else ""
+            if last.startswith(self.face.title.raw) and (
+                now - self._last_guidance_spoken < GUIDANCE_SPEECH_GAP_S
+            ):
+                return
+        if on_face:
+            self._last_guidance_spoken = now
+        self._last_prompt = key
+        self.speaker.say(key[1], self.language)
+
+    # -- layout ------------------------------------------------------------------------
+    def unit(self) -> float:
+        """Type scale: 1.0 at 1920 x 1080 (and at 1080 x 1920, portrait)."""
+        return max(0.4, min(self.width(), self.height()) / 1080)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._restyle()
+
+    def fit_to(self, width: int, height: int) -> None:
+        """Lay the screens out for width x height first, then take that size (a
+        landscape layout's minimum width must not hold a portrait window wide)."""
+        self._restyle(width, height)
+        for widget in [*self.findChildren(QWidget), self]:  # the new layout's minimum, now
+            inner = widget.layout()
+            if inner is not None:
+                inner.activate()
+        self.resize(width, height)
+
+    def _restyle(self, width: int | None = None, height: int | None = None) -> None:
+        width = width or self.width()
+        height = height or self.height()
+        u = max(0.4, min(width, height) / 1080)
+        # Controls in two rows where one row does not fit (portrait, small screens).
+        narrow = height > width or not self.top.fits_in_one_row(width, u)
+        key = (round(u, 2), self.high_contrast, narrow)
+        if key == self._style_key:
+            return
+        self._style_key = key
+        self.top.set_portrait(narrow)
+        self.welcome.set_columns(3 if height > width or width < 1200 else len(self.languages))
+        self.setStyleSheet(style_sheet(u, self.high_contrast))
+        sizes = {"title": 76, "body": 50, "note": 46, "countdown": 34}
+        for label in self.findChildren(FitLabel):
+            label.set_base_px(round(sizes.get(label.role, 44) * u))
+        self.steps.setFixedHeight(max(48, round(96 * u)))
+
+    def visible_texts(self) -> list[str]:
+        """Every text a traveller can see now (labels and buttons)."""
+        out: list[str] = []
+        for w in self.findChildren(QLabel):
+            if w.isVisibleTo(self) and w.text():
+                out.append(w.text())
+        for b in self.findChildren(QAbstractButton):
+            if b.isVisibleTo(self) and b.text():
+                out.append(b.text())
+        return out

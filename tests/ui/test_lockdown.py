@@ -1,0 +1,179 @@
+"""Lockdown holds against close requests and the usual escape shortcuts; only the
+officer PIN opens the maintenance exit; SIGTERM stops the kiosk with the gate
+closed and no child process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from ui.traveller.lockdown import MAINTENANCE_TAPS, Lockdown, hash_pin, verify_pin
+from ui.traveller.window import TravellerWindow
+
+PIN_HASH = hash_pin("2468", salt=b"0123456789abcdef")
+K, M = Qt.Key, Qt.KeyboardModifier
+
+
+def locked(qtbot: QtBot, pins: list[str | None]) -> tuple[TravellerWindow, Lockdown, list[int]]:
+    window = TravellerWindow(("zh_CN", "en"))
+    qtbot.addWidget(window)
+    exits: list[int] = []
+    lock = Lockdown(window, PIN_HASH, lambda: exits.append(1), ask_pin=lambda: pins.pop(0))
+    lock.install()
+    qtbot.waitExposed(window)
+    return window, lock, exits
+
+
+@pytest.mark.parametrize("key,mods", [
+    (K.Key_F4, M.AltModifier), (K.Key_Q, M.ControlModifier), (K.Key_Escape, M.NoModifier),
+    (K.Key_W, M.ControlModifier), (K.Key_Backspace, M.ControlModifier | M.AltModifier),
+    (K.Key_Tab, M.AltModifier),
+], ids=["alt-f4", "ctrl-q", "escape", "ctrl-w", "ctrl-alt-backspace", "alt-tab"])
+def test_shortcuts_are_swallowed(qtbot: QtBot, key: Qt.Key, mods: Qt.KeyboardModifier) -> None:
+    window, lock, exits = locked(qtbot, [])
+    try:
+        seen: list[int] = []
+        window.keyPressEvent = lambda e: seen.append(e.key())  # type: ignore[method-assign]
+        QApplication.sendEvent(window, QKeyEvent(QEvent.Type.KeyPress, key, mods))
+        assert seen == [] and lock.swallowed == 1
+        assert window.isVisible() and not exits
+    finally:
+        lock.uninstall()
+
+
+def test_close_requests_are_refused_and_the_window_is_kiosk_like(qtbot: QtBot) -> None:
+    window, lock, _ = locked(qtbot, [])
+    try:
+        assert window.windowFlags() & Qt.WindowType.FramelessWindowHint
+        assert window.isFullScreen()
+        cursor = QApplication.overrideCursor()
+        assert cursor is not None and cursor.shape() is Qt.CursorShape.BlankCursor
+        assert window.close() is False  # what a window manager's close does
+        assert window.isVisible() and lock.swallowed == 1
+    finally:
+        lock.uninstall()
+
+
+def test_maintenance_exit_needs_the_officer_pin(qtbot: QtBot,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    window, lock, exits = locked(qtbot, ["1111", "2468"])
+    try:
+        def taps() -> None:
+            for _ in range(MAINTENANCE_TAPS):
+                pos = QPointF(10, 10)
+                QApplication.sendEvent(window, QMouseEvent(
+                    QEvent.Type.MouseButtonPress, pos, pos, pos, Qt.MouseButton.LeftButton,
+                    Qt.MouseButton.LeftButton, M.NoModifier))
+                time.sleep(0.07)
+
+        with caplog.at_level("WARNING", logger="egate.audit"):
+            taps()  # wrong PIN
+            assert not exits and window.isVisible()
+            taps()  # the officer's PIN
+        assert exits == [1]
+        assert [r.getMessage() for r in caplog.records if r.name == "egate.audit"] == [
+            "maintenance exit refused: wrong PIN", "maintenance exit by an officer (PIN accepted)"]
+        assert window.close()  # closing is allowed now
+    finally:
+        lock.uninstall()
+
+
+def test_pin_hash_round_trip() -> None:
+    stored = hash_pin("13579")
+    assert verify_pin("13579", stored) and not verify_pin("13578", stored)
+    assert not verify_pin("13579", "garbage") and not verify_pin("13579", "")
+    with pytest.raises(ValueError):
+        hash_pin("12")
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of `pid` (from /proc/*/stat parent ids)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    out: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {c for c, p in parents.items() if p in frontier} - out
+        out |= frontier
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _production_config(tmp_path: Path, gate_port: str) -> Path:
+    """`egate kiosk` on this machine: cameras from a video file, the gate on a pty."""
+    import cv2
+
+    from devices.simulated.scenes import live_scene
+
+    frames = list(live_scene("collins"))
+    h, w = frames[0].shape[:2]
+    video = cv2.VideoWriter(str(tmp_path / "face.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (w, h))
+    for frame in frames:
+        video.write(frame)
+    video.release()
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[kiosk]\nspeech = false\n[devices]\nreader = "real"\ncamera = "real"\n'
+        f'camera_source = "{tmp_path / "face.avi"}"\ngate = "real"\ngate_port = "{gate_port}"\n'
+        f'mrz_source = "real"\n[storage]\nlocal_url = "sqlite:///{tmp_path}/l.sqlite"\n'
+        f'border_url = "sqlite:///{tmp_path}/b.sqlite"\n'
+    )
+    return cfg
+
+
+def test_sigterm_closes_the_gate_and_ends_every_child(tmp_path: Path) -> None:
+    pytest.importorskip("serial")
+    from devices.simulated.gate_controller import GateControllerEmulator
+
+    gate, port = GateControllerEmulator.on_pty()
+    gate.start()
+    cfg = _production_config(tmp_path, port)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "kiosk", "run", "--config", str(cfg)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "ready" in line, line
+        deadline = time.monotonic() + 30
+        children: set[int] = set()
+        while time.monotonic() < deadline and len(children) < 2:  # face worker + tracker
+            children = _children(proc.pid)
+            time.sleep(0.1)
+        assert len(children) >= 2, children
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        assert "stopped, gate closed" in out
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(c) for c in children):
+            time.sleep(0.1)
+        assert not [c for c in children if _alive(c)]
+        assert gate.state == "closed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        gate.stop()

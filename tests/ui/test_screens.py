@@ -1,0 +1,72 @@
+"""Every traveller screen in every language at both kiosk sizes: nothing cut,
+overflowing, broken mid-word or overlapping; no reason code ever on screen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from kiosk.workflow.states import LaneState
+from policy.codes import REASON_CODES
+from policy.messages import REFERRAL_MESSAGE
+from ui.i18n import keep_words, spoken
+from ui.screenshots import LANGUAGES, SCREENS, SIZES, layout_problems, render
+from ui.traveller.window import TravellerWindow
+
+
+@pytest.mark.parametrize("high_contrast", [False, True], ids=["normal", "high-contrast"])
+def test_no_text_is_cut_or_overlapping(qapp: QApplication, high_contrast: bool) -> None:
+    problems: list[str] = []
+    count = 0
+    for r in render(LANGUAGES, SIZES, high_contrast=high_contrast):
+        count += 1
+        problems += [f"{r.language} {r.size} {r.screen}: {p}"
+                     for p in layout_problems(r.window, r.size)]
+    assert count == len(LANGUAGES) * len(SIZES) * len(SCREENS)
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_the_layout_check_finds_a_cut_label(qapp: QApplication) -> None:
+    for r in render(("en",), ((1920, 1080),), ("place_passport",)):
+        label = r.window.progress.title
+        label.setFixedHeight(10)  # a label too small for its text
+        assert any("cut" in p for p in layout_problems(r.window, r.size))
+
+
+def test_chinese_breaks_only_between_phrases() -> None:
+    text = keep_words("工作人员将为您办理，请前往附近的人工通道。", "zh_CN")
+    assert spoken(text) == "工作人员将为您办理，请前往附近的人工通道。"
+    # After the comma a line may break; inside 工作人员 it may not.
+    i = text.index("员")
+    assert text[i - 1] == "\u2060"
+    assert text[text.index("，") + 1] != "\u2060"
+    assert keep_words("Place your passport", "en") == "Place your passport"
+
+
+def test_referral_screen_is_the_same_for_every_reason_and_never_names_one(
+    qapp: QApplication,
+) -> None:
+    window = TravellerWindow(LANGUAGES)
+    window.show()
+    [referred] = SCREENS["referred"]
+    try:
+        for lang in LANGUAGES:
+            window.choose_language(lang)
+            seen = set()
+            for code in REASON_CODES:
+                window.show_snapshot(replace(
+                    referred, traveller_reasons=(code,), language=lang,
+                    officer={"reasons": [code, "watchlist_hit"], "decision": "refer"}))
+                texts = [spoken(t) for t in window.visible_texts()]
+                seen.add(tuple(texts))
+                joined = " ".join(texts).lower()
+                assert "watch" not in joined
+                for reason in REASON_CODES:
+                    assert reason not in joined
+                assert REFERRAL_MESSAGE[lang] in texts
+            assert len(seen) == 1, f"{lang}: the referral text depends on the reason"
+            assert window.snapshot is not None and window.snapshot.state is LaneState.REFERRED
+    finally:
+        window.close()

@@ -1,0 +1,48 @@
+"""`egate scenario run FILE...`: QA scenarios (YAML) through the real lane and window."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli.common import CommandError, print_json
+
+
+def register(sub: Any) -> None:
+    group = sub.add_parser("scenario", help="play QA scenarios (YAML) through the lane")
+    gsub = group.add_subparsers(dest="scenario_command", metavar="WHAT", required=True)
+    run = gsub.add_parser("run", help="run scenario files; non-zero exit when any fails")
+    run.add_argument("files", nargs="+", metavar="FILE")
+    run.add_argument("--ui", choices=("offscreen", "none"), default="offscreen",
+                     help="the real Qt traveller window offscreen (default), or no window")
+    run.add_argument("--json", action="store_true", help="print the results as JSON")
+    run.set_defaults(func=run_files)
+
+
+def run_files(args: argparse.Namespace) -> int:
+    from kiosk.app import open_storage
+    from kiosk.scenario import ScenarioError, SnapshotProbe, run_scenarios
+
+    probe: Any
+    if args.ui == "offscreen":
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from ui.scenario_probe import WindowProbe
+
+        probe = WindowProbe()
+    else:
+        probe = SnapshotProbe()
+    with tempfile.TemporaryDirectory(prefix="egate-scenarios-") as tmp:
+        try:
+            results = run_scenarios(list(args.files), probe, Path(tmp), open_storage)
+        except ScenarioError as exc:
+            raise CommandError("bad_scenario", str(exc), status=65) from exc
+    if args.json:
+        print_json({"scenarios": [r.as_json() for r in results]})
+    else:
+        for r in results:
+            mark = "PASS" if r.passed else "FAIL"
+            print(f"{mark} {r.name} ({r.seconds:.1f} s){'' if r.passed else ': ' + str(r.failure)}")
+    return 0 if all(r.passed for r in results) else 1

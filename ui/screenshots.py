@@ -1,0 +1,185 @@
+"""Every traveller screen in every language, from made-up snapshots (no lane, no
+devices): `egate screenshots` and the layout test both use this catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+
+from devices.protocols import Frame
+from kiosk.workflow.snapshot import LaneSnapshot
+from kiosk.workflow.states import LaneState
+from ui.traveller.window import TravellerWindow
+
+S = LaneState
+LANGUAGES = ("zh_CN", "en", "ja", "ko", "ru")
+SIZES = ((1920, 1080), (1080, 1920))
+
+
+def _snap(state: LaneState, message: str, **kw: object) -> LaneSnapshot:
+    return LaneSnapshot(state, "screenshot" if state is not S.IDLE else None, "en", message,
+                        **kw)  # type: ignore[arg-type]
+
+
+# name -> the snapshots that lead to it (the last one is the screen).
+SCREENS: dict[str, tuple[LaneSnapshot, ...]] = {
+    "welcome": (_snap(S.IDLE, "welcome"),),
+    "place_passport": (_snap(S.WAITING_FOR_DOCUMENT, "place_passport", deadline_s=60.0),),
+    "reading_chip": (_snap(S.READING_CHIP, "reading_chip", document_on_reader=True),),
+    "deciding": (_snap(S.DECIDING, "deciding", document_on_reader=True),),
+    "face": (_snap(S.CAPTURING_FACE, "look_at_camera", guidance="too_far",
+                   document_on_reader=True, offered_language="ja", deadline_s=10.0),),
+    "boarding_pass": (_snap(S.SCANNING_BOARDING_PASS, "show_boarding_pass",
+                            document_on_reader=True, deadline_s=15.0),),
+    "take_passport": (_snap(S.RETURNING_DOCUMENT, "take_passport", document_on_reader=True,
+                            deadline_s=30.0),),
+    "admitted": (_snap(S.ADMITTED, "admitted", deadline_s=20.0),),
+    "admitted_exit": (_snap(S.ADMITTED, "admitted", direction="exit", deadline_s=20.0),),
+    "referred": (_snap(S.REFERRED, "see_officer", document_on_reader=True,
+                       traveller_reasons=("face_mismatch",)),),
+    "error_timeout": (_snap(S.ERROR, "error_timeout", deadline_s=8.0),),
+    "error_card_removed": (_snap(S.ERROR, "error_card_removed", deadline_s=8.0),),
+    "error_device_fault": (_snap(S.ERROR, "error_device_fault", document_on_reader=True),),
+    "passport_left": (_snap(S.DOCUMENT_LEFT, "passport_left", document_on_reader=True),),
+}
+# The small set kept in docs/screens/.
+DOC_SCREENS = ("welcome", "place_passport", "face", "take_passport", "admitted", "referred",
+               "error_timeout")
+
+
+class StillCamera:
+    """A camera showing one made-up portrait (the face screen's preview)."""
+
+    fault = None
+
+    def __init__(self) -> None:
+        from devices.simulated.scenes import live_scene
+
+        self._frame = Frame(np.ascontiguousarray(live_scene("collins", frames=1)[0]), 0.0, 1)
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def latest(self) -> Frame:
+        return self._frame
+
+    def wait_frame(self, after_index: int, timeout: float) -> Frame | None:
+        return self._frame if after_index < 1 else None
+
+
+@dataclass
+class Rendered:
+    language: str
+    size: tuple[int, int]
+    screen: str
+    window: TravellerWindow
+
+
+def render(
+    languages: tuple[str, ...] = LANGUAGES,
+    sizes: tuple[tuple[int, int], ...] = SIZES,
+    screens: tuple[str, ...] = tuple(SCREENS),
+    high_contrast: bool = False,
+    camera: object | None = None,
+) -> Iterator[Rendered]:
+    """Show each screen at each size in each language in one offscreen window."""
+    _app = QApplication.instance() or QApplication([])
+    for w, h in sizes:
+        # One window per size, as on a kiosk: its screen never changes shape.
+        window = TravellerWindow(LANGUAGES, camera, high_contrast=high_contrast)  # type: ignore[arg-type]
+        window.fit_to(w, h)
+        window.show()
+        try:
+            for lang in languages:
+                for name in screens:
+                    for snap in SCREENS[name]:
+                        window.show_snapshot(snap)
+                    window.choose_language(lang)
+                    if name == "face":
+                        window.face.preview._refresh()
+                    QCoreApplication.processEvents()
+                    yield Rendered(lang, (w, h), name, window)
+        finally:
+            window.close()
+            window.deleteLater()
+            QCoreApplication.processEvents()
+
+
+def save(out: Path, rendered: Rendered, optimise: bool = True) -> Path:
+    """`{lang}-{screen}-{W}x{H}.png`; optimised PNGs are palette images (small)."""
+    w, h = rendered.size
+    path = out / f"{rendered.language}-{rendered.screen}-{w}x{h}.png"
+    image = rendered.window.grab().toImage()
+    if not optimise:
+        image.save(str(path))
+        return path
+    from PIL import Image
+
+    buffer = image.convertToFormat(image.Format.Format_RGB888)
+    pil = Image.frombuffer("RGB", (buffer.width(), buffer.height()), bytes(buffer.constBits()),
+                           "raw", "RGB", buffer.bytesPerLine())
+    pil.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        path, optimize=True)
+    return path
+
+
+def layout_problems(window: TravellerWindow, size: tuple[int, int]) -> list[str]:
+    """Text that is cut, overflows, breaks mid-word or overlaps other text, as
+    Qt lays it out now (fontMetrics and QTextLayout against each widget's geometry)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QAbstractButton, QWidget
+
+    from ui.i18n import break_allowed
+    from ui.traveller.text import FitLabel, text_lines
+
+    problems: list[str] = []
+    if (window.width(), window.height()) != size:
+        problems.append(f"window is {window.width()}x{window.height()}, not {size[0]}x{size[1]}: "
+                        "something is too wide or too tall")
+    bounds = window.rect()
+    boxes: list[tuple[str, QRect]] = []
+
+    def where(w: QWidget) -> QRect:
+        return QRect(w.mapTo(window, w.rect().topLeft()), w.size())
+
+    for label in window.findChildren(FitLabel):
+        if not label.isVisibleTo(window) or not label.text():
+            continue
+        name = f"{label.role} {label.raw!r}"
+        width = label.contentsRect().width()
+        lines = text_lines(label.text(), label.font(), width)
+        for start, _length, natural in lines:
+            if natural > width + 1:
+                problems.append(f"{name}: a line is {natural:.0f}px in a {width}px label")
+            if start > 0 and not break_allowed(label.text(), start):
+                problems.append(f"{name}: breaks mid-word at {start}")
+        needed = len(lines) * label.fontMetrics().lineSpacing()
+        if needed > label.contentsRect().height() + 2:
+            problems.append(f"{name}: needs {needed}px height, has {label.height()}px (cut)")
+        if len(lines) > label.max_lines:
+            problems.append(f"{name}: {len(lines)} lines, at most {label.max_lines}")
+        boxes.append((name, where(label)))
+    for button in window.findChildren(QAbstractButton):
+        if not button.isVisibleTo(window) or not button.text():
+            continue
+        name = f"button {button.text()!r}"
+        need = button.fontMetrics().horizontalAdvance(button.text())
+        if need > button.contentsRect().width():
+            problems.append(f"{name}: text {need}px in a {button.contentsRect().width()}px button")
+        if not button.accessibleName():
+            problems.append(f"{name}: no accessible name")
+        boxes.append((name, where(button)))
+    for name, box in boxes:
+        if not bounds.contains(box):
+            problems.append(f"{name}: outside the window ({box.getRect()})")
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            if box_a.intersects(box_b):
+                problems.append(f"{a} overlaps {b}")
+    return problems
