@@ -23,6 +23,7 @@ from kiosk.app import LocalStorage, build_services
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, ConfigError
 from kiosk.workflow.lane import Lane, LaneDevices
+from kiosk.workflow.snapshot import LaneSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class ProductionKiosk:
             self.storage.events,
             self.clock,
         )
+        self.lane.add_observer(StateLog())
 
     def start(self) -> None:
         """Cameras and readers first, then the gate (which closes itself on start)."""
@@ -94,6 +96,20 @@ class ProductionKiosk:
         close = getattr(self.services.face, "close", None)
         if callable(close):
             close()
+
+
+class StateLog:
+    """Each lane state change as an info line (journald): what an engineer reads to
+    follow a lane. States and message codes only; never traveller data."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, str] | None = None
+
+    def lane_changed(self, snapshot: LaneSnapshot) -> None:
+        now = (snapshot.state.value, snapshot.message)
+        if now != self._last:
+            self._last = now
+            log.info("lane state %s (%s)", *now)
 
 
 def _warm(warm_up: Callable[[], None]) -> None:

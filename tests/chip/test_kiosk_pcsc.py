@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -130,12 +131,28 @@ gate_passage_s = 30.0
         stderr=subprocess.PIPE,
         text=True,
     )
+    states: list[str] = []  # the kiosk's "lane state ..." log lines, read as they come
+    err_lines: list[str] = []
+
+    def follow() -> None:
+        assert kiosk.stderr is not None
+        for line in kiosk.stderr:
+            err_lines.append(line)
+            if '"lane state ' in line:
+                states.append(json.loads(line)["message"].split()[2])
+
+    reader_thread = threading.Thread(target=follow, daemon=True)
+    reader_thread.start()
     server = VpcdCardServer(ChipEmulator.from_passport(passport), port=VPCD_PORT)
     try:
         assert notify.recv(64) == b"READY=1"
         assert gate.state == "closed"
         server.start()  # the welcome screen is up; the traveller lays the passport down
-        opened = _wait(lambda: gate.state == "open", 60)
+        # "Take your passport": the gate opens once it is off the reader.
+        returned = _wait(lambda: "returning_document" in states, 60)
+        assert gate.state == "closed"
+        server.stop()
+        opened = returned and _wait(lambda: gate.state == "open", 15)
         walked = opened and gate.walk_through()
         if walked:
             _wait(lambda: gate.state == "closed", 5)
@@ -144,10 +161,12 @@ gate_passage_s = 30.0
         server.stop()
         kiosk.send_signal(15)
         try:
-            _, err = kiosk.communicate(timeout=30)
+            kiosk.wait(timeout=30)
         except subprocess.TimeoutExpired:
             kiosk.kill()
-            _, err = kiosk.communicate()
+            kiosk.wait()
+        reader_thread.join(timeout=10)
+        err = "".join(err_lines)
         gate.stop()
         notify.close()
     events = storage.events.events()
