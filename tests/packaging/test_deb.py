@@ -131,3 +131,45 @@ def test_unpacked_tree_runs_config_check_and_doctor(deb: Path, tmp_path: Path) -
         cwd=tmp_path,
     ).stdout
     assert str(root) in import_path
+
+
+def _installed() -> bool:
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "egate"],
+                         capture_output=True, text=True)
+    return "install ok installed" in out.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="installing a package needs root")
+def test_install_upgrade_and_purge(deb: Path) -> None:
+    """On this machine for real: dpkg runs the maintainer scripts. Dependencies the
+    build machine lacks (cage, the Qt runtime) are forced past: the venv carries the
+    application, and nothing here starts the kiosk service."""
+    if _installed():
+        pytest.skip("an egate package is already installed on this machine: left alone")
+    install = ["dpkg", "--force-depends", "-i", str(deb)]
+    try:
+        subprocess.run(install, check=True, capture_output=True, timeout=900)
+        assert subprocess.run(["id", "egate"], capture_output=True).returncode == 0
+        state = Path("/var/lib/egate")
+        assert (state / "local.sqlite").exists()  # postinst migrated as the service user
+        assert state.stat().st_uid == int(subprocess.run(
+            ["id", "-u", "egate"], capture_output=True, text=True).stdout)
+        migrate = subprocess.run(["runuser", "-u", "egate", "--", "/usr/bin/egate", "storage",
+                                  "migrate", "--json", "--config", "/etc/egate/kiosk.toml"],
+                                 capture_output=True, text=True, timeout=120, cwd="/")
+        assert migrate.returncode == 0, migrate.stderr
+        assert json.loads(migrate.stdout)["revision"]
+        # Upgrade in place: the operator's edit of the conffile survives.
+        conf = Path("/etc/egate/kiosk.toml")
+        conf.write_text(conf.read_text() + "# edited by the operator\n")
+        subprocess.run(["dpkg", "--force-depends", "--force-confold", "-i", str(deb)],
+                       check=True, capture_output=True, timeout=900)
+        assert conf.read_text().endswith("# edited by the operator\n")
+        assert (state / "local.sqlite").exists()
+    finally:
+        subprocess.run(["dpkg", "--force-depends", "--purge", "egate"], capture_output=True,
+                       timeout=600)
+    assert not _installed()
+    assert not Path("/var/lib/egate").exists() and not Path("/etc/egate").exists()
+    assert not Path("/opt/egate").exists()
+    assert subprocess.run(["id", "egate"], capture_output=True).returncode != 0
