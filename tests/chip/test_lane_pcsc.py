@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from devices.simulated.emulator import ChipEmulator
 from devices.simulated.vpcd import VpcdCardServer
 from kiosk.app import open_storage
@@ -14,6 +16,7 @@ from kiosk.workflow.events import Start
 from kiosk.workflow.states import LaneState
 
 S = LaneState
+pytestmark = pytest.mark.pcsc
 
 
 def test_lane_admits_a_passport_read_through_pcscd(pcscd: str, tmp_path: Path) -> None:
