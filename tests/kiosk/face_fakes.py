@@ -35,3 +35,36 @@ def stuck() -> EchoVerifier:
 
 def broken() -> EchoVerifier:
     raise RuntimeError("model file missing")
+
+
+class ColourCounter:
+    """Counts the frames whose colour is not the reference's (a previous presentation's).
+
+    It collects for `collect_s`, then "encodes" for `think_s` while the parent keeps
+    forwarding frames, as the real matcher does. The distance is the number of
+    foreign frames seen; frames_used the number of frames seen.
+    """
+
+    def __init__(self, collect_s: float = 0.15, think_s: float = 0.1) -> None:
+        self.collect_s = collect_s
+        self.think_s = think_s
+
+    def verify(self, reference_rgb: Any, camera: Any, budget_s: float) -> FaceVerification:
+        colour = int(reference_rgb[0, 0, 0])
+        seen = foreign = 0
+        last = -1
+        until = time.monotonic() + self.collect_s
+        while time.monotonic() < until:
+            frame = camera.wait_frame(last, timeout=0.05)
+            if frame is None:
+                continue
+            last = frame.index
+            seen += 1
+            foreign += int(frame.image[0, 0, 0]) != colour
+        time.sleep(self.think_s)
+        return FaceVerification("match" if foreign == 0 else "mismatch", foreign == 0, "live",
+                                float(foreign), 0.5, seen, 1.0)
+
+
+def colour_counter() -> ColourCounter:
+    return ColourCounter()

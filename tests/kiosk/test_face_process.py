@@ -68,3 +68,31 @@ def test_a_stuck_worker_is_stopped_at_the_deadline() -> None:
         assert verifier.verify(ref(5), OneFrameCamera(), budget_s=1).distance == 5.0
     finally:
         verifier.close()
+
+
+def _solid(value: int) -> tuple[np.ndarray, ...]:
+    """Full-size frames (640x480, as the simulated scenes): a frame spans many pipe writes."""
+    return (np.full((480, 640, 3), value, np.uint8),) * 4
+
+
+def test_no_presentation_is_decided_on_an_earlier_presentations_frames() -> None:
+    from devices.camera.simulated import SimulatedCamera
+
+    colours = [10, 200, 60, 250, 120]  # holder, someone else, holder, photo, nobody
+    camera = SimulatedCamera(_solid(colours[-1]), fps=30.0)
+    camera.start()
+    verifier = ProcessFaceVerifier(face_fakes.colour_counter)
+    try:
+        verifier.warm_up()
+        foreign: list[tuple[int, float]] = []
+        for i in range(30):
+            colour = colours[i % len(colours)]
+            camera.set_source(_solid(colour))  # the next traveller steps up
+            result = verifier.verify(ref(colour), camera, budget_s=2)
+            assert result.frames_used > 0
+            if result.distance:
+                foreign.append((i, result.distance))
+        assert foreign == [], f"decided on an earlier presentation's frames: {foreign}"
+    finally:
+        verifier.close()
+        camera.stop()
