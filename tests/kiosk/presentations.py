@@ -24,6 +24,7 @@ from devices.simulated.scenes import (
     printed_photo_scene,
 )
 from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
+from kiosk.config import FaceSection
 from kiosk.face_process import ProcessFaceVerifier
 from kiosk.ports import FaceVerification
 
@@ -130,3 +131,11 @@ def present(
         verifier.close()
         camera.stop()
     return run
+
+
+def lane_matcher(face: FaceSection) -> FaceMatcher:
+    """kiosk.app.face_matcher with a one-jitter chip photo encoding (a fifth of the
+    cost), for CI runs of the whole simulated lane; everything else as configured."""
+    matcher = FaceMatcher.from_config(face, reference_jitters=1)
+    _ = matcher.models
+    return matcher
