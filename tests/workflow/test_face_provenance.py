@@ -175,3 +175,30 @@ def test_the_chip_photo_encoding_starts_before_passive_authentication(tmp_path: 
     # transaction verifies against its own ticket only.
     assert seen[:1] == ["start reading_chip"]
     assert face.calls == ["start reading_chip", "verify 1", "start reading_chip", "verify 2"]
+
+
+class OddReferral:
+    """A mismatch whose referral image is a frame it did not compare."""
+
+    def verify(self, reference_rgb: Any, camera: Any, budget_s: float) -> FaceVerification:
+        seen = FrameRef.of(camera.wait_frame(-1, 0.1))
+        other = FrameRef.of(camera.wait_frame(-1, 0.1))
+        assert seen is not None and other is not None
+        return FaceVerification("mismatch", False, "live", 0.9, 0.5, 1, 10.0, b"jpeg",
+                                provenance=FrameProvenance(None, (seen, other), (seen,), other))
+
+
+def test_the_referral_image_must_be_a_frame_the_decision_compared(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.lane.services.face = OddReferral()
+    run_traveller(rig)
+    event = _event(rig)
+    assert event.checks["face_provenance"] == "refused: the referral frame is not a frame compared"
+    assert event.event_id not in rig.images
+    # The lane's own verifier: the mismatch's image is kept, and it is its referral frame.
+    rig2 = Rig(tmp_path / "b")
+    rig2.face.match = False
+    run_traveller(rig2)
+    event = _event(rig2)
+    assert event.checks["face_provenance"] == "ok" and event.checks["face_frame_indices"] == [1]
+    assert rig2.images[event.event_id] == b"\xff\xd8jpeg"
