@@ -154,6 +154,7 @@ def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, resu
             _, _, reference_id, image, after_index, budget_s = request
             mine = prepared.pop(reference_id, None)
             prepared.clear()
+            results.put((request_id, "started", None))
             camera = QueueCamera(frames, request_id, after_index)
             verdict = _verify(verifier, mine, image, camera, budget_s)
             results.put((request_id, "result", verdict))
@@ -290,11 +291,21 @@ class ProcessFaceVerifier:
             mark = FrameRef.of(camera.latest())
             last = mark.index if mark is not None else -1
             self._requests.put(("verify", request_id, reference_id, image, last, budget_s))
+            # The budget runs from when the worker takes the request up (it may still
+            # be encoding this transaction's chip photo); the margin covers that wait.
             deadline = time.monotonic() + budget_s + self._margin_s
+            started = [False]
+
+            def on_started() -> None:
+                if not started[0]:
+                    started[0] = True
+                    nonlocal deadline
+                    deadline = time.monotonic() + budget_s + self._margin_s
+
             forwarded: dict[int, float] = {}  # index -> capture time, this request's frames
             try:
                 while True:
-                    answer = self._answer(request_id)
+                    answer = self._answer(request_id, on_started)
                     if answer is not None:
                         return _checked(answer, mark, forwarded)
                     if not process.is_alive():
@@ -307,7 +318,9 @@ class ProcessFaceVerifier:
                 self._stop_worker()
                 raise
 
-    def _answer(self, request_id: int) -> FaceVerification | None:
+    def _answer(
+        self, request_id: int, on_started: Callable[[], None] = lambda: None
+    ) -> FaceVerification | None:
         """The verdict for `request_id` if it has arrived; relays guidance meanwhile."""
         while True:
             try:
@@ -321,6 +334,9 @@ class ProcessFaceVerifier:
                 return result
             if kind == "guidance":
                 self._tell(str(payload))
+                continue
+            if kind == "started":
+                on_started()
                 continue
             raise FaceWorkerError(f"face worker failed: {payload}")
 
