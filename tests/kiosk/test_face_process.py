@@ -1,9 +1,8 @@
 """The face worker process: answers and frames belong to their request, verdicts
 name their frames, started chip photos serve one verification, failures never hang.
 
-Cost (2 cores, idle): about 15 s for the colour scenes (210 presentations of
-640x480 frames) and 30 s for the real matcher (45 presentations); the long runs
-are benchmarks/face_live.py.
+Per run: 160 presentations of 640x480 colour scenes (40 with both cores busy)
+and 15 with the real matcher (5 busy); the long runs are benchmarks/face_live.py.
 """
 
 from __future__ import annotations
@@ -127,18 +126,18 @@ def test_no_presentation_is_decided_on_an_earlier_presentations_frames() -> None
 
 
 def test_no_earlier_frames_with_both_cores_busy(busy_cores: None) -> None:
-    foreign = _colours(60)
+    foreign = _colours(40)
     assert foreign == [], f"decided on an earlier presentation's frames: {foreign}"
 
 
 def test_real_matcher_alternating_presentations() -> None:
-    run = presentations.present(15)
+    run = presentations.present(10)
     assert run.earlier() == []
     assert run.wrong() == []
 
 
 def test_real_matcher_alternating_presentations_with_both_cores_busy(busy_cores: None) -> None:
-    run = presentations.present(10)
+    run = presentations.present(5)
     assert run.earlier() == []
     assert run.wrong() == []
 
