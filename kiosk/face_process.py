@@ -4,6 +4,12 @@ dlib's ResNet encoder and model loading hold Python's GIL (a jittered chip-photo
 encoding blocks every other thread for over a second), so a face pipeline on a
 thread would freeze the traveller screen. The verifier lives in a child process;
 this side forwards camera frames to it and waits for the verdict.
+
+Protocol (docs/architecture.md, "Face worker"): requests are
+("reference", id, image) - start encoding a chip photo - and
+("verify", id, reference_id, image, after_index, budget_s); every frame goes over
+as (request id, frame or fault text), so a frame forwarded for one request can
+never reach another; answers are (request id, kind, payload).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ import multiprocessing as mp
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -22,7 +29,8 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.protocols import Camera, Frame
-from kiosk.ports import FaceVerification, FaceVerifier
+from kiosk.biometrics.errors import FaceError
+from kiosk.ports import FaceVerification, FaceVerifier, FrameRef, ReferenceTicket
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +42,21 @@ class FaceWorkerError(RuntimeError):
 
 
 class QueueCamera:
-    """devices.protocols.Camera fed from a queue (inside the worker process)."""
+    """devices.protocols.Camera fed from the frame queue (inside the worker process).
 
-    def __init__(self, frames: Any) -> None:
+    Every item on the queue is tagged with the request it was forwarded for; only
+    this request's frames, newer than `after_index`, are handed to the verifier.
+    Anything else (frames forwarded for an earlier request that were still in the
+    pipe when it ended) is discarded here.
+    """
+
+    def __init__(self, frames: Any, request_id: int, after_index: int = -1) -> None:
         self._frames = frames
+        self._request_id = request_id
+        self._after_index = after_index
         self._latest: Frame | None = None
         self._fault: str | None = None
+        self.discarded = 0  # items of other requests thrown away
 
     def start(self) -> None:
         return None
@@ -55,19 +72,55 @@ class QueueCamera:
         return self._fault
 
     def wait_frame(self, after_index: int, timeout: float) -> Frame | None:
-        try:
-            item = self._frames.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
-        if isinstance(item, str):  # a fault message from the real camera
-            self._fault = item
-            return None
-        self._fault = None
-        frame: Frame = item
-        if frame.index <= after_index:
-            return None
-        self._latest = frame
-        return frame
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            try:
+                request_id, item = self._frames.get(
+                    timeout=max(0.0, deadline - time.monotonic())
+                )
+            except queue.Empty:
+                return None
+            if request_id != self._request_id:
+                self.discarded += 1
+                continue
+            if isinstance(item, str):  # a fault message from the real camera
+                self._fault = item
+                return None
+            self._fault = None
+            frame: Frame = item
+            if frame.index > max(after_index, self._after_index):
+                self._latest = frame
+                return frame
+            if time.monotonic() >= deadline:
+                return None
+
+
+class _Reference:
+    """What the worker holds for a started chip photo: its encoding or its failure."""
+
+    def __init__(self, verifier: FaceVerifier, image: Any) -> None:
+        self.image = image
+        self.template: Any = None
+        encode = getattr(verifier, "encode_reference", None)
+        if callable(encode):
+            try:
+                self.template = encode(image)
+            except FaceError as exc:  # verify_template reports it as no_reference_face
+                self.template = exc
+
+
+def _verify(
+    verifier: FaceVerifier, prepared: _Reference | None, image: Any, camera: QueueCamera,
+    budget_s: float,
+) -> FaceVerification:
+    """Verify against the encoding started for this transaction, if there is one."""
+    verify_template = getattr(verifier, "verify_template", None)
+    if callable(verify_template):
+        reference = prepared if prepared is not None else _Reference(verifier, image)
+        if reference.template is not None:
+            result: FaceVerification = verify_template(reference.template, camera, budget_s)
+            return result
+    return verifier.verify(image, camera, budget_s)
 
 
 def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any) -> None:
@@ -84,22 +137,46 @@ def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, resu
     if callable(set_listener):  # quality guidance travels back as it happens
         set_listener(lambda code: results.put((current[0], "guidance", code)))
     results.put((0, "ready", None))
+    # At most one started chip photo: the newest transaction's. It serves one
+    # verification and is never kept for another.
+    prepared: dict[int, _Reference] = {}
     while True:
         request = requests.get()
         if request is None:
             return
-        request_id, reference, budget_s = request
+        kind, request_id = request[0], request[1]
         current[0] = request_id
-        while True:  # frames from before this request belong to nobody
-            try:
-                frames.get_nowait()
-            except queue.Empty:
-                break
         try:
-            verdict = verifier.verify(reference, QueueCamera(frames), budget_s)
+            if kind == "reference":
+                prepared.clear()
+                prepared[request_id] = _Reference(verifier, request[2])
+                continue
+            _, _, reference_id, image, after_index, budget_s = request
+            mine = prepared.pop(reference_id, None)
+            prepared.clear()
+            results.put((request_id, "started", None))
+            camera = QueueCamera(frames, request_id, after_index)
+            verdict = _verify(verifier, mine, image, camera, budget_s)
             results.put((request_id, "result", verdict))
         except Exception as exc:
             results.put((request_id, "error", f"{type(exc).__name__}: {exc}"))
+
+
+def _checked(
+    verdict: FaceVerification, mark: FrameRef | None, forwarded: Mapping[int, float]
+) -> FaceVerification:
+    """The verdict with its provenance anchored on this side's mark (the camera's newest
+    frame at the request), or with none at all - so the lane refuses it - when it
+    names a frame that was not forwarded for this request."""
+    p = verdict.provenance
+    if p is None:
+        return verdict
+    provenance = replace(p, after=mark)
+    strangers = [f.index for f in provenance.frames() if forwarded.get(f.index) != f.captured]
+    if strangers or provenance.problem(mark) is not None:
+        log.error("face verdict names frames not forwarded for its request: %s", strangers)
+        return replace(verdict, provenance=None)
+    return replace(verdict, provenance=provenance)
 
 
 class ProcessFaceVerifier:
@@ -176,8 +253,33 @@ class ProcessFaceVerifier:
             self._stop_worker()
             raise FaceWorkerError(f"face worker failed to start: {payload}")
 
+    def start_reference(self, reference_rgb: npt.NDArray[np.uint8]) -> ReferenceTicket:
+        """Start encoding a chip photo in the worker now (kiosk.ports.EarlyReferenceVerifier).
+
+        Returns at once; the worker encodes while the lane checks the document.
+        """
+        image = np.ascontiguousarray(reference_rgb)
+        with self._lock:
+            self._ensure_started()
+            self._request_id += 1
+            ticket = ReferenceTicket(self._request_id, image)
+            self._requests.put(("reference", ticket.id, image))
+            return ticket
+
     def verify(
         self, reference_rgb: npt.NDArray[np.uint8], camera: Camera, budget_s: float
+    ) -> FaceVerification:
+        """Verify against a chip photo encoded afresh in the worker."""
+        return self._verify(0, np.ascontiguousarray(reference_rgb), camera, budget_s)
+
+    def verify_prepared(
+        self, ticket: ReferenceTicket, camera: Camera, budget_s: float
+    ) -> FaceVerification:
+        """Verify against the encoding `start_reference` began (afresh if it was superseded)."""
+        return self._verify(ticket.id, ticket.image, camera, budget_s)
+
+    def _verify(
+        self, reference_id: int, image: npt.NDArray[np.uint8], camera: Camera, budget_s: float
     ) -> FaceVerification:
         with self._lock:
             self._ensure_started()
@@ -185,27 +287,40 @@ class ProcessFaceVerifier:
             assert process is not None
             self._request_id += 1
             request_id = self._request_id
-            self._requests.put((request_id, np.ascontiguousarray(reference_rgb), budget_s))
-            deadline = time.monotonic() + budget_s + self._margin_s
             # Only frames captured from now on: never a previous traveller's.
-            newest = camera.latest()
-            last = newest.index if newest is not None else -1
+            mark = FrameRef.of(camera.latest())
+            last = mark.index if mark is not None else -1
+            self._requests.put(("verify", request_id, reference_id, image, last, budget_s))
+            # The budget runs from when the worker takes the request up (it may still
+            # be encoding this transaction's chip photo); the margin covers that wait.
+            deadline = time.monotonic() + budget_s + self._margin_s
+            started = [False]
+
+            def on_started() -> None:
+                if not started[0]:
+                    started[0] = True
+                    nonlocal deadline
+                    deadline = time.monotonic() + budget_s + self._margin_s
+
+            forwarded: dict[int, float] = {}  # index -> capture time, this request's frames
             try:
                 while True:
-                    answer = self._answer(request_id)
+                    answer = self._answer(request_id, on_started)
                     if answer is not None:
-                        return answer
+                        return _checked(answer, mark, forwarded)
                     if not process.is_alive():
                         raise FaceWorkerError("face worker process died")
                     if time.monotonic() > deadline:
                         raise FaceWorkerError("face worker did not answer in time")
-                    last = self._forward(camera, last)
+                    last = self._forward(camera, last, request_id, forwarded)
             except BaseException:
                 # Whatever the worker still says about this request is void.
                 self._stop_worker()
                 raise
 
-    def _answer(self, request_id: int) -> FaceVerification | None:
+    def _answer(
+        self, request_id: int, on_started: Callable[[], None] = lambda: None
+    ) -> FaceVerification | None:
         """The verdict for `request_id` if it has arrived; relays guidance meanwhile."""
         while True:
             try:
@@ -220,6 +335,9 @@ class ProcessFaceVerifier:
             if kind == "guidance":
                 self._tell(str(payload))
                 continue
+            if kind == "started":
+                on_started()
+                continue
             raise FaceWorkerError(f"face worker failed: {payload}")
 
     def _tell(self, code: str) -> None:
@@ -231,20 +349,23 @@ class ProcessFaceVerifier:
         except Exception:  # a screen callback must never break a verification
             log.exception("guidance listener failed")
 
-    def _forward(self, camera: Camera, last: int) -> int:
+    def _forward(
+        self, camera: Camera, last: int, request_id: int, forwarded: dict[int, float]
+    ) -> int:
         """Pass the next camera frame (or its fault) to the worker; the newest index."""
         fault = camera.fault
         if fault is not None:
-            self._put(fault)
+            self._put((request_id, fault))
             threading.Event().wait(0.05)
             return last
         frame = camera.wait_frame(last, timeout=0.05)
-        if frame is None:
+        if frame is None or frame.index <= last:
             return last
-        self._put(frame)
+        forwarded[frame.index] = frame.timestamp
+        self._put((request_id, frame))
         return frame.index
 
-    def _put(self, item: Frame | str) -> None:
+    def _put(self, item: tuple[int, Frame | str]) -> None:
         try:
             self._frames.put_nowait(item)
         except queue.Full:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.simulation import SampleTraveller, SimulatedKiosk
+from kiosk.simulation import Presentation, SampleTraveller, SimulatedKiosk
 from kiosk.workflow.events import Start
 from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
@@ -31,6 +31,23 @@ class LaneFigures:
     transaction_ms: list[float] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
+    def mismatches(self) -> list[dict[str, Any]]:
+        """Travellers who ended otherwise than their sample expects, or whose face
+        verdict rests on a frame from before they laid their passport down."""
+        out = []
+        for o in self.outcomes:
+            wanted = {"admit": "admitted", "refer": "referred"}[o["expected"]]
+            problems = []
+            if o["outcome"] != wanted:
+                problems.append(f"expected {wanted}, got {o['outcome']}")
+            if o.get("earlier_face_frames"):
+                problems.append(f"face verdict on earlier frames {o['earlier_face_frames']}")
+            if problems:
+                out.append({"index": o["index"], "traveller": o["traveller"],
+                            "expected": o["expected"], "outcome": o["outcome"],
+                            "reasons": o["reasons"], "problems": problems})
+        return out
+
     def summary(self, events_logged: int) -> dict[str, Any]:
         ms = sorted(self.transaction_ms)
         p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms)) - 1))] if ms else None
@@ -43,6 +60,7 @@ class LaneFigures:
             "median_transaction_ms": round(statistics.median(ms), 1) if ms else None,
             "p95_transaction_ms": round(p95, 1) if p95 is not None else None,
             "outcomes": self.outcomes,
+            "mismatches": self.mismatches(),
         }
 
 
@@ -80,6 +98,16 @@ class StateWaiter:
         raise DriverTimeout(f"lane did not reach {sorted(s.value for s in states)} in {timeout}s")
 
 
+def _earlier(used: list[int], presented: Presentation | None, scenes: bool) -> list[int]:
+    """Frames a verdict used from before the passport was laid down (or, on the
+    simulated camera, before this traveller's scene was shown)."""
+    if presented is None:
+        return []
+    bound = presented.document_frame if presented.document_frame is not None else -1
+    first = presented.scene_first_frame if scenes else 0
+    return [i for i in used if i <= bound or i < first]
+
+
 def drive(
     kiosk: SimulatedKiosk,
     travellers: list[SampleTraveller],
@@ -94,7 +122,7 @@ def drive(
     waiter = StateWaiter()
     kiosk.lane.add_observer(waiter)
     figures = LaneFigures()
-    for traveller in travellers:
+    for number, traveller in enumerate(travellers):
         mark = len(waiter.history)
         kiosk.lane.post(Start("en"))
         waiter.wait_for({S.WAITING_FOR_DOCUMENT}, mark, timeout_s, pump)
@@ -115,9 +143,14 @@ def drive(
         outcome = {S.ADMITTED: "admitted", S.REFERRED: "referred"}.get(end.state, "aborted")
         setattr(figures, outcome, getattr(figures, outcome) + 1)
         tx_id = end.transaction_id
+        checks = end.officer.get("checks", {})
+        used = list(checks.get("face_frame_indices") or [])
+        presented = kiosk.presentations[-1] if kiosk.presentations else None
         figures.outcomes.append(
-            {"traveller": traveller.key, "expected": traveller.expect, "outcome": outcome,
-             "reasons": list(end.officer.get("reasons", [])), "transaction_id": tx_id}
+            {"index": number, "traveller": traveller.key, "expected": traveller.expect,
+             "outcome": outcome, "reasons": list(end.officer.get("reasons", [])),
+             "transaction_id": tx_id, "face_frames": used,
+             "earlier_face_frames": _earlier(used, presented, kiosk.camera is kiosk.scenes)}
         )
     kiosk.lane.flush_log()
     for event in kiosk.storage.events.events():

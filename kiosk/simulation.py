@@ -111,6 +111,12 @@ SAMPLES: tuple[SampleTraveller, ...] = (
     SampleTraveller("can-boarding-pass", "Canadian transit passenger, boarding pass only",
                     "HOPPER", "GRACE", "CAN", "AB123456", date(1946, 12, 9), "F", "hopper",
                     arrived_from="JPN", onward=Onward("KOR", 50), boarding_pass=True),
+    SampleTraveller("gbr-impostor", "Someone else with a British transit passport", "HOPPER",
+                    "GRACE", "GBR", "508765432", date(1946, 12, 9), "F", "hopper",
+                    face="other", arrived_from="THA", onward=Onward("HKG", 200), expect="refer"),
+    SampleTraveller("chn-printed-photo", "A printed photo held up to the camera", "ZHANG",
+                    "LI", "CHN", "E87654321", date(1985, 5, 17), "F", "collins", face="photo",
+                    expect="refer"),
 )
 
 
@@ -122,12 +128,29 @@ def sample(key: str) -> SampleTraveller:
 
 
 def traveller_mix(count: int, seed: int) -> list[SampleTraveller]:
-    """A reproducible mix: about half pass, the rest cover each referral reason."""
+    """A reproducible mix: about half pass, a quarter are impostors at the camera
+    (someone else, a printed photo) interleaved with them, the rest cover the other
+    referral reasons."""
     rng = random.Random(seed)
     passes = [s for s in SAMPLES if s.expect == "admit"]
-    refers = [s for s in SAMPLES if s.expect == "refer"]
-    return [rng.choice(passes) if rng.random() < 0.5 else rng.choice(refers)
-            for _ in range(count)]
+    impostors = [s for s in SAMPLES if s.expect == "refer" and s.face != "same"]
+    refers = [s for s in SAMPLES if s.expect == "refer" and s.face == "same"]
+    out = []
+    for _ in range(count):
+        r = rng.random()
+        out.append(rng.choice(passes if r < 0.5 else impostors if r < 0.75 else refers))
+    return out
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """When a traveller stepped up, in the camera's frame indices: the first frame of
+    their scene, and the newest frame when the passport was laid on the reader."""
+
+    traveller: str
+    document_number: str
+    scene_first_frame: int
+    document_frame: int | None
 
 
 @dataclass
@@ -151,6 +174,7 @@ class SimulatedKiosk:
         self._by_document: dict[str, _Arrival] = {}
         self._lock = threading.Lock()
         self.current: SampleTraveller | None = None
+        self.presentations: list[Presentation] = []
         devices = self.config.devices
         for key in ("gate", "mrz_source"):
             if getattr(devices, key) == "real":
@@ -289,12 +313,17 @@ class SimulatedKiosk:
         """Walk up: show a face to the camera and lay the passport on the reader
         (optionally a chip that misbehaves, e.g. leaves the field mid-read)."""
         passport = self.passport(traveller)
-        self.show_face(face or traveller.face, traveller)
+        first = self.show_face(face or traveller.face, traveller)
         arrival = _Arrival(traveller, self.clock.now())
         with self._lock:
             self.current = traveller
             self._by_document[traveller.document_number] = arrival
         self._file_api(arrival)
+        newest = self.camera.latest()
+        self.presentations.append(Presentation(
+            traveller.key, traveller.document_number, first,
+            newest.index if newest is not None else None,
+        ))  # fmt: skip
         if isinstance(self.reader, SimulatedDocumentReader):
             self.reader.place(passport, misbehaviour)
 
@@ -318,8 +347,9 @@ class SimulatedKiosk:
             confirmed=onward["confirmed"],
         ))  # fmt: skip
 
-    def show_face(self, face: FaceChoice, traveller: SampleTraveller | None = None) -> None:
-        self.scenes.set_source(self._scene(face, traveller or self.current), loop=True)
+    def show_face(self, face: FaceChoice, traveller: SampleTraveller | None = None) -> int:
+        """Put `face` in front of the camera; the index of its scene's first frame."""
+        return self.scenes.set_source(self._scene(face, traveller or self.current), loop=True)
 
     @staticmethod
     def _scene(face: FaceChoice, traveller: SampleTraveller | None) -> tuple[Any, ...]:

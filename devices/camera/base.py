@@ -21,6 +21,12 @@ class ThreadedCamera:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _set_fault(self, message: str) -> None:
+        """Report a fault; the frame from before it is forgotten, so that no reader
+        takes it for a current one once the fault clears."""
+        self._fault = message
+        self._buffer.forget()
+
     def _run(self) -> None:
         raise RuntimeError(f"{type(self).__name__} must define its capture loop")
 

@@ -51,6 +51,19 @@ class FrameBuffer:
                 self._cond.wait(remaining)
             return self._latest
 
+    @property
+    def next_index(self) -> int:
+        """The index the next published frame will carry."""
+        with self._cond:
+            return self._next_index
+
+    def forget(self) -> None:
+        """Drop the newest frame (a fault: what was seen before it is not the present).
+        Indices keep counting, so a later frame is always newer than any before."""
+        with self._cond:
+            self._latest = None
+            self._cond.notify_all()
+
     def wake_all(self) -> None:
         """Let waiters re-check (used when a camera stops or faults)."""
         with self._cond:

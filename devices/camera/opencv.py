@@ -66,11 +66,6 @@ class OpenCvCamera(ThreadedCamera):
         self._factory = capture_factory or _default_factory
         self.reconnects = 0
 
-
-    def _set_fault(self, message: str) -> None:
-        self._fault = message
-        self._buffer.wake_all()
-
     def _open(self) -> Capture | None:
         try:
             cap = self._factory(self._source)

@@ -115,40 +115,44 @@ class SimulatedCamera(ThreadedCamera):
         with self._lock:
             return not self._loop and self._position >= len(self._frames)
 
-    def set_source(self, source: Source, loop: bool | None = None) -> None:
-        """Switch to another sequence from its first frame (the demo's control panel)."""
+    def set_source(self, source: Source, loop: bool | None = None) -> int:
+        """Switch to another sequence from its first frame (the demo's control panel).
+
+        Returns the index of the new sequence's first frame: every frame from that
+        index on is of the new sequence, none before it (publishing holds the lock).
+        """
         frames = load_sequence(source)
         with self._lock:
             self._frames = frames
             self._position = 0
             if loop is not None:
                 self._loop = loop
+            return self._buffer.next_index
 
     def inject_fault(self, message: str = "simulated camera fault") -> None:
-        self._fault = message
-        self._buffer.wake_all()
+        self._set_fault(message)
 
     def clear_fault(self) -> None:
         self._fault = None
 
-    def _next_image(self) -> Image | None:
+    def _publish_next(self) -> None:
+        # One lock around choosing and publishing: a frame of the sequence that
+        # set_source replaced can never be published after it returns.
         with self._lock:
             if self._position >= len(self._frames):
                 if not self._loop:
-                    return None
+                    return
                 self._position = 0
             image = self._frames[self._position]
             self._position += 1
-            return image
+            self._buffer.publish(image)
 
     def _run(self) -> None:
         period = 1.0 / self._fps
         next_t = time.monotonic()
         while not self._stop.is_set():
             if self._fault is None:
-                image = self._next_image()
-                if image is not None:
-                    self._buffer.publish(image)
+                self._publish_next()
             next_t += period
             delay = next_t - time.monotonic()
             if delay < -period:  # fell behind (suspended process): resync, do not burst

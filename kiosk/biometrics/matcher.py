@@ -2,8 +2,10 @@
 
 One verification:
 1. the DG2 reference is prepared (upscaled, contrast-stretched) and encoded
-   with jitter and mirror averaging (cached, so the lane can do it right after
-   the chip read via `prepare_reference`);
+   with jitter and mirror averaging: `encode_reference` (never cached: the face
+   worker runs it per transaction as soon as DG2 is parsed, then
+   `verify_template`); `verify` encodes through the small content cache of
+   `prepare_reference`, for in-process use by tools and tests;
 2. camera frames are analysed as they arrive (detect on a downscaled copy,
    select the traveller, 5-point landmarks, quality gate, liveness cues);
    guidance goes to the listener for the UI;
@@ -13,8 +15,10 @@ One verification:
    (alternating with analysis-only frames, and none started that would end after
    the window), so the decision follows the window without a backlog of
    encodings; the descriptors of the best `encode_top` frames are averaged;
-4. the decision carries distance, threshold, frames used, liveness and the best
-   frame as JPEG (in memory; the lane decides whether a referral keeps it).
+4. the decision carries distance, threshold, frames used, liveness, the best
+   frame as JPEG (in memory; the lane decides whether a referral keeps it) and
+   the provenance of every frame it rests on (only frames newer than the
+   camera's newest when the verification began).
 An outcome of "match" is the only one that may open the gate.
 """
 
@@ -48,7 +52,7 @@ from kiosk.biometrics.quality import QualityReport, QualityThresholds, assess_qu
 from kiosk.biometrics.selection import select_traveller
 from kiosk.biometrics.stills import REFERENCE_JITTERS, StillSettings, encode_still
 from kiosk.config import FaceSection
-from kiosk.ports import FaceOutcome, FaceVerification, Liveness
+from kiosk.ports import FaceOutcome, FaceVerification, FrameProvenance, FrameRef, Liveness
 
 # Shipped operating point: the config default face.threshold (docs/face.md, "Threshold").
 SHIPPED_THRESHOLD = FaceSection().threshold
@@ -114,6 +118,8 @@ class _Capture:
     last_problem: str | None = None
     faces_seen: int = 0
     frames_seen: int = 0
+    after: FrameRef | None = None  # the camera's newest frame when the capture began
+    seen: list[FrameRef] = field(default_factory=list)  # every frame looked at
 
     def offer(self, analysis: FrameAnalysis, frame: Frame, keep: int) -> bool:
         """True when this frame would rank among the best `keep` (so it is worth encoding)."""
@@ -190,18 +196,22 @@ class FaceMatcher:
             cached = self._references.get(key)
         if cached is not None:
             return cached
+        template = self.encode_reference(reference_rgb)
+        with self._lock:
+            self._references[key] = template
+            while len(self._references) > 4:
+                self._references.popitem(last=False)
+        return template
+
+    def encode_reference(self, reference_rgb: RgbImage) -> ReferenceTemplate:
+        """Encode the DG2 portrait afresh (no cache). Raises NoFaceError/MultipleFacesError."""
         s = self.settings
         still = encode_still(
             reference_rgb,
             self.models,
             StillSettings(jitters=s.reference_jitters, mirror=s.mirror),
         )
-        template = ReferenceTemplate(still.descriptor, still.box, still.faces)
-        with self._lock:
-            self._references[key] = template
-            while len(self._references) > 4:
-                self._references.popitem(last=False)
-        return template
+        return ReferenceTemplate(still.descriptor, still.box, still.faces)
 
     # -- frames -------------------------------------------------------------------
     def analyse_frame(self, rgb: RgbImage) -> FrameAnalysis:
@@ -241,8 +251,28 @@ class FaceMatcher:
 
         `budget_s` bounds the whole call (waiting for a usable face included).
         """
-        s = self.settings
         start = self._clock()
+        try:
+            template = self.prepare_reference(reference_rgb)
+        except FaceError as exc:
+            return self.verify_template(exc, camera, budget_s, start)
+        return self.verify_template(template, camera, budget_s, start)
+
+    def verify_template(
+        self,
+        template: ReferenceTemplate | FaceError,
+        camera: Camera,
+        budget_s: float,
+        start: float | None = None,
+    ) -> FaceVerification:
+        """Verify against an encoded chip photo (or the FaceError its encoding raised).
+
+        Only frames newer than the camera's newest at the call are looked at; the
+        verdict's provenance names each of them.
+        """
+        s = self.settings
+        began = self._clock() if start is None else start
+        capture = _Capture(encoded=[], observations=[], after=FrameRef.of(camera.latest()))
 
         def result(
             outcome: FaceOutcome,
@@ -260,17 +290,23 @@ class FaceMatcher:
                 distance=None if distance is None else round(distance, 4),
                 threshold=s.threshold,
                 frames_used=frames,
-                ms=round((self._clock() - start) * 1000.0, 1),
+                ms=round((self._clock() - began) * 1000.0, 1),
                 best_frame_jpeg=jpeg,
                 guidance=guidance,
+                provenance=FrameProvenance(
+                    after=capture.after,
+                    seen=tuple(capture.seen),
+                    used=tuple(FrameRef(e.frame.index, e.frame.timestamp) for e in chosen),
+                    referral=referral,
+                ),
             )
 
-        try:
-            template = self.prepare_reference(reference_rgb)
-        except FaceError as exc:
-            return result("no_reference_face", guidance=exc.code)
+        chosen: list[_Encoded] = []
+        referral: FrameRef | None = None
+        if isinstance(template, FaceError):
+            return result("no_reference_face", guidance=template.code)
 
-        capture = self._collect(camera, start + budget_s)
+        self._collect(camera, began + budget_s, capture)
         if camera.fault is not None and not capture.encoded:
             return result("camera_fault", guidance=camera.fault)
         if capture.crowd_seen or not capture.encoded:
@@ -286,6 +322,8 @@ class FaceMatcher:
         is_match = distance <= s.threshold
         ok, buf = cv2.imencode(".jpg", chosen[0].frame.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         jpeg = bytes(buf.tobytes()) if ok else None
+        if jpeg is not None:  # the referral image is exactly this compared frame
+            referral = FrameRef(chosen[0].frame.index, chosen[0].frame.timestamp)
 
         liveness: Liveness = "not_checked"
         if s.liveness != "off":
@@ -311,16 +349,16 @@ class FaceMatcher:
             match=is_match,
         )
 
-    def _collect(self, camera: Camera, deadline: float) -> _Capture:
+    def _collect(self, camera: Camera, deadline: float, capture: _Capture) -> _Capture:
         s = self.settings
         keep = max(1, s.encode_top)
         # A blink lasts 100-400 ms: during a challenge most frames go to liveness.
         encode_gap = 4 if s.liveness == "challenge" else 1
-        capture = _Capture(encoded=[], observations=[])
         window = s.challenge_s if s.liveness == "challenge" else s.collect_s
         collect_until: float | None = None
         first_usable: float | None = None
-        last_index = -1
+        # Never a frame from before the call (a previous traveller's).
+        last_index = capture.after.index if capture.after is not None else -1
         while True:
             now = self._clock()
             if now >= deadline:
@@ -346,8 +384,12 @@ class FaceMatcher:
             frame = camera.wait_frame(last_index, timeout=max(0.0, min(0.25, limit - now)))
             if frame is None:
                 continue
+            ref = FrameRef(frame.index, frame.timestamp)
+            if not ref.after(capture.after):
+                continue  # a camera that handed back an old frame: ignore it
             last_index = frame.index
             capture.frames_seen += 1
+            capture.seen.append(ref)
             rgb = _to_rgb(frame)
             try:
                 analysis = self.analyse_frame(rgb)

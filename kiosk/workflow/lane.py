@@ -28,10 +28,14 @@ from kiosk.config import Config
 from kiosk.ports import (
     AuthenticityResult,
     DocumentAuthenticator,
+    EarlyReferenceVerifier,
     EntryPolicy,
     FaceVerification,
     FaceVerifier,
+    FrameRef,
     PolicyDecision,
+    ReferenceTicket,
+    verdict_problem,
 )
 from kiosk.store.event_log import EventLog, EventRecord
 from kiosk.workflow.events import (
@@ -118,6 +122,13 @@ class _Transaction:
     checks: dict[str, Any] = field(default_factory=dict)
     transaction_ms: float | None = None
     logged: bool = False  # its event is written (or queued for writing)
+    # Face (docs/face.md, "Frame provenance"): the camera's newest frame when the
+    # document was presented (a verdict may rest only on newer ones), the DG2 face
+    # and the encoding started for it.
+    camera_mark: FrameRef | None = None
+    reference: npt.NDArray[np.uint8] | None = None
+    reference_error: str | None = None
+    face_ticket: ReferenceTicket | None = None
 
 
 class Lane:
@@ -358,6 +369,7 @@ class Lane:
         tx = self._tx
         assert tx is not None
         tx.document_mono = self.clock.monotonic()
+        tx.camera_mark = FrameRef.of(self.devices.camera.latest())
         self._move(S.READING_CHIP, "reading_chip")
         try:
             key = self.devices.mrz.read_mrz()
@@ -381,6 +393,7 @@ class Lane:
         tx.offered_language = language_for_nationality(
             tx.facts.nationality, self.config.kiosk.languages
         )
+        self._start_face_reference(tx)  # encodes while the document is checked
 
         self._move(S.VERIFYING_DOCUMENT, "verifying_document")
         now = self.clock.now()
@@ -402,34 +415,76 @@ class Lane:
         self._capture_face(tx)
         self._decide(tx)
 
+    def _start_face_reference(self, tx: _Transaction) -> None:
+        """Decode the DG2 face and, where the verifier can, start encoding it now,
+        so the encoding overlaps passive authentication and the step to the camera."""
+        assert tx.chip is not None
+        try:
+            tx.reference = self.services.reference_face(tx.chip.files)
+        except (ChipError, ValueError) as exc:
+            tx.reference_error = f"no usable DG2 face: {exc}"
+            return
+        face = self.services.face
+        if isinstance(face, EarlyReferenceVerifier):
+            tx.face_ticket = face.start_reference(tx.reference)
+
     def _capture_face(self, tx: _Transaction) -> None:
         assert tx.chip is not None
         self._move(S.CAPTURING_FACE, "look_at_camera")
-        try:
-            reference = self.services.reference_face(tx.chip.files)
-        except (ChipError, ValueError) as exc:
-            tx.checks["face_error"] = f"no usable DG2 face: {exc}"
+        if tx.reference is None and tx.reference_error is None:
+            self._start_face_reference(tx)
+        if tx.reference is None:
+            tx.checks["face_error"] = tx.reference_error
             return
+        # A camera that showed nothing when the document was presented is marked now.
+        mark = tx.camera_mark or FrameRef.of(self.devices.camera.latest())
         # The whole wait for a usable face is bounded by timeouts.face_s; the
         # verifier's own best-of-N window is face.budget_s (set when it was built).
-        listen = getattr(self.services.face, "set_listener", None)
+        face = self.services.face
+        listen = getattr(face, "set_listener", None)
         if callable(listen):  # guidance (too far, hold still ...) for the screen
             listen(lambda code: self._notify(S.CAPTURING_FACE, "look_at_camera", guidance=code))
+        budget = self.config.timeouts.face_s
         try:
-            tx.face = self.services.face.verify(
-                reference, self.devices.camera, self.config.timeouts.face_s
-            )
+            if tx.face_ticket is not None and isinstance(face, EarlyReferenceVerifier):
+                verdict = face.verify_prepared(tx.face_ticket, self.devices.camera, budget)
+            else:
+                verdict = face.verify(tx.reference, self.devices.camera, budget)
         finally:
+            tx.face_ticket = None  # one verification per encoding, never another's
+            tx.reference = None  # the chip photo is kept no longer than needed
             if callable(listen):
                 listen(None)
         tx.checks.update(
-            face_match=tx.face.match,
-            face_outcome=tx.face.outcome,
-            face_distance=tx.face.distance,
-            face_threshold=tx.face.threshold,
-            face_frames=tx.face.frames_used,
-            liveness=tx.face.liveness,
+            face_match=verdict.match,
+            face_outcome=verdict.outcome,
+            face_distance=verdict.distance,
+            face_threshold=verdict.threshold,
+            face_frames=verdict.frames_used,
+            liveness=verdict.liveness,
         )
+        problem = (
+            "the camera showed no frame before the capture" if mark is None
+            else verdict_problem(verdict, mark)
+        )
+        if problem is not None:
+            # Never act on frames that may be someone else's: the verdict is void,
+            # the traveller is referred (gate closed) and no image is kept.
+            log.error("face verdict refused: %s", problem)
+            tx.checks.update(face_match=False, face_provenance=f"refused: {problem}")
+            tx.face = None
+            return
+        assert verdict.provenance is not None
+        tx.checks.update(
+            face_provenance="ok",
+            face_frame_indices=[f.index for f in verdict.provenance.used],
+        )
+        tx.face = verdict
+
+    @staticmethod
+    def _face_trusted(tx: _Transaction) -> bool:
+        """Only a face verdict whose frames are this transaction's own may admit."""
+        return tx.face is not None and tx.checks.get("face_provenance") == "ok"
 
     def _decide(self, tx: _Transaction) -> None:
         assert tx.facts is not None
@@ -459,7 +514,7 @@ class Lane:
             # Exit lanes check overstays against this (border database entry record).
             tx.checks["permitted_until"] = tx.decision.permitted_until
         tx.transaction_ms = self._elapsed_ms(tx)
-        if tx.decision.decision == "admit" and not tx.reasons:
+        if tx.decision.decision == "admit" and not tx.reasons and self._face_trusted(tx):
             self._return_document(tx)
         else:
             self._refer(tx)

@@ -9,11 +9,17 @@ from typing import Any
 import numpy as np
 
 from devices.errors import CardRemovedError
-from devices.protocols import ChipReadResult, DocumentListener, MrzKey
+from devices.protocols import ChipReadResult, DocumentListener, Frame, MrzKey
 from devices.simulated.gate import SimulatedGate
 from kiosk.clock import FakeClock
 from kiosk.config import parse_config
-from kiosk.ports import AuthenticityResult, FaceVerification, PolicyDecision
+from kiosk.ports import (
+    AuthenticityResult,
+    FaceVerification,
+    FrameProvenance,
+    FrameRef,
+    PolicyDecision,
+)
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
 from kiosk.workflow.facts import DocumentFacts
@@ -63,15 +69,21 @@ class FakeMrz:
 
 
 class FakeCamera:
+    """Every read sees a new frame (index and capture time one step on)."""
+
     fault = None
+
+    def __init__(self) -> None:
+        self.index = 0
 
     def start(self) -> None: ...
     def stop(self) -> None: ...
-    def latest(self) -> None:
-        return None
+    def latest(self) -> Frame:
+        return Frame(np.zeros((2, 2, 3), np.uint8), float(self.index), self.index)
 
-    def wait_frame(self, after_index: int, timeout: float) -> None:
-        return None
+    def wait_frame(self, after_index: int, timeout: float) -> Frame:
+        self.index = max(self.index, after_index) + 1
+        return self.latest()
 
 
 class FakeAuthenticator:
@@ -87,13 +99,21 @@ class FakeFace:
         self.clock = clock
         self.match = True
         self.calls = 0
+        self.stale = False  # decide on a frame from before the document
+        self.unnamed = False  # give no provenance at all
 
     def verify(self, reference_rgb: Any, camera: Any, budget_s: float) -> FaceVerification:
         self.calls += 1
         self.clock.advance(0.5)
+        # The frame it decides on: the camera's next one, or (to test the lane's
+        # refusal) one from before the document was presented.
+        frame = FrameRef(0, 0.0) if self.stale else FrameRef.of(camera.wait_frame(-1, 0.1))
+        assert frame is not None
+        provenance = FrameProvenance(None, (frame,), (frame,), frame)
         return FaceVerification("match" if self.match else "mismatch", self.match, "live",
                                 0.3 if self.match else 0.8, 0.5, 3, 500.0,
-                                best_frame_jpeg=b"\xff\xd8jpeg")
+                                best_frame_jpeg=b"\xff\xd8jpeg",
+                                provenance=None if self.unnamed else provenance)
 
 
 class FakePolicy:

@@ -65,7 +65,10 @@ def run_lane(args: argparse.Namespace) -> int:
         for key in ("travellers", "admitted", "referred", "events_logged",
                     "median_transaction_ms", "p95_transaction_ms"):
             print(f"{key}: {result[key]}")
-    return 0 if events_logged == figures.travellers else 1
+        for m in result["mismatches"]:
+            print(f"mismatch: traveller {m['index']} {m['traveller']}: {'; '.join(m['problems'])}")
+    # Non-zero when a traveller went unlogged or ended otherwise than expected.
+    return 0 if events_logged == figures.travellers and not result["mismatches"] else 1
 
 
 def _run_offscreen(
