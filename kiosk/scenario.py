@@ -33,8 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from devices.icao9303.emulator import Misbehaviour
-
+from devices.simulated.emulator import Misbehaviour
 from kiosk.config import Config, parse_config
 from kiosk.simulation import FaceChoice, Onward, SampleTraveller, SimulatedKiosk, sample
 from kiosk.workflow.events import Cancel, ChangeLanguage, SkipBoardingPass, Start
@@ -293,7 +292,7 @@ class KioskPool:
 def _distrust(kiosk: SimulatedKiosk, state: str) -> None:
     """Replace the trusted CSCA of `state` by an unrelated one: the passport's
     signer is then unknown to the kiosk (the "unknown CSCA" case)."""
-    from devices.icao9303.pki import make_test_pki
+    from devices.simulated.pki import make_test_pki
 
     other = make_test_pki(state, cache_keys=False, csca_serial=99)  # fresh keys
     kiosk.storage.reference.put("csca", f"sim-{state}", other.csca_der(), "scenario: other CSCA")
