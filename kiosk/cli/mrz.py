@@ -25,15 +25,29 @@ def register(subparsers: Any) -> None:
     read.set_defaults(func=run_read)
 
 
-def run_read(args: argparse.Namespace) -> int:
-    import cv2
+def load_image(path: Path) -> Any:
+    """The image as BGR pixels, or None. Decoded by Pillow, which refuses malformed and
+    decompression-bomb files with an exception (OpenCV's decoders crashed the process
+    on a hostile file in the property test)."""
     import numpy as np
+    from PIL import Image
 
+    if not path.is_file():
+        return None
+    try:
+        with Image.open(path) as img:
+            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, MemoryError):
+        return None
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def run_read(args: argparse.Namespace) -> int:
     from devices.mrz.reader import read_image
 
     results: list[dict[str, Any]] = []
     for name in args.images:
-        image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
+        image = load_image(Path(name))
         if image is None:
             entry: dict[str, Any] = {
                 "found": False,
@@ -45,7 +59,7 @@ def run_read(args: argparse.Namespace) -> int:
                 "problem": "unreadable image",
             }
         else:
-            entry = read_image(np.asarray(image, dtype=np.uint8)).to_json()
+            entry = read_image(image).to_json()
         results.append({"image": name, **entry})
     if args.json:
         print_json(results)
