@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -36,7 +38,7 @@ officers = Table(
     Column("failed_attempts", Integer, nullable=False),
     Column("locked_until", UtcDateTime),
     Column("last_sign_in", UtcDateTime),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, server_default=func.current_timestamp()),
 )
 
 kiosk_status = Table(
@@ -116,3 +118,9 @@ commands = Table(
     Column("result", String(16)),
     Column("result_detail", Text),
 )
+
+# The indexes migration b0003 builds, declared here so the schema-diff test sees them.
+Index("ix_referrals_status_time", referrals.c.status, referrals.c.referred_at)
+Index("ix_referral_images_expiry", referral_images.c.expires_at)
+Index("ix_officer_actions_referral", officer_actions.c.referral_id)
+Index("ix_commands_kiosk_open", commands.c.kiosk_id, commands.c.acked_at)
