@@ -187,6 +187,7 @@ def _build(cls: type[Any], data: Any, prefix: str) -> Any:
 # inclusive, high inclusive); a test checks that every int/float key is listed here.
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "kiosk.lane": (1, 9999, True, True),
+    "kiosk.screen": (0, 15, True, True),  # a Qt screen index
     "devices.gate_baud": (1200, 115200, True, True),  # and one of _BAUD_RATES
     "devices.mrz_baud": (1200, 115200, True, True),
     "storage.sync_interval_s": (0.0, 86400.0, False, True),  # at most a day between syncs
@@ -195,6 +196,8 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "timeouts.boarding_pass_s": (0.0, 600.0, False, True),
     "timeouts.gate_passage_s": (0.0, 600.0, False, True),
     "timeouts.result_display_s": (0.0, 600.0, False, True),
+    "timeouts.error_display_s": (0.0, 600.0, False, True),
+    "timeouts.document_return_s": (0.0, 600.0, False, True),
     "face.threshold": (0.0, 2.0, False, False),  # dlib distances lie in [0, 2)
     "face.budget_s": (0.0, 60.0, False, True),
     "face.max_frames": (1, 1000, True, True),
