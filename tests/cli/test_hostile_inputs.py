@@ -29,13 +29,22 @@ REPO = Path(__file__).resolve().parents[2]
 COMMANDS = leaf_commands()
 # Long-running when their inputs are good: run only with a config that stops them
 # before any real work (the good-input paths have their own tests).
-HEAVY = {("demo",), ("simulate", "lane"), ("chip", "serve"), ("face", "calibrate")}
+HEAVY = {
+    ("demo",), ("simulate", "lane"), ("chip", "serve"), ("face", "calibrate"),
+    ("kiosk",), ("kiosk", "run"), ("supervisor",), ("doctor",), ("screenshots",),
+    ("scenario", "run"),
+}
 # Options forced (given last, so they win): a sync loop and the demo run until
 # stopped; `chip serve` must never reach a vpcd another test runs; passports made
 # go to a directory no other argument names, so no hostile directory becomes valid.
 FORCED = {
     ("sync",): ["--once"],
     ("demo",): ["--quit-after", "0.01"],
+    ("kiosk",): ["--quit-after", "0.01"],
+    ("kiosk", "run"): ["--quit-after", "0.01"],
+    ("supervisor",): ["--quit-after", "0.01"],
+    ("screenshots",): ["--screen", "welcome", "--lang", "en", "--size", "640x480", "--no-camera",
+                       "--out", "{root}/shots"],
     ("chip", "serve"): ["--vpcd", "127.0.0.1:1", "--once"],
     ("passport", "make"): ["--out", "{root}/made"],
 }
