@@ -85,8 +85,8 @@ def test_a_silent_controller_is_a_fault(gate: SerialGate, controller) -> None:  
     events: list[str] = []
     gate.set_listener(events.append)
     emulator.mute = True
-    assert wait_until(lambda: gate.state == "fault")
-    assert events == ["fault"]
+    assert wait_until(lambda: gate.state == "fault", timeout=15.0)  # loaded CI machines
+    assert wait_until(lambda: events == ["fault"], timeout=5.0)
     with pytest.raises(DeviceFault):
         gate.open()
     assert emulator.state == "closed"
