@@ -42,7 +42,7 @@ TRANSITIONS: dict[LaneState, frozenset[LaneState]] = {
     ),
     # Only when the policy lacks an onward journey: the traveller shows the pass.
     S.SCANNING_BOARDING_PASS: frozenset({S.DECIDING, S.ERROR}),
-    S.RETURNING_DOCUMENT: frozenset({S.ADMITTED, S.RESETTING, S.ERROR}),
+    S.RETURNING_DOCUMENT: frozenset({S.ADMITTED, S.REFERRED, S.RESETTING, S.ERROR}),
     S.ADMITTED: frozenset({S.RESETTING, S.ERROR}),
     # An officer at the supervisor station may admit a referred traveller.
     S.REFERRED: frozenset({S.RESETTING, S.ERROR, S.ADMITTED}),

@@ -34,6 +34,7 @@ from kiosk.trust import CscaStore, PassiveAuthenticator
 from kiosk.workflow.events import Start
 from kiosk.workflow.facts import facts_from_dg1
 from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
+from kiosk.workflow.states import LaneState
 from tests.workflow.fakes import FakeCamera, FakeFace
 
 Withheld = Literal["genuine", "naive_clone", "deleted", "left_out_of_com"]
@@ -142,6 +143,9 @@ def lane_outcome(tmp_path: Path, vp: VirtualPassport) -> tuple[str, dict[str, An
     lane.run_pending()
     reader.place(vp)
     lane.run_pending()
+    if lane.state is LaneState.RETURNING_DOCUMENT:  # "take your passport", then the gate
+        reader.remove()
+        lane.run_pending()
     [event] = log.events()
     return event.outcome, dict(event.checks)
 

@@ -23,6 +23,9 @@ def run_traveller(rig: Rig) -> None:
     rig.lane.run_pending()
     rig.reader.place()
     rig.lane.run_pending()
+    if rig.lane.state is LaneState.RETURNING_DOCUMENT:
+        rig.reader.remove()  # "take your passport": then the gate opens
+        rig.lane.run_pending()
 
 
 class ScriptedFace:
@@ -121,6 +124,8 @@ def test_no_transaction_acts_on_a_frame_from_before_its_document(
                     assert event.event_id not in rig.images
                 rig.reader.present = False
                 rig.reader.listener("removed")  # type: ignore[misc]
+                rig.lane.run_pending()
+                rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)
             rig.lane.run_pending()
             assert rig.lane.state is LaneState.IDLE
             if match and offsets and fresh:

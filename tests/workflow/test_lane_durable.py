@@ -19,6 +19,9 @@ def run_traveller(rig: Rig) -> None:
     rig.lane.run_pending()
     rig.reader.place()
     rig.lane.run_pending()
+    if rig.lane.state is LaneState.RETURNING_DOCUMENT:
+        rig.reader.remove()  # "take your passport": then the gate opens
+        rig.lane.run_pending()
 
 
 def test_gate_opens_only_after_the_admission_is_committed(tmp_path: Path) -> None:
@@ -74,6 +77,8 @@ def test_log_outage_refers_every_traveller_until_it_ends(tmp_path: Path) -> None
         rig.reader.present = False
         rig.lane.post(DocumentRemoved())
         rig.lane.run_pending()
+        rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)  # referral read
+        rig.lane.run_pending()
         assert rig.lane.state is LaneState.IDLE
     down["on"] = False
     run_traveller(rig)  # the held referrals go first, then this admission
@@ -107,7 +112,10 @@ def test_a_record_the_log_never_takes_keeps_the_alarm_up_for_the_officer(
     good = rig.lane.config
     rig.lane.config = dataclasses.replace(good, kiosk=dataclasses.replace(good.kiosk, lane=10**20))
     run_traveller(rig)  # referred; its record can never be stored
+    rig.reader.present = False
     rig.lane.post(DocumentRemoved())
+    rig.lane.run_pending()
+    rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)  # referral read
     rig.lane.run_pending()
     rig.lane.config = good
     run_traveller(rig)  # this admission commits: the gate opens on a record

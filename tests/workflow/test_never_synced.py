@@ -40,6 +40,9 @@ def traveller(rig: Rig) -> None:
     rig.lane.run_pending()
     rig.reader.place()
     rig.lane.run_pending()
+    if rig.lane.state is LaneState.RETURNING_DOCUMENT:
+        rig.reader.remove()  # "take your passport": then the gate opens
+        rig.lane.run_pending()
 
 
 def test_offline_before_the_first_sync_refers_a_citizen(tmp_path: Path) -> None:
@@ -51,7 +54,10 @@ def test_offline_before_the_first_sync_refers_a_citizen(tmp_path: Path) -> None:
     assert any("never been confirmed" in line for line in trace)
 
     # The first heartbeat from the border database: the same traveller is admitted.
+    rig.reader.present = False
     rig.lane.post(DocumentRemoved())
+    rig.lane.run_pending()
+    rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)  # referral read
     rig.lane.run_pending()
     store.put(*SYNC_HEARTBEAT, rig.clock.now().isoformat().encode(), "border:test")
     traveller(rig)
