@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -84,6 +85,19 @@ EVENTS = [
     event("K1", 66, "officer", None, decision="admit", checks={"result": "executed"}),
     event("K1", 130, "admitted", 1000),  # 10:10, outside [08:00, 10:00)
 ]
+
+
+def _chain(events: list[dict[str, Any]]) -> None:
+    """Each kiosk's events as its hash chain (the border refuses anything else)."""
+    heads: dict[str, tuple[int, str]] = {}
+    for e in events:
+        seq, previous = heads.get(e["kiosk_id"], (0, "0" * 64))
+        e["log_seq"], e["prev_hash"] = seq + 1, previous
+        e["chain_hash"] = hashlib.sha256(f"{previous}{e['event_id']}".encode()).hexdigest()
+        heads[e["kiosk_id"]] = (seq + 1, e["chain_hash"])
+
+
+_chain(EVENTS)
 
 
 def test_figures_match_the_hand_computed_ones() -> None:

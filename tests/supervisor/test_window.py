@@ -23,6 +23,8 @@ from tests.supervisor.conftest import CHEAP, Lane
 from ui.supervisor.window import SupervisorWindow
 
 S = LaneState
+# No transaction in the lane: idle, or the error / take-your-passport screen before idle.
+FREE = frozenset({S.IDLE, S.DOCUMENT_LEFT, S.ERROR})
 
 
 class Desk:
@@ -177,7 +179,7 @@ def test_each_case_action_is_audited_and_reaches_the_lane(
     )
     desk.cycle()
     assert lane.rig.gate.opened_count == (1 if action == "admit" else 0)
-    assert lane.rig.lane.state is (S.ADMITTED if action == "admit" else S.IDLE)
+    assert (lane.rig.lane.state is S.ADMITTED if action == "admit" else lane.rig.lane.state in FREE)
     event = lane.rig.log.events()[-1]
     assert (event.outcome, event.decision, event.checks["officer_id"]) == ("officer", action, "A1")
     desk.window.open_case(tx)
@@ -201,7 +203,7 @@ def test_other_needs_text_and_lane_commands(desk: Desk) -> None:
     desk.qtbot.mouseClick(lanes.command.go, Qt.MouseButton.LeftButton)
     assert desk.window.status.text() == "reset sent to K1."
     desk.cycle()
-    assert lane.rig.lane.state is S.IDLE and lane.rig.gate.opened_count == 0
+    assert lane.rig.lane.state in FREE and lane.rig.gate.opened_count == 0
     lanes.select("K1")
     lanes.command.choose("close", "maintenance")
     desk.qtbot.mouseClick(lanes.command.go, Qt.MouseButton.LeftButton)
