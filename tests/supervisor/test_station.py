@@ -333,6 +333,10 @@ def test_a_late_admit_after_the_traveller_left_is_rejected(
     lane.rig.reader.present = False
     lane.rig.lane.post(DocumentRemoved())  # the traveller walks to the desk
     lane.cycle()
+    clock.advance(lane.rig.lane.config.timeouts.result_display_s + 0.1)  # the screen ends
+    lane.cycle()
+    if station.officer is None:  # the shared clock also ran the officer's idle timer
+        station.sign_in("A1", "1111")
     [summary] = station.queue()
     assert not summary.at_lane and summary.as_json()["at_lane"] is False
     result = station.resolve(tx, "admit", "identity_confirmed")
