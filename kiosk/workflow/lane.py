@@ -650,10 +650,10 @@ class Lane:
                 self._notify(state, self.last_snapshot.message)
             else:
                 self.in_service = cmd.kind != "close"
-                if tx is not None or state is not S.IDLE:
+                if tx is not None or state not in (S.IDLE, S.ERROR):
                     self._fail("officer_" + cmd.kind, f"{cmd.kind} by officer {cmd.officer_id}")
-                else:
-                    self._notify(state, self.last_snapshot.message)
+                else:  # nothing to abort (an error screen is already up): say it changed
+                    self._renotify()
         if cmd.done is not None:
             cmd.done(result, detail)
 

@@ -20,6 +20,7 @@ from kiosk.supervisor.agent import KioskAgent
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.settings import AgentSettings, StationSettings
 from kiosk.supervisor.station import Station
+from kiosk.workflow.states import LaneState
 from tests.border.conftest import (  # noqa: F401  (fixtures)
     KIOSK1_ROLE,
     KIOSK2_ROLE,
@@ -111,6 +112,9 @@ class Lane:
         self.rig.lane.run_pending()
         tx = self.rig.lane.last_snapshot.transaction_id
         assert tx is not None
+        if self.rig.lane.state is LaneState.RETURNING_DOCUMENT:
+            self.rig.reader.remove()  # "take your passport": then the gate opens
+            self.rig.lane.run_pending()
         return tx
 
     def cycle(self) -> None:
