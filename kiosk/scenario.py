@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from devices.simulated.emulator import Misbehaviour
 from kiosk.config import Config, parse_config
 from kiosk.simulation import FaceChoice, Onward, SampleTraveller, SimulatedKiosk, sample
+from kiosk.trust.store import KIND_ANCHOR
 from kiosk.workflow.events import Cancel, ChangeLanguage, SkipBoardingPass, Start
 from kiosk.workflow.lane import LaneRunner
 from kiosk.workflow.snapshot import LaneSnapshot
@@ -295,7 +296,9 @@ def _distrust(kiosk: SimulatedKiosk, state: str) -> None:
     from devices.simulated.pki import make_test_pki
 
     other = make_test_pki(state, cache_keys=False, csca_serial=99)  # fresh keys
-    kiosk.storage.reference.put("csca", f"sim-{state}", other.csca_der(), "scenario: other CSCA")
+    kiosk.storage.reference.put(
+        KIND_ANCHOR, f"sim-{state}", other.csca_der(), "scenario: other CSCA"
+    )
 
 
 @contextmanager
@@ -421,8 +424,8 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
     finally:
         if scenario.untrusted_csca:
             state = scenario.traveller.issuing_state
-            kiosk.storage.reference.put("csca", f"sim-{state}", kiosk.pki(state).csca_der(),
-                                        "simulator test PKI")
+            kiosk.storage.reference.put(KIND_ANCHOR, f"sim-{state}",
+                                        kiosk.pki(state).csca_der(), "simulator test PKI")
         probe.detach()
         snapshots.detach()
         kiosk.lane.config = base_config
