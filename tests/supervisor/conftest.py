@@ -141,3 +141,19 @@ def station(sborder: StationBorder, clock: FakeClock) -> Station:
     admin.add("M1", "Max Maintenance", "maintenance", "4444")
     directory = OfficerDirectory(sborder.station, clock, settings, CHEAP)
     return Station(sborder.station, clock, settings, directory, image_retention_h=1)
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage() -> Iterator[None]:
+    """Collect each test's Qt wrappers at its own end, while their C++ objects still
+    exist: left to a later collection, PySide6 6.12 crashed in the middle of the next
+    test module (a segmentation fault during garbage collection)."""
+    yield
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.processEvents()
+    gc.collect()
