@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         tour = ScreenTour(window, args.screenshots, ("sup1", "0000"))
         tour.start()
     if args.quit_after > 0:
-        QTimer.singleShot(int(args.quit_after * 1000), app.quit)
+        QTimer.singleShot(int(args.quit_after * 1000), lambda: app.exit(0))  # quit() closes every window
     try:
         status = app.exec()
     finally:
