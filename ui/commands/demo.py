@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     runner.start()
     start_sync(config, kiosk.storage, stop_sync)
     if args.quit_after > 0:
-        QTimer.singleShot(int(args.quit_after * 1000), app.quit)
+        QTimer.singleShot(int(args.quit_after * 1000), lambda: app.exit(0))  # not quit()
     try:
         status = app.exec()
     finally:

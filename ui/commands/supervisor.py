@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         tour = ScreenTour(window, args.screenshots, ("sup1", "0000"))
         tour.start()
     if args.quit_after > 0:
-        QTimer.singleShot(int(args.quit_after * 1000), lambda: app.exit(0))  # quit() closes every window
+        # exit(), not quit(): Qt 6 quit() closes every window of the process.
+        QTimer.singleShot(int(args.quit_after * 1000), lambda: app.exit(0))
     try:
         status = app.exec()
     finally:

@@ -78,4 +78,4 @@ class ScreenTour:
         self._save("statistics")
         app = QApplication.instance()
         if app is not None:
-            app.quit()
+            app.exit(0)  # not quit(): it would close every window of the process
