@@ -89,6 +89,18 @@ def pg_server() -> Iterator[PgServer]:
     for name in list(server.databases):
         server.drop_database(name)
     with engine.connect() as c:
+        # Test databases a fixture made on its own still hold this session's grants.
+        leftovers = c.execute(
+            text(
+                "SELECT DISTINCT d.datname FROM pg_shdepend s"
+                " JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid"
+                " WHERE r.rolname LIKE :p AND d.datname LIKE 'egate_test_%'"
+            ),
+            {"p": f"{ROLE_PREFIX}%"},
+        ).scalars()
+        for name in list(leftovers):
+            server.drop_database(name)
+    with engine.connect() as c:
         roles = c.execute(
             text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"), {"p": f"{ROLE_PREFIX}%"}
         ).scalars()
