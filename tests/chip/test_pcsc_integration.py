@@ -122,6 +122,8 @@ def test_cli_make_serve_read_verify(
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=10)
+        # pcscd must have seen the card go before the next test's card arrives.
+        wait_for(lambda: not PcscTerminal(pcscd).card_present(), 20)
     assert status == 0
     assert report["access"] == "PACE"
     assert report["chip_authentication"] == "passed"
