@@ -21,15 +21,12 @@ pytestmark = pytest.mark.pcsc
 MakePassport = Callable[..., VirtualPassport]
 
 
-@pytest.mark.parametrize(
-    "name", ["pace_im", "pace_cam", "pace_cam_clone", "non_minimal_sm_lengths"]
-)
-def test_profile_through_pcscd(pcscd: str, make_passport: MakePassport, name: str) -> None:
-    profile = PROFILES[name]
-    vp = make_passport(*profile.defects, **profile.spec)
-    server = VpcdCardServer(ChipEmulator.from_passport(vp, profile.misbehaviour))
+def read_through_pcscd(reader: str, emulator: ChipEmulator, vp: VirtualPassport) -> ChipReadReport:
+    """Read the emulated chip as a card behind pcscd; waits until pcscd has seen it go,
+    so the next test's card is not taken for this one."""
+    server = VpcdCardServer(emulator)
     server.start()
-    terminal = PcscTerminal(pcscd)
+    terminal = PcscTerminal(reader)
     try:
         wait_for(terminal.card_present)
         result = ChipDocumentReader(terminal).read(vp.mrz_key())
@@ -37,6 +34,16 @@ def test_profile_through_pcscd(pcscd: str, make_passport: MakePassport, name: st
         server.stop()
     wait_for(lambda: not terminal.card_present())
     assert isinstance(result, ChipReadReport)
+    return result
+
+
+@pytest.mark.parametrize(
+    "name", ["pace_im", "pace_cam", "pace_cam_clone", "non_minimal_sm_lengths"]
+)
+def test_profile_through_pcscd(pcscd: str, make_passport: MakePassport, name: str) -> None:
+    profile = PROFILES[name]
+    vp = make_passport(*profile.defects, **profile.spec)
+    result = read_through_pcscd(pcscd, ChipEmulator.from_passport(vp, profile.misbehaviour), vp)
     check(profile, vp, result)
     assert result.apdus < 40  # extended length went through pcscd
 
@@ -65,16 +72,7 @@ def test_sod_quirk_through_pcscd(pcscd: str, content_type: str, quirk: str) -> N
         groups, test_pki.ds_cert, test_pki.ds_key, lds_version=(1, 8), content_type=content_type
     )
     vp = dataclasses.replace(vp, files={**vp.files, "EF.SOD": sod})
-    server = VpcdCardServer(ChipEmulator.from_passport(vp))
-    server.start()
-    terminal = PcscTerminal(pcscd)
-    try:
-        wait_for(terminal.card_present)
-        result = ChipDocumentReader(terminal).read(vp.mrz_key())
-    finally:
-        server.stop()
-    wait_for(lambda: not terminal.card_present())
-    assert isinstance(result, ChipReadReport)
+    result = read_through_pcscd(pcscd, ChipEmulator.from_passport(vp), vp)
     assert result.files["EF.SOD"] == sod
     store = CscaStore.from_certificates([test_pki.csca_der()])
     verdict = PassiveAuthenticator(store).verify(result.files, datetime.now(UTC)).to_dict()
