@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QProcess, QTimer
+from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from tests.ci import unavailable
@@ -196,7 +196,7 @@ def test_window_speaks_a_screen_change_and_a_language_switch(
 
 
 def no_synthesis_left(speaker: EspeakSpeaker) -> bool:
-    return not speaker.findChildren(QProcess)
+    return not speaker.live
 
 
 def test_a_new_prompt_interrupts_the_last_and_stop_and_mute_silence(

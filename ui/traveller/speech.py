@@ -168,8 +168,11 @@ class EspeakSpeaker(QObject):
         }
         self._muted = False
         self._process: QProcess | None = None
+        # Every espeak-ng process not yet reaped. Not children of the speaker: a child
+        # would be destroyed with it, and ~QProcess waits for the process and emits
+        # finished into a half-destroyed speaker; each lives until its finished signal.
+        self.live: set[QProcess] = set()
         self._sink: object | None = None  # QAudioSink, imported on first playback
-        self._buffer: QBuffer | None = None
         self.unavailable: set[str] = set()
         self.no_audio_output_reported = False
         self.failures = 0
@@ -201,8 +204,9 @@ class EspeakSpeaker(QObject):
             return
         self.stop()  # a new prompt interrupts the last one
         said = espeak_text(text, language)
-        process = QProcess(self)
+        process = QProcess()
         self._process = process
+        self.live.add(process)
         # Never disconnected (PySide6 6.12.0's disconnect() drops a reference to True):
         # a process that is no longer self._process is only reaped.
         process.finished.connect(
@@ -228,16 +232,20 @@ class EspeakSpeaker(QObject):
         # FailedToStart is the one error after which no finished signal comes.
         if error != QProcess.ProcessError.FailedToStart:
             return
-        process.deleteLater()
+        self._reap(process)
         if process is self._process:
             self._process = None
             self.failures += 1
             log.warning("espeak-ng did not start: %s", process.errorString())
 
+    def _reap(self, process: QProcess) -> None:
+        self.live.discard(process)
+        process.deleteLater()
+
     def _synthesised(
         self, process: QProcess, code: int, status: QProcess.ExitStatus, language: str, text: str
     ) -> None:
-        process.deleteLater()
+        self._reap(process)
         if process is not self._process:  # interrupted, stopped or muted meanwhile
             return
         self._process = None
@@ -269,11 +277,13 @@ class EspeakSpeaker(QObject):
         fmt.setChannelCount(wav.channels)
         fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         self._stop_playback()
-        buffer = QBuffer(self)
+        # The sink is not a child of the speaker (see self.live); the buffer is the
+        # sink's, so both go together when the sink is deleted.
+        sink = QAudioSink(device, fmt)
+        buffer = QBuffer(sink)
         buffer.setData(QByteArray(wav.pcm))
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        sink = QAudioSink(device, fmt, self)
-        self._buffer, self._sink = buffer, sink
+        self._sink = sink
 
         # A slot taking no argument: PySide6 6.12 cannot convert the QAudio::State
         # the signal carries (a default argument would count as one).
@@ -299,16 +309,12 @@ class EspeakSpeaker(QObject):
 
     def _stop_playback(self) -> None:
         sink, self._sink = self._sink, None
-        buffer, self._buffer = self._buffer, None
         if sink is not None:
             from PySide6.QtMultimedia import QAudioSink
 
             assert isinstance(sink, QAudioSink)
-            sink.stop()
-            sink.deleteLater()
-        if buffer is not None:
-            buffer.close()
-            buffer.deleteLater()
+            sink.stop()  # its stateChanged finds it is no longer self._sink
+            sink.deleteLater()  # with its buffer, once this signal has returned
 
 
 class QtSpeaker:
