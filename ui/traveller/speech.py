@@ -13,13 +13,13 @@ import io
 import logging
 import shutil
 import struct
-import subprocess
 import wave
 from dataclasses import dataclass
 from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QObject, QProcess, Signal
 
+from kiosk.speech import ESPEAK_VOICES, ESPEAK_WORDS_PER_MINUTE, espeak_voices, voice_for
 from ui.i18n import spoken
 from ui.signals import emit
 from ui.traveller.readings import kana_reading
@@ -64,36 +64,6 @@ class RecordingSpeaker:
 
     def stop(self) -> None:
         pass
-
-
-# espeak-ng voices per kiosk language, best first. Mandarin: "cmn" reads the pinyin of
-# each character as English words (Debian's espeak-ng 1.51); the pinyin voice does not.
-ESPEAK_VOICES: dict[str, tuple[str, ...]] = {
-    "zh_CN": ("cmn-latn-pinyin", "cmn"),
-    "en": ("en-gb", "en-us", "en"),
-    "ja": ("ja",),
-    "ko": ("ko",),
-    "ru": ("ru",),
-}
-ESPEAK_WORDS_PER_MINUTE = 160  # a little slower than espeak-ng's 175: a hall, strangers
-
-
-def espeak_voices(program: str = "espeak-ng") -> set[str] | None:
-    """The voice names espeak-ng has, or None when the program is missing or broken.
-    Runs once at start-up (before the window shows), bounded by a timeout."""
-    path = shutil.which(program)
-    if path is None:
-        return None
-    try:
-        out = subprocess.run([path, "--voices"], capture_output=True, timeout=10, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    names = set()
-    for line in out.stdout.decode("utf-8", "replace").splitlines()[1:]:
-        cols = line.split()
-        if len(cols) >= 4:
-            names.add(cols[1].lower())  # "Pty Language Age/Gender VoiceName File ..."
-    return names
 
 
 def espeak_text(text: str, language: str) -> str:
@@ -162,9 +132,7 @@ class EspeakSpeaker(QObject):
         self.engine = "espeak-ng"
         self.program = shutil.which(program) or program
         self.voices = {
-            lang: next(v for v in wanted if v in voices)
-            for lang, wanted in ESPEAK_VOICES.items()
-            if any(v in voices for v in wanted)
+            lang: voice for lang in ESPEAK_VOICES if (voice := voice_for(lang, voices)) is not None
         }
         self._muted = False
         self._process: QProcess | None = None
