@@ -47,9 +47,10 @@ from ui.traveller.window import TravellerWindow
 REPO = Path(__file__).resolve().parents[2]
 RATE = 22050  # espeak-ng's output: mono, 16-bit
 CJK_LANGUAGES = ("zh_CN", "ja", "ko")
-# Seconds of speech per character of the prompt (measured: zh 0.24-0.36, ja 0.09-0.14,
-# ko 0.15-0.24, en and ru 0.05-0.08); wide bounds that a missing or wrong voice (one
-# "Chinese letter" per kanji, or one beep per prompt) falls outside.
+# Seconds of speech per non-space character of the text given to espeak-ng, measured
+# over the 27 prompts of each language (espeak-ng 1.51, 160 words a minute): zh 0.29-0.38,
+# ja (kana) 0.13-0.16, ko 0.20-0.24, en 0.06-0.09, ru 0.06-0.08; RMS 2300-4400. The
+# bounds are wide; a beep, a truncated prompt or silence falls outside them.
 PER_CHARACTER_S = {"zh_CN": (0.12, 0.7), "ja": (0.05, 0.3), "ko": (0.08, 0.45),
                    "en": (0.03, 0.15), "ru": (0.03, 0.15)}
 
