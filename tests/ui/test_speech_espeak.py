@@ -24,21 +24,20 @@ import time
 import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
+from kiosk.speech import ESPEAK_VOICES, espeak_voices
 from tests.ci import unavailable
-from ui.heartbeat import Heartbeat
 from ui.screenshots import LANGUAGES, SCREENS
 from ui.traveller.readings import KANJI
 from ui.traveller.speech import (
-    ESPEAK_VOICES,
     EspeakSpeaker,
     RecordingSpeaker,
     espeak_text,
-    espeak_voices,
     make_speaker,
 )
 from ui.traveller.strings import GUIDANCE
@@ -242,28 +241,44 @@ def test_the_mute_switch_cuts_the_prompt_being_spoken(qtbot: QtBot, voices: set[
 
 def test_speaking_never_holds_the_gui_thread(qtbot: QtBot, voices: set[str]) -> None:
     """Prompts at a traveller's fastest pace (a new one every 30 ms, each cutting the
-    last) while a 10 ms heartbeat runs: synthesis, interruption and reaping all
-    happen off the GUI thread (the window's own repainting is the journeys' test)."""
+    last). Synthesis is asynchronous: say() returns before espeak-ng has finished
+    (a blocking wait would deliver the audio inside say()), and each of the speaker's
+    handlers on the GUI thread is short. Wall-clock bounds per call, not heartbeat
+    gaps: on this shared 2-core machine a loaded scheduler alone makes 100-260 ms gaps
+    (tests/ui/test_journeys.py's heartbeat, measured at load average 10)."""
     prompts = [(lang, text) for lang, _, text in window_prompts(qtbot)][:60]
     speaker = EspeakSpeaker(voices)
     heard = Heard(speaker)
-    beat = Heartbeat()
+    calls: list[float] = []
+    synthesised = speaker._synthesised
+
+    def timed_handler(*args: Any) -> None:  # the process's finished signal lands here
+        started = time.perf_counter()
+        synthesised(*args)
+        calls.append(time.perf_counter() - started)
+
+    speaker._synthesised = timed_handler  # type: ignore[method-assign,assignment]
     queue = list(prompts)
+    asynchronous: list[bool] = []
 
     def next_prompt() -> None:
         if queue:
             lang, text = queue.pop(0)
+            count = len(heard.audio)
+            started = time.perf_counter()
             speaker.say(text, lang)
+            calls.append(time.perf_counter() - started)
+            asynchronous.append(speaker.speaking and len(heard.audio) == count)
 
     pace = QTimer()
     pace.timeout.connect(next_prompt)
-    beat.start()
     pace.start(30)
-    qtbot.waitUntil(lambda: not queue and no_synthesis_left(speaker), timeout=60000)
+    qtbot.waitUntil(lambda: not queue and no_synthesis_left(speaker), timeout=120000)
     pace.stop()
-    beat.stop()
+    assert len(asynchronous) == len(prompts) and all(asynchronous)
     assert heard.audio and heard.audio[-1][1] == espeak_text(prompts[-1][1], prompts[-1][0])
-    assert beat.max_gap_ms < 100, beat.max_gap_ms
+    assert len(calls) > len(prompts)  # say() and at least one finished handler
+    assert max(calls) < 0.05, sorted(calls)[-5:]
 
 
 # -- to the audio device --------------------------------------------------------------
@@ -279,8 +294,10 @@ PLAYER = textwrap.dedent("""
                ("ja", "パスポートを読取機に置いてください"),
                ("ko", "여권을 판독기에 올려 주십시오"),
                ("ru", "Положите паспорт на считыватель")]
+    ticks_while_speaking = [0]
     def next_prompt():  # each prompt once the last has played in full
         if speaker.speaking:
+            ticks_while_speaking[0] += 1  # the event loop runs during playback
             return
         if prompts:
             language, text = prompts.pop(0)
@@ -340,7 +357,10 @@ def test_prompts_reach_the_audio_device(tmp_path: Path, audio_server: str,
             recorder.terminate()
             recorder.wait(timeout=20)
     assert player.returncode == 0, player.stderr.decode()[-2000:]
-    assert b"played 5 failures 0 no-output False" in player.stdout, player.stdout
+    assert b"played 5 failures 0 no-output False ticks " in player.stdout, player.stdout
+    # Playback never held the event loop: its 20 ms timer kept running while the
+    # prompts (about 10 s in all) played.
+    assert int(player.stdout.split()[-1]) >= 25, player.stdout
     pcm = array.array("h", recorded.read_bytes())
     window = RATE // 50
     loud = sum(1 for i in range(0, len(pcm) - window, window)
