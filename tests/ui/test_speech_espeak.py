@@ -304,7 +304,8 @@ PLAYER = textwrap.dedent("""
             speaker.say(text, language)
             return
         print("played", speaker.played, "failures", speaker.failures,
-              "no-output", speaker.no_audio_output_reported, flush=True)
+              "no-output", speaker.no_audio_output_reported,
+              "ticks", ticks_while_speaking[0], flush=True)
         app.exit(0)
     timer = QTimer()
     timer.timeout.connect(next_prompt)
