@@ -7,8 +7,8 @@ error: bool_dealloc: deallocating True or False"); seen in this project's tests 
 about 500 emits in a small process. Signals emitted by Qt itself (timers, clicks) are
 not affected; `SignalInstance.disconnect()` leaks the same way (do not call it: let a
 slot ignore what it no longer wants), and so does connecting `other.emit` as a slot
-(connect the signal itself: `a.connect(b)`). Where the leak is detected (once, at import) `emit` gives the reference
-back; on a fixed PySide6 it is a plain emit.
+(connect the signal itself: `a.connect(b)`). Where the leak is detected (once, at
+import) `emit` gives the reference back; on a fixed PySide6 it is a plain emit.
 """
 
 from __future__ import annotations
