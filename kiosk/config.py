@@ -42,6 +42,9 @@ class KioskSection:
     # empty = no maintenance exit (SIGTERM still stops the kiosk cleanly).
     maintenance_pin_hash: str = ""
     speech: bool = True  # speak every prompt (false = muted)
+    # Which engine speaks (docs/traveller.md): "auto" tries espeak-ng, then the
+    # speech-dispatcher service; the named one only otherwise. None works: silence.
+    speech_engine: Literal["auto", "espeak-ng", "speechd"] = "auto"
     high_contrast: bool = False
 
 

@@ -52,6 +52,8 @@ class Probes:
     face_models: Callable[[], None]  # raises when dlib's models do not load
     disk_free: Callable[[Path], int] = field(default=lambda p: shutil.disk_usage(p).free)
     clock_synchronised: Callable[[], bool | None] = field(default=lambda: _clock_synchronised())
+    # espeak-ng's voices (None: not installed); kiosk/speech.py.
+    speech_voices: Callable[[], set[str] | None] = field(default=lambda: _speech_voices())
 
 
 def real_probes() -> Probes:
@@ -86,6 +88,12 @@ def real_probes() -> Probes:
         load_models()
 
     return Probes(readers, camera_frame, gate_status, serial_opens, face_models)
+
+
+def _speech_voices() -> set[str] | None:
+    from kiosk.speech import espeak_voices
+
+    return espeak_voices()
 
 
 def _clock_synchronised() -> bool | None:
@@ -361,6 +369,44 @@ def check_clock(config: Config, probes: Probes) -> CheckResult:
     )
 
 
+def check_speech(config: Config, probes: Probes) -> CheckResult:
+    """The engine the kiosk will speak with (ui/traveller/speech.py make_speaker): a
+    missing one is a warning, the lane works silently (docs/traveller.md "Speech")."""
+    from kiosk.speech import voice_for
+
+    name = "speech"
+    k = config.kiosk
+    if not k.speech:
+        return _ok(name, "speech is off in the configuration ([kiosk] speech = false)")
+    if k.speech_engine == "speechd":
+        return _bad(
+            name,
+            "warn",
+            "speech_engine = speechd: its voices are not checked here",
+            "see the kiosk's start-up log for 'speech off', or use espeak-ng",
+        )
+    voices = probes.speech_voices()
+    if voices is None:
+        fallback = " (auto: speech-dispatcher is tried next)" if k.speech_engine == "auto" else ""
+        return _bad(
+            name,
+            "warn",
+            f"espeak-ng is not installed{fallback}",
+            "apt-get install espeak-ng: prompts are not spoken without it",
+        )
+    found = {lang: voice_for(lang, voices) for lang in k.languages}
+    missing = sorted(lang for lang, voice in found.items() if voice is None)
+    if missing:
+        return _bad(
+            name,
+            "warn",
+            f"espeak-ng has no voice for {', '.join(missing)}",
+            "install espeak-ng-data with those voices; those prompts stay silent",
+        )
+    listed = ", ".join(f"{lang} ({voice})" for lang, voice in found.items())
+    return _ok(name, f"espeak-ng voices: {listed} (the audio device is not checked)")
+
+
 def run_checks(config: Config, probes: Probes, now: datetime | None = None) -> list[CheckResult]:
     at = now or datetime.now(UTC)
     checks: list[tuple[str, Callable[[], CheckResult]]] = [
@@ -374,6 +420,7 @@ def run_checks(config: Config, probes: Probes, now: datetime | None = None) -> l
         ("border_database", lambda: check_border(config)),
         ("disk_space", lambda: check_disk(config, probes)),
         ("clock", lambda: check_clock(config, probes)),
+        ("speech", lambda: check_speech(config, probes)),
     ]
     results = [_ok("config", "configuration valid")]
     for name, check in checks:

@@ -49,6 +49,7 @@ ACTIONS = ("start", "expect", "expect_not", "place_passport", "remove_passport",
            "show_face", "switch_language", "camera_fault", "skip_boarding_pass", "start_again",
            "show_boarding_pass", "wait")
 FACES = ("same", "other", "photo", "nobody")
+AT_BOARDING_PASS = ("answer", "nothing")
 
 
 class ScenarioError(ValueError):
@@ -71,6 +72,9 @@ class Scenario:
     untrusted_csca: bool
     steps: list[tuple[str, Any]]
     expect: dict[str, Any]
+    # At the boarding-pass step: "answer" (show the pass the traveller carries, or
+    # touch "I have no boarding pass") or "nothing" (wait for the step's timeout).
+    at_boarding_pass: str = "answer"
 
 
 @dataclass
@@ -162,6 +166,9 @@ def load_scenario(path: str | Path) -> Scenario:
     face = str(traveller.get("face", who.face))  # a sample's own face unless overridden
     if face not in FACES:
         raise ScenarioError(f"{p}: traveller.face must be one of {FACES}")
+    at_pass = str(traveller.get("at_boarding_pass", "answer"))
+    if at_pass not in AT_BOARDING_PASS:
+        raise ScenarioError(f"{p}: traveller.at_boarding_pass must be one of {AT_BOARDING_PASS}")
     steps: list[tuple[str, Any]] = []
     for i, step in enumerate(data.get("steps") or []):
         if not isinstance(step, dict) or len(step) != 1:
@@ -183,6 +190,7 @@ def load_scenario(path: str | Path) -> Scenario:
         name=str(data.get("name") or p.stem), path=str(p), config=config,
         traveller=who, face=face,
         untrusted_csca=bool(traveller.get("untrusted_csca", False)), steps=steps, expect=expect,
+        at_boarding_pass=at_pass,
     )
 
 
@@ -199,6 +207,8 @@ class ScreenProbe(Protocol):
     def spoken(self) -> list[tuple[str, str]] | None: ...
 
     def visible_texts(self) -> list[str]: ...
+
+    def traveller_data(self) -> list[str]: ...
 
     def pump(self, seconds: float) -> None: ...
 
@@ -242,6 +252,13 @@ class SnapshotProbe:
         return None
 
     def visible_texts(self) -> list[str]:
+        return []
+
+    def traveller_data(self) -> list[str]:
+        with self._lock:
+            last = self.snapshots[-1] if self.snapshots else None
+        if last is not None and last.transaction_id is not None:
+            return [f"the last snapshot names transaction {last.transaction_id}"]
         return []
 
     def pump(self, seconds: float) -> None:
@@ -323,6 +340,7 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
     timeouts = parse_config({"timeouts": scenario.config.get("timeouts", {})}).timeouts
     kiosk.lane.config = replace(base_config, timeouts=timeouts)
     kiosk.prepare([scenario.traveller])
+    kiosk.answers_boarding_pass = scenario.at_boarding_pass == "answer"
     if scenario.untrusted_csca:
         _distrust(kiosk, scenario.traveller.issuing_state)  # trusted again in `finally`
     events_before = {e.event_id for e in kiosk.storage.events.events()}
@@ -364,12 +382,13 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
                     if not ok:
                         detail = f"screens seen: {probe.screens()}"
                 elif action == "expect_not":
+                    # Not shown since the last expected screen, nor for the next S s
+                    # (a screen that came and went before this step counts too).
                     screen = str(arg["screen"])
-                    mark = len(probe.screens())
                     end = time.monotonic() + float(arg.get("for", 2.0))
                     while time.monotonic() < end:
                         probe.pump(0.02)
-                    ok = screen not in probe.screens()[mark:]
+                    ok = screen not in probe.screens()[cursor:]
                     detail = "" if ok else f"{screen} was shown"
                 elif action == "wait":
                     end = time.monotonic() + float(arg)
@@ -411,7 +430,11 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
             probe.pump(0.05)
             texts_seen.update(probe.visible_texts())
             _check_expectations(scenario, kiosk, result, events_before, opened_before)
+            if scenario.expect.get("cleared"):
+                _check_cleared(kiosk, result, probe)
             result.screens = probe.screens()
+            if "screens" in scenario.expect and result.screens != list(scenario.expect["screens"]):
+                result.fail(f"screens {result.screens}, expected {scenario.expect['screens']}")
             result.spoken = probe.spoken() or []
             _check_spoken(scenario, result, probe)
             _check_sensitive(result, snapshots, texts_seen)
@@ -429,6 +452,7 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
         probe.detach()
         snapshots.detach()
         kiosk.lane.config = base_config
+        kiosk.answers_boarding_pass = True
         kiosk.scenes.clear_fault()
     result.seconds = elapsed()
     return result
@@ -455,10 +479,26 @@ def _check_expectations(scenario: Scenario, kiosk: SimulatedKiosk, result: Scena
         opened = kiosk.gate.opened_count > opened_before
         if opened != bool(exp["gate_opened"]):
             result.fail(f"gate opened: {opened}, expected {exp['gate_opened']}")
+    wanted_checks = exp.get("checks", {})
+    logged = dict(last.checks) if last else {}
+    for key, value in wanted_checks.items():
+        if logged.get(key) != value:
+            result.fail(f"logged check {key}={logged.get(key)!r}, expected {value!r}")
     if "transactions" in exp and len(new) != int(exp["transactions"]):
         result.fail(f"{len(new)} transactions logged, expected {exp['transactions']}")
     if kiosk.gate.state == "open" and exp.get("outcome") != "admitted":
         result.fail("the gate is open at the end")
+
+
+def _check_cleared(kiosk: SimulatedKiosk, result: ScenarioResult, probe: ScreenProbe) -> None:
+    """Back on the welcome screen nothing of the traveller is left: the lane holds no
+    transaction and the screen shows no trace of one (ui.scenario_probe)."""
+    if kiosk.lane.state is not S.IDLE:
+        result.fail(f"the lane is {kiosk.lane.state.value}, not idle, at the end")
+    if kiosk.lane._tx is not None:  # no public accessor; lane.py is not this change's
+        result.fail("the lane still holds the traveller's transaction")
+    for trace in probe.traveller_data():
+        result.fail(f"traveller data left: {trace}")
 
 
 def _check_spoken(scenario: Scenario, result: ScenarioResult, probe: ScreenProbe) -> None:

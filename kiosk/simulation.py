@@ -174,6 +174,9 @@ class SimulatedKiosk:
         self._by_document: dict[str, _Arrival] = {}
         self._lock = threading.Lock()
         self.current: SampleTraveller | None = None
+        # False: asked for a boarding pass, the traveller shows nothing and touches
+        # nothing (a scenario waiting out timeouts.boarding_pass_s).
+        self.answers_boarding_pass = True
         self.presentations: list[Presentation] = []
         devices = self.config.devices
         for key in ("gate", "mrz_source"):
@@ -217,7 +220,7 @@ class SimulatedKiosk:
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
         """The simulated traveller reacts to the screen: when asked for a boarding
         pass, shows it to the camera, or says at once that there is none."""
-        if snapshot.state is not LaneState.SCANNING_BOARDING_PASS:
+        if snapshot.state is not LaneState.SCANNING_BOARDING_PASS or not self.answers_boarding_pass:
             return
         t = self.current
         if t is not None and t.boarding_pass:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.workflow.snapshot import LaneSnapshot
+from ui.signals import emit
 
 
 class LaneBridge(QObject):
@@ -13,4 +14,4 @@ class LaneBridge(QObject):
     changed = Signal(object)
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
-        self.changed.emit(snapshot)
+        emit(self.changed, snapshot)  # not .emit(): PySide6 6.12.0 leaks (ui/signals.py)

@@ -129,7 +129,7 @@ class DemoWindow(QWidget):
         self.kiosk = kiosk
         self.traveller = TravellerWindow(
             kiosk.config.kiosk.languages, kiosk.camera,
-            speaker=make_speaker(kiosk.config.kiosk.speech),
+            speaker=make_speaker(kiosk.config.kiosk.speech, kiosk.config.kiosk.speech_engine),
             high_contrast=kiosk.config.kiosk.high_contrast,
         )
         self.panel = SimulatorPanel(kiosk)

@@ -59,6 +59,25 @@ class WindowProbe:
     def visible_texts(self) -> list[str]:
         return [spoken(t) for t in self.window.visible_texts()] if self.window else []
 
+    def traveller_data(self) -> list[str]:
+        """What the window still shows or holds of the last traveller."""
+        w = self.window
+        if w is None:
+            return []
+        left = []
+        if w.stack.currentWidget() is not w.welcome:
+            left.append("the welcome screen is not shown")
+        if w.snapshot is not None and w.snapshot.transaction_id is not None:
+            left.append(f"transaction {w.snapshot.transaction_id}")
+        if w.face.preview.has_frame():
+            left.append("a camera frame in the face preview")
+        bp = w.boarding_pass.preview
+        if bp is not None and bp.has_frame():
+            left.append("a camera frame in the boarding-pass preview")
+        if w.top.offered is not None:
+            left.append(f"the passport's language {w.top.offered} offered")
+        return left
+
     def pump(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while True:

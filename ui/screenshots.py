@@ -18,7 +18,10 @@ from ui.traveller.window import TravellerWindow
 
 S = LaneState
 LANGUAGES = ("zh_CN", "en", "ja", "ko", "ru")
-SIZES = ((1920, 1080), (1080, 1920))
+SIZES = ((1920, 1080), (1080, 1920))  # docs/screens/ and `egate screenshots` by default
+# The layout test also covers the smallest screen in service on older lanes (4:3),
+# where five referral reasons once pushed the detail text over the title.
+LAYOUT_SIZES = (*SIZES, (1024, 768))
 
 
 def _snap(state: LaneState, message: str, **kw: object) -> LaneSnapshot:

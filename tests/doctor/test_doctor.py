@@ -38,6 +38,7 @@ def healthy() -> Probes:
         face_models=lambda: None,
         disk_free=lambda path: 50 << 30,
         clock_synchronised=lambda: True,
+        speech_voices=lambda: {"cmn-latn-pinyin", "en-gb", "ja", "ko", "ru"},
     )
 
 
@@ -69,6 +70,7 @@ def test_a_healthy_kiosk_is_all_ok_but_the_border_standin(tmp_path: Path) -> Non
         "border_database",
         "disk_space",
         "clock",
+        "speech",
     }
     not_ok = {k: r.status for k, r in results.items() if r.status != "ok"}
     assert not_ok == {"border_database": "warn"}  # no PostgreSQL configured in this test
@@ -101,6 +103,8 @@ def test_a_healthy_kiosk_is_all_ok_but_the_border_standin(tmp_path: Path) -> Non
         ("disk_space", {"disk_free": lambda p: 1 << 30}, "warn"),
         ("clock", {"clock_synchronised": lambda: False}, "fail"),
         ("clock", {"clock_synchronised": lambda: None}, "warn"),
+        ("speech", {"speech_voices": lambda: None}, "warn"),
+        ("speech", {"speech_voices": lambda: {"en-gb", "ru"}}, "warn"),
     ],
 )
 def test_each_fault_is_reported_with_a_fix(tmp_path: Path, check: str, fault, status) -> None:  # type: ignore[no-untyped-def]

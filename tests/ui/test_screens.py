@@ -1,5 +1,6 @@
-"""Every traveller screen in every language at both kiosk sizes: nothing cut,
-overflowing, broken mid-word or overlapping; no reason code ever on screen."""
+"""Every traveller screen in every language at the kiosk sizes (1920x1080, 1080x1920,
+1024x768): nothing cut, overflowing, broken mid-word or overlapping; no reason code
+ever on screen."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from kiosk.workflow.states import LaneState
 from policy.codes import REASON_CODES
 from policy.messages import REFERRAL_MESSAGE
 from ui.i18n import keep_words, spoken
-from ui.screenshots import LANGUAGES, SCREENS, SIZES, layout_problems, render
+from ui.screenshots import LANGUAGES, LAYOUT_SIZES, SCREENS, layout_problems, render
 from ui.traveller.window import TravellerWindow
 
 
@@ -20,11 +21,11 @@ from ui.traveller.window import TravellerWindow
 def test_no_text_is_cut_or_overlapping(qapp: QApplication, high_contrast: bool) -> None:
     problems: list[str] = []
     count = 0
-    for r in render(LANGUAGES, SIZES, high_contrast=high_contrast):
+    for r in render(LANGUAGES, LAYOUT_SIZES, high_contrast=high_contrast):
         count += 1
         problems += [f"{r.language} {r.size} {r.screen}: {p}"
                      for p in layout_problems(r.window, r.size)]
-    assert count == len(LANGUAGES) * len(SIZES) * len(SCREENS)
+    assert count == len(LANGUAGES) * len(LAYOUT_SIZES) * len(SCREENS)
     assert not problems, "\n".join(problems[:40])
 
 

@@ -3,9 +3,13 @@ an injected speaker; mute silences it; no engine means silence, reported."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from kiosk.config import ConfigError, parse_config
 from ui.screenshots import SCREENS
 from ui.traveller.speech import RecordingSpeaker, SilentSpeaker, make_speaker
 from ui.traveller.window import TravellerWindow
@@ -51,7 +55,26 @@ def test_mute_silences_every_prompt(qtbot: QtBot) -> None:
 def test_no_engine_is_silence_with_a_reason(qapp: QApplication) -> None:
     off = make_speaker(False)
     assert isinstance(off, SilentSpeaker) and "off" in off.reason
-    speaker = make_speaker(True)  # whatever this machine has: never raises
-    speaker.say("test", "en")
-    if isinstance(speaker, SilentSpeaker):
-        assert speaker.reason
+    for engine in ("auto", "espeak-ng", "speechd"):
+        speaker = make_speaker(True, engine)  # whatever this machine has: never raises
+        speaker.say("test", "en")
+        speaker.stop()
+        if isinstance(speaker, SilentSpeaker):
+            assert speaker.reason
+
+
+def test_without_espeak_ng_the_named_engine_falls_back_to_silence(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng program on the PATH
+    speaker = make_speaker(True, "espeak-ng")
+    assert isinstance(speaker, SilentSpeaker)
+    assert speaker.reason == "espeak-ng is not installed"
+    speaker.say("Please wait", "en")  # silence, no error
+
+
+def test_speech_engine_is_validated_by_the_configuration() -> None:
+    assert parse_config({}).kiosk.speech_engine == "auto"
+    assert parse_config({"kiosk": {"speech_engine": "speechd"}}).kiosk.speech_engine == "speechd"
+    with pytest.raises(ConfigError, match=r"kiosk\.speech_engine: 'festival' is not one of"):
+        parse_config({"kiosk": {"speech_engine": "festival"}})

@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CommandError("invalid_config", str(exc), status=78) from exc
     figures: dict[str, Any] = {}
-    speaker = make_speaker(config.kiosk.speech)
+    speaker = make_speaker(config.kiosk.speech, config.kiosk.speech_engine)
     if isinstance(speaker, SilentSpeaker):
         log.warning("speech off: %s", speaker.reason)
     window = TravellerWindow(config.kiosk.languages, kiosk.camera, speaker=speaker,

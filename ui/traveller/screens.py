@@ -15,6 +15,7 @@ from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
 from policy.messages import referral_message
 from ui.i18n import LANGUAGE_NAMES, keep_words
+from ui.signals import emit
 from ui.traveller import strings as T
 from ui.traveller.pictograms import Pictogram
 from ui.traveller.preview import CameraPreview
@@ -81,7 +82,7 @@ class WelcomeScreen(Screen):
             button = big_button(f"start_{lang}")
             button.setText(LANGUAGE_NAMES.get(lang, lang))
             button.setAccessibleName(f"{LANGUAGE_NAMES.get(lang, lang)}: {T.START_IN}")
-            button.clicked.connect(lambda _=False, lang=lang: self.language_chosen.emit(lang))
+            button.clicked.connect(lambda _=False, lang=lang: emit(self.language_chosen, lang))
             self.buttons[lang] = button
         self.layout_.addLayout(self.grid)
         self.columns = 0
@@ -134,7 +135,7 @@ class InstructionScreen(Screen):
         self._button_text = button
         if button is not None:
             self.button = big_button(f"{name}_button")
-            self.button.clicked.connect(self.button_clicked.emit)
+            self.button.clicked.connect(self.button_clicked)
             self.layout_.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
         self.seconds_left: int | None = None
 
@@ -225,7 +226,7 @@ class OutcomeScreen(Screen):
         self.detail = self.text("body", 4)
         self.note = self.text("note", 2)
         self.button = big_button("start_again")
-        self.button.clicked.connect(self.start_again.emit)
+        self.button.clicked.connect(self.start_again)
         self.layout_.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
         self.snapshot: LaneSnapshot | None = None
         self.setAutoFillBackground(False)
