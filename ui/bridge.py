@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.workflow.snapshot import LaneSnapshot
-from ui.signals import emit
 
 
 class LaneBridge(QObject):
@@ -14,4 +13,4 @@ class LaneBridge(QObject):
     changed = Signal(object)
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
-        emit(self.changed, snapshot)  # not .emit(): PySide6 6.12.0 leaks (ui/signals.py)
+        self.changed.emit(snapshot)

@@ -122,7 +122,7 @@ def read_in_own_voice(text: str, voice: str) -> bool:
 
 
 class Heard:
-    """What a speaker synthesised (no qtbot.waitSignal: its disconnect() leaks, ui/signals.py)."""
+    """What a speaker synthesised (collected by a slot rather than qtbot.waitSignal)."""
 
     def __init__(self, speaker: EspeakSpeaker) -> None:
         self.audio: list[tuple[str, str, bytes]] = []

@@ -8,7 +8,6 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from ui.i18n import LANGUAGE_NAMES, keep_words
-from ui.signals import emit
 from ui.traveller import strings as T
 from ui.traveller.strings import tr
 
@@ -38,7 +37,7 @@ class TopBar(QWidget):
             b.setObjectName(f"lang_{lang}")
             b.setCheckable(True)
             b.setAccessibleName(f"{T.LANGUAGE}: {LANGUAGE_NAMES.get(lang, lang)}")
-            b.clicked.connect(lambda _=False, lang=lang: emit(self.language_chosen, lang))
+            b.clicked.connect(lambda _=False, lang=lang: self.language_chosen.emit(lang))
             self.buttons[lang] = b
         self.contrast = QPushButton()
         self.contrast.setObjectName("high_contrast")
@@ -101,7 +100,7 @@ class TopBar(QWidget):
 
     def _muted(self, muted: bool) -> None:
         self.retranslate(self._language)
-        emit(self.mute_toggled, muted)
+        self.mute_toggled.emit(muted)
 
     _language = "en"
 

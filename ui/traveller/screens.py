@@ -15,7 +15,6 @@ from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
 from policy.messages import referral_message
 from ui.i18n import LANGUAGE_NAMES, keep_words
-from ui.signals import emit
 from ui.traveller import strings as T
 from ui.traveller.pictograms import Pictogram
 from ui.traveller.preview import CameraPreview
@@ -82,7 +81,7 @@ class WelcomeScreen(Screen):
             button = big_button(f"start_{lang}")
             button.setText(LANGUAGE_NAMES.get(lang, lang))
             button.setAccessibleName(f"{LANGUAGE_NAMES.get(lang, lang)}: {T.START_IN}")
-            button.clicked.connect(lambda _=False, lang=lang: emit(self.language_chosen, lang))
+            button.clicked.connect(lambda _=False, lang=lang: self.language_chosen.emit(lang))
             self.buttons[lang] = button
         self.layout_.addLayout(self.grid)
         self.columns = 0

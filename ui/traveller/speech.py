@@ -21,7 +21,6 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QObject, QPr
 
 from kiosk.speech import ESPEAK_VOICES, ESPEAK_WORDS_PER_MINUTE, espeak_voices, voice_for
 from ui.i18n import spoken
-from ui.signals import emit
 from ui.traveller.readings import kana_reading
 
 log = logging.getLogger(__name__)
@@ -235,7 +234,7 @@ class EspeakSpeaker(QObject):
             self.failures += 1
             log.warning("espeak-ng wrote no usable audio: %s", exc)
             return
-        emit(self.synthesised, language, text, wav.riff())
+        self.synthesised.emit(language, text, wav.riff())
         self._play(wav)
 
     def _play(self, wav: Wav) -> None:

@@ -15,7 +15,6 @@ from devices.protocols import Camera
 from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
 from ui.i18n import Translations
-from ui.signals import emit
 from ui.traveller import strings as T
 from ui.traveller.chrome import StepIndicator, TopBar
 from ui.traveller.screens import FaceScreen, InstructionScreen, OutcomeScreen, Screen, WelcomeScreen
@@ -119,7 +118,7 @@ class TravellerWindow(QWidget):
         self.top.contrast_toggled.connect(self.set_high_contrast)
         self.top.mute_toggled.connect(self._mute)
         self.boarding_pass.button_clicked.connect(self.boarding_pass_skipped)
-        self.result.start_again.connect(lambda: emit(self.start_again, self.language))
+        self.result.start_again.connect(lambda: self.start_again.emit(self.language))
 
         self._style_key: tuple[float, bool, bool] | None = None
         self.snapshot: LaneSnapshot | None = None
@@ -157,12 +156,12 @@ class TravellerWindow(QWidget):
     # -- the traveller's touches ----------------------------------------------
     def _start(self, language: str) -> None:
         self._apply_language(language, speak=False)
-        emit(self.start_requested, language)
+        self.start_requested.emit(language)
 
     def choose_language(self, language: str) -> None:
         """The language bar: switch now and tell the lane (speech, later screens)."""
         self._apply_language(language, speak=True)
-        emit(self.language_changed, language)
+        self.language_changed.emit(language)
 
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on
