@@ -366,16 +366,21 @@ class BorderSync:
                 if behind:  # at the border already: the acknowledgement was lost
                     self._confirm(behind, result)
                 return head.seq, head.chain_hash
-            # Nothing chained at the border yet: start at the first unsent event.
-            first = c.execute(
+            # Nothing chained at the border yet: start at the first unsent event,
+            # or after the newest when all are sent. Both come from one statement,
+            # one snapshot: read apart, an event the lane logged in between was
+            # taken for the newest sent one and the push skipped it (issue 10).
+            unsent = (
                 select(func.min(e.seq))
                 .select_from(TransactionEvent.__table__)
                 .join(OutboxEntry.__table__, e.event_id == o.event_id)
                 .where(o.sent_at.is_(None))
-            ).scalar()
+                .scalar_subquery()
+            )
+            newest = select(func.max(e.seq)).scalar_subquery()
+            first, last = c.execute(select(unsent, newest)).one()
             if first is None:
-                newest = c.execute(select(func.max(e.seq))).scalar()
-                first = (newest or 0) + 1
+                first = (last or 0) + 1
             after = int(first) - 1
             if after == 0:
                 return 0, GENESIS

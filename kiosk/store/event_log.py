@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from kiosk.clock import as_utc
@@ -80,6 +80,12 @@ class EventLog:
         """Store the event, its outbox entry (and its seal) in one transaction;
         returns the chain hash."""
         with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite opens its transaction only at the first write, so the
+                # read of the predecessor's hash below would run outside it and
+                # two writers could chain onto the same event (issue 10). Take
+                # the write lock first; the second writer waits (busy_timeout).
+                session.execute(text("BEGIN IMMEDIATE"))
             last = session.scalars(
                 select(TransactionEvent.chain_hash).order_by(TransactionEvent.seq.desc()).limit(1)
             ).first()
