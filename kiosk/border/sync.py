@@ -23,13 +23,25 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
@@ -40,7 +52,14 @@ from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
 from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
-from kiosk.store.event_log import GENESIS, chain, record_of
+from kiosk.store.event_log import (
+    GENESIS,
+    RECORD_FIELDS,
+    canonical_of,
+    chain_of,
+    encode_value,
+    encoded_fields,
+)
 from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
 from kiosk.store.reference import ReferenceStore
@@ -62,6 +81,8 @@ WATERMARK_PREFIX = "reference_watermark:"
 DEFAULT_BATCH = 500
 MAX_BATCH = 10_000
 PULL_CHUNK = 500
+# Outbox rows marked per statement (SQLite allows 32 766 parameters).
+_MARK_CHUNK = 5000
 _ERROR_MAX = 500
 
 
@@ -83,12 +104,13 @@ def _text_or_none(value: Any, limit: int) -> str | None:
     return cleaned[:limit] if cleaned else None
 
 
-def _permitted_until(row: Any) -> datetime | None:
+def _permitted_until(values: Mapping[str, Any]) -> datetime | None:
     """The transit stay limit when the local record carries one (a column if the
     local schema grows one, else checks["permitted_until"] as an ISO string)."""
-    value: Any = getattr(row, "permitted_until", None)
-    if value is None and isinstance(row.checks, dict):
-        value = row.checks.get("permitted_until")
+    value: Any = values.get("permitted_until")
+    checks = values.get("checks")
+    if value is None and isinstance(checks, dict):
+        value = checks.get("permitted_until")
     if isinstance(value, datetime):
         return as_utc(value)
     if isinstance(value, str):
@@ -127,12 +149,15 @@ class _Probe:
 
 @dataclass(frozen=True)
 class _Outgoing:
-    """One verified local event on its way up: its border row and chain position."""
+    """One verified local event on its way up: its chain position and its border
+    row, as JSON text for PostgreSQL (`json`) or as values for SQLite (`data`)."""
 
     seq: int
     event_id: str
+    uid: uuid.UUID
     chain_hash: str
-    data: dict[str, Any]
+    json: str | None = None
+    data: dict[str, Any] | None = None
 
 
 def _is_uuid(text: str) -> bool:
@@ -143,42 +168,99 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def border_row(row: Any, kiosk_id: str) -> dict[str, Any]:
-    """The border `events` row for one local event; raises EventRejected."""
-    if row.kiosk_id != kiosk_id:
+@dataclass(frozen=True)
+class _Derived:
+    """What the border row adds to or changes in a local event's fields."""
+
+    uid: uuid.UUID
+    document: dict[str, Any]
+    document_number: str | None
+    issuing_state: str | None
+    nationality: str | None
+    permitted_until: datetime | None
+
+
+def _derived(values: Mapping[str, Any], kiosk_id: str) -> _Derived:
+    """Raises EventRejected for an event the border cannot take."""
+    if values["kiosk_id"] != kiosk_id:
         raise EventRejected(
-            f"event belongs to kiosk {row.kiosk_id!r}; this kiosk syncs as {kiosk_id!r}"
+            f"event belongs to kiosk {values['kiosk_id']!r}; this kiosk syncs as {kiosk_id!r}"
         )
     try:
-        event_id = uuid.UUID(row.event_id)
-    except ValueError as exc:
-        raise EventRejected(f"event id {row.event_id!r} is not a UUID") from exc
-    document = row.document if isinstance(row.document, dict) else {}
-    return {
-        "event_id": event_id,
-        "kiosk_id": row.kiosk_id,
-        "port": row.port,
-        "lane": row.lane,
-        "direction": row.direction,
-        "outcome": row.outcome,
-        "decision": row.decision,
-        "basis": row.basis,
-        "reasons": list(row.reasons),
-        "policy_pack": row.policy_pack,
-        "policy_version": row.policy_version,
-        "document": document,
-        "document_number": _text_or_none(document.get("document_number"), 40),
-        "issuing_state": _text_or_none(document.get("issuing_state"), 3),
-        "nationality": _text_or_none(document.get("nationality"), 3),
-        "checks": row.checks,
-        "stages": row.stages,
-        "started_at": as_utc(row.started_at),
-        "finished_at": as_utc(row.finished_at),
-        "permitted_until": _permitted_until(row),
-        "transaction_ms": row.transaction_ms,
-        "error": row.error,
-        "chain_hash": row.chain_hash,
-    }
+        uid = uuid.UUID(values["event_id"])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise EventRejected(f"event id {values['event_id']!r} is not a UUID") from exc
+    document = values["document"] if isinstance(values["document"], dict) else {}
+    return _Derived(
+        uid,
+        document,
+        _text_or_none(document.get("document_number"), 40),
+        _text_or_none(document.get("issuing_state"), 3),
+        _text_or_none(document.get("nationality"), 3),
+        _permitted_until(values),
+    )
+
+
+def border_row(values: Mapping[str, Any], kiosk_id: str) -> dict[str, Any]:
+    """The border `events` row for one local event's fields (without its chain
+    position); raises EventRejected."""
+    d = _derived(values, kiosk_id)
+    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row.update(
+        event_id=d.uid,
+        reasons=list(values["reasons"]),
+        document=d.document,
+        document_number=d.document_number,
+        issuing_state=d.issuing_state,
+        nationality=d.nationality,
+        started_at=as_utc(values["started_at"]),
+        finished_at=as_utc(values["finished_at"]),
+        permitted_until=d.permitted_until,
+        chain_hash=values["chain_hash"],
+    )
+    return row
+
+
+def border_json(
+    values: Mapping[str, Any],
+    encoded: Mapping[str, str],
+    kiosk_id: str,
+    seq: int,
+    previous: str,
+) -> tuple[uuid.UUID, str]:
+    """The border row of a verified event as one JSON object, built from the
+    field encodings its chain hash was checked over (`encoded`, see
+    kiosk.store.event_log.encoded_fields): the border gets the bytes that were
+    verified, and nothing is encoded twice. Raises EventRejected."""
+    d = _derived(values, kiosk_id)
+    until = d.permitted_until.isoformat() if d.permitted_until is not None else None
+    document = encoded["document"] if isinstance(values["document"], dict) else "{}"
+    parts = [f'"event_id":"{d.uid}"']
+    parts += [f'"{name}":{encoded[name]}' for name in _PLAIN_FIELDS]
+    parts += [
+        f'"reasons":{encoded["reasons"]}',
+        f'"document":{document}',
+        f'"document_number":{encode_value(d.document_number)}',
+        f'"issuing_state":{encode_value(d.issuing_state)}',
+        f'"nationality":{encode_value(d.nationality)}',
+        f'"started_at":{encoded["started_at"]}',
+        f'"finished_at":{encoded["finished_at"]}',
+        f'"permitted_until":{encode_value(until)}',
+        f'"chain_hash":{encode_value(values["chain_hash"])}',
+        f'"log_seq":{int(seq)}',
+        f'"prev_hash":{encode_value(previous)}',
+    ]
+    return d.uid, "{" + ",".join(parts) + "}"
+
+
+# Record fields the border row takes as they are.
+_PLAIN_FIELDS = (
+    "kiosk_id", "port", "lane", "direction", "outcome", "decision", "basis", "policy_pack",
+    "policy_version", "checks", "stages", "transaction_ms", "error",
+)  # fmt: skip
+# Local columns stored as JSON text: read as text and decoded here (json.loads,
+# as SQLAlchemy's JSON type does), which is cheaper than the ORM's row handling.
+_JSON_FIELDS = frozenset({"stages", "reasons", "document", "checks"})
 
 
 @dataclass
@@ -419,8 +501,12 @@ class BorderSync:
         """The next batch after `after`, verified link by link from `previous`:
         the rows that verify, and the fault that ended the batch early."""
         e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
+        columns = [
+            type_coerce(e.c[name], Text) if name in _JSON_FIELDS else e.c[name]
+            for name in RECORD_FIELDS
+        ]
         query = (
-            select(e, o.c.event_id.label("outbox_id"), s.c.mac)
+            select(e.c.seq, e.c.chain_hash, o.c.event_id, s.c.mac, *columns)
             .select_from(
                 e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq)
             )
@@ -430,34 +516,51 @@ class BorderSync:
         )
         with self.local_engine.connect() as c:
             rows = c.execute(query).all()
+        as_json = self.border_engine.dialect.name == "postgresql"
         out: list[_Outgoing] = []
         expected = after + 1
-        for row in rows:
-            seq = int(row.seq)
+        for seq, chain_hash, outbox_id, mac, *fields in rows:
             if seq != expected:
                 return out, ChainFault("local_log", expected, f"event {expected} is missing")
-            if row.outbox_id is None:
+            if outbox_id is None:
                 return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
-            if chain(previous, record_of(row)) != row.chain_hash:
+            values = dict(zip(RECORD_FIELDS, fields, strict=True))
+            try:
+                for name in _JSON_FIELDS:
+                    if values[name] is not None:
+                        values[name] = json.loads(values[name])
+                encoded = encoded_fields(values)
+            except (ValueError, TypeError) as exc:  # not JSON, a time that is no time
+                return out, ChainFault(
+                    "local_log", seq, f"event {seq} cannot be read ({type(exc).__name__}): altered"
+                )
+            if chain_of(previous, canonical_of(encoded)) != chain_hash:
                 return out, ChainFault(
                     "local_log", seq, f"event {seq} does not match its chain hash (altered)"
                 )
             if self.sealer is not None and (
-                row.mac is None or not self.sealer.check(row.kiosk_id, seq, row.chain_hash, row.mac)
+                mac is None or not self.sealer.check(values["kiosk_id"], seq, chain_hash, mac)
             ):
                 return out, ChainFault(
                     "local_log", seq, f"event {seq} has no valid seal (inserted or rewritten)"
                 )
+            values["chain_hash"] = chain_hash
             try:
-                data = border_row(row, self.kiosk_id)
+                if as_json:
+                    uid, text_row = border_json(values, encoded, self.kiosk_id, seq, previous)
+                    item = _Outgoing(seq, values["event_id"], uid, chain_hash, json=text_row)
+                else:
+                    data = border_row(values, self.kiosk_id)
+                    data["log_seq"], data["prev_hash"] = seq, previous
+                    item = _Outgoing(
+                        seq, values["event_id"], data["event_id"], chain_hash, data=data
+                    )
             except EventRejected as exc:
                 return out, ChainFault(
-                    "refused", seq, f"event {seq} cannot be sent: {exc}", row.event_id
+                    "refused", seq, f"event {seq} cannot be sent: {exc}", values["event_id"]
                 )
-            data["log_seq"] = seq
-            data["prev_hash"] = previous
-            out.append(_Outgoing(seq, row.event_id, row.chain_hash, data))
-            previous, expected = row.chain_hash, seq + 1
+            out.append(item)
+            previous, expected = chain_hash, seq + 1
         return out, None
 
     def _send(self, rows: list[_Outgoing], result: SyncResult) -> int:
@@ -531,15 +634,18 @@ class BorderSync:
             raise SQLAlchemyError(f"unsupported border backend {dialect!r}")
         with self.border_engine.begin() as c:
             if dialect == "postgresql":
-                inserted = _insert_jsonb(c, [row.data for row in rows])
+                inserted = _insert_jsonb(c, [cast(str, row.json) for row in rows])
             else:
                 stmt = (
                     sqlite.insert(table)
                     .on_conflict_do_nothing(index_elements=["event_id"])
                     .returning(table.c.event_id)
                 )
-                inserted = {r[0] for r in c.execute(stmt, [row.data for row in rows])}
-            skipped = [r.data["event_id"] for r in rows if r.data["event_id"] not in inserted]
+                inserted = {
+                    r[0]
+                    for r in c.execute(stmt, [cast("dict[str, Any]", row.data) for row in rows])
+                }
+            skipped = [r.uid for r in rows if r.uid not in inserted]
             seen: dict[uuid.UUID, tuple[str, str]] = {}
             if skipped:
                 # Row-level security shows a kiosk its own rows only: an id held by
@@ -553,7 +659,7 @@ class BorderSync:
         delivered: list[str] = []
         confirmed = 0
         for row in rows:
-            eid = row.data["event_id"]
+            eid = row.uid
             if eid in inserted:
                 delivered.append(row.event_id)
             elif seen.get(eid) == (self.kiosk_id, row.chain_hash):
@@ -570,12 +676,12 @@ class BorderSync:
         now = datetime.now(UTC)
         with self.local_engine.begin() as c:
             t = cast(Table, OutboxEntry.__table__)
-            if delivered:
+            # One statement per chunk rather than one per row (executemany).
+            for chunk in _chunks(sorted(delivered), _MARK_CHUNK):
                 c.execute(
                     update(t)
-                    .where(t.c.event_id == bindparam("eid"), t.c.sent_at.is_(None))
-                    .values(attempts=t.c.attempts + 1, sent_at=now, last_error=None),
-                    [{"eid": e} for e in delivered],
+                    .where(t.c.event_id.in_(chunk), t.c.sent_at.is_(None))
+                    .values(attempts=t.c.attempts + 1, sent_at=now, last_error=None)
                 )
             if failed:
                 c.execute(
@@ -821,17 +927,10 @@ _JSONB_INSERT = text(
 )
 
 
-def _insert_jsonb(c: Connection, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    payload = json.dumps(rows, default=_json_default, separators=(",", ":"))
+def _insert_jsonb(c: Connection, rows: list[str]) -> set[uuid.UUID]:
+    """`rows`: each a JSON object (border_json)."""
+    payload = "[" + ",".join(rows) + "]"
     return {r[0] for r in c.execute(_JSONB_INSERT, {"rows": payload})}
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _row_specific(exc: SQLAlchemyError) -> bool:
