@@ -1,7 +1,7 @@
 """The kiosk's sync with the border database.
 
 push: outbox events go up in batches, idempotently. Each batch is one border
-transaction of INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id;
+transaction of INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING log_seq;
 an event the insert skipped is confirmed by reading back its chain hash (a kiosk
 can read only its own rows), so a re-delivery after a lost acknowledgement is
 recognised and an event id taken by another kiosk's event is not mistaken for
@@ -633,19 +633,20 @@ class BorderSync:
         if dialect not in ("postgresql", "sqlite"):
             raise SQLAlchemyError(f"unsupported border backend {dialect!r}")
         with self.border_engine.begin() as c:
+            # What the border inserted, by log_seq (unique per kiosk, one per row).
             if dialect == "postgresql":
                 inserted = _insert_jsonb(c, [cast(str, row.json) for row in rows])
             else:
                 stmt = (
                     sqlite.insert(table)
                     .on_conflict_do_nothing(index_elements=["event_id"])
-                    .returning(table.c.event_id)
+                    .returning(table.c.log_seq)
                 )
                 inserted = {
-                    r[0]
+                    int(r[0])
                     for r in c.execute(stmt, [cast("dict[str, Any]", row.data) for row in rows])
                 }
-            skipped = [r.uid for r in rows if r.uid not in inserted]
+            skipped = [r.uid for r in rows if r.seq not in inserted]
             seen: dict[uuid.UUID, tuple[str, str]] = {}
             if skipped:
                 # Row-level security shows a kiosk its own rows only: an id held by
@@ -659,10 +660,9 @@ class BorderSync:
         delivered: list[str] = []
         confirmed = 0
         for row in rows:
-            eid = row.uid
-            if eid in inserted:
+            if row.seq in inserted:
                 delivered.append(row.event_id)
-            elif seen.get(eid) == (self.kiosk_id, row.chain_hash):
+            elif seen.get(row.uid) == (self.kiosk_id, row.chain_hash):
                 delivered.append(row.event_id)
                 confirmed += 1
             else:
@@ -917,20 +917,23 @@ class BorderSync:
 # rows of the events type, in order. One short statement whose plan is cached,
 # instead of a statement with thousands of placeholders to build and parse.
 _INSERT_COLUMNS = ", ".join(KIOSK_INSERT_COLUMNS)
+# The inserted rows' log_seq come back as one array in one row (no per-row
+# result handling on the kiosk).
 _JSONB_INSERT = text(
-    f"INSERT INTO events ({_INSERT_COLUMNS}) "
+    f"WITH inserted AS (INSERT INTO events ({_INSERT_COLUMNS}) "
     f"SELECT {', '.join('r.' + c for c in KIOSK_INSERT_COLUMNS)} "
     "FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS a(doc, n) "
     "CROSS JOIN LATERAL jsonb_populate_record(NULL::events, a.doc) AS r "
     "ORDER BY a.n "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+    "ON CONFLICT (event_id) DO NOTHING RETURNING log_seq) "
+    "SELECT array_agg(log_seq) FROM inserted"
 )
 
 
-def _insert_jsonb(c: Connection, rows: list[str]) -> set[uuid.UUID]:
-    """`rows`: each a JSON object (border_json)."""
+def _insert_jsonb(c: Connection, rows: list[str]) -> set[int]:
+    """`rows`: each a JSON object (border_json); returns the inserted log_seq."""
     payload = "[" + ",".join(rows) + "]"
-    return {r[0] for r in c.execute(_JSONB_INSERT, {"rows": payload})}
+    return {int(seq) for seq in c.execute(_JSONB_INSERT, {"rows": payload}).scalar() or ()}
 
 
 def _row_specific(exc: SQLAlchemyError) -> bool:
