@@ -54,6 +54,7 @@ from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
 from kiosk.store.event_log import (
     GENESIS,
+    JSON_FIELDS,
     RECORD_FIELDS,
     canonical_of,
     chain_of,
@@ -258,9 +259,6 @@ _PLAIN_FIELDS = (
     "kiosk_id", "port", "lane", "direction", "outcome", "decision", "basis", "policy_pack",
     "policy_version", "checks", "stages", "transaction_ms", "error",
 )  # fmt: skip
-# Local columns stored as JSON text: read as text and decoded here (json.loads,
-# as SQLAlchemy's JSON type does), which is cheaper than the ORM's row handling.
-_JSON_FIELDS = frozenset({"stages", "reasons", "document", "checks"})
 
 
 @dataclass
@@ -502,7 +500,7 @@ class BorderSync:
         the rows that verify, and the fault that ended the batch early."""
         e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
         columns = [
-            type_coerce(e.c[name], Text) if name in _JSON_FIELDS else e.c[name]
+            type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name]
             for name in RECORD_FIELDS
         ]
         query = (
@@ -526,7 +524,7 @@ class BorderSync:
                 return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
             values = dict(zip(RECORD_FIELDS, fields, strict=True))
             try:
-                for name in _JSON_FIELDS:
+                for name in JSON_FIELDS:
                     if values[name] is not None:
                         values[name] = json.loads(values[name])
                 encoded = encoded_fields(values)

@@ -108,6 +108,26 @@ def chain_of(previous: str, canonical: bytes) -> str:
     return hashlib.sha256(previous.encode() + canonical).hexdigest()
 
 
+# Columns stored as JSON text. Readers that check the chain select them as text
+# (type_coerce(..., Text)) and decode them with readable_values (json.loads, as
+# SQLAlchemy's JSON type does), so that a column that is not JSON is a fault of
+# that event rather than an exception out of the whole read.
+JSON_FIELDS = frozenset({"stages", "reasons", "document", "checks"})
+
+
+def readable_values(row: Any) -> dict[str, Any] | None:
+    """The record fields of a row read with its JSON columns as text, decoded;
+    None when a JSON column does not decode."""
+    values = {name: getattr(row, name) for name in RECORD_FIELDS}
+    try:
+        for name in JSON_FIELDS:
+            if values[name] is not None:
+                values[name] = json.loads(values[name])
+    except (ValueError, TypeError):
+        return None
+    return values
+
+
 def record_of(row: Any) -> EventRecord:
     """The EventRecord of a stored row (ORM object or Core row with the columns)."""
     return EventRecord(**{name: getattr(row, name) for name in RECORD_FIELDS})

@@ -164,6 +164,9 @@ def test_an_event_whose_json_is_not_json_is_altered_not_a_crash(
     assert "event 2 cannot be read" in out["error"]
     assert kiosk.border_seqs() == [1]
     assert ("K1", "local_log", 2) in kiosk.alerts()
+    status, out = egate(capsys, "log", "verify")
+    assert status == 65 and out["valid"] is False
+    assert out["first_broken"]["kind"] == "altered" and out["first_broken"]["seq"] == 2
 
 
 def test_a_deleted_event_is_an_error_not_pending_forever(
