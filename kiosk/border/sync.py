@@ -59,7 +59,7 @@ from kiosk.store.event_log import (
     canonical_of,
     chain_of,
     encode_value,
-    encoded_fields,
+    utc_iso,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
@@ -223,35 +223,29 @@ def border_row(values: Mapping[str, Any], kiosk_id: str) -> dict[str, Any]:
 
 
 def border_json(
-    values: Mapping[str, Any],
-    encoded: Mapping[str, str],
-    kiosk_id: str,
-    seq: int,
-    previous: str,
+    values: Mapping[str, Any], kiosk_id: str, seq: int, previous: str
 ) -> tuple[uuid.UUID, str]:
-    """The border row of a verified event as one JSON object, built from the
-    field encodings its chain hash was checked over (`encoded`, see
-    kiosk.store.event_log.encoded_fields): the border gets the bytes that were
-    verified, and nothing is encoded twice. Raises EventRejected."""
+    """The border row of a verified event as one JSON object, encoded with the
+    encoder of its canonical form (kiosk.store.event_log.encode_value): the
+    border gets each field as the very text its chain hash was checked over.
+    Raises EventRejected."""
     d = _derived(values, kiosk_id)
-    until = d.permitted_until.isoformat() if d.permitted_until is not None else None
-    document = encoded["document"] if isinstance(values["document"], dict) else "{}"
-    parts = [f'"event_id":"{d.uid}"']
-    parts += [f'"{name}":{encoded[name]}' for name in _PLAIN_FIELDS]
-    parts += [
-        f'"reasons":{encoded["reasons"]}',
-        f'"document":{document}',
-        f'"document_number":{encode_value(d.document_number)}',
-        f'"issuing_state":{encode_value(d.issuing_state)}',
-        f'"nationality":{encode_value(d.nationality)}',
-        f'"started_at":{encoded["started_at"]}',
-        f'"finished_at":{encoded["finished_at"]}',
-        f'"permitted_until":{encode_value(until)}',
-        f'"chain_hash":{encode_value(values["chain_hash"])}',
-        f'"log_seq":{int(seq)}',
-        f'"prev_hash":{encode_value(previous)}',
-    ]
-    return d.uid, "{" + ",".join(parts) + "}"
+    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row.update(
+        event_id=str(d.uid),
+        reasons=list(values["reasons"]),
+        document=d.document,
+        document_number=d.document_number,
+        issuing_state=d.issuing_state,
+        nationality=d.nationality,
+        started_at=utc_iso(values["started_at"]),
+        finished_at=utc_iso(values["finished_at"]),
+        permitted_until=d.permitted_until.isoformat() if d.permitted_until else None,
+        chain_hash=values["chain_hash"],
+        log_seq=int(seq),
+        prev_hash=previous,
+    )
+    return d.uid, encode_value(row)
 
 
 # Record fields the border row takes as they are.
@@ -527,12 +521,12 @@ class BorderSync:
                 for name in JSON_FIELDS:
                     if values[name] is not None:
                         values[name] = json.loads(values[name])
-                encoded = encoded_fields(values)
+                canonical = canonical_of(values)
             except (ValueError, TypeError) as exc:  # not JSON, a time that is no time
                 return out, ChainFault(
                     "local_log", seq, f"event {seq} cannot be read ({type(exc).__name__}): altered"
                 )
-            if chain_of(previous, canonical_of(encoded)) != chain_hash:
+            if chain_of(previous, canonical) != chain_hash:
                 return out, ChainFault(
                     "local_log", seq, f"event {seq} does not match its chain hash (altered)"
                 )
@@ -545,7 +539,7 @@ class BorderSync:
             values["chain_hash"] = chain_hash
             try:
                 if as_json:
-                    uid, text_row = border_json(values, encoded, self.kiosk_id, seq, previous)
+                    uid, text_row = border_json(values, self.kiosk_id, seq, previous)
                     item = _Outgoing(seq, values["event_id"], uid, chain_hash, json=text_row)
                 else:
                     data = border_row(values, self.kiosk_id)

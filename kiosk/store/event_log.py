@@ -48,21 +48,17 @@ class EventRecord:
     error: str | None
 
     def canonical(self) -> bytes:
-        return canonical_of(encoded_fields({name: getattr(self, name) for name in RECORD_FIELDS}))
+        return canonical_of({name: getattr(self, name) for name in RECORD_FIELDS})
 
 
 # Every field of the record is a column of the same name (kiosk.store.models).
 RECORD_FIELDS = tuple(f.name for f in fields(EventRecord))
-# The canonical form is json.dumps(record, sort_keys=True, separators=(",", ":"),
-# default=str) with the times as UTC ISO text and reasons a list. It is built
-# field by field with one reused encoder: byte for byte the same text, and the
-# sync sends the border the very field encodings it hashed (kiosk.border.sync).
+# The canonical form: json.dumps(record, sort_keys=True, separators=(",", ":"),
+# default=str) with the times as UTC ISO text and reasons a list.
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
-_SORTED_FIELDS = tuple(sorted(RECORD_FIELDS))
-_TIMES = frozenset({"started_at", "finished_at"})
 # json's own C encoder with those settings, made once (JSONEncoder.encode makes
-# one per call). No circular-reference check: the values are decoded JSON or the
-# workflow's plain data.
+# one per call): the same text, faster. No circular-reference check: the values
+# are decoded JSON or the workflow's plain data.
 _MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
 _C_ENCODE = (
     _MAKE_ENCODER(
@@ -74,30 +70,21 @@ _C_ENCODE = (
 
 
 def encode_value(value: Any) -> str:
-    """One value as canonical JSON text (what _ENCODE gives, faster)."""
-    if type(value) is str:
-        return json.encoder.encode_basestring_ascii(value)
-    if value is None:
-        return "null"
+    """A value as canonical JSON text (what _ENCODE gives). Equal values encode to
+    equal text, alone or inside a larger object (kiosk.border.sync relies on it)."""
     if _C_ENCODE is None:
         return _ENCODE(value)
     return "".join(_C_ENCODE(value, 0))
 
 
-def encoded_fields(values: Mapping[str, Any]) -> dict[str, str]:
-    """Each record field of `values` (an EventRecord's or a stored row's) as its
-    canonical JSON text."""
-    out = {name: encode_value(values[name]) for name in RECORD_FIELDS}
-    for name in _TIMES:
-        out[name] = encode_value(utc_iso(values[name]))
-    out["reasons"] = encode_value(list(values["reasons"]))
-    return out
-
-
-def canonical_of(encoded: Mapping[str, str]) -> bytes:
-    """The canonical bytes of a record from its encoded fields."""
-    body = ",".join(f'"{name}":{encoded[name]}' for name in _SORTED_FIELDS)
-    return ("{" + body + "}").encode()
+def canonical_of(values: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a record's fields (an EventRecord's, or a stored
+    row's as read back)."""
+    body = {name: values[name] for name in RECORD_FIELDS}
+    body["started_at"] = utc_iso(values["started_at"])
+    body["finished_at"] = utc_iso(values["finished_at"])
+    body["reasons"] = list(values["reasons"])
+    return encode_value(body).encode()
 
 
 def chain(previous: str, record: EventRecord) -> str:

@@ -29,7 +29,6 @@ from kiosk.store.event_log import (
     RECORD_FIELDS,
     canonical_of,
     chain_of,
-    encoded_fields,
     readable_values,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
@@ -134,7 +133,7 @@ def verify_log(
                 values = readable_values(row)
                 if values is None:
                     faults.append(Fault("altered", seq, row.event_id, "content is not readable"))
-                elif chain_of(previous, canonical_of(encoded_fields(values))) != stored:
+                elif chain_of(previous, canonical_of(values)) != stored:
                     faults.append(
                         Fault("altered", seq, row.event_id, "content does not match its chain hash")
                     )

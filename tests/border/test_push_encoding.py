@@ -1,7 +1,6 @@
-"""The push builds each border row from the field encodings its chain hash was
-checked over (issue 11): those must be byte for byte the canonical form the log
-hashed at append, and the row must carry the same values as the row dict the
-SQLite stand-in takes."""
+"""The push encodes with one reused C encoder (issue 11): the canonical form must
+stay byte for byte what the log hashed at append, and the PostgreSQL JSON row
+must carry the same values as the row dict the SQLite stand-in takes."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from kiosk.border.sync import EventRejected, border_json, border_row
-from kiosk.store.event_log import RECORD_FIELDS, EventRecord, encoded_fields, utc_iso
+from kiosk.store.event_log import RECORD_FIELDS, EventRecord, utc_iso
 from tests.border.conftest import make_record
 
 
@@ -69,7 +68,7 @@ def _values(record: EventRecord) -> dict[str, Any]:
 def test_the_json_row_carries_the_values_of_the_row_dict() -> None:
     for record in varied_records(200):
         values = _values(record)
-        uid, text = border_json(values, encoded_fields(values), "K1", 7, "p" * 64)
+        uid, text = border_json(values, "K1", 7, "p" * 64)
         row = border_row(values, "K1")
         expected = json.loads(json.dumps(row, default=str))
         expected.update(
@@ -90,7 +89,7 @@ def test_the_json_row_refuses_what_the_row_dict_refuses() -> None:
         with pytest.raises(EventRejected):
             border_row(values, "K1")
         with pytest.raises(EventRejected):
-            border_json(values, encoded_fields(values), "K1", 1, "0" * 64)
+            border_json(values, "K1", 1, "0" * 64)
     assert str(uuid.UUID(make_record().event_id))  # a good one passes
     values = _values(make_record())
-    assert border_json(values, encoded_fields(values), "K1", 1, "0" * 64)[0]
+    assert border_json(values, "K1", 1, "0" * 64)[0]
