@@ -1,7 +1,7 @@
 """The kiosk's sync with the border database.
 
 push: outbox events go up in batches, idempotently. Each batch is one border
-transaction of INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id;
+transaction of INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING log_seq;
 an event the insert skipped is confirmed by reading back its chain hash (a kiosk
 can read only its own rows), so a re-delivery after a lost acknowledgement is
 recognised and an event id taken by another kiosk's event is not mistaken for
@@ -23,13 +23,25 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
@@ -40,7 +52,15 @@ from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
 from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
-from kiosk.store.event_log import GENESIS, chain, record_of
+from kiosk.store.event_log import (
+    GENESIS,
+    JSON_FIELDS,
+    RECORD_FIELDS,
+    canonical_of,
+    chain_of,
+    encode_value,
+    utc_iso,
+)
 from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
 from kiosk.store.models import ReferenceItem as LocalReferenceRow
 from kiosk.store.reference import ReferenceStore
@@ -62,6 +82,8 @@ WATERMARK_PREFIX = "reference_watermark:"
 DEFAULT_BATCH = 500
 MAX_BATCH = 10_000
 PULL_CHUNK = 500
+# Outbox rows marked per statement (SQLite allows 32 766 parameters).
+_MARK_CHUNK = 5000
 _ERROR_MAX = 500
 
 
@@ -83,12 +105,13 @@ def _text_or_none(value: Any, limit: int) -> str | None:
     return cleaned[:limit] if cleaned else None
 
 
-def _permitted_until(row: Any) -> datetime | None:
+def _permitted_until(values: Mapping[str, Any]) -> datetime | None:
     """The transit stay limit when the local record carries one (a column if the
     local schema grows one, else checks["permitted_until"] as an ISO string)."""
-    value: Any = getattr(row, "permitted_until", None)
-    if value is None and isinstance(row.checks, dict):
-        value = row.checks.get("permitted_until")
+    value: Any = values.get("permitted_until")
+    checks = values.get("checks")
+    if value is None and isinstance(checks, dict):
+        value = checks.get("permitted_until")
     if isinstance(value, datetime):
         return as_utc(value)
     if isinstance(value, str):
@@ -127,12 +150,15 @@ class _Probe:
 
 @dataclass(frozen=True)
 class _Outgoing:
-    """One verified local event on its way up: its border row and chain position."""
+    """One verified local event on its way up: its chain position and its border
+    row, as JSON text for PostgreSQL (`json`) or as values for SQLite (`data`)."""
 
     seq: int
     event_id: str
+    uid: uuid.UUID
     chain_hash: str
-    data: dict[str, Any]
+    json: str | None = None
+    data: dict[str, Any] | None = None
 
 
 def _is_uuid(text: str) -> bool:
@@ -143,42 +169,90 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def border_row(row: Any, kiosk_id: str) -> dict[str, Any]:
-    """The border `events` row for one local event; raises EventRejected."""
-    if row.kiosk_id != kiosk_id:
+@dataclass(frozen=True)
+class _Derived:
+    """What the border row adds to or changes in a local event's fields."""
+
+    uid: uuid.UUID
+    document: dict[str, Any]
+    document_number: str | None
+    issuing_state: str | None
+    nationality: str | None
+    permitted_until: datetime | None
+
+
+def _derived(values: Mapping[str, Any], kiosk_id: str) -> _Derived:
+    """Raises EventRejected for an event the border cannot take."""
+    if values["kiosk_id"] != kiosk_id:
         raise EventRejected(
-            f"event belongs to kiosk {row.kiosk_id!r}; this kiosk syncs as {kiosk_id!r}"
+            f"event belongs to kiosk {values['kiosk_id']!r}; this kiosk syncs as {kiosk_id!r}"
         )
     try:
-        event_id = uuid.UUID(row.event_id)
-    except ValueError as exc:
-        raise EventRejected(f"event id {row.event_id!r} is not a UUID") from exc
-    document = row.document if isinstance(row.document, dict) else {}
-    return {
-        "event_id": event_id,
-        "kiosk_id": row.kiosk_id,
-        "port": row.port,
-        "lane": row.lane,
-        "direction": row.direction,
-        "outcome": row.outcome,
-        "decision": row.decision,
-        "basis": row.basis,
-        "reasons": list(row.reasons),
-        "policy_pack": row.policy_pack,
-        "policy_version": row.policy_version,
-        "document": document,
-        "document_number": _text_or_none(document.get("document_number"), 40),
-        "issuing_state": _text_or_none(document.get("issuing_state"), 3),
-        "nationality": _text_or_none(document.get("nationality"), 3),
-        "checks": row.checks,
-        "stages": row.stages,
-        "started_at": as_utc(row.started_at),
-        "finished_at": as_utc(row.finished_at),
-        "permitted_until": _permitted_until(row),
-        "transaction_ms": row.transaction_ms,
-        "error": row.error,
-        "chain_hash": row.chain_hash,
-    }
+        uid = uuid.UUID(values["event_id"])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise EventRejected(f"event id {values['event_id']!r} is not a UUID") from exc
+    document = values["document"] if isinstance(values["document"], dict) else {}
+    return _Derived(
+        uid,
+        document,
+        _text_or_none(document.get("document_number"), 40),
+        _text_or_none(document.get("issuing_state"), 3),
+        _text_or_none(document.get("nationality"), 3),
+        _permitted_until(values),
+    )
+
+
+def border_row(values: Mapping[str, Any], kiosk_id: str) -> dict[str, Any]:
+    """The border `events` row for one local event's fields (without its chain
+    position); raises EventRejected."""
+    d = _derived(values, kiosk_id)
+    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row.update(
+        event_id=d.uid,
+        reasons=list(values["reasons"]),
+        document=d.document,
+        document_number=d.document_number,
+        issuing_state=d.issuing_state,
+        nationality=d.nationality,
+        started_at=as_utc(values["started_at"]),
+        finished_at=as_utc(values["finished_at"]),
+        permitted_until=d.permitted_until,
+        chain_hash=values["chain_hash"],
+    )
+    return row
+
+
+def border_json(
+    values: Mapping[str, Any], kiosk_id: str, seq: int, previous: str
+) -> tuple[uuid.UUID, str]:
+    """The border row of a verified event as one JSON object, encoded with the
+    encoder of its canonical form (kiosk.store.event_log.encode_value): the
+    border gets each field as the very text its chain hash was checked over.
+    Raises EventRejected."""
+    d = _derived(values, kiosk_id)
+    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row.update(
+        event_id=str(d.uid),
+        reasons=list(values["reasons"]),
+        document=d.document,
+        document_number=d.document_number,
+        issuing_state=d.issuing_state,
+        nationality=d.nationality,
+        started_at=utc_iso(values["started_at"]),
+        finished_at=utc_iso(values["finished_at"]),
+        permitted_until=d.permitted_until.isoformat() if d.permitted_until else None,
+        chain_hash=values["chain_hash"],
+        log_seq=int(seq),
+        prev_hash=previous,
+    )
+    return d.uid, encode_value(row)
+
+
+# Record fields the border row takes as they are.
+_PLAIN_FIELDS = (
+    "kiosk_id", "port", "lane", "direction", "outcome", "decision", "basis", "policy_pack",
+    "policy_version", "checks", "stages", "transaction_ms", "error",
+)  # fmt: skip
 
 
 @dataclass
@@ -366,16 +440,21 @@ class BorderSync:
                 if behind:  # at the border already: the acknowledgement was lost
                     self._confirm(behind, result)
                 return head.seq, head.chain_hash
-            # Nothing chained at the border yet: start at the first unsent event.
-            first = c.execute(
+            # Nothing chained at the border yet: start at the first unsent event,
+            # or after the newest when all are sent. Both come from one statement,
+            # one snapshot: read apart, an event the lane logged in between was
+            # taken for the newest sent one and the push skipped it (issue 10).
+            unsent = (
                 select(func.min(e.seq))
                 .select_from(TransactionEvent.__table__)
                 .join(OutboxEntry.__table__, e.event_id == o.event_id)
                 .where(o.sent_at.is_(None))
-            ).scalar()
+                .scalar_subquery()
+            )
+            newest = select(func.max(e.seq)).scalar_subquery()
+            first, last = c.execute(select(unsent, newest)).one()
             if first is None:
-                newest = c.execute(select(func.max(e.seq))).scalar()
-                first = (newest or 0) + 1
+                first = (last or 0) + 1
             after = int(first) - 1
             if after == 0:
                 return 0, GENESIS
@@ -414,8 +493,12 @@ class BorderSync:
         """The next batch after `after`, verified link by link from `previous`:
         the rows that verify, and the fault that ended the batch early."""
         e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
+        columns = [
+            type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name]
+            for name in RECORD_FIELDS
+        ]
         query = (
-            select(e, o.c.event_id.label("outbox_id"), s.c.mac)
+            select(e.c.seq, e.c.chain_hash, o.c.event_id, s.c.mac, *columns)
             .select_from(
                 e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq)
             )
@@ -425,34 +508,51 @@ class BorderSync:
         )
         with self.local_engine.connect() as c:
             rows = c.execute(query).all()
+        as_json = self.border_engine.dialect.name == "postgresql"
         out: list[_Outgoing] = []
         expected = after + 1
-        for row in rows:
-            seq = int(row.seq)
+        for seq, chain_hash, outbox_id, mac, *fields in rows:
             if seq != expected:
                 return out, ChainFault("local_log", expected, f"event {expected} is missing")
-            if row.outbox_id is None:
+            if outbox_id is None:
                 return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
-            if chain(previous, record_of(row)) != row.chain_hash:
+            values = dict(zip(RECORD_FIELDS, fields, strict=True))
+            try:
+                for name in JSON_FIELDS:
+                    if values[name] is not None:
+                        values[name] = json.loads(values[name])
+                canonical = canonical_of(values)
+            except (ValueError, TypeError) as exc:  # not JSON, a time that is no time
+                return out, ChainFault(
+                    "local_log", seq, f"event {seq} cannot be read ({type(exc).__name__}): altered"
+                )
+            if chain_of(previous, canonical) != chain_hash:
                 return out, ChainFault(
                     "local_log", seq, f"event {seq} does not match its chain hash (altered)"
                 )
             if self.sealer is not None and (
-                row.mac is None or not self.sealer.check(row.kiosk_id, seq, row.chain_hash, row.mac)
+                mac is None or not self.sealer.check(values["kiosk_id"], seq, chain_hash, mac)
             ):
                 return out, ChainFault(
                     "local_log", seq, f"event {seq} has no valid seal (inserted or rewritten)"
                 )
+            values["chain_hash"] = chain_hash
             try:
-                data = border_row(row, self.kiosk_id)
+                if as_json:
+                    uid, text_row = border_json(values, self.kiosk_id, seq, previous)
+                    item = _Outgoing(seq, values["event_id"], uid, chain_hash, json=text_row)
+                else:
+                    data = border_row(values, self.kiosk_id)
+                    data["log_seq"], data["prev_hash"] = seq, previous
+                    item = _Outgoing(
+                        seq, values["event_id"], data["event_id"], chain_hash, data=data
+                    )
             except EventRejected as exc:
                 return out, ChainFault(
-                    "refused", seq, f"event {seq} cannot be sent: {exc}", row.event_id
+                    "refused", seq, f"event {seq} cannot be sent: {exc}", values["event_id"]
                 )
-            data["log_seq"] = seq
-            data["prev_hash"] = previous
-            out.append(_Outgoing(seq, row.event_id, row.chain_hash, data))
-            previous, expected = row.chain_hash, seq + 1
+            out.append(item)
+            previous, expected = chain_hash, seq + 1
         return out, None
 
     def _send(self, rows: list[_Outgoing], result: SyncResult) -> int:
@@ -525,16 +625,20 @@ class BorderSync:
         if dialect not in ("postgresql", "sqlite"):
             raise SQLAlchemyError(f"unsupported border backend {dialect!r}")
         with self.border_engine.begin() as c:
+            # What the border inserted, by log_seq (unique per kiosk, one per row).
             if dialect == "postgresql":
-                inserted = _insert_jsonb(c, [row.data for row in rows])
+                inserted = _insert_jsonb(c, [cast(str, row.json) for row in rows])
             else:
                 stmt = (
                     sqlite.insert(table)
                     .on_conflict_do_nothing(index_elements=["event_id"])
-                    .returning(table.c.event_id)
+                    .returning(table.c.log_seq)
                 )
-                inserted = {r[0] for r in c.execute(stmt, [row.data for row in rows])}
-            skipped = [r.data["event_id"] for r in rows if r.data["event_id"] not in inserted]
+                inserted = {
+                    int(r[0])
+                    for r in c.execute(stmt, [cast("dict[str, Any]", row.data) for row in rows])
+                }
+            skipped = [r.uid for r in rows if r.seq not in inserted]
             seen: dict[uuid.UUID, tuple[str, str]] = {}
             if skipped:
                 # Row-level security shows a kiosk its own rows only: an id held by
@@ -548,10 +652,9 @@ class BorderSync:
         delivered: list[str] = []
         confirmed = 0
         for row in rows:
-            eid = row.data["event_id"]
-            if eid in inserted:
+            if row.seq in inserted:
                 delivered.append(row.event_id)
-            elif seen.get(eid) == (self.kiosk_id, row.chain_hash):
+            elif seen.get(row.uid) == (self.kiosk_id, row.chain_hash):
                 delivered.append(row.event_id)
                 confirmed += 1
             else:
@@ -565,12 +668,12 @@ class BorderSync:
         now = datetime.now(UTC)
         with self.local_engine.begin() as c:
             t = cast(Table, OutboxEntry.__table__)
-            if delivered:
+            # One statement per chunk rather than one per row (executemany).
+            for chunk in _chunks(sorted(delivered), _MARK_CHUNK):
                 c.execute(
                     update(t)
-                    .where(t.c.event_id == bindparam("eid"), t.c.sent_at.is_(None))
-                    .values(attempts=t.c.attempts + 1, sent_at=now, last_error=None),
-                    [{"eid": e} for e in delivered],
+                    .where(t.c.event_id.in_(chunk), t.c.sent_at.is_(None))
+                    .values(attempts=t.c.attempts + 1, sent_at=now, last_error=None)
                 )
             if failed:
                 c.execute(
@@ -806,27 +909,23 @@ class BorderSync:
 # rows of the events type, in order. One short statement whose plan is cached,
 # instead of a statement with thousands of placeholders to build and parse.
 _INSERT_COLUMNS = ", ".join(KIOSK_INSERT_COLUMNS)
+# The inserted rows' log_seq come back as one array in one row (no per-row
+# result handling on the kiosk).
 _JSONB_INSERT = text(
-    f"INSERT INTO events ({_INSERT_COLUMNS}) "
+    f"WITH inserted AS (INSERT INTO events ({_INSERT_COLUMNS}) "
     f"SELECT {', '.join('r.' + c for c in KIOSK_INSERT_COLUMNS)} "
     "FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS a(doc, n) "
     "CROSS JOIN LATERAL jsonb_populate_record(NULL::events, a.doc) AS r "
     "ORDER BY a.n "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+    "ON CONFLICT (event_id) DO NOTHING RETURNING log_seq) "
+    "SELECT array_agg(log_seq) FROM inserted"
 )
 
 
-def _insert_jsonb(c: Connection, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    payload = json.dumps(rows, default=_json_default, separators=(",", ":"))
-    return {r[0] for r in c.execute(_JSONB_INSERT, {"rows": payload})}
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def _insert_jsonb(c: Connection, rows: list[str]) -> set[int]:
+    """`rows`: each a JSON object (border_json); returns the inserted log_seq."""
+    payload = "[" + ",".join(rows) + "]"
+    return {int(seq) for seq in c.execute(_JSONB_INSERT, {"rows": payload}).scalar() or ()}
 
 
 def _row_specific(exc: SQLAlchemyError) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from kiosk.clock import as_utc
@@ -48,19 +48,71 @@ class EventRecord:
     error: str | None
 
     def canonical(self) -> bytes:
-        body: dict[str, Any] = {name: getattr(self, name) for name in RECORD_FIELDS}
-        body["started_at"] = utc_iso(self.started_at)
-        body["finished_at"] = utc_iso(self.finished_at)
-        body["reasons"] = list(self.reasons)
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+        return canonical_of({name: getattr(self, name) for name in RECORD_FIELDS})
 
 
 # Every field of the record is a column of the same name (kiosk.store.models).
 RECORD_FIELDS = tuple(f.name for f in fields(EventRecord))
+# The canonical form: json.dumps(record, sort_keys=True, separators=(",", ":"),
+# default=str) with the times as UTC ISO text and reasons a list.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+# json's own C encoder with those settings, made once (JSONEncoder.encode makes
+# one per call): the same text, faster. No circular-reference check: the values
+# are decoded JSON or the workflow's plain data.
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _MAKE_ENCODER(
+        None, str, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+    )
+    if _MAKE_ENCODER is not None
+    else None
+)
+
+
+def encode_value(value: Any) -> str:
+    """A value as canonical JSON text (what _ENCODE gives). Equal values encode to
+    equal text, alone or inside a larger object (kiosk.border.sync relies on it)."""
+    if _C_ENCODE is None:
+        return _ENCODE(value)
+    return "".join(_C_ENCODE(value, 0))
+
+
+def canonical_of(values: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a record's fields (an EventRecord's, or a stored
+    row's as read back)."""
+    body = {name: values[name] for name in RECORD_FIELDS}
+    body["started_at"] = utc_iso(values["started_at"])
+    body["finished_at"] = utc_iso(values["finished_at"])
+    body["reasons"] = list(values["reasons"])
+    return encode_value(body).encode()
 
 
 def chain(previous: str, record: EventRecord) -> str:
-    return hashlib.sha256(previous.encode() + record.canonical()).hexdigest()
+    return chain_of(previous, record.canonical())
+
+
+def chain_of(previous: str, canonical: bytes) -> str:
+    return hashlib.sha256(previous.encode() + canonical).hexdigest()
+
+
+# Columns stored as JSON text. Readers that check the chain select them as text
+# (type_coerce(..., Text)) and decode them with readable_values (json.loads, as
+# SQLAlchemy's JSON type does), so that a column that is not JSON is a fault of
+# that event rather than an exception out of the whole read.
+JSON_FIELDS = frozenset({"stages", "reasons", "document", "checks"})
+
+
+def readable_values(row: Any) -> dict[str, Any] | None:
+    """The record fields of a row read with its JSON columns as text, decoded;
+    None when a JSON column does not decode."""
+    values = {name: getattr(row, name) for name in RECORD_FIELDS}
+    try:
+        for name in JSON_FIELDS:
+            if values[name] is not None:
+                values[name] = json.loads(values[name])
+    except (ValueError, TypeError):
+        return None
+    return values
 
 
 def record_of(row: Any) -> EventRecord:
@@ -80,6 +132,12 @@ class EventLog:
         """Store the event, its outbox entry (and its seal) in one transaction;
         returns the chain hash."""
         with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite opens its transaction only at the first write, so the
+                # read of the predecessor's hash below would run outside it and
+                # two writers could chain onto the same event (issue 10). Take
+                # the write lock first; the second writer waits (busy_timeout).
+                session.execute(text("BEGIN IMMEDIATE"))
             last = session.scalars(
                 select(TransactionEvent.chain_hash).order_by(TransactionEvent.seq.desc()).limit(1)
             ).first()

@@ -20,10 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, Text, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 
-from kiosk.store.event_log import GENESIS, RECORD_FIELDS, chain, record_of
+from kiosk.store.event_log import (
+    GENESIS,
+    JSON_FIELDS,
+    RECORD_FIELDS,
+    canonical_of,
+    chain_of,
+    readable_values,
+)
 from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
 from kiosk.store.seal import LogSealer
 
@@ -93,7 +100,11 @@ class LogReport:
 
 def _events_query() -> Any:
     e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
-    cols: list[ColumnElement[Any]] = [e.c[name] for name in RECORD_FIELDS]
+    # JSON columns as text, decoded by readable_values: a column that is not
+    # JSON is an altered event, not an exception out of the row fetch.
+    cols: list[ColumnElement[Any]] = [
+        type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name] for name in RECORD_FIELDS
+    ]
     return (
         select(e.c.seq, e.c.chain_hash, o.c.event_id.label("outbox_id"), s.c.mac, *cols)
         .select_from(e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq))
@@ -118,10 +129,14 @@ def verify_log(
                     f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
                 )
                 faults.append(Fault("deleted", expected_seq, None, f"event(s) {span} missing"))
-            elif chain(previous, record_of(row)) != stored:
-                faults.append(
-                    Fault("altered", seq, row.event_id, "content does not match its chain hash")
-                )
+            else:
+                values = readable_values(row)
+                if values is None:
+                    faults.append(Fault("altered", seq, row.event_id, "content is not readable"))
+                elif chain_of(previous, canonical_of(values)) != stored:
+                    faults.append(
+                        Fault("altered", seq, row.event_id, "content does not match its chain hash")
+                    )
             if sealer is not None:
                 if row.mac is None:
                     faults.append(

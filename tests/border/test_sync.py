@@ -337,3 +337,67 @@ def test_a_recreated_border_resets_the_watermark(border: Border, local: Engine) 
     _publish(border, "watchlist", "USA:B3")
     assert sync.pull().pulled == 1
     assert ReferenceStore(local).get("watchlist", "USA:B3") is not None
+
+
+class _AppendDuringReads:
+    """Appends an event to the local log (on its own engine, as the lane does)
+    right after each of the reads number `at` and `at + 1` the sync makes of
+    the local database: a lane finishing travellers mid-push, deterministically."""
+
+    def __init__(self, local: Engine, at: int) -> None:
+        from sqlalchemy import event
+
+        from kiosk.store.database import create_local_engine
+
+        self.local = local
+        self.lane = create_local_engine(str(local.url))
+        self.at = at
+        self.reads = 0
+        self.appended: list[str] = []
+        event.listen(local, "after_cursor_execute", self._after)
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Only plain reads outside a write transaction (a writer holds the lock).
+        if not statement.lstrip().upper().startswith("SELECT"):
+            return
+        if conn.connection.dbapi_connection.in_transaction:
+            return
+        self.reads += 1
+        if self.at <= self.reads <= self.at + 1:
+            self.appended += append(self.lane, make_record())
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        if event.contains(self.local, "after_cursor_execute", self._after):
+            event.remove(self.local, "after_cursor_execute", self._after)
+        self.lane.dispose()
+
+
+@pytest.mark.parametrize("queued", [0, 1])
+@pytest.mark.parametrize("already_pushed", [0, 1])
+@pytest.mark.parametrize("at", range(1, 5))
+def test_events_appended_between_the_reads_of_a_push_do_not_break_the_chain(
+    border: Border, local: Engine, at: int, already_pushed: int, queued: int
+) -> None:
+    # Issue 10: an event the lane logged between two of the push's reads was
+    # taken as already sent; the next went up without it, and the border
+    # stopped the kiosk for a chain break.
+    ids = append(local, *(make_record() for _ in range(already_pushed)))
+    sync = BorderSync(local, border.kiosk, "K1")
+    if already_pushed:
+        assert sync.push().error is None
+    ids += append(local, *(make_record() for _ in range(queued)))
+    lane = _AppendDuringReads(local, at)
+    try:
+        first = sync.push()
+        assert first.error is None, first
+        assert alerts(border) == []
+        lane.close()
+        again = sync.push()  # what arrived too late for the first push
+        assert (again.error, again.pending) == (None, 0), again
+    finally:
+        lane.close()
+    assert lane.appended  # the interleaving happened
+    assert alerts(border) == []
+    assert border_ids(border.owner) == sorted(ids + lane.appended)

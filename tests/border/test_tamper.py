@@ -154,6 +154,21 @@ def test_a_changed_document_number_is_found_and_not_pushed(
     assert status == 65 and out["first_broken"]["seq"] == 2
 
 
+def test_an_event_whose_json_is_not_json_is_altered_not_a_crash(
+    kiosk: Kiosk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiosk.log("admitted", "admitted", "admitted")
+    kiosk.tamper("UPDATE transaction_events SET checks = '{not json' WHERE seq = 2")
+    status, out = egate(capsys, "sync", "--once")
+    assert status == 75 and out["pushed"] == 1 and out["pending"] == 2
+    assert "event 2 cannot be read" in out["error"]
+    assert kiosk.border_seqs() == [1]
+    assert ("K1", "local_log", 2) in kiosk.alerts()
+    status, out = egate(capsys, "log", "verify")
+    assert status == 65 and out["valid"] is False
+    assert out["first_broken"]["kind"] == "altered" and out["first_broken"]["seq"] == 2
+
+
 def test_a_deleted_event_is_an_error_not_pending_forever(
     kiosk: Kiosk, capsys: pytest.CaptureFixture[str]
 ) -> None:
