@@ -94,7 +94,9 @@ def test_gui_thread_never_stalls_over_100ms(tmp_path: Path, qtbot: QtBot) -> Non
     finally:
         runner.stop()
         beat.stop()
-    assert beat.max_gap_ms < 100, f"GUI thread stalled {beat.max_gap_ms:.0f} ms"
+    assert beat.max_stall_ms < 100, (
+        f"GUI thread stalled {beat.max_stall_ms:.0f} ms (longest gap {beat.max_gap_ms:.0f} ms)"
+    )
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "ja", "ko", "ru"])

@@ -124,7 +124,8 @@ def _run_offscreen(
     screens = sorted({s.value for s in window.states_seen})
     return outcome["figures"], {
         "ui": "offscreen",
-        "gui_max_stall_ms": round(beat.max_gap_ms, 1),
+        "gui_max_stall_ms": round(beat.max_stall_ms, 1),
+        "gui_max_gap_ms": round(beat.max_gap_ms, 1),
         "screens_shown": screens,
         "preview_frames_painted": window.face.preview.frames_painted,
     }
