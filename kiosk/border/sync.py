@@ -206,18 +206,12 @@ def border_row(values: Mapping[str, Any], kiosk_id: str) -> dict[str, Any]:
     """The border `events` row for one local event's fields (without its chain
     position); raises EventRejected."""
     d = _derived(values, kiosk_id)
-    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row = _shared_fields(values, d)
     row.update(
         event_id=d.uid,
-        reasons=list(values["reasons"]),
-        document=d.document,
-        document_number=d.document_number,
-        issuing_state=d.issuing_state,
-        nationality=d.nationality,
         started_at=as_utc(values["started_at"]),
         finished_at=as_utc(values["finished_at"]),
         permitted_until=d.permitted_until,
-        chain_hash=values["chain_hash"],
     )
     return row
 
@@ -230,22 +224,30 @@ def border_json(
     border gets each field as the very text its chain hash was checked over.
     Raises EventRejected."""
     d = _derived(values, kiosk_id)
-    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row = _shared_fields(values, d)
     row.update(
         event_id=str(d.uid),
+        started_at=utc_iso(values["started_at"]),
+        finished_at=utc_iso(values["finished_at"]),
+        permitted_until=d.permitted_until.isoformat() if d.permitted_until else None,
+        log_seq=int(seq),
+        prev_hash=previous,
+    )
+    return d.uid, encode_value(row)
+
+
+def _shared_fields(values: Mapping[str, Any], d: _Derived) -> dict[str, Any]:
+    """The border row's fields that border_row and border_json encode alike."""
+    row = {name: values[name] for name in _PLAIN_FIELDS}
+    row.update(
         reasons=list(values["reasons"]),
         document=d.document,
         document_number=d.document_number,
         issuing_state=d.issuing_state,
         nationality=d.nationality,
-        started_at=utc_iso(values["started_at"]),
-        finished_at=utc_iso(values["finished_at"]),
-        permitted_until=d.permitted_until.isoformat() if d.permitted_until else None,
         chain_hash=values["chain_hash"],
-        log_seq=int(seq),
-        prev_hash=previous,
     )
-    return d.uid, encode_value(row)
+    return row
 
 
 # Record fields the border row takes as they are.

@@ -22,8 +22,10 @@ from kiosk.ports import (
 )
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
+from kiosk.workflow.events import Start
 from kiosk.workflow.facts import DocumentFacts
 from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
+from kiosk.workflow.states import LaneState
 
 FACTS = DocumentFacts("P", "UTO", "UTO", "L898902C3", "ERIKSSON", "ANNA MARIA",
                       date(1974, 8, 12), "F", date(2031, 4, 15))
@@ -173,3 +175,15 @@ class Rig:
 
     def states(self) -> list[str]:
         return [s.state.value for s in self.snapshots]
+
+
+def run_traveller(rig: Rig, take_back: bool = True) -> None:
+    """One traveller through the lane: start, place the passport, and (take_back)
+    take it back at "take your passport", after which the gate opens."""
+    rig.lane.post(Start("en"))
+    rig.lane.run_pending()
+    rig.reader.place()
+    rig.lane.run_pending()
+    if take_back and rig.lane.state is LaneState.RETURNING_DOCUMENT:
+        rig.reader.remove()
+        rig.lane.run_pending()

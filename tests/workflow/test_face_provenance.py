@@ -13,19 +13,8 @@ from hypothesis import strategies as st
 
 from devices.protocols import Frame
 from kiosk.ports import FaceVerification, FrameProvenance, FrameRef, ReferenceTicket
-from kiosk.workflow.events import Start
 from kiosk.workflow.states import LaneState
-from tests.workflow.fakes import FakeCamera, Rig
-
-
-def run_traveller(rig: Rig) -> None:
-    rig.lane.post(Start("en"))
-    rig.lane.run_pending()
-    rig.reader.place()
-    rig.lane.run_pending()
-    if rig.lane.state is LaneState.RETURNING_DOCUMENT:
-        rig.reader.remove()  # "take your passport": then the gate opens
-        rig.lane.run_pending()
+from tests.workflow.fakes import FakeCamera, Rig, run_traveller
 
 
 class ScriptedFace:

@@ -8,20 +8,12 @@ from devices.errors import AccessDeniedError, DeviceFault
 from kiosk.ports import AuthenticityResult
 from kiosk.workflow.events import Start
 from kiosk.workflow.states import IllegalTransition, LaneState, TransactionMachine
-from tests.workflow.fakes import Rig
+from tests.workflow.fakes import Rig, run_traveller
 
 JOURNEY = ["waiting_for_document", "reading_chip", "verifying_document", "capturing_face",
            "deciding"]
 
 
-def run_traveller(rig: Rig, take_back: bool = True) -> None:
-    rig.lane.post(Start("en"))
-    rig.lane.run_pending()
-    rig.reader.place()
-    rig.lane.run_pending()
-    if take_back and rig.lane.state is LaneState.RETURNING_DOCUMENT:
-        rig.reader.remove()  # "take your passport": then the gate opens
-        rig.lane.run_pending()
 
 
 def test_admitted_traveller_opens_gate_then_lane_resets(tmp_path: Path) -> None:

@@ -8,20 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.workflow.events import DocumentRemoved, Start
+from kiosk.workflow.events import DocumentRemoved
 from kiosk.workflow.lane import ALARM_EVENT_LOG
 from kiosk.workflow.states import LaneState
-from tests.workflow.fakes import Rig
-
-
-def run_traveller(rig: Rig) -> None:
-    rig.lane.post(Start("en"))
-    rig.lane.run_pending()
-    rig.reader.place()
-    rig.lane.run_pending()
-    if rig.lane.state is LaneState.RETURNING_DOCUMENT:
-        rig.reader.remove()  # "take your passport": then the gate opens
-        rig.lane.run_pending()
+from tests.workflow.fakes import Rig, run_traveller
 
 
 def test_gate_opens_only_after_the_admission_is_committed(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 from kiosk.policy_adapter import PackPolicy
 from kiosk.reference_data import SYNC_HEARTBEAT, PolicyFromReference, reference_age_h
 from kiosk.store.reference import ReferenceStore
-from kiosk.workflow.events import DocumentRemoved, GatePassed, Start
+from kiosk.workflow.events import DocumentRemoved, GatePassed
 from kiosk.workflow.states import LaneState
 from policy.engine import evaluate
 from policy.shipped import shipped_packs
-from tests.workflow.fakes import FACTS, Rig
+from tests.workflow.fakes import FACTS, Rig, run_traveller
 
 CITIZEN = replace(
     FACTS,
@@ -35,19 +35,11 @@ def real_policy_rig(tmp_path: Path) -> tuple[Rig, ReferenceStore]:
     return rig, store
 
 
-def traveller(rig: Rig) -> None:
-    rig.lane.post(Start("en"))
-    rig.lane.run_pending()
-    rig.reader.place()
-    rig.lane.run_pending()
-    if rig.lane.state is LaneState.RETURNING_DOCUMENT:
-        rig.reader.remove()  # "take your passport": then the gate opens
-        rig.lane.run_pending()
 
 
 def test_offline_before_the_first_sync_refers_a_citizen(tmp_path: Path) -> None:
     rig, store = real_policy_rig(tmp_path)
-    traveller(rig)
+    run_traveller(rig)
     assert rig.lane.state is LaneState.REFERRED and rig.gate.opened_count == 0
     assert rig.log.events()[0].reasons == ["reference_data_stale"]
     trace = rig.snapshots[-1].officer["trace"]
@@ -60,7 +52,7 @@ def test_offline_before_the_first_sync_refers_a_citizen(tmp_path: Path) -> None:
     rig.clock.advance(rig.lane.config.timeouts.result_display_s + 0.1)  # referral read
     rig.lane.run_pending()
     store.put(*SYNC_HEARTBEAT, rig.clock.now().isoformat().encode(), "border:test")
-    traveller(rig)
+    run_traveller(rig)
     assert rig.lane.state is LaneState.ADMITTED and rig.gate.opened_count == 1
     rig.lane.post(GatePassed())
     rig.lane.run_pending()
