@@ -330,11 +330,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = os.environ.get(ENV_VAR) or None
     if path is None:
         return parse_config({})
+    from kiosk.safe_files import TEXT_MAX_BYTES, UnsafeFileError, read_input
+
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config file ({exc.strerror})") from exc
+        raw = read_input(p, TEXT_MAX_BYTES)
+    except UnsafeFileError as exc:
+        raise ConfigError(f"cannot read config file {exc}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError, huge integers

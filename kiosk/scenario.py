@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from devices.simulated.emulator import Misbehaviour
 from kiosk.config import Config, parse_config
+from kiosk.safe_files import UnsafeFileError, read_text_input
 from kiosk.simulation import FaceChoice, Onward, SampleTraveller, SimulatedKiosk, sample
 from kiosk.trust.store import KIND_ANCHOR
 from kiosk.workflow.events import Cancel, ChangeLanguage, SkipBoardingPass, Start
@@ -56,6 +57,59 @@ class ScenarioError(ValueError):
     """The scenario file itself is wrong (names the file and the field)."""
 
 
+# A scenario is sandboxed: it runs on its own temporary databases and simulated
+# devices, so a file naming a real kiosk's database, log key, devices or pack
+# directory is refused (its simulated admissions would otherwise be appended,
+# sealed and pushed to a real border). `border: offline` stands for the one
+# storage setting a scenario needs.
+SANDBOXED = ("storage", "devices", "policy.pack_dir")
+BORDERS = ("stand-in", "offline")
+OFFLINE_BORDER = "postgresql+psycopg://egate@127.0.0.1:9/none?connect_timeout=1"
+SCENARIO_MAX_BYTES = 256 * 1024
+YAML_MAX_DEPTH = 20
+YAML_MAX_EVENTS = 20_000
+
+
+def _sandboxed(config: Mapping[str, Any], where: str) -> None:
+    for key in SANDBOXED:
+        section, _, name = key.partition(".")
+        value = config.get(section)
+        if value is None:
+            continue
+        if not name:
+            raise ScenarioError(f"{where}: config.{key} is not allowed: a scenario runs on its "
+                                "own temporary storage and simulated devices")
+        if isinstance(value, Mapping) and name in value:
+            raise ScenarioError(f"{where}: config.{key} is not allowed: a scenario uses the "
+                                "shipped packs only")
+
+
+def safe_yaml(text: str, where: str) -> Any:
+    """YAML as plain data, refusing anchors and aliases (a 388-byte "billion
+    laughs" file expands to gigabytes) and bounding nesting and size; the
+    events are checked before anything is built."""
+    import yaml
+
+    depth = events = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            events += 1
+            if events > YAML_MAX_EVENTS:
+                raise ScenarioError(f"{where}: more than {YAML_MAX_EVENTS} YAML nodes")
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ScenarioError(f"{where}: YAML anchors and aliases (&, *) are not allowed "
+                                    f"(line {event.start_mark.line + 1})")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > YAML_MAX_DEPTH:
+                    raise ScenarioError(f"{where}: nested deeper than {YAML_MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{where}: not valid YAML ({exc})") from None
+
+
 def _face(value: object) -> FaceChoice:
     if value == "same" or value == "other" or value == "photo" or value == "nobody":
         return value
@@ -67,6 +121,7 @@ class Scenario:
     name: str
     path: str
     config: dict[str, Any]
+    border: str
     traveller: SampleTraveller
     face: str
     untrusted_csca: bool
@@ -149,16 +204,16 @@ def _traveller(data: Mapping[str, Any], where: str) -> SampleTraveller:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    import yaml
-
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{p}: cannot read scenario ({exc})") from None
+        text = read_text_input(p, SCENARIO_MAX_BYTES)
+    except UnsafeFileError as exc:
+        raise ScenarioError(f"cannot read scenario {exc}") from None
+    data = safe_yaml(text, str(p))
     if not isinstance(data, dict):
         raise ScenarioError(f"{p}: a scenario is a mapping")
-    unknown = set(data) - {"name", "description", "config", "traveller", "steps", "expect"}
+    unknown = set(data) - {"name", "description", "config", "border", "traveller", "steps",
+                           "expect"}
     if unknown:
         raise ScenarioError(f"{p}: unknown keys {sorted(unknown)}")
     traveller = data.get("traveller") or {}
@@ -182,12 +237,18 @@ def load_scenario(path: str | Path) -> Scenario:
         if code not in REASON_CODES:
             raise ScenarioError(f"{p}: expect.reasons: unknown reason code {code!r}")
     config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise ScenarioError(f"{p}: config must be a mapping")
+    _sandboxed(config, str(p))
+    border = str(data.get("border", "stand-in"))
+    if border not in BORDERS:
+        raise ScenarioError(f"{p}: border must be one of {BORDERS}")
     try:
         parse_config(copy.deepcopy(config))
     except ValueError as exc:
         raise ScenarioError(f"{p}: config: {exc}") from None
     return Scenario(
-        name=str(data.get("name") or p.stem), path=str(p), config=config,
+        name=str(data.get("name") or p.stem), path=str(p), config=config, border=border,
         traveller=who, face=face,
         untrusted_csca=bool(traveller.get("untrusted_csca", False)), steps=steps, expect=expect,
         at_boarding_pass=at_pass,
@@ -274,7 +335,7 @@ class SnapshotProbe:
 # -- running -------------------------------------------------------------------------------
 def _kiosk_key(s: Scenario) -> str:
     base = {k: v for k, v in s.config.items() if k != "timeouts"}
-    return json.dumps(base, sort_keys=True)
+    return json.dumps([base, s.border], sort_keys=True)
 
 
 class KioskPool:
@@ -292,9 +353,11 @@ class KioskPool:
         if kiosk is None:
             n = len(self.kiosks)
             data = copy.deepcopy(s.config)
-            storage = data.setdefault("storage", {})
-            storage.setdefault("local_url", f"sqlite:///{self.base_dir}/scenario-{n}.sqlite")
-            storage.setdefault("border_url", f"sqlite:///{self.base_dir}/border-{n}.sqlite")
+            _sandboxed(data, s.path)  # also for a Scenario built in code
+            border = OFFLINE_BORDER if s.border == "offline" else (
+                f"sqlite:///{self.base_dir}/border-{n}.sqlite")
+            data["storage"] = {"local_url": f"sqlite:///{self.base_dir}/scenario-{n}.sqlite",
+                               "border_url": border}
             config = parse_config(data)
             kiosk = SimulatedKiosk(config, self.storage_factory(config))
             kiosk.camera.start()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kiosk.biometrics.detection import RgbImage
 from kiosk.biometrics.errors import UnreadableImageError
+from kiosk.safe_files import IMAGE_MAX_BYTES, UnsafeFileError, read_input
 
 _JPEG_SOI = b"\xff\xd8\xff"
 _JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
@@ -89,9 +89,9 @@ def decode_image(data: bytes) -> RgbImage:
 
 def load_image_file(path: str | os.PathLike[str]) -> RgbImage:
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UnreadableImageError(f"{path}: cannot read ({exc.strerror})") from exc
+        data = read_input(path, IMAGE_MAX_BYTES)
+    except UnsafeFileError as exc:
+        raise UnreadableImageError(str(exc)) from exc
     try:
         return decode_image(data)
     except UnreadableImageError as exc:

@@ -24,6 +24,7 @@ from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
 from kiosk.border.sync import DEFAULT_BATCH, MAX_BATCH, BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.config import Config, border_url, expand_url, log_key_path
+from kiosk.safe_files import UnsafeFileError, read_input
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.seal import LogKeyError, optional_key
 
@@ -262,11 +263,9 @@ def run_publish(args: argparse.Namespace) -> int:
         if args.file is None:
             raise CommandError("invalid_arguments", f"publishing {args.kind} needs a FILE")
         try:
-            payload = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-        except OSError as exc:
-            raise CommandError(
-                "cannot_read", f"{args.file}: {exc.strerror}", status=EX_NOINPUT
-            ) from exc
+            payload = sys.stdin.buffer.read() if args.file == "-" else read_input(args.file)
+        except UnsafeFileError as exc:
+            raise CommandError("cannot_read", str(exc), status=EX_NOINPUT) from exc
         origin = "stdin" if args.file == "-" else Path(args.file).name
     try:
         items = prepare(args.kind, payload, args.key)

@@ -21,6 +21,7 @@ from kiosk.cli.common import (
     EX_CONFIG,
     EX_DATAERR,
     EX_IOERR,
+    EX_NOINPUT,
     EX_SOFTWARE,
     EX_UNAVAILABLE,
     EXIT_INTERRUPTED,
@@ -52,6 +53,7 @@ def classify(exc: BaseException) -> CommandError:
     from devices.errors import DeviceFault
     from kiosk.border.errors import BorderError
     from kiosk.config import ConfigError
+    from kiosk.safe_files import UnsafeFileError
     from kiosk.store.database import StorageError
 
     text = safe_text(exc) or type(exc).__name__
@@ -72,6 +74,10 @@ def classify(exc: BaseException) -> CommandError:
         return CommandError("database_error", f"{type(exc).__name__}: {detail}", EX_IOERR)
     if isinstance(exc, DeviceFault):
         return CommandError("device_fault", text, EX_UNAVAILABLE)
+    if isinstance(exc, UnsafeFileError):
+        if exc.output:
+            return CommandError("invalid_output", text, EX_IOERR)
+        return CommandError("invalid_input_file", text, EX_NOINPUT)
     if isinstance(exc, OSError):
         where = f"{safe_text(exc.filename)}: " if exc.filename else ""
         return CommandError("io_error", f"{where}{exc.strerror or text}", EX_IOERR)

@@ -16,6 +16,7 @@ from typing import Any
 from devices.simulated.factory import DEFECTS, DocumentSpec, FactoryError, make_document
 from devices.simulated.pki import ALGORITHMS
 from kiosk.cli.common import CommandError, add_common_options, print_json
+from kiosk.safe_files import IMAGE_MAX_BYTES, UnsafeFileError, read_input
 
 SUBCOMMAND_MODULES = ("kiosk.cli.passport_read", "kiosk.cli.passport_verify")
 
@@ -133,9 +134,9 @@ def run_make(args: argparse.Namespace) -> int:
     face: bytes | None = None
     if args.face:
         try:
-            face = Path(args.face).read_bytes()
-        except OSError as exc:
-            raise CommandError("face_unreadable", f"{args.face}: {exc.strerror}", 66) from exc
+            face = read_input(args.face, IMAGE_MAX_BYTES)
+        except UnsafeFileError as exc:
+            raise CommandError("face_unreadable", str(exc), 66) from exc
     spec = DocumentSpec(
         document_code=args.document_code,
         mrz_format=args.mrz_format,

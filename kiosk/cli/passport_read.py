@@ -24,6 +24,7 @@ from devices.protocols import ChipReadResult, MrzKey
 from devices.simulated.virtual_passport import FILE_NAMES
 from kiosk.cli.chip import add_fault_options, emulator_for, load_passport
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.safe_files import write_output
 
 DG1_KEYS = (
     "document_code",
@@ -112,7 +113,7 @@ def _face(files: dict[str, bytes], out: Path | None, notes: list[str]) -> str | 
     face = faces[0]
     suffix = ".jpg" if face.image_format == "jpeg" else (".j2c" if face.is_codestream else ".jp2")
     path = out / f"face{suffix}"
-    path.write_bytes(face.image_bytes)
+    write_output(path, face.image_bytes)
     return str(path)
 
 
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, raw in files.items():
-            (out / FILE_NAMES.get(name, name)).write_bytes(raw)
+            write_output(out / FILE_NAMES.get(name, name), raw)
     dg1: dict[str, Any] | None = None
     if "DG1" in files:
         try:

@@ -17,6 +17,8 @@ from typing import Any
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.cli.trust import open_reference_store
 from kiosk.config import expand_url
+from kiosk.safe_files import DEFAULT_LIMIT as TRUST_MAX_BYTES
+from kiosk.safe_files import read_input
 from kiosk.trust.errors import TrustError
 from kiosk.trust.importer import import_file
 from kiosk.trust.passive import PassiveAuthenticator
@@ -81,7 +83,7 @@ def read_document(directory: Path) -> tuple[dict[str, bytes], dict[str, str], li
             )
         if path.stat().st_size > MAX_FILE:
             raise CommandError("file_too_large", f"{path.name} exceeds {MAX_FILE} bytes", 65)
-        files[ef] = path.read_bytes()
+        files[ef] = read_input(path, MAX_FILE)
         names[ef] = path.name
     if "EF.SOD" not in files:
         raise CommandError("missing_sod", f"no EF.SOD in {directory}", status=65)
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             # --trust is the caller's own trust decision for this one check, as
             # explicit as a bootstrap: its CSCAs are anchors here, stored nowhere.
             import_file(
-                store, path.read_bytes(), path.name, f"--trust {path}", at=at,
+                store, read_input(path, TRUST_MAX_BYTES), path.name, f"--trust {path}", at=at,
                 bootstrap_anchor=True, log_bootstrap=False,
             )  # fmt: skip
         except (TrustError, OSError) as exc:

@@ -10,13 +10,14 @@ import argparse
 import json
 import sys
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.journey.boarding_pass import journey_from_boarding_pass
 from kiosk.journey.resolver import CHINA_TIME
 from kiosk.policy_adapter import PackPolicy
+from kiosk.safe_files import DEFAULT_LIMIT as INPUT_MAX_BYTES
+from kiosk.safe_files import UnsafeFileError, read_input
 from policy.bcbp import BcbpLeg, parse_bcbp
 from policy.case import parse_case
 from policy.engine import Decision, decide
@@ -73,9 +74,9 @@ def _read(path: str, what: str) -> bytes:
     try:
         if path == "-":
             return sys.stdin.buffer.read()
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise CommandError("cannot_read", f"{what} {path}: {exc.strerror}", status=66) from exc
+        return read_input(path, INPUT_MAX_BYTES)
+    except UnsafeFileError as exc:
+        raise CommandError("cannot_read", f"{what} {exc}", status=66) from exc
 
 
 def _load_packs(paths: list[str]) -> list[PolicyPack]:
@@ -176,7 +177,8 @@ def _boarding_pass_text(args: argparse.Namespace) -> str:
 
     from kiosk.journey.barcode import decode_barcodes
 
-    image = cv2.imread(args.image, cv2.IMREAD_COLOR)
+    raw = _read(args.image, "image")
+    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR) if raw else None
     if image is None:
         raise CommandError("cannot_read", f"image {args.image}: not readable", status=66)
     texts = decode_barcodes(np.asarray(image, dtype=np.uint8))

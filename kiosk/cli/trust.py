@@ -21,6 +21,8 @@ from kiosk.cli.common import (
     print_json,
 )
 from kiosk.config import expand_url
+from kiosk.safe_files import DEFAULT_LIMIT as TRUST_MAX_BYTES
+from kiosk.safe_files import UnsafeFileError, read_input, write_output
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.certificates import load_certificates
@@ -104,9 +106,9 @@ def run_import(args: argparse.Namespace) -> int:
     for name in args.files:
         path = Path(name)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError("unreadable_file", f"{name}: {exc.strerror}", status=66) from exc
+            data = read_input(path, TRUST_MAX_BYTES)
+        except UnsafeFileError as exc:
+            raise CommandError("unreadable_file", str(exc), status=66) from exc
         label = display_name(path.name)  # stored and printed: no raw bytes
         provenance = display_name(
             f"egate trust import {label} at {now.isoformat(timespec='seconds')}"
@@ -184,9 +186,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _read(name: str) -> bytes:
     try:
-        return Path(name).read_bytes()
-    except OSError as exc:
-        raise CommandError("unreadable_file", f"{name}: {exc.strerror}", status=66) from exc
+        return read_input(name, TRUST_MAX_BYTES)
+    except UnsafeFileError as exc:
+        raise CommandError("unreadable_file", str(exc), status=66) from exc
 
 
 def run_endorse(args: argparse.Namespace) -> int:
@@ -197,7 +199,9 @@ def run_endorse(args: argparse.Namespace) -> int:
     except (TrustError, ValueError) as exc:
         raise CommandError("invalid_trust_file", str(exc), status=65) from exc
     try:
-        Path(args.out).write_bytes(raw)
+        write_output(args.out, raw)
+    except UnsafeFileError as exc:
+        raise CommandError("cannot_write", str(exc), status=73) from exc
     except OSError as exc:
         raise CommandError("cannot_write", f"{args.out}: {exc.strerror}", status=73) from exc
     result = {

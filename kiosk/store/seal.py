@@ -19,6 +19,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from kiosk.safe_files import read_input
+
 KEY_BYTES = 32
 _DOMAIN = b"egate-log-seal-v1"
 
@@ -62,15 +64,13 @@ def create_key(path: Path) -> LogSealer:
 
 def load_key(path: Path) -> LogSealer:
     """The sealer of the key in `path`; LogKeyError when it is unusable."""
-    try:
+    if not path.exists():
+        raise LogKeyError(f"no log key at {path} (run `egate log enrol`)")
+    try:  # a regular file checked on the open descriptor, a bounded read (no FIFO hang)
+        text = read_input(path, 4096).decode("ascii").strip()
         info = path.stat()
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError as exc:
-        raise LogKeyError(f"no log key at {path} (run `egate log enrol`)") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise LogKeyError(f"cannot read the log key {path}: {exc}") from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise LogKeyError(f"{path} is not a regular file")
+        raise LogKeyError(f"cannot read the log key {exc}") from exc
     if info.st_mode & 0o077:
         raise LogKeyError(
             f"{path} is readable by others (mode {stat.S_IMODE(info.st_mode):04o}); chmod 600"
