@@ -12,7 +12,7 @@ import argparse
 import getpass
 import os
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.border.database import create_border_engine, redact
 from kiosk.border.errors import BorderError
-from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.cli.common import (
+    EX_IOERR,
+    CommandError,
+    add_common_options,
+    config_from_args,
+    print_json,
+)
 from kiosk.clock import SystemClock, as_utc
 from kiosk.config import Config, border_url
+from kiosk.safe_files import UnsafeFileError
 
 PIN_ENV = "EGATE_OFFICER_PIN"
 SECOND_PIN_ENV = "EGATE_SECOND_OFFICER_PIN"
@@ -83,6 +90,10 @@ def register(sub: Any) -> None:
     report.add_argument("--out", required=True, type=Path, metavar="FILE")
     report.add_argument("--group-by", choices=("port", "lane", "kiosk", "all"), default="port")
     report.add_argument("--port", default=None, help="only this IATA port")
+    report.add_argument(
+        "--tz", default=REPORT_TZ, metavar="ZONE",
+        help=f"the port's time zone (IANA name) for hours, days and dates (default {REPORT_TZ})",
+    )
     report.set_defaults(func=run_report)
 
 
@@ -256,25 +267,37 @@ def _retention(config: Config) -> float:
 
 
 # -- report --------------------------------------------------------------------------------
-def parse_when(text: str, end: bool) -> datetime:
-    """An ISO date (a whole day: its start, or for `end` the next midnight) or an
-    ISO date-time (UTC when it has no offset)."""
+REPORT_TZ = "Asia/Shanghai"  # the shipped ports' zone (China Standard Time, UTC+8)
+
+
+def report_zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return UTC if name.upper() == "UTC" else ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CommandError("invalid_time_zone", f"{name!r} is not an IANA time zone") from exc
+
+
+def parse_when(text: str, end: bool, tz: tzinfo = UTC) -> datetime:
+    """An ISO date (a whole local day: its start, or for `end` the next midnight)
+    or an ISO date-time (local time in `tz` when it has no offset)."""
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            at = datetime.combine(day, time(0), tzinfo=UTC)
-            return at + timedelta(days=1) if end else at
+            return datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=tz)
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise CommandError("invalid_date", f"{text!r} is not an ISO date or date-time") from exc
-    return as_utc(parsed)
+    return as_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=tz))
 
 
 def run_report(args: argparse.Namespace) -> int:
     from kiosk.supervisor.report import write_report
     from kiosk.supervisor.station import load_statistics
 
-    start, end = parse_when(args.start, False), parse_when(args.end, True)
+    tz = report_zone(args.tz)
+    start, end = parse_when(args.start, False, tz), parse_when(args.end, True, tz)
     if end <= start:
         raise CommandError("invalid_period", "--to must be after --from")
     if end - start > timedelta(days=366):
@@ -282,20 +305,19 @@ def run_report(args: argparse.Namespace) -> int:
     engine = open_station_border(args, config_from_args(args))
     try:
         stats = load_statistics(
-            engine, start, end, args.group_by, args.port.upper() if args.port else None
+            engine, start, end, args.group_by, args.port.upper() if args.port else None,
+            tz=tz, tz_name=args.tz,
         )
     except SQLAlchemyError as exc:
         raise _db_error(exc, engine) from exc
     out: Path = args.out
-    if not out.parent.is_dir():
-        raise CommandError("invalid_output", f"{out.parent} is not a directory")
-    tmp = out.with_name(out.name + ".part")
-    try:
-        write_report(stats, args.format, tmp)
-        tmp.replace(out)  # never a half-written report under the real name
+    try:  # atomic, a regular file only (never /dev/full, a FIFO or a link), no .part left
+        write_report(stats, args.format, out)
+    except UnsafeFileError as exc:
+        raise CommandError("invalid_output", str(exc), EX_IOERR) from exc
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise CommandError("invalid_output", f"cannot write {out}: {exc.strerror}") from exc
+        raise CommandError("invalid_output", f"cannot write {out}: {exc.strerror}",
+                           EX_IOERR) from exc
     summary = {"out": str(out), "format": args.format, **stats.as_json()}
     if args.json:
         print_json(summary)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
@@ -566,7 +566,14 @@ class Station:
 
 
 def load_statistics(
-    engine: Engine, start: datetime, end: datetime, group_by: str = "port", port: str | None = None
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    group_by: str = "port",
+    port: str | None = None,
+    *,
+    tz: tzinfo = UTC,
+    tz_name: str = "UTC",
 ) -> Statistics:
     t = BorderEvent.__table__
     cond = and_(t.c.finished_at >= as_utc(start), t.c.finished_at < as_utc(end))
@@ -586,9 +593,12 @@ def load_statistics(
                 t.c.finished_at,
                 t.c.transaction_ms,
                 t.c.checks,
+                t.c.error,
             ).where(cond)
         ).all()
-    return compute_statistics([dict(r._mapping) for r in rows], start, end, group_by)
+    return compute_statistics(
+        [dict(r._mapping) for r in rows], start, end, group_by, tz, tz_name, port
+    )
 
 
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:

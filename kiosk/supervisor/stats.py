@@ -3,7 +3,9 @@
 Definitions (docs/supervisor.md):
 - a traveller is a finished transaction, outcome admitted or referred (aborted
   ones are counted apart); officer events (outcome "officer") are not travellers;
-- throughput: travellers per clock hour (UTC) of their finishing time;
+- times are shown in the port's time zone (the report's --tz): hours and days
+  are local clock hours and local dates of the finishing time;
+- throughput: travellers per clock hour of their finishing time;
 - clearance overall: the lane's transaction time (document placed to decision);
   per stage: from entering the stage to entering the next one (the last to the
   finishing time), for the processing stages below;
@@ -11,7 +13,12 @@ Definitions (docs/supervisor.md):
   the ceil(0.9 n)-th smallest value;
 - self-service ratio: travellers the kiosk admitted without an officer, over
   all travellers; referral rate by reason: referred travellers giving that
-  reason, over all travellers.
+  reason, over all travellers; per day: the same ratio per local date;
+- aborted transactions (no decision) are counted apart, by their error code
+  (the text before ":" in the event's error); a walk-away is an aborted
+  transaction the traveller left (codes in WALK_AWAY);
+- reasons are text: anything else in an event (a number, a list) is counted
+  as INVALID_REASON instead of failing the report (issue 19 item 6).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from kiosk.clock import as_utc
@@ -35,6 +42,25 @@ STAGES = (
 )
 GROUPINGS = ("all", "port", "lane", "kiosk")
 TRAVELLER_OUTCOMES = ("admitted", "referred")
+# Aborted transactions where the traveller went away: cancelled on the lane, a
+# step's inactivity timeout, the passport left behind on the reader.
+WALK_AWAY = ("cancelled", "timeout", "document_left")
+INVALID_REASON = "(invalid reason)"
+UNKNOWN_ABORT = "unknown"
+
+
+def text_reasons(value: object) -> list[str]:
+    """An event's reasons as strings (a hostile or broken row may hold anything)."""
+    if not isinstance(value, list | tuple):
+        return [INVALID_REASON] if value else []
+    return [r if isinstance(r, str) and r.isprintable() else INVALID_REASON for r in value]
+
+
+def abort_code(error: object) -> str:
+    if not isinstance(error, str) or not error.strip():
+        return UNKNOWN_ABORT
+    code = error.split(":", 1)[0].strip()
+    return code if code.replace("_", "").isalnum() and len(code) <= 40 else UNKNOWN_ABORT
 
 
 def median(values: list[float]) -> float | None:
@@ -59,6 +85,16 @@ class GroupStats:
     clearance_s: list[float] = field(default_factory=list)
     stage_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     reasons: Counter[str] = field(default_factory=Counter)
+    aborted_by: Counter[str] = field(default_factory=Counter)
+    # local date (ISO) -> [travellers, admitted without an officer]
+    per_day: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def walk_aways(self) -> int:
+        return sum(n for code, n in self.aborted_by.items() if code in WALK_AWAY)
+
+    def self_service_per_day(self) -> dict[str, float | None]:
+        return {d: (a / t if t else None) for d, (t, a) in sorted(self.per_day.items())}
 
     @property
     def self_service_ratio(self) -> float | None:
@@ -93,9 +129,12 @@ class GroupStats:
             "admitted": self.admitted,
             "referred": self.referred,
             "aborted": self.aborted,
+            "aborted_by": dict(sorted(self.aborted_by.items())),
+            "walk_aways": self.walk_aways,
             "officer_admitted": self.officer_admitted,
             "self_service_ratio": self.self_service_ratio,
             "throughput_per_hour": dict(self.per_hour),
+            "self_service_per_day": self.self_service_per_day(),
             "clearance": self.clearance(),
             "referral_rate": self.referral_rate(),
         }
@@ -108,23 +147,37 @@ class Statistics:
     group_by: str
     groups: dict[str, GroupStats]
     overall: GroupStats
+    tz: tzinfo = UTC
+    tz_name: str = "UTC"
+    port: str = "all ports"
+
+    def local(self, at: datetime) -> datetime:
+        return as_utc(at).astimezone(self.tz)
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "from": self.start.isoformat(),
-            "to": self.end.isoformat(),
+            "from": self.local(self.start).isoformat(),
+            "to": self.local(self.end).isoformat(),
+            "time_zone": self.tz_name,
+            "port": self.port,
             "group_by": self.group_by,
             "overall": self.overall.as_json(),
             "groups": {k: g.as_json() for k, g in sorted(self.groups.items())},
         }
 
 
-def hours(start: datetime, end: datetime) -> list[str]:
-    """Every clock hour (UTC, ISO) from start's hour up to end (exclusive)."""
+def hour_key(at: datetime, tz: tzinfo = UTC) -> str:
+    """The clock hour `at` falls in, as local ISO time (UTC hours: a zone with a
+    half-hour offset still gets whole-hour buckets of real time)."""
+    return as_utc(at).replace(minute=0, second=0, microsecond=0).astimezone(tz).isoformat()
+
+
+def hours(start: datetime, end: datetime, tz: tzinfo = UTC) -> list[str]:
+    """Every clock hour (local ISO) from start's hour up to end (exclusive)."""
     at = as_utc(start).replace(minute=0, second=0, microsecond=0)
     out = []
     while at < as_utc(end):
-        out.append(at.isoformat())
+        out.append(at.astimezone(tz).isoformat())
         at += timedelta(hours=1)
     return out
 
@@ -156,7 +209,7 @@ def _stage_durations(stages: Mapping[str, Any], finished: datetime) -> dict[str,
     return out
 
 
-def _add(g: GroupStats, e: Mapping[str, Any]) -> None:
+def _add(g: GroupStats, e: Mapping[str, Any], tz: tzinfo) -> None:
     outcome = e["outcome"]
     if outcome == "officer":
         checks = e.get("checks") or {}
@@ -165,32 +218,45 @@ def _add(g: GroupStats, e: Mapping[str, Any]) -> None:
         return
     if outcome == "aborted":
         g.aborted += 1
+        g.aborted_by[abort_code(e.get("error"))] += 1
         return
     if outcome not in TRAVELLER_OUTCOMES:
         return
     g.travellers += 1
-    hour = as_utc(e["finished_at"]).replace(minute=0, second=0, microsecond=0).isoformat()
+    hour = hour_key(e["finished_at"], tz)
     if hour in g.per_hour:
         g.per_hour[hour] += 1
+    day = g.per_day.setdefault(as_utc(e["finished_at"]).astimezone(tz).date().isoformat(), [0, 0])
+    day[0] += 1
     if outcome == "admitted":
         g.admitted += 1
+        day[1] += 1
     else:
         g.referred += 1
-        g.reasons.update(set(e.get("reasons") or []))
-    if e.get("transaction_ms") is not None:
-        g.clearance_s.append(float(e["transaction_ms"]) / 1000.0)
-    for stage, seconds in _stage_durations(e.get("stages") or {}, e["finished_at"]).items():
+        g.reasons.update(set(text_reasons(e.get("reasons"))))
+    ms = e.get("transaction_ms")
+    if isinstance(ms, int | float) and math.isfinite(ms) and ms >= 0:
+        g.clearance_s.append(float(ms) / 1000.0)
+    stages = e.get("stages")
+    stages = stages if isinstance(stages, Mapping) else {}
+    for stage, seconds in _stage_durations(stages, e["finished_at"]).items():
         g.stage_s[stage].append(seconds)
 
 
 def compute_statistics(
-    events: Iterable[Mapping[str, Any]], start: datetime, end: datetime, group_by: str = "port"
+    events: Iterable[Mapping[str, Any]],
+    start: datetime,
+    end: datetime,
+    group_by: str = "port",
+    tz: tzinfo = UTC,
+    tz_name: str | None = None,
+    port: str | None = None,
 ) -> Statistics:
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
     if as_utc(end) <= as_utc(start):
         raise ValueError("the period ends before it starts")
-    buckets = hours(start, end)
+    buckets = hours(start, end, tz)
 
     def fresh() -> GroupStats:
         return GroupStats(per_hour=dict.fromkeys(buckets, 0))
@@ -201,6 +267,7 @@ def compute_statistics(
         finished = as_utc(e["finished_at"])
         if not as_utc(start) <= finished < as_utc(end):
             continue
-        _add(overall, e)
-        _add(groups.setdefault(group_key(e, group_by), fresh()), e)
-    return Statistics(as_utc(start), as_utc(end), group_by, groups, overall)
+        _add(overall, e, tz)
+        _add(groups.setdefault(group_key(e, group_by), fresh()), e, tz)
+    return Statistics(as_utc(start), as_utc(end), group_by, groups, overall, tz,
+                      tz_name or str(tz), port or "all ports")
