@@ -28,8 +28,9 @@ RC = {"text.usetex": False, "pdf.fonttype": 42, "svg.fonttype": "none"}
 
 
 def plain(text: object) -> str:
-    """A label that matplotlib draws literally (no mathtext)."""
-    return str(text).replace("\\", "\\\\").replace("$", r"\$")
+    """A label that matplotlib draws literally: with every `$` escaped no text
+    is mathtext (a backslash outside mathtext is drawn as it is)."""
+    return str(text).replace("$", r"\$")
 
 
 def csv_cell(value: str) -> str:
@@ -108,8 +109,12 @@ def csv_bytes(stats: Statistics) -> bytes:
 
 @contextmanager
 def _no_markup() -> Iterator[None]:
+    import logging
+
     import matplotlib
 
+    # The PDF backend's font subsetting logs every table at info level.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     with matplotlib.rc_context(RC):
         yield
 
