@@ -20,6 +20,7 @@ from devices.icao9303.lds.dg2 import DataGroup2
 from kiosk.biometrics.matcher import FaceMatcher
 from kiosk.biometrics.reference import decode_image
 from kiosk.border import BorderApiSource, BorderError, BorderSync, open_border
+from kiosk.border_probe import production_border_url, require_reachable
 from kiosk.clock import Clock
 from kiosk.config import Config, FaceSection, border_url, expand_url, log_key_path
 from kiosk.face_process import ProcessFaceVerifier
@@ -91,19 +92,43 @@ class LocalStorage:
     border_api: BorderApiSource | None = None
 
 
-def open_storage(config: Config) -> LocalStorage:
-    """The local database (must open: the kiosk refuses to run without its log)
-    and, best effort, the border database (the kiosk works offline without it)."""
+def _open_local(config: Config) -> LocalStorage:
     engine = open_local(expand_url(config.storage.local_url))
     # Enrolled kiosks seal every event with their log key (docs/border.md).
     sealer = optional_key(log_key_path(config))
-    storage = LocalStorage(engine, EventLog(engine, sealer), ReferenceStore(engine))
+    return LocalStorage(engine, EventLog(engine, sealer), ReferenceStore(engine))
+
+
+def open_storage(config: Config) -> LocalStorage:
+    """Demo, simulator and scenarios: the local database (must open: the kiosk
+    refuses to run without its log) and, best effort, the border database, an
+    SQLite stand-in when storage.border_url is empty (the lane works offline)."""
+    storage = _open_local(config)
     try:
         storage.border = open_border(border_url(config))
     except BorderError as exc:
         log.warning("border database unavailable, running offline: %s", exc)
     else:
         storage.border_api = BorderApiSource(storage.border, zone=PORT_TIMEZONE)
+    return storage
+
+
+def open_production_storage(config: Config) -> LocalStorage:
+    """`egate kiosk`: the configured border PostgreSQL, reachable now, or no lane
+    (ConfigError for an empty or non-PostgreSQL border_url, BorderError when it
+    does not answer). Never a stand-in: one would hold an empty watchlist and
+    freshly "confirmed" reference data, so the staleness rule could not fire.
+    Once running, an outage is the sync's business (the lane refers on stale data)."""
+    url = production_border_url(config)
+    border = open_border(url)
+    try:
+        require_reachable(border)
+    except BorderError:
+        border.dispose()
+        raise
+    storage = _open_local(config)
+    storage.border = border
+    storage.border_api = BorderApiSource(border, zone=PORT_TIMEZONE)
     return storage
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from kiosk.config import Config, border_url, expand_url
+from kiosk.config import Config, expand_url
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -296,37 +296,74 @@ def check_policy(config: Config, now: datetime) -> CheckResult:
 
 
 def check_border(config: Config) -> CheckResult:
+    """Connects as the configured role for real (a URL alone proves nothing) and
+    checks its privileges are a kiosk's: insert events, read reference data,
+    nothing more (kiosk/border_probe.py)."""
     name = "border_database"
-    from kiosk.border import BorderError, BorderSync, open_border
+    from kiosk.border import BorderError, BorderSync
+    from kiosk.border.database import create_border_engine, redact
+    from kiosk.border_probe import production_border_url, role_facts
+    from kiosk.config import ConfigError
     from kiosk.store.database import open_local
 
     try:
-        border = open_border(border_url(config))
+        url = production_border_url(config)
+    except ConfigError as exc:
+        return _bad(name, "fail", str(exc),
+                    "set storage.border_url to the border PostgreSQL with this kiosk's role "
+                    "(docs/deployment.md); egate kiosk refuses to start without it")
+    try:
+        border = create_border_engine(url)
     except BorderError as exc:
-        return _bad(
-            name,
-            "fail",
-            f"border database unreachable: {exc}",
-            "check the network, storage.border_url and the kiosk role's password",
-        )
+        return _bad(name, "fail", f"border URL unusable: {exc}", "fix storage.border_url")
+    try:
+        facts = role_facts(border)
+    except BorderError as exc:
+        return _bad(name, "fail", f"{redact(url)}: {exc}",
+                    "check the network, storage.border_url and the kiosk role's password")
+    finally:
+        border.dispose()
+    problems = facts.problems()
+    if problems:
+        return _bad(name, "fail", f"connected as {facts.user}, which {'; '.join(problems)}",
+                    "connect as the kiosk's own role made by egate border init "
+                    "(a member of <prefix>_kiosk), never the owner or a superuser")
     local = open_local(expand_url(config.storage.local_url))
-    pending = BorderSync(local, border, config.kiosk.id).pending()
-    kind = "PostgreSQL" if border.dialect.name == "postgresql" else "SQLite stand-in"
-    if not config.storage.border_url:
-        return _bad(
-            name,
-            "warn",
-            f"{kind} (no border database configured); {pending} pending",
-            "set storage.border_url to the border PostgreSQL with the kiosk role",
-        )
+    try:
+        pending = BorderSync(local, border, config.kiosk.id).pending()
+    finally:
+        local.dispose()
     if pending > 1000:
-        return _bad(
-            name,
-            "warn",
-            f"{kind} reachable; sync backlog of {pending} events",
-            "the sync is behind: check egate sync --once and the network",
-        )
-    return _ok(name, f"{kind} reachable as the kiosk role; {pending} events pending")
+        return _bad(name, "warn",
+                    f"PostgreSQL reachable as {facts.user}; sync backlog of {pending} events",
+                    "the sync is behind: check egate sync --once and the network")
+    return _ok(name, f"PostgreSQL reachable as the kiosk role {facts.user} (insert events, "
+               f"read reference data, nothing more); {pending} events pending")
+
+
+def check_reference_pull(config: Config, now: datetime) -> CheckResult:
+    """The last successful pull from the border, against policy.reference_max_age_h:
+    the lane refers every traveller once the reference data is older."""
+    name = "reference_pull"
+    from kiosk.reference_data import reference_age_h
+    from kiosk.store.database import open_local
+    from kiosk.store.reference import ReferenceStore
+
+    local = open_local(expand_url(config.storage.local_url))
+    try:
+        age = reference_age_h(ReferenceStore(local), now)
+    finally:
+        local.dispose()
+    limit = config.policy.reference_max_age_h
+    fix = "run egate sync --once and check the border database check above"
+    if age is None:
+        return _bad(name, "fail", "this kiosk has never pulled reference data from the border",
+                    fix)
+    if age > limit:
+        return _bad(name, "fail",
+                    f"last successful pull {age:.1f} h ago (limit {limit:g} h): the lane refers",
+                    fix)
+    return _ok(name, f"last successful pull {age:.2f} h ago (limit {limit:g} h)")
 
 
 def check_disk(config: Config, probes: Probes) -> CheckResult:
@@ -418,6 +455,7 @@ def run_checks(config: Config, probes: Probes, now: datetime | None = None) -> l
         ("trust_store", lambda: check_trust_store(config, at)),
         ("policy_pack", lambda: check_policy(config, at)),
         ("border_database", lambda: check_border(config)),
+        ("reference_pull", lambda: check_reference_pull(config, at)),
         ("disk_space", lambda: check_disk(config, probes)),
         ("clock", lambda: check_clock(config, probes)),
         ("speech", lambda: check_speech(config, probes)),

@@ -24,7 +24,7 @@ from kiosk.supervisor.stats import STAGES, GroupStats, Statistics
 FORMATS = ("csv", "png", "pdf")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Figures as text in the PDF (TrueType, so pdftotext reads them back), no LaTeX.
-RC = {"text.usetex": False, "pdf.fonttype": 42, "svg.fonttype": "none"}
+RC: dict[str, Any] = {"text.usetex": False, "pdf.fonttype": 42, "svg.fonttype": "none"}
 
 
 def plain(text: object) -> str:
@@ -115,7 +115,7 @@ def _no_markup() -> Iterator[None]:
 
     # The PDF backend's font subsetting logs every table at info level.
     logging.getLogger("fontTools").setLevel(logging.WARNING)
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         yield
 
 

@@ -54,7 +54,7 @@ def by_name(results):  # type: ignore[no-untyped-def]
     return {r.check: r for r in results}
 
 
-def test_a_healthy_kiosk_is_all_ok_but_the_border_standin(tmp_path: Path) -> None:
+def test_a_healthy_kiosk_without_a_border_fails_only_there(tmp_path: Path) -> None:
     config = real_config(tmp_path)
     with_trust(config, 10)
     results = by_name(run_checks(config, healthy(), NOW))
@@ -68,12 +68,14 @@ def test_a_healthy_kiosk_is_all_ok_but_the_border_standin(tmp_path: Path) -> Non
         "trust_store",
         "policy_pack",
         "border_database",
+        "reference_pull",
         "disk_space",
         "clock",
         "speech",
     }
     not_ok = {k: r.status for k, r in results.items() if r.status != "ok"}
-    assert not_ok == {"border_database": "warn"}  # no PostgreSQL configured in this test
+    # No PostgreSQL configured in this test: production cannot run (no stand-in).
+    assert not_ok == {"border_database": "fail", "reference_pull": "fail"}
     assert all(r.fix is None for r in results.values() if r.status == "ok")
 
 

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.app import open_storage, start_sync
+    from kiosk.app import open_production_storage, start_sync
     from kiosk.production import ProductionKiosk
     from kiosk.systemd import notify, watchdog_interval_s
     from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
-        kiosk = ProductionKiosk(config, open_storage(config))
+        # The border must answer now: production never runs on a stand-in.
+        kiosk = ProductionKiosk(config, open_production_storage(config))
     except ConfigError as exc:
         raise CommandError("invalid_config", str(exc), status=78) from exc
     figures: dict[str, Any] = {}
