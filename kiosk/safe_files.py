@@ -124,7 +124,10 @@ def write_output(path: str | os.PathLike[str], write: Callable[[Path], None] | b
     """Write atomically: `write` is bytes, or a function that fills the temporary
     path it is given. Returns the absolute path written."""
     target = check_output(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    # Hidden, in the same directory (an atomic rename), keeping the suffix: a
+    # writer such as matplotlib or PIL picks the format from it.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
+                                    dir=target.parent)
     tmp = Path(tmp_name)
     try:
         if isinstance(write, bytes):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
+from kiosk.safe_files import write_output
 
 
 def register(subparsers: Any) -> None:
@@ -209,14 +210,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"{report['impostor_pairs']} impostor pairs; jitters {settings.jitters}, "
             f"mirror {settings.mirror}, padding {settings.padding}"
         )
-        try:
-            plot_det(
-                error_rates(pairs, plot_thresholds()),
-                SHIPPED_THRESHOLD,
-                plot_path,
-                model=choose_threshold(pairs.impostor).model.chosen,
-                title=title,
-            )
+        rates = error_rates(pairs, plot_thresholds())
+        model = choose_threshold(pairs.impostor).model.chosen
+        try:  # atomic, a regular file only (kiosk/safe_files.py)
+            write_output(plot_path, lambda tmp: plot_det(rates, SHIPPED_THRESHOLD, tmp,
+                                                         model=model, title=title))
         except OSError as exc:
             raise CommandError("plot_failed", f"{plot_path}: {exc}", status=1) from exc
         report["plot"] = str(plot_path)

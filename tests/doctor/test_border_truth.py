@@ -19,13 +19,7 @@ from kiosk.border.sync import BorderSync
 from kiosk.config import Config, ConfigError, parse_config
 from kiosk.doctor import check_border, check_reference_pull
 from kiosk.store.database import open_local
-from tests.border.conftest import (  # noqa: F401  (fixtures)
-    KIOSK1_ROLE,
-    PgBorder,
-    pg_border,
-    pg_database,
-    pg_server,
-)
+from tests.border.conftest import KIOSK1_ROLE, PgBorder
 
 REPO = Path(__file__).resolve().parents[2]
 UNREACHABLE = "postgresql+psycopg://egate_kiosk@127.0.0.1:1/egate"

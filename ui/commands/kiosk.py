@@ -197,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"egate kiosk: stopped, gate {kiosk.gate.state}", flush=True)
         figures["ran_s"] = round(time.monotonic() - started, 1)
         if args.report:
-            with open(args.report, "w") as f:
-                json.dump(figures, f)
+            from kiosk.safe_files import write_output
+
+            write_output(args.report, json.dumps(figures).encode())
     return status
