@@ -24,6 +24,7 @@ from kiosk.border_probe import production_border_url, require_reachable
 from kiosk.clock import Clock
 from kiosk.config import Config, FaceSection, border_url, expand_url, log_key_path
 from kiosk.face_process import ProcessFaceVerifier
+from kiosk.journey.carrier_keys import CarrierKeys
 from kiosk.journey.resolver import JourneyResolver
 from kiosk.journey.scan_step import scan_boarding_pass
 from kiosk.policy_adapter import PackPolicy
@@ -180,7 +181,9 @@ def build_services(
         reference_age_h=partial(reference_age_h, storage.reference),
         entry_record=api.entry_record_for if api is not None else (lambda _facts: None),
         watchlist=Watchlist(storage.reference),
-        boarding_pass=scan_boarding_pass,
+        # A pass counts only when its carrier signed it with a key the border
+        # distributes (reference data, read afresh for each pass).
+        boarding_pass=partial(scan_boarding_pass, carrier_keys=CarrierKeys(storage.reference)),
         referral_images=images,
         housekeeping=images.purge,
     )

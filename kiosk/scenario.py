@@ -197,7 +197,9 @@ def _traveller(data: Mapping[str, Any], where: str) -> SampleTraveller:
                           confirmed=bool(onward.get("confirmed", True)))
             if onward else None,
             defects=tuple(spec.get("defects", ())),
+            # true: the carrier-signed pass; "unsigned": one anyone could print
             boarding_pass=bool(spec.get("boarding_pass", False)),
+            boarding_pass_signed=spec.get("boarding_pass") != "unsigned",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{where}.spec: {exc!r}") from None

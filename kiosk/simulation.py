@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from devices.camera.opencv import OpenCvCamera
 from devices.camera.simulated import SimulatedCamera
 from devices.icao9303.pcsc import pcsc_document_reader
@@ -35,6 +38,7 @@ from kiosk.border import BorderSync
 from kiosk.border.publish import ApiRecord, add_api
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, ConfigError
+from kiosk.journey.carrier_keys import KIND_CARRIER_KEY, sign_boarding_pass
 from kiosk.trust.store import KIND_ANCHOR
 from kiosk.workflow.events import SkipBoardingPass
 from kiosk.workflow.facts import PORT_TIMEZONE, DocumentFacts
@@ -76,6 +80,9 @@ class SampleTraveller:
     onward: Onward | None = None
     defects: tuple[str, ...] = ()
     boarding_pass: bool = False  # carries a pass to show when the API has nothing
+    # The pass carries its carrier's signature (the simulated carriers' key, which
+    # the simulated kiosk's reference data holds); False: a self-printed pass.
+    boarding_pass_signed: bool = True
     expect: Literal["admit", "refer"] = "admit"
 
     @property
@@ -159,6 +166,19 @@ class _Arrival:
     arrived_at: datetime
 
 
+# The simulated carriers' signing key (deterministic; a test key, never a real
+# carrier's). Its public half is in every simulated kiosk's reference data, as
+# the border would distribute a carrier's key.
+SIM_CARRIER_KEY = ec.derive_private_key(0x51_CA_44_1E_4, ec.SECP256R1())
+SIM_CARRIERS = ("NH", "KE")
+
+
+def sim_carrier_pem() -> bytes:
+    return SIM_CARRIER_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 @dataclass
 class SimulatedKiosk:
     """A whole lane on simulated devices. Passports are built once per sample."""
@@ -216,6 +236,9 @@ class SimulatedKiosk:
             self.clock,
         )
         self.lane.add_observer(self)
+        for carrier in SIM_CARRIERS:
+            self.storage.reference.put(KIND_CARRIER_KEY, f"{carrier}:sim", sim_carrier_pem(),
+                                       "simulator test carrier key")
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
         """The simulated traveller reacts to the screen: when asked for a boarding
@@ -244,6 +267,8 @@ class SimulatedKiosk:
             Leg(origin, "CSX", "NH", "934", local.date()),
             Leg("CSX", dest, "KE", "834", onward_day),
         ])
+        if t.boarding_pass_signed:
+            text = sign_boarding_pass(text, SIM_CARRIER_KEY)
         return boarding_pass_scene(text)
 
     # -- set-up ----------------------------------------------------------------------

@@ -5,8 +5,12 @@ passenger name, electronic-ticket indicator), then per leg 35 characters of
 mandatory items and a variable-size field whose length is given in hex; the
 first leg's variable field opens with the version number and the conditional
 items unique to the pass; every leg's carries its repeated conditional items and
-airline-private data. Security data ('^') may follow the last leg. Only the
-items the kiosk needs are interpreted; the rest is kept as text.
+airline-private data. Security data ('^') may follow the last leg: its type
+(one character), its length (two hex digits) and the carrier's signature over
+everything before the '^' (`signed_text`). Parsing checks only the layout;
+whether the signature is a carrier's is the kiosk's question (kiosk/journey/
+carrier_keys.py). Only the items the kiosk needs are interpreted; the rest is
+kept as text.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class BoardingPass:
     document_type: str | None  # 'B' boarding pass, 'I' itinerary receipt
     security_data: str | None
     raw: str
+    security_type: str | None = None
+    signed_text: str = ""  # the mandatory and conditional items the security data signs
 
     @property
     def surname(self) -> str:
@@ -224,6 +230,8 @@ def parse_bcbp(text: str) -> BoardingPass:
             )
         )
     security: str | None = None
+    security_type: str | None = None
+    signed_end = c.pos
     if c.rest and not raw[c.pos :].strip():
         c.pos = len(raw)  # some airlines pad the symbol with spaces
     if c.rest:
@@ -234,7 +242,7 @@ def parse_bcbp(text: str) -> BoardingPass:
                 f"unexpected {marker!r} after the last leg at offset {c.pos - 1} "
                 "(a leg's variable-size field is wrong, or trailing data)"
             )
-        c.take(1, "type of security data")
+        security_type = c.take(1, "type of security data")
         security = c.take(c.hex_size("length of security data"), "security data")
         if c.rest:
             raise BcbpError(f"{c.rest} unexpected characters after the security data")
@@ -248,4 +256,6 @@ def parse_bcbp(text: str) -> BoardingPass:
         document_type=doc_type,
         security_data=security,
         raw=raw,
+        security_type=security_type,
+        signed_text=raw[:signed_end],
     )

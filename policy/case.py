@@ -68,6 +68,9 @@ class Onward:
     confirmed: bool
     flight: str | None
     source: str | None
+    # A boarding pass counts only when verified (its carrier's signature, a key
+    # the border distributes); absent = false (docs/policy.md "Onward journey").
+    verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,12 +249,14 @@ def _onward(value: Any) -> Onward | None:
     t = _table(
         value,
         "journey.onward",
-        ("destination", "departure_time", "departure_port", "confirmed", "flight", "source"),
+        ("destination", "departure_time", "departure_port", "confirmed", "flight", "source",
+         "verified"),
     )
     if "departure_time" not in t:
         raise CaseError("journey.onward.departure_time", "is required")
     confirmed = _bool(t.get("confirmed", False), "journey.onward.confirmed", nullable=False)
     assert confirmed is not None
+    verified = _bool(t.get("verified", False), "journey.onward.verified", nullable=False)
     return Onward(
         destination=_state(t.get("destination"), "journey.onward.destination", nullable=True),
         departure_time=_datetime(t["departure_time"], "journey.onward.departure_time"),
@@ -261,6 +266,7 @@ def _onward(value: Any) -> Onward | None:
         confirmed=confirmed,
         flight=_str(t.get("flight"), "journey.onward.flight", nullable=True),
         source=_str(t.get("source"), "journey.onward.source", nullable=True),
+        verified=bool(verified),
     )
 
 

@@ -45,6 +45,7 @@ REASON_CODES: Final[tuple[str, ...]] = (
     "transit_not_third_country",
     "no_onward_journey",
     "onward_not_confirmed",
+    "onward_not_verified",
     "transit_exceeds_limit",
     "document_expires_before_departure",
     # exit

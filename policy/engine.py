@@ -241,6 +241,14 @@ def _onward(
         fail("no_onward_journey", "the onward departure is earlier than the time of the check")
     if not onward.confirmed:
         fail("onward_not_confirmed", "the onward ticket has no confirmed date and seat")
+    if onward.source == "boarding_pass" and not onward.verified:
+        # Anyone can print a BCBP: without the carrier's signature (a key the
+        # border distributes) it is a claim, not evidence of onward travel.
+        fail(
+            "onward_not_verified",
+            "boarding pass shown, not verified (no carrier signature the border vouches "
+            "for, no advance passenger information)",
+        )
 
     origin, dest = case.journey.arrived_from, onward.destination
     if origin is None:

@@ -136,6 +136,12 @@ EXPLANATIONS: Final[dict[str, tuple[str, str]]] = {
         "Your onward ticket needs a confirmed date and seat. An officer will assist you.",
         "您的联程客票须有确定日期和座位,工作人员将为您办理。",
     ),
+    "onward_not_verified": (
+        "Boarding pass shown, not verified: it carries no signature of its carrier that "
+        "the border distributes, and there is no advance passenger information. Check "
+        "the onward booking with the airline.",
+        "已出示登机牌,但未经验证:登机牌无边检下发的承运人签名,且无预报旅客信息。请向航空公司核实联程订座。",
+    ),
     "transit_exceeds_limit": (
         "Your onward departure is later than visa-free transit allows. An officer will assist you.",
         "您的离境时间超出过境免签允许的停留期限,工作人员将为您办理。",

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from kiosk.border.errors import BorderError, PublishError
 from kiosk.border.models import AdvancePassengerInfo, BorderReferenceItem
 from kiosk.border.sync import normalise_document_number
+from kiosk.journey.carrier_keys import carrier_of, load_carrier_key
 from kiosk.trust.certificates import load_certificates, parse_crl
 from kiosk.trust.errors import TrustError
 from kiosk.trust.masterlist import is_master_list
@@ -40,7 +41,7 @@ from policy.errors import PolicyError
 from policy.pack import parse_pack
 from policy.states import normalise_state
 
-KINDS: Final = ("csca", "dsc", "crl", "masterlist", "policy_pack", "watchlist")
+KINDS: Final = ("csca", "dsc", "crl", "masterlist", "policy_pack", "watchlist", "carrier_key")
 _IATA: Final = re.compile(r"^[A-Z]{3}$")
 _FLIGHT: Final = re.compile(r"^[A-Z0-9]{2}[A-Z]?\d{1,4}[A-Z]?$")
 _DOC_NUMBER: Final = re.compile(r"^[A-Z0-9]{1,35}$")
@@ -91,6 +92,12 @@ def prepare(kind: str, payload: bytes, key: str | None) -> list[PreparedItem]:
         if kind == "policy_pack":
             pack = parse_pack(payload, origin=key or "<published pack>")
             return [PreparedItem(kind, key or pack.id, payload)]
+        if kind == "carrier_key":  # kiosk/journey/carrier_keys.py: boarding-pass signatures
+            if key is None:
+                raise PublishError("a carrier key needs --key DESIGNATOR[:LABEL], e.g. CA:2026")
+            carrier_of(key)
+            load_carrier_key(payload)
+            return [PreparedItem(kind, key, payload)]
     except (TrustError, PolicyError, ValueError) as exc:
         raise PublishError(f"{kind}: {exc}") from exc
     # watchlist

@@ -8,8 +8,10 @@ pass carries one (a through check-in), tells where the traveller came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 
+from kiosk.journey.carrier_keys import Verification
 from kiosk.journey.model import OnwardJourney
 from policy.airports import AirportTable
 from policy.bcbp import BcbpLeg, BoardingPass
@@ -42,8 +44,10 @@ def journey_from_boarding_pass(
     home_state: str,
     today: date,
     tz: timezone,
+    verify: Callable[[BoardingPass, BcbpLeg], Verification] | None = None,
 ) -> OnwardJourney | None:
-    """The onward journey the pass shows, or None if it shows no departure abroad."""
+    """The onward journey the pass shows, or None if it shows no departure abroad.
+    `verified` only when `verify` finds the carrier's signature for the onward leg."""
     dated: list[tuple[date, BcbpLeg]] = []
     for leg in bp.legs:
         try:
@@ -75,4 +79,5 @@ def journey_from_boarding_pass(
         flight=leg.flight,
         source="boarding_pass",
         arrived_from=arrived_from,
+        verified=verify(bp, leg).verified if verify is not None else False,
     )

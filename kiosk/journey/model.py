@@ -26,6 +26,9 @@ class OnwardJourney:
     flight: str | None
     source: JourneySource
     arrived_from: str | None = None
+    # Evidence, not a claim: a boarding pass signed by its carrier (a key the
+    # border distributes) or advance passenger information (the border's own).
+    verified: bool = False
 
     def __post_init__(self) -> None:
         if self.departure_time.tzinfo is None:
@@ -40,6 +43,7 @@ class OnwardJourney:
             "confirmed": self.confirmed,
             "flight": self.flight,
             "source": self.source,
+            "verified": self.verified,
         }
 
     def case_journey(self, arrived_from: str | None = None) -> dict[str, Any]:
@@ -71,4 +75,5 @@ class OnwardJourney:
             flight=onward.get("flight"),
             source="api",
             arrived_from=arrived_from,
+            verified=True,  # the border's own record, not something the traveller showed
         )

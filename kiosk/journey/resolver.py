@@ -14,9 +14,10 @@ from typing import Any, Protocol
 
 from kiosk.journey.api import ApiSource
 from kiosk.journey.boarding_pass import journey_from_boarding_pass, names_agree
+from kiosk.journey.carrier_keys import KeySource, Verification, verify_boarding_pass
 from kiosk.journey.model import OnwardJourney
 from policy.airports import AirportTable
-from policy.bcbp import BoardingPass, parse_bcbp
+from policy.bcbp import BcbpLeg, BoardingPass, parse_bcbp
 from policy.shipped import shipped_airports
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ class JourneyResolver:
         case_lookup: CaseJourneyLookup | None = None,
         home_state: str = "CHN",
         tz: timezone = CHINA_TIME,
+        carrier_keys: KeySource | None = None,
     ) -> None:
+        self._carrier_keys = carrier_keys
         self._api = api
         self._case_lookup = case_lookup
         self._airports = airports if airports is not None else shipped_airports()
@@ -146,17 +149,26 @@ class JourneyResolver:
         if not names_agree(bp.passenger_name, facts.surname):
             notes.append("The boarding pass is in another name; it was not used.")
             return ResolvedJourney(None, tuple(notes), arrived_from)
+        checked: list[Verification] = []
+
+        def verify(pass_: BoardingPass, leg: BcbpLeg) -> Verification:
+            keys = self._carrier_keys.keys() if self._carrier_keys is not None else {}
+            checked.append(verify_boarding_pass(pass_, leg, keys))
+            return checked[-1]
+
         journey = journey_from_boarding_pass(
             bp,
             self._airports,
             home_state=self._home,
             today=now.astimezone(self._tz).date(),
             tz=self._tz,
+            verify=verify,
         )
         if journey is None:
             notes.append("The boarding pass shows no departure abroad from today on.")
         else:
             notes.append(f"Onward journey from the boarding pass ({journey.flight}).")
+            notes.append(checked[-1].detail[:1].upper() + checked[-1].detail[1:] + ".")
             arrived_from = journey.arrived_from or arrived_from
         return ResolvedJourney(journey, tuple(notes), arrived_from)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from devices.protocols import Camera
 from kiosk.journey.barcode import BoardingPassScanner
+from kiosk.journey.carrier_keys import KeySource
 from kiosk.journey.resolver import JourneyResolver, TravellerRef
 
 SLICE_S = 0.25  # how often the traveller's "no boarding pass" is noticed
@@ -22,6 +23,7 @@ def scan_boarding_pass(
     skipped: Callable[[], bool],
     now: datetime,
     monotonic: Callable[[], float] = time.monotonic,
+    carrier_keys: KeySource | None = None,
 ) -> Mapping[str, Any] | None:
     """The journey from the first well-formed boarding pass seen within budget_s,
     or None (nothing shown, traveller skipped, or the pass is in another name)."""
@@ -33,7 +35,7 @@ def scan_boarding_pass(
             return None
         found = scanner.scan(min(SLICE_S, remaining))
         if found is not None:
-            resolver = JourneyResolver()
+            resolver = JourneyResolver(carrier_keys=carrier_keys)
             resolver.offer_boarding_pass(found)
             return resolver(facts, now)
     return None

@@ -327,7 +327,9 @@ BORDER_PROVENANCE = "border:"  # how kiosk.border.sync marks what it pulled
 # of a key it also holds locally once the border's is newer).
 TRUST_KINDS_KEYED_BY_DIGEST = frozenset({KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST})
 # Kinds the border may publish; anything else arriving by sync is refused.
-BORDER_KINDS = frozenset({*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist"})
+BORDER_KINDS = frozenset(
+    {*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist", "carrier_key"}
+)
 
 
 def key_problem(kind: str, key: str, payload: bytes) -> str | None:

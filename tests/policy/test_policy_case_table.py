@@ -612,6 +612,25 @@ ROWS: list[Any] = [
         T240,
         id="onward-not-confirmed",
     ),
+    # Issue 19 item 3: a boarding pass is evidence only when its carrier signed it.
+    pytest.param(
+        {"journey.onward.source": "boarding_pass"},
+        "refer",
+        None,
+        (NB, "onward_not_verified"),
+        None,
+        T240,
+        id="boarding-pass-not-verified",
+    ),
+    pytest.param(
+        {"journey.onward.source": "boarding_pass", "journey.onward.verified": True},
+        "admit",
+        "transit_240h",
+        (),
+        "2026-03-12T00:00:00+08:00",
+        T240,
+        id="boarding-pass-verified",
+    ),
     pytest.param(
         dep("2026-03-01T09:00:00+08:00"),
         "refer",

@@ -19,7 +19,9 @@ EXAMPLES = REPO / "docs" / "examples" / "policy"
 # What each documented example must decide with the shipped packs.
 EXPECTED = {
     "entry-transit-240h-admit.json": ("admit", "transit_240h", []),
-    "entry-a-china-a-refer.json": ("refer", None, ["no_entry_basis", "transit_not_third_country"]),
+    "entry-a-china-a-refer.json": (
+        "refer", None, ["no_entry_basis", "transit_not_third_country", "onward_not_verified"]
+    ),
     "entry-hkg-region-admit.json": ("admit", "transit_240h", []),
     "entry-72h-exceeds-refer.json": ("refer", None, ["no_entry_basis", "transit_exceeds_limit"]),
     "entry-citizen-admit.json": ("admit", "citizen", []),

@@ -25,6 +25,7 @@ from kiosk.policy_adapter import PackPolicy
 from policy.bcbp import parse_bcbp
 from policy.shipped import shipped_airports
 from tests.policy.bcbp_builder import Leg, build_bcbp
+from tests.policy.carrier import keys_for, signed
 from tests.policy.conftest import make_case
 from tests.policy.test_policy_bcbp import camera_frame
 
@@ -39,15 +40,18 @@ class Traveller:
     surname: str = "SMITH"
 
 
+KEYS = keys_for("KE", "CX")  # the carriers whose keys the border distributes
+
+
 def through_pass(*, onward_to: str = "ICN", onward_day: int = 64, seat: str = "033K") -> str:
-    """Tokyo -> Changsha today, Changsha -> onward on `onward_day`."""
-    return build_bcbp(
+    """Tokyo -> Changsha today, Changsha -> onward on `onward_day`, signed by the carrier."""
+    return signed(build_bcbp(
         "SMITH/JANE",
         [
             Leg("NRT", "CSX", "JL", "0611", 60),
             Leg("CSX", onward_to, "KE", "0818", onward_day, seat),
         ],
-    )
+    ))
 
 
 def test_airport_table_regions() -> None:
@@ -178,7 +182,7 @@ def test_api_failure_falls_back_and_is_noted() -> None:
 def test_boarding_pass_through_to_decision(
     onward_to: str, decision: str, reasons: tuple[str, ...]
 ) -> None:
-    resolver = JourneyResolver(None, AIRPORTS)
+    resolver = JourneyResolver(None, AIRPORTS, carrier_keys=KEYS)
     resolver.offer_boarding_pass(through_pass(onward_to=onward_to))
     journey = resolver(Traveller(), NOW)
     result = PackPolicy().evaluate(make_case(journey=journey))
@@ -187,7 +191,7 @@ def test_boarding_pass_through_to_decision(
 
 def test_boarding_pass_departure_day_at_the_limit() -> None:
     # Day 70 = 11 March: the 240-hour stay ends at 00:00 on 12 March; day 71 exceeds it.
-    resolver = JourneyResolver(None, AIRPORTS)
+    resolver = JourneyResolver(None, AIRPORTS, carrier_keys=KEYS)
     resolver.offer_boarding_pass(through_pass(onward_day=70))
     assert PackPolicy().evaluate(make_case(journey=resolver(Traveller(), NOW))).decision == "admit"
     resolver.offer_boarding_pass(through_pass(onward_day=71))
@@ -348,9 +352,9 @@ def test_case_shaped_api_lookup_gives_the_journey() -> None:
 
 def test_api_arrival_combines_with_boarding_pass_onward() -> None:
     lookup, _ = case_lookup_with({"arrived_from": "USA", "onward": None})
-    resolver = JourneyResolver(None, AIRPORTS, case_lookup=lookup)
+    resolver = JourneyResolver(None, AIRPORTS, case_lookup=lookup, carrier_keys=KEYS)
     resolver.offer_boarding_pass(
-        build_bcbp("SMITH/JANE", [Leg("CSX", "HKG", "CX", "0951", 62, "041C")])
+        signed(build_bcbp("SMITH/JANE", [Leg("CSX", "HKG", "CX", "0951", 62, "041C")]))
     )
     journey = resolver(Traveller(), NOW)
     assert journey is not None
