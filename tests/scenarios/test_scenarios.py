@@ -28,7 +28,8 @@ def test_at_least_the_listed_scenarios_ship() -> None:
     names = {p.stem for p in FILES}
     for required in ("pass", "face-mismatch", "printed-photo", "expired-passport",
                      "tampered-chip", "unknown-csca", "transit-240h-admitted",
-                     "transit-240h-refused", "boarding-pass", "passport-removed-early",
+                     "transit-240h-refused", "boarding-pass", "boarding-pass-self-made",
+                     "passport-removed-early",
                      "timeout-place-passport", "timeout-face", "timeout-boarding-pass",
                      "timeout-gate-passage", "walk-away", "language-switch", "camera-fault",
                      "border-database-offline", "passport-left-on-reader"):
