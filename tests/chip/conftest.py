@@ -9,6 +9,7 @@ import pytest
 
 from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.virtual_passport import VirtualPassport
+from tests.border.conftest import pg_border, pg_database, pg_server  # noqa: F401  (fixtures)
 from tests.ci import unavailable
 
 VPCD_DRIVER_CONF = "/etc/reader.conf.d/vpcd"

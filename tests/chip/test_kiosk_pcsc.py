@@ -29,6 +29,7 @@ from kiosk.app import open_storage
 from kiosk.border.sync import BorderSync
 from kiosk.config import load_config
 from kiosk.trust.store import KIND_ANCHOR
+from tests.border.conftest import KIOSK1_ROLE, PgBorder
 
 pytestmark = [
     pytest.mark.pcsc,
@@ -57,7 +58,9 @@ def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     return bool(predicate())
 
 
-def test_egate_kiosk_admits_a_citizen_on_real_devices(pcscd: str, tmp_path: Path) -> None:
+def test_egate_kiosk_admits_a_citizen_on_real_devices(
+    pcscd: str, tmp_path: Path, pg_border: PgBorder
+) -> None:
     pki = make_test_pki("CHN")
     passport = make_document(
         DocumentSpec(
@@ -81,7 +84,7 @@ def test_egate_kiosk_admits_a_citizen_on_real_devices(pcscd: str, tmp_path: Path
     config_file = tmp_path / "kiosk.toml"
     config_file.write_text(f"""
 [kiosk]
-id = "CSX-E2E-01"
+id = "K1"
 [devices]
 reader = "real"
 reader_name = "{READER}"
@@ -94,6 +97,8 @@ mrz_device = "camera"
 mrz_camera_source = "{tmp_path / "page.avi"}"
 [storage]
 local_url = "sqlite:///{tmp_path / "local.sqlite"}"
+# Production needs the real border (issue 19 item 4): PostgreSQL as kiosk K1's role.
+border_url = "{pg_border.url.set(username=KIOSK1_ROLE, password=None).render_as_string(False)}"
 sync_interval_s = 1.0
 [timeouts]
 gate_passage_s = 30.0
