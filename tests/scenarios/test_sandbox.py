@@ -20,7 +20,7 @@ GOOD = "name: x\ntraveller: {sample: chn-citizen}\n"
         ("{storage: {local_url: 'sqlite:////var/lib/egate/local.sqlite'}}", "config.storage"),
         ("{storage: {border_url: 'postgresql+psycopg://egate@border/egate'}}", "config.storage"),
         ("{storage: {log_key_file: /var/lib/egate/log-seal.key}}", "config.storage"),
-        ("{devices: {gate: serial, gate_port: /dev/ttyS0}}", "config.devices"),
+        ("{devices: {gate: real, gate_port: /dev/ttyS0}}", "config.devices"),
         ("{policy: {pack_dir: /etc/egate/packs}}", "config.policy.pack_dir"),
     ],
 )
