@@ -14,11 +14,19 @@ from typing import Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.journey.boarding_pass import journey_from_boarding_pass
+from kiosk.journey.carrier_keys import (
+    CarrierKeyError,
+    Keys,
+    Verification,
+    carrier_of,
+    load_carrier_key,
+    verify_boarding_pass,
+)
 from kiosk.journey.resolver import CHINA_TIME
 from kiosk.policy_adapter import PackPolicy
 from kiosk.safe_files import DEFAULT_LIMIT as INPUT_MAX_BYTES
 from kiosk.safe_files import UnsafeFileError, read_input
-from policy.bcbp import BcbpLeg, parse_bcbp
+from policy.bcbp import BcbpLeg, BoardingPass, parse_bcbp
 from policy.case import parse_case
 from policy.engine import Decision, decide
 from policy.errors import BcbpError, CaseError, PackError
@@ -65,6 +73,14 @@ def register(sub: Any) -> None:
         metavar="YYYY-MM-DD",
         default=None,
         help="local date of the check (default: today in UTC+8); BCBP dates have no year",
+    )
+    bp.add_argument(
+        "--carrier-key",
+        metavar="CARRIER=PEM",
+        action="append",
+        default=[],
+        help="a carrier's public key (ECDSA P-256, PEM) to verify the pass's security data "
+        "against; repeatable (the kiosk uses the keys the border distributes)",
     )
     add_common_options(bp)
     bp.set_defaults(func=run_boarding_pass)
@@ -207,8 +223,15 @@ def run_boarding_pass(args: argparse.Namespace) -> int:
         bp = parse_bcbp(text)
     except BcbpError as exc:
         raise CommandError("invalid_boarding_pass", str(exc), status=65) from exc
+    keys = _carrier_keys(args.carrier_key)
+    checked: list[Verification] = []
+
+    def verify(pass_: BoardingPass, leg: BcbpLeg) -> Verification:
+        checked.append(verify_boarding_pass(pass_, leg, keys))
+        return checked[-1]
+
     journey = journey_from_boarding_pass(
-        bp, shipped_airports(), home_state="CHN", today=today, tz=CHINA_TIME
+        bp, shipped_airports(), home_state="CHN", today=today, tz=CHINA_TIME, verify=verify
     )
     legs: list[dict[str, Any]] = [
         {
@@ -228,6 +251,7 @@ def run_boarding_pass(args: argparse.Namespace) -> int:
         "version": bp.version,
         "legs": legs,
         "onward": onward,
+        "verification": checked[-1].detail if checked else None,
     }
     if args.json:
         print_json(out)
@@ -239,4 +263,20 @@ def run_boarding_pass(args: argparse.Namespace) -> int:
         print("no departure abroad on or after the date of the check")
     else:
         print(f"onward journey: {json.dumps(onward, ensure_ascii=False)}")
+        print(checked[-1].detail if checked else "")
     return 0
+
+
+def _carrier_keys(specs: list[str]) -> Keys:
+    out: Keys = {}
+    for spec in specs:
+        carrier, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise CommandError("bad_argument", f"--carrier-key {spec!r}: expected CARRIER=PEM", 2)
+        try:
+            out.setdefault(carrier_of(carrier), []).append(
+                load_carrier_key(_read(path, "carrier key"))
+            )
+        except CarrierKeyError as exc:
+            raise CommandError("invalid_carrier_key", f"{path}: {exc}", status=65) from exc
+    return out

@@ -117,3 +117,23 @@ def test_carrier_keys_are_reference_data(tmp_path: Path) -> None:
     assert decide(signed(self_made()), resolver)[0] == "refer"  # not distributed yet
     store.put(item.kind, item.key, item.payload, f"border at {datetime.now(UTC).isoformat()}")
     assert decide(signed(self_made()), resolver) == ("admit", "transit_240h", ())
+
+
+def test_the_boarding_pass_command_verifies_with_given_carrier_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from kiosk.cli.main import main
+
+    pem = tmp_path / "xx.pem"
+    pem.write_bytes(public_pem())
+    base = ["policy", "boarding-pass", "--date", "2026-03-01", "--json"]
+    assert main([*base, "--text", self_made()]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["onward"]["onward"]["verified"] is False
+    assert "no security data" in out["verification"]
+    assert main([*base, "--text", signed(self_made()), "--carrier-key", f"XX={pem}"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["onward"]["onward"]["verified"] is True
+    assert out["verification"] == "boarding pass signed by carrier XX"
