@@ -68,9 +68,7 @@ class OfficerOps(Protocol):
     def resolve(
         self, token: bytes, rid: uuid.UUID, action: str, reason: str, text_: str
     ) -> dict[str, Any]: ...
-    def confirm(
-        self, token: bytes, rid: uuid.UUID, second: str, secret: str
-    ) -> dict[str, Any]: ...
+    def confirm(self, token: bytes, rid: uuid.UUID, second: str, secret: str) -> dict[str, Any]: ...
     def lane_command(
         self, token: bytes, kiosk: str, kind: str, reason: str, text_: str
     ) -> dict[str, Any]: ...
@@ -121,9 +119,7 @@ class PgOfficerOps:
 
     def sign_in(self, officer_id: str, secret: str) -> SignedIn:
         oid = typed_id(officer_id)
-        a = self._call(
-            "SELECT border_officer_sign_in(:o, :p)", o=oid, p=self._proof(oid, secret)
-        )
+        a = self._call("SELECT border_officer_sign_in(:o, :p)", o=oid, p=self._proof(oid, secret))
         return SignedIn(bytes.fromhex(a["token"]), a["officer_id"], a["name"], a["role"], a["port"])
 
     def sign_out(self, token: bytes, why: str) -> None:
@@ -239,8 +235,11 @@ class LocalOfficerOps:
     def sign_out(self, token: bytes, why: str) -> None:
         h = hashlib.sha256(token).digest()
         with _local_lock, self.engine.begin() as c:
-            s = c.execute(select(officer_sessions).where(
-                officer_sessions.c.token_hash == h, officer_sessions.c.ended_at.is_(None))).first()
+            s = c.execute(
+                select(officer_sessions).where(
+                    officer_sessions.c.token_hash == h, officer_sessions.c.ended_at.is_(None)
+                )
+            ).first()
             if s is None:
                 return
             c.execute(update(officer_sessions).where(officer_sessions.c.token_hash == h)
@@ -249,7 +248,8 @@ class LocalOfficerOps:
 
     # -- actions ----------------------------------------------------------------------
     def _issue(self, c: Connection, kiosk: str, kind: str, rid: uuid.UUID | None, officer: str,
-               second: str | None, reason: str, text_: str, two: bool) -> dict[str, Any]:  # fmt: skip
+               second: str | None, reason: str, text_: str,
+               two: bool) -> dict[str, Any]:  # fmt: skip
         key = c.execute(select(kiosk_command_keys.c.command_key)
                         .where(kiosk_command_keys.c.kiosk_id == kiosk)).scalar()  # fmt: skip
         if key is None:
@@ -280,8 +280,10 @@ class LocalOfficerOps:
         return r
 
     def _resolved(self, c: Connection, rid: uuid.UUID, action: str) -> None:
-        c.execute(update(referrals).where(referrals.c.referral_id == rid)
-                  .values(status="resolved", resolved_at=self.clock.now(), resolution=action))  # fmt: skip
+        c.execute(
+            update(referrals).where(referrals.c.referral_id == rid)
+            .values(status="resolved", resolved_at=self.clock.now(), resolution=action)
+        )  # fmt: skip
 
     def resolve(
         self, token: bytes, rid: uuid.UUID, action: str, reason: str, text_: str
@@ -342,8 +344,10 @@ class LocalOfficerOps:
             if kind not in ("reset", "close", "open") or not reason:
                 raise OpsRefused("invalid_action")
             ks = c.execute(select(kiosk_status).where(kiosk_status.c.kiosk_id == kiosk)).first()
-            if ks is None or (o.port and ks.port != o.port) or (
-                o.role == "maintenance" and not o.port
+            if (
+                ks is None
+                or (o.port and ks.port != o.port)
+                or (o.role == "maintenance" and not o.port)
             ):
                 raise OpsRefused("unknown_kiosk")
             return self._issue(c, kiosk, kind, None, o.officer_id, None, reason, text_, False)
@@ -363,7 +367,8 @@ def provision_command_key(engine: Engine, kiosk_id: str, clock: Clock) -> bytes:
     key = os.urandom(command_mac.KEY_BYTES)
     with engine.begin() as c:
         c.execute(kiosk_command_keys.delete().where(kiosk_command_keys.c.kiosk_id == kiosk_id))
-        c.execute(insert(kiosk_command_keys),
-                  {"kiosk_id": kiosk_id, "command_key": key, "created_at": clock.now()})  # fmt: skip
+        c.execute(
+            insert(kiosk_command_keys),
+            {"kiosk_id": kiosk_id, "command_key": key, "created_at": clock.now()},
+        )
     return key
-

@@ -456,7 +456,7 @@ class Station:
 
     def verify_log(self) -> dict[str, Any]:
         """The keyed officer log recomputed by the border: {valid, entries, first_bad_seq}."""
-        self._require(CASE_ROLES + ("maintenance",), activity=False)
+        self._require(LANE_ROLES, activity=False)
         return self.ops.verify_log()
 
     # -- housekeeping and statistics ---------------------------------------------------------

@@ -104,7 +104,9 @@ def _postgresql() -> None:
     q = bind.dialect.identifier_preparer.quote
     op.execute(f"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA {q(schema)}")
     ext = bind.execute(
-        sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pgcrypto'")
+        sa.text(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pgcrypto'"
+        )
     ).scalar_one()
     path = q(schema) if ext.strip('"') == schema else f"{q(schema)}, {ext}"
     op.execute("INSERT INTO officer_log_key (id, key) VALUES (1, gen_random_bytes(32))")
