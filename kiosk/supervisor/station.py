@@ -198,7 +198,7 @@ class Station:
         except OpsRefused as exc:
             raise StationError(exc.code, _REFUSALS.get(exc.code, exc.code)) from exc
         officer = Officer(signed.officer_id, signed.name, signed.role, signed.port)  # type: ignore[arg-type]
-        self._session = _Session(officer, self.clock.monotonic(), self.clock.now(), signed.token)
+        self._session = _Session(officer, self.clock.monotonic(), signed.token, self.clock.now())
         return officer
 
     def sign_out(self, why: str = "sign_out") -> None:

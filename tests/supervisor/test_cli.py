@@ -37,7 +37,7 @@ def test_officers_add_list_disable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path}/b.sqlite"
-    monkeypatch.setenv(cli.NEW_PIN_ENV, "4321")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "new-secret-4321")
     status, out = run(capsys, "officers", "add", "A1", "--name", "Ada", "--url", url, "--json")
     assert status == 0 and out == [{**out[0], "officer_id": "A1", "role": "officer"}]
     monkeypatch.delenv(cli.NEW_PIN_ENV)
@@ -46,9 +46,9 @@ def test_officers_add_list_disable(
     assert status == 0
     status, listed = run(capsys, "officers", "list", "--url", url, "--json")
     assert [o["officer_id"] for o in listed] == ["A1", "S1"]
-    assert all("secret_hash" not in o and "9876" not in json.dumps(o) for o in listed)
+    assert all("secret_hash" not in o and "new-secret-9876" not in json.dumps(o) for o in listed)
     with pytest.raises(SystemExit):  # there is no option to pass a PIN as an argument
-        main(["officers", "add", "B2", "--pin", "1111", "--url", url])
+        main(["officers", "add", "B2", "--pin", "ada-secret-1", "--url", url])
     monkeypatch.setattr(cli, "_STDIN", None)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     status, err = run(capsys, "officers", "add", "B2", "--url", url, "--json")
@@ -61,9 +61,9 @@ def test_referrals_list_and_resolve(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path}/b.sqlite"
-    monkeypatch.setenv(cli.NEW_PIN_ENV, "1111")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "ada-secret-1")
     run(capsys, "officers", "add", "A1", "--url", url, "--json")
-    monkeypatch.setenv(cli.NEW_PIN_ENV, "2222")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "ben-secret-2")
     run(capsys, "officers", "add", "B2", "--url", url, "--json")
     from kiosk.border.database import create_border_engine
 

@@ -79,10 +79,10 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     one, two = kiosks
     border = one.sim.storage.border
     assert border is not None
-    OfficerDirectory(border, SystemClock(), hasher=CHEAP).add("A1", "Ada", "officer", "1111")
+    OfficerDirectory(border, SystemClock(), params=CHEAP).add("A1", "Ada", "officer", "ada-secret-1")
     station = Station(border, SystemClock(), directory=OfficerDirectory(border, SystemClock(),
-                                                                       hasher=CHEAP))  # fmt: skip
-    station.sign_in("A1", "1111")
+                                                                       params=CHEAP))  # fmt: skip
+    station.sign_in("A1", "ada-secret-1")
     one.sim.present(sample("chn-citizen"), face="other")
     wait_for(lambda: one.sim.lane.state is S.REFERRED)
     wait_for(lambda: station.queue())
