@@ -103,7 +103,8 @@ class PgOfficerOps:
 
     def _call(self, sql: str, **params: Any) -> dict[str, Any]:
         with self.engine.begin() as c:
-            return _answer(c.execute(text(sql), params).scalar_one())
+            result = c.execute(text(sql), params).scalar_one()
+        return _answer(result)  # a refusal's failure count and log entry are committed
 
     def _proof(self, officer_id: str, secret: str) -> bytes:
         with self.engine.connect() as c:

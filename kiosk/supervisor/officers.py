@@ -16,8 +16,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.clock import Clock
+from kiosk.supervisor import secrets
 from kiosk.supervisor.secrets import (
-    DEFAULT_PARAMS,
     SecretError,
     check_secret_policy,
     new_secret,
@@ -95,12 +95,13 @@ class OfficerDirectory:
         engine: Engine,
         clock: Clock,
         settings: StationSettings | None = None,
-        params: str = DEFAULT_PARAMS,
+        params: str | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.settings = settings or StationSettings()
-        self.params = params  # argon2id parameters for new secrets
+        # argon2id parameters for new secrets (RFC 9106 low-memory profile by default).
+        self.params = params or secrets.DEFAULT_PARAMS
 
     def add(
         self,

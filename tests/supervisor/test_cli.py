@@ -16,9 +16,9 @@ from tests.supervisor.conftest import CHEAP, Lane
 
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.supervisor import officers
+    from kiosk.supervisor import secrets
 
-    monkeypatch.setattr(officers, "PasswordHasher", lambda: CHEAP)
+    monkeypatch.setattr(secrets, "DEFAULT_PARAMS", CHEAP)
     monkeypatch.setattr(cli, "_STDIN", None)
     for env in (cli.PIN_ENV, cli.SECOND_PIN_ENV, cli.NEW_PIN_ENV):
         monkeypatch.delenv(env, raising=False)
@@ -41,7 +41,7 @@ def test_officers_add_list_disable(
     status, out = run(capsys, "officers", "add", "A1", "--name", "Ada", "--url", url, "--json")
     assert status == 0 and out == [{**out[0], "officer_id": "A1", "role": "officer"}]
     monkeypatch.delenv(cli.NEW_PIN_ENV)
-    monkeypatch.setattr("sys.stdin", io.StringIO("9876\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("new-secret-9876\n"))
     status, _ = run(capsys, "officers", "add", "S1", "--role", "supervisor", "--url", url, "--json")
     assert status == 0
     status, listed = run(capsys, "officers", "list", "--url", url, "--json")
@@ -83,7 +83,7 @@ def test_referrals_list_and_resolve(
     assert status == 77 and err["error"]["code"] == "invalid_credentials"
     monkeypatch.delenv(cli.PIN_ENV)
     monkeypatch.setattr(cli, "_STDIN", None)
-    monkeypatch.setattr("sys.stdin", io.StringIO("1111\n2222\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("ada-secret-1\nben-secret-2\n"))
     status, out = run(capsys, *args, "--second-officer", "B2")
     assert status == 0 and out["status"] == "issued"
     lane.cycle()
