@@ -90,4 +90,6 @@ def grant_station(c: Connection, q: Callable[[str], str], admin: str, sup: str, 
     c.execute(text(f"GRANT SELECT ({', '.join(OFFICER_PUBLIC_COLUMNS)}), INSERT, UPDATE "
                    f"ON officers TO {a}"))  # fmt: skip
     c.execute(text(f"GRANT EXECUTE ON FUNCTION border_officer_log_verify() TO {a}"))
+    c.execute(text(f"GRANT SELECT ON officer_actions TO {a}"))  # auditing: egate officers log
+    _policy(c, "officer_actions_admin", "officer_actions", a, "SELECT")
     _policy(c, "officers_admin", "officers", a)

@@ -79,7 +79,9 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     one, two = kiosks
     border = one.sim.storage.border
     assert border is not None
-    OfficerDirectory(border, SystemClock(), params=CHEAP).add("A1", "Ada", "officer", "ada-secret-1")
+    OfficerDirectory(border, SystemClock(), params=CHEAP).add(
+        "A1", "Ada", "officer", "ada-secret-1"
+    )
     station = Station(border, SystemClock(), directory=OfficerDirectory(border, SystemClock(),
                                                                        params=CHEAP))  # fmt: skip
     station.sign_in("A1", "ada-secret-1")

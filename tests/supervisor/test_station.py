@@ -3,7 +3,6 @@ stand-in and PostgreSQL), with fake lane devices on a FakeClock."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -245,9 +244,15 @@ def test_admit_with_a_failing_gate_is_reported_failed(
     lane.rig.gate.open = broken  # type: ignore[method-assign]
     lane.rig.lane.post(
         OfficerCommand(
-            "c1", "admit", "K1", tx, "A1", "identity_confirmed",
-            done=lambda r, d: results.append(r), authentication="verified",
-        )  # fmt: skip
+            "c1",
+            "admit",
+            "K1",
+            tx,
+            "A1",
+            "identity_confirmed",
+            done=lambda r, d: results.append(r),
+            authentication="verified",
+        )
     )
     lane.rig.lane.run_pending()
     assert results == ["failed"] and lane.rig.lane.state in FREE
