@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 except OfficerError as exc:
                     raise CommandError(exc.code, exc.message) from exc
         print(
-            "demo officers: "
-            + ", ".join(f"{o[0]} ({o[2]}) secret {o[3]}" for o in DEMO_OFFICERS),
+            "demo officers: " + ", ".join(f"{o[0]} ({o[2]}) secret {o[3]}" for o in DEMO_OFFICERS),
             file=sys.stderr,
         )
         workdir = tempfile.TemporaryDirectory(prefix="egate-supervisor-demo-")
