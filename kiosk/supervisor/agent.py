@@ -385,6 +385,13 @@ def attach_supervisor(
     provisions its own key."""
     if border is None:
         return None
+    return start_agent(lane, border, clock, stop, config.privacy.referral_image_retention_h,
+                       pending_events, command_key(config, border, clock))  # fmt: skip
+
+
+def command_key(config: Config, border: Engine, clock: Clock) -> bytes | None:
+    """The kiosk's command key from its file; on the SQLite stand-in one is made when
+    missing. None (commands refused, logged) when a real kiosk was not enrolled."""
     path = command_key_path(config)
     key = command_mac.read_key(path)
     if key is None and border.dialect.name == "sqlite":
@@ -395,5 +402,4 @@ def attach_supervisor(
     if key is None:
         log.error("no command key at %s: officer commands will be refused (egate officers "
                   "kiosk-key)", path)  # fmt: skip
-    return start_agent(lane, border, clock, stop, config.privacy.referral_image_retention_h,
-                       pending_events, key)  # fmt: skip
+    return key
