@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -123,6 +124,14 @@ result_display_s = 180.0
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    err_lines: list[str] = []
+
+    def follow() -> None:
+        assert kiosk.stderr is not None
+        for line in kiosk.stderr:
+            err_lines.append(line)
+
+    threading.Thread(target=follow, daemon=True).start()
     server = VpcdCardServer(ChipEmulator.from_passport(traveller), port=VPCD_PORT)
     swapped: VpcdCardServer | None = None
     result: tuple[str | None, str | None] = (None, None)
@@ -130,7 +139,7 @@ result_display_s = 180.0
         time.sleep(3.0)  # the welcome screen; the kiosk reports itself to the border
         server.start()
         station.sign_in("E1", "eve-secret-1")
-        assert _wait(lambda: bool(station.queue()), 90), "the referral never reached the station"
+        assert _wait(lambda: bool(station.queue()), 120), "".join(err_lines)[-4000:]
         [referral] = station.queue()
         assert "document_not_authentic" in referral.reasons and referral.at_lane
         assert gate.state == "closed"
@@ -152,11 +161,12 @@ result_display_s = 180.0
             swapped.stop()
         kiosk.send_signal(15)
         try:
-            _, err = kiosk.communicate(timeout=30)
+            kiosk.wait(timeout=30)
         except subprocess.TimeoutExpired:
             kiosk.kill()
-            _, err = kiosk.communicate()
+            kiosk.wait()
         gate.stop()
+    err = "".join(err_lines)
     if swap:
         assert result[0] == "rejected" and not opened, (result, err[-3000:])
         assert (result[1] or "").startswith("passport_left_reader")
