@@ -510,7 +510,7 @@ _REFUSALS = {
     "not_permitted": "your role cannot do this",
     "unknown_referral": "no such referral at your port",
     "not_open": "the case is no longer open (another officer acted)",
-    "same_officer": "the second officer must be someone other than the one who asked",
+    "same_officer": "the second officer must be someone else, not the one who asked",
     "nothing_to_confirm": "no admit is waiting for confirmation",
     "unknown_kiosk": "no such kiosk at your port",
     "kiosk_not_enrolled": "the kiosk has no command key (egate officers kiosk-key)",

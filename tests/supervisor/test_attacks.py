@@ -68,7 +68,7 @@ def test_admit_after_the_passport_left_is_rejected_for_the_next_passport(
     assert detail.startswith("passport_left_reader")
     assert lane.rig.gate.opened_count == 0 and lane.rig.gate.state == "closed"
     history = [h["what"] for h in station.case(tx).history]
-    assert history[-1] == "kiosk rejected"
+    assert "kiosk rejected" in history
 
 
 def test_admit_with_another_chip_of_the_same_number_is_rejected(
