@@ -168,3 +168,34 @@ class EntryPolicy(Protocol):
     def evaluate(self, case: Mapping[str, Any]) -> PolicyDecision:
         """`case` follows the public case format of docs/policy.md."""
         ...
+
+
+# -- what the lane reports (kiosk.workflow.lane -> kiosk.supervisor.agent) ------------
+@dataclass(frozen=True)
+class ReferralOpened:
+    """The lane referred a traveller: the officer view of the decision, the chip's DG2
+    and the frame the face decision used (None when there is none)."""
+
+    transaction_id: str
+    at: datetime
+    officer: Mapping[str, Any]
+    chip_photo: bytes | None  # DG2 as read
+    frame_jpeg: bytes | None
+    journey: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What the lane did with an officer's command: executed, rejected or failed."""
+
+    command_id: str
+    kind: str
+    result: str
+    detail: str
+    at: datetime
+
+
+class LaneEventSink(Protocol):
+    """Hears typed lane events on the lane thread; must return at once (store only)."""
+
+    def lane_event(self, event: ReferralOpened | CommandResult) -> None: ...

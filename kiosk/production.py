@@ -19,9 +19,10 @@ from devices.gate.serial_gate import SerialGate
 from devices.icao9303.pcsc import pcsc_document_reader
 from devices.mrz.sources import CameraMrzSource, SerialMrzSource
 from devices.protocols import Camera, DocumentReader, MrzSource
-from kiosk.app import LocalStorage, build_services
+from kiosk.app import LocalStorage, build_services, start_sync
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, ConfigError
+from kiosk.supervisor.agent import attach_supervisor
 from kiosk.workflow.lane import Lane, LaneDevices
 from kiosk.workflow.snapshot import LaneSnapshot
 
@@ -83,6 +84,15 @@ class ProductionKiosk:
             threading.Thread(
                 target=_warm, args=(warm_up,), name="face-warm-up", daemon=True
             ).start()
+
+    def connect(self, stop: threading.Event) -> None:
+        """The border link: the outbox sync and the supervisor agent (status, referrals,
+        officer commands), both until `stop`; nothing when the border is unreachable."""
+        sync = start_sync(self.config, self.storage, stop)
+        attach_supervisor(
+            self.config, self.lane, self.storage.border, self.clock, stop,
+            sync.pending if sync is not None else None,
+        )  # fmt: skip
 
     def close(self) -> None:
         """Gate closed first; then every thread and the face worker process end."""

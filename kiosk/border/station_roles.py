@@ -6,10 +6,15 @@ Called by kiosk.border.roles when `egate border init` provisions the roles:
   referrals and referral images (never read any image back), read and
   acknowledge only the commands addressed to them. Nothing on officers or
   officer_actions: a kiosk can never read an officer record.
-- supervisor stations: read everything; resolve referrals, record officer
-  actions, issue commands, purge images past their retention; update only the
-  sign-in bookkeeping columns of officers.
-- admin: manages officer accounts (`egate officers`).
+- supervisor stations: read the station tables (officers without their secret
+  columns) and purge images past their retention. Every officer action -- sign-in,
+  resolving a case, the second officer's confirmation, a lane command -- is a call
+  of a border_officer_* SECURITY DEFINER function (migration b0004o): no INSERT or
+  UPDATE on officers, referrals, officer_actions or commands.
+- admin: manages officer accounts (`egate officers`): writes officers, never
+  reads their secret columns.
+- nobody: officer_sessions, officer_policy, officer_log_key, kiosk_command_keys
+  (only the functions' owner).
 
 Row-level security is enabled by the migration; the kiosk policies are created
 there, the supervisor and admin ones (which name the roles) here.
@@ -34,6 +39,19 @@ KIOSK_REFERRAL_COLUMNS = (
 )  # fmt: skip
 KIOSK_IMAGE_COLUMNS = ("referral_id", "kind", "kiosk_id", "jpeg", "expires_at")
 KIOSK_ACK_COLUMNS = ("acked_at", "result", "result_detail")
+OWNER_ONLY = ("officer_sessions", "officer_policy", "officer_log_key", "kiosk_command_keys")
+OFFICER_PUBLIC_COLUMNS = (
+    "officer_id", "name", "role", "port", "disabled", "failed_attempts", "locked_until",
+    "last_sign_in", "created_at",
+)  # fmt: skip
+STATION_FUNCTIONS = (
+    "border_officer_challenge(text)", "border_officer_sign_in(text, bytea)",
+    "border_officer_sign_out(bytea, text)",
+    "border_officer_resolve(bytea, uuid, text, text, text)",
+    "border_officer_confirm(bytea, uuid, text, bytea)",
+    "border_officer_lane_command(bytea, text, text, text, text)",
+    "border_officer_log_verify()",
+)  # fmt: skip
 
 
 def _policy(c: Connection, name: str, table: str, role: str, command: str = "ALL") -> None:
@@ -47,7 +65,9 @@ def grant_station(c: Connection, q: Callable[[str], str], admin: str, sup: str, 
     """Grant the station tables to the (unquoted) role names; idempotent."""
     a, s, g = q(admin), q(sup), q(group)
     for role in (a, s, g):
-        c.execute(text(f"REVOKE ALL ON {', '.join(STATION_TABLES)} FROM {role}"))
+        c.execute(text(f"REVOKE ALL ON {', '.join(STATION_TABLES + OWNER_ONLY)} FROM {role}"))
+        for function in STATION_FUNCTIONS:
+            c.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM {role}"))
     # Kiosks.
     cols = ", ".join(KIOSK_STATUS_COLUMNS)
     c.execute(text(f"GRANT SELECT ({cols}), INSERT ({cols}), UPDATE ({cols}) "
@@ -56,15 +76,20 @@ def grant_station(c: Connection, q: Callable[[str], str], admin: str, sup: str, 
     c.execute(text(f"GRANT INSERT ({', '.join(KIOSK_IMAGE_COLUMNS)}) ON referral_images TO {g}"))
     c.execute(text(f"GRANT SELECT, UPDATE ({', '.join(KIOSK_ACK_COLUMNS)}) ON commands TO {g}"))
     # Supervisor stations.
-    c.execute(text(f"GRANT SELECT ON {', '.join(STATION_TABLES)} TO {s}"))
-    c.execute(text(f"GRANT UPDATE (failed_attempts, locked_until, last_sign_in) ON officers "
-                   f"TO {s}"))  # fmt: skip
-    c.execute(text(f"GRANT UPDATE (status, resolved_at, resolution) ON referrals TO {s}"))
+    readable = [t for t in STATION_TABLES if t != "officers"]
+    c.execute(text(f"GRANT SELECT ON {', '.join(readable)} TO {s}"))
+    c.execute(text(f"GRANT SELECT ({', '.join(OFFICER_PUBLIC_COLUMNS)}) ON officers TO {s}"))
     c.execute(text(f"GRANT DELETE ON referral_images TO {s}"))
-    c.execute(text(f"GRANT INSERT ON officer_actions, commands TO {s}"))
-    c.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE officer_actions_seq_seq TO {s}"))
+    c.execute(text(f"REVOKE ALL ON SEQUENCE officer_actions_seq_seq FROM {s}"))
+    for function in STATION_FUNCTIONS:
+        c.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {s}"))
     for table in STATION_TABLES:
-        _policy(c, f"{table}_supervisor", table, s)
-    # Officer accounts are managed by the admin role.
-    c.execute(text(f"GRANT SELECT, INSERT, UPDATE ON officers TO {a}"))
+        _policy(c, f"{table}_supervisor", table, s, "SELECT")
+    _policy(c, "referral_images_supervisor_delete", "referral_images", s, "DELETE")
+    # Officer accounts are managed by the admin role, which never reads a secret.
+    c.execute(text(f"GRANT SELECT ({', '.join(OFFICER_PUBLIC_COLUMNS)}), INSERT, UPDATE "
+                   f"ON officers TO {a}"))  # fmt: skip
+    c.execute(text(f"GRANT EXECUTE ON FUNCTION border_officer_log_verify() TO {a}"))
+    c.execute(text(f"GRANT SELECT ON officer_actions TO {a}"))  # auditing: egate officers log
+    _policy(c, "officer_actions_admin", "officer_actions", a, "SELECT")
     _policy(c, "officers_admin", "officers", a)

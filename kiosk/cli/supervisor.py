@@ -47,7 +47,14 @@ def register(sub: Any) -> None:
     add.add_argument("officer_id")
     add.add_argument("--name", default="", help="display name")
     add.add_argument("--role", choices=("officer", "supervisor", "maintenance"), default="officer")
-    add.add_argument("--port", default=None, help="IATA port the officer watches (default: all)")
+    add.add_argument(
+        "--port", default=None, help="IATA port the officer serves (default: all; "
+        "required for maintenance)",
+    )  # fmt: skip
+    add.add_argument(
+        "--replace", action="store_true",
+        help="new secret, role and port for an existing id (enabled, unlocked)",
+    )  # fmt: skip
     add.set_defaults(func=run_officers_add)
     disable = osub.add_parser("disable", help="disable an officer account")
     _url(disable)
@@ -56,6 +63,25 @@ def register(sub: Any) -> None:
     listing = osub.add_parser("list", help="list officer accounts (never their secrets)")
     _url(listing)
     listing.set_defaults(func=run_officers_list)
+    audit = osub.add_parser("log", help="the keyed officer log (every officer action)")
+    _url(audit)
+    audit.add_argument("--referral", default=None, metavar="ID", help="only this case")
+    audit.add_argument(
+        "--verify", action="store_true",
+        help="recompute the keyed chain in the border; exit 65 when it does not verify",
+    )  # fmt: skip
+    audit.set_defaults(func=run_officers_log)
+    key = osub.add_parser(
+        "kiosk-key",
+        help="issue a kiosk's command key (border owner; at enrolment; replaces any earlier)",
+    )
+    _url(key)
+    key.add_argument("kiosk_id")
+    key.add_argument(
+        "--out", type=Path, default=None,
+        help="where the kiosk reads it (default: command.key beside the log key)",
+    )  # fmt: skip
+    key.set_defaults(func=run_officers_kiosk_key)
 
     referrals = sub.add_parser("referrals", help="open referrals of the supervisor station")
     rsub = referrals.add_subparsers(dest="referrals_command", metavar="ACTION", required=True)
@@ -162,7 +188,9 @@ def run_officers_add(args: argparse.Namespace) -> int:
     engine = open_station_border(args, config_from_args(args))
     secret = read_secret(NEW_PIN_ENV, f"PIN for {args.officer_id}: ")
     try:
-        officer = _directory(engine).add(args.officer_id, args.name, args.role, secret, args.port)
+        officer = _directory(engine).add(
+            args.officer_id, args.name, args.role, secret, args.port, replace=args.replace
+        )
     except OfficerError as exc:
         raise CommandError(exc.code, exc.message) from exc
     except SQLAlchemyError as exc:
@@ -190,6 +218,61 @@ def run_officers_list(args: argparse.Namespace) -> int:
     except SQLAlchemyError as exc:
         raise _db_error(exc, engine) from exc
     return _show_officers(officers, args.json)
+
+
+def run_officers_log(args: argparse.Namespace) -> int:
+    """The officer log, oldest first; --verify recomputes its keyed chain in the border
+    (border_officer_log_verify on PostgreSQL) and fails with 65 when it breaks."""
+    import uuid
+
+    from kiosk.supervisor.audit import actions, verify_actions
+
+    engine = open_station_border(args, config_from_args(args))
+    try:
+        rid = uuid.UUID(args.referral) if args.referral else None
+    except ValueError as exc:
+        raise CommandError("bad_argument", f"{args.referral!r} is not a referral id") from exc
+    try:
+        entries = [a.as_json() for a in actions(engine, rid)]
+        verdict = verify_actions(engine) if args.verify else None
+    except SQLAlchemyError as exc:
+        raise _db_error(exc, engine) from exc
+    if verdict is not None:
+        verdict = {k: (str(v) if k == "action_id" else v) for k, v in verdict.items()}
+    if args.json:
+        print_json({"entries": entries, "verification": verdict})
+    else:
+        for e in entries:
+            second = f"+{e['second_officer_id']}" if e["second_officer_id"] else ""
+            print(f"{e['at']}  {e['kind']:<16} {e['officer_id']}{second:<8} {e['kiosk_id']:<8} "
+                  f"{e['reason_code']}  {e['referral_id'] or ''}")  # fmt: skip
+        if verdict is not None:
+            state = "verifies" if verdict["valid"] else f"BROKEN at seq {verdict['first_bad_seq']}"
+            print(f"officer log: {verdict['entries']} entries, {state}")
+    return 65 if verdict is not None and not verdict["valid"] else 0
+
+
+def run_officers_kiosk_key(args: argparse.Namespace) -> int:
+    """A new random command key for the kiosk, in the border (table only the officer
+    functions' owner reads) and in a file for the kiosk (0600). Never printed."""
+    from kiosk.supervisor.agent import command_key_path
+    from kiosk.supervisor.command_mac import write_key
+    from kiosk.supervisor.officer_ops import provision_command_key
+
+    config = config_from_args(args)
+    engine = open_station_border(args, config)
+    out = args.out or command_key_path(config)
+    try:
+        key = provision_command_key(engine, args.kiosk_id, SystemClock())
+    except SQLAlchemyError as exc:
+        raise _db_error(exc, engine) from exc
+    write_key(out, key)
+    result = {"kiosk_id": args.kiosk_id, "key_file": str(out)}
+    if args.json:
+        print_json(result)
+    else:
+        print(f"command key for {args.kiosk_id} written to {out} (install it on the kiosk)")
+    return 0
 
 
 def _show_officers(officers: list[Any], as_json: bool) -> int:

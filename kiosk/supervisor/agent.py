@@ -1,16 +1,19 @@
 """The kiosk's side of the supervisor station.
 
-KioskAgent watches one lane (a LaneObserver) and, on its own thread, keeps the
-kiosk's row in `kiosk_status` current (state, sync backlog, reference-data age,
-a heartbeat), publishes each referral with its two images (the chip photo and
-the frame the face decision used) and pulls the commands addressed to this
-kiosk, handing each to the lane as an OfficerCommand event. The lane decides
-whether a command applies (right kiosk, the referral it is still showing),
-logs it in the hash-chained event log and only then moves the gate; the agent
-reports the result back to the border database.
+KioskAgent hears one lane -- its state changes (a LaneObserver) and its typed
+events (a LaneEventSink: referral opened, command result) -- and, on its own
+thread, keeps the kiosk's row in `kiosk_status` current (state, sync backlog,
+reference-data age, a heartbeat), publishes each referral with its two images
+(the chip photo and the frame the face decision used) and pulls the commands
+addressed to this kiosk. It checks each command's MAC with the kiosk's command
+key (kiosk.supervisor.command_mac) and its expiry, and hands it to the lane as
+an OfficerCommand saying whether it is authentic; the lane logs every command
+in its hash-chained event log, carries out only authentic ones (an admit only
+after re-verifying the traveller) and reports the result, which the agent
+writes back to the border database.
 
-The lane thread never waits for the border database: observer callbacks and
-the wrapped services only store what they saw under a lock.
+The lane thread never waits for the border database: the agent's callbacks
+only store what they heard under a lock.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -30,6 +34,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.clock import Clock, as_utc
+from kiosk.config import Config, log_key_path
+from kiosk.ports import CommandResult, ReferralOpened
+from kiosk.supervisor import command_mac
 from kiosk.supervisor.notify import COMMAND_CHANNEL, ChangeWaiter
 from kiosk.supervisor.settings import AgentSettings
 from kiosk.supervisor.tables import commands, kiosk_status, referral_images, referrals
@@ -40,8 +47,6 @@ from kiosk.workflow.states import LaneState
 
 log = logging.getLogger(__name__)
 S = LaneState
-# Longest wait for the decision frame before a referral is published without it.
-FRAME_WAIT_S = 2.0
 
 
 def chip_photo_jpeg(dg2: bytes) -> bytes | None:
@@ -74,7 +79,6 @@ class _Case:
     dg2: bytes | None
     journey: Mapping[str, Any] | None
     frame: bytes | None = None
-    ready: bool = False  # the lane has said all it will about this case
 
 
 @dataclass
@@ -105,8 +109,10 @@ class KioskAgent:
         clock: Clock,
         settings: AgentSettings | None = None,
         pending_events: Callable[[], int] | None = None,
+        command_key: bytes | None = None,
     ) -> None:
         self.lane = lane
+        self.command_key = command_key  # None: no command is ever authentic
         self.border = border
         self.clock = clock
         self.settings = settings or AgentSettings()
@@ -114,63 +120,27 @@ class KioskAgent:
         self._pending_events = pending_events or (lambda: 0)
         self._lock = threading.Lock()
         self._seen = _LaneSeen(since=clock.now())
-        self._dg2: bytes | None = None
-        self._journey: Mapping[str, Any] | None = None
         self._delivered: set[str] = set()  # command ids handed to the lane
         self._last_heartbeat: float | None = None
         self.last_error: str | None = None
         self._waiter = ChangeWaiter(border, COMMAND_CHANNEL)
-        self._wrap_services()
         lane.add_observer(self)
+        lane.add_event_sink(self)
 
     # -- on the lane thread ------------------------------------------------------------
-    def _wrap_services(self) -> None:
-        services = self.lane.services
-        facts, journey, sink = services.document_facts, services.journey, services.referral_images
-
-        def document_facts(files: Mapping[str, bytes]) -> Any:
-            with self._lock:
-                self._dg2 = files.get("DG2")
-            return facts(files)
-
-        def journey_of(facts_: Any, now: datetime) -> Mapping[str, Any] | None:
-            found = journey(facts_, now)
-            with self._lock:
-                self._journey = found
-            return found
-
-        def referral_image(transaction_id: str, jpeg: bytes) -> None:
-            with self._lock:
-                case = self._seen.cases.get(transaction_id)
-                if case is not None:
-                    case.frame = jpeg
-                    case.ready = True
-            if sink is not None:
-                sink(transaction_id, jpeg)
-
-        services.document_facts = document_facts
-        services.journey = journey_of
-        services.referral_images = referral_image
+    def lane_event(self, event: ReferralOpened | CommandResult) -> None:
+        with self._lock:
+            if isinstance(event, ReferralOpened):
+                self._seen.cases[event.transaction_id] = _Case(
+                    event.transaction_id, self.clock.now(), dict(event.officer),
+                    event.chip_photo, event.journey, event.frame_jpeg,
+                )  # fmt: skip
+            else:
+                self._seen.acks.append(_Ack(event.command_id, event.result, event.detail, event.at))
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
         with self._lock:
             seen = self._seen
-            # Whatever was pending is complete once the lane says anything else.
-            for case in seen.cases.values():
-                case.ready = True
-            if snapshot.state is S.READING_CHIP:
-                self._dg2, self._journey = None, None  # a new traveller's document
-            if snapshot.state is S.REFERRED and snapshot.transaction_id:
-                checks = snapshot.officer.get("checks") or {}
-                seen.cases[snapshot.transaction_id] = _Case(
-                    snapshot.transaction_id,
-                    self.clock.now(),
-                    dict(snapshot.officer),
-                    self._dg2,
-                    self._journey,
-                    # A decision frame follows only when the face was compared.
-                    ready="face_outcome" not in checks,
-                )
             if seen.state != snapshot.state.value or seen.in_service != self.lane.in_service:
                 seen.since = self.clock.now()
             seen.state = snapshot.state.value
@@ -178,13 +148,6 @@ class KioskAgent:
             seen.transaction_id = snapshot.transaction_id
             seen.in_service = self.lane.in_service
             seen.changed = True
-
-    def _command_done(self, command_id: str) -> Callable[[str, str], None]:
-        def done(result: str, detail: str) -> None:
-            with self._lock:
-                self._seen.acks.append(_Ack(command_id, result, detail, self.clock.now()))
-
-        return done
 
     # -- on the agent thread -------------------------------------------------------------
     def run_once(self) -> None:
@@ -248,9 +211,8 @@ class KioskAgent:
         self._last_heartbeat = now_mono
 
     def _publish_referrals(self) -> None:
-        late = as_utc(self.clock.now()) - timedelta(seconds=FRAME_WAIT_S)
         with self._lock:
-            ready = [c for c in self._seen.cases.values() if c.ready or c.referred_at < late]
+            ready = list(self._seen.cases.values())
         for case in ready:
             self._publish_case(case)
             with self._lock:
@@ -326,6 +288,9 @@ class KioskAgent:
             if command_id in self._delivered:
                 continue  # handed over already; its acknowledgement is on its way
             self._delivered.add(command_id)
+            authentication = self._authenticate(row)
+            log.info("officer command %s (%s) authentication: %s", command_id, row.kind,
+                     authentication)  # fmt: skip
             self.lane.post(
                 OfficerCommand(
                     command_id=command_id,
@@ -337,9 +302,25 @@ class KioskAgent:
                     text=row.reason_text,
                     second_officer_id=row.second_officer_id,
                     issued_at=row.issued_at,
-                    done=self._command_done(command_id),
+                    authentication=authentication,
                 )
             )
+
+    def _authenticate(self, row: Any) -> str:
+        """ "verified", or why the command is not to be carried out."""
+        if self.command_key is None:
+            return "no_command_key: this kiosk was not given a command key"
+        if row.mac is None or row.expires_at is None:
+            return "unsigned: the command carries no MAC"
+        fields = command_mac.CommandFields(
+            row.command_id, row.kiosk_id, row.kind, row.referral_id, row.officer_id,
+            row.second_officer_id, row.reason_code, as_utc(row.issued_at), as_utc(row.expires_at),
+        )  # fmt: skip
+        if not command_mac.verify(self.command_key, fields, row.mac):
+            return "bad_mac: the command was not issued by the border's officer functions"
+        if as_utc(self.clock.now()) > as_utc(row.expires_at):
+            return "expired: the command is past its expiry"
+        return "verified"
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -367,6 +348,7 @@ def start_agent(
     stop: threading.Event,
     image_retention_h: float,
     pending_events: Callable[[], int] | None = None,
+    command_key: bytes | None = None,
 ) -> KioskAgent | None:
     """Attach an agent to `lane` and run it until `stop` (None without a border
     database: the lane works offline, the station shows it offline)."""
@@ -378,6 +360,46 @@ def start_agent(
         clock,
         AgentSettings(image_retention_h=image_retention_h),
         pending_events=pending_events,
+        command_key=command_key,
     )
     agent.start(stop)
     return agent
+
+
+def command_key_path(config: Config) -> Path:
+    """The kiosk's command key: beside its log key (docs/supervisor.md, enrolment)."""
+    return log_key_path(config).with_name("command.key")
+
+
+def attach_supervisor(
+    config: Config,
+    lane: Lane,
+    border: Engine | None,
+    clock: Clock,
+    stop: threading.Event,
+    pending_events: Callable[[], int] | None = None,
+) -> KioskAgent | None:
+    """The one way `egate kiosk`, `egate demo` and the simulator connect a lane to the
+    supervisor station. A kiosk without its command key still reports (the officer
+    sees it) but carries out no command. The SQLite stand-in (one machine, no roles)
+    provisions its own key."""
+    if border is None:
+        return None
+    return start_agent(lane, border, clock, stop, config.privacy.referral_image_retention_h,
+                       pending_events, command_key(config, border, clock))  # fmt: skip
+
+
+def command_key(config: Config, border: Engine, clock: Clock) -> bytes | None:
+    """The kiosk's command key from its file; on the SQLite stand-in one is made when
+    missing. None (commands refused, logged) when a real kiosk was not enrolled."""
+    path = command_key_path(config)
+    key = command_mac.read_key(path)
+    if key is None and border.dialect.name == "sqlite":
+        from kiosk.supervisor.officer_ops import provision_command_key
+
+        key = provision_command_key(border, config.kiosk.id, clock)
+        command_mac.write_key(path, key)
+    if key is None:
+        log.error("no command key at %s: officer commands will be refused (egate officers "
+                  "kiosk-key)", path)  # fmt: skip
+    return key

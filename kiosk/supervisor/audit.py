@@ -1,11 +1,19 @@
-"""The border's log of officer actions: append-only rows, hash-chained like the
-kiosk's event log, so a removed or altered action breaks the chain."""
+"""The border's log of officer actions: append-only rows in a keyed chain.
+
+Each row's chain_hash is HMAC-SHA256(key, previous chain_hash || canonical row)
+with a key (table officer_log_key) that only the border's SECURITY DEFINER
+functions read on PostgreSQL: they alone append (migration b0004o,
+border__log) and border_officer_log_verify() recomputes the chain. Whoever can
+write rows but not read the key cannot make one that verifies, and a removed
+or altered row breaks every later link. On the SQLite stand-in (no roles) the
+same chain is computed here in Python.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,11 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, text
 
 from kiosk.clock import as_utc
-from kiosk.supervisor.tables import officer_actions
+from kiosk.supervisor.tables import officer_actions, officer_log_key
 
 GENESIS = "0" * 64
-# pg_advisory_xact_lock key: one writer of the chain at a time across stations.
-_CHAIN_LOCK = 0x65676174
 
 
 @dataclass(frozen=True)
@@ -49,22 +55,40 @@ class ActionRecord:
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "action_id": str(self.action_id),
+            "at": as_utc(self.at).isoformat(),
+            "kind": self.kind,
+            "kiosk_id": self.kiosk_id,
+            "referral_id": str(self.referral_id) if self.referral_id else None,
+            "officer_id": self.officer_id,
+            "second_officer_id": self.second_officer_id,
+            "reason_code": self.reason_code,
+            "reason_text": self.reason_text,
+            "detail": self.detail,
+        }
 
-def chain(previous: str, record: ActionRecord) -> str:
-    return hashlib.sha256(previous.encode() + record.canonical()).hexdigest()
+
+def chain(key: bytes, previous: str, record: ActionRecord) -> str:
+    return hmac.new(key, previous.encode() + record.canonical(), hashlib.sha256).hexdigest()
 
 
-_local_lock = threading.Lock()
+def local_log_key(c: Connection) -> bytes:
+    return bytes(
+        c.execute(select(officer_log_key.c.key).where(officer_log_key.c.id == 1)).scalar_one()
+    )
 
 
 def append_action(c: Connection, record: ActionRecord) -> str:
-    """Append inside the caller's transaction; returns the chain hash."""
+    """Append inside the caller's transaction (SQLite stand-in; PostgreSQL appends only
+    through its definer functions); returns the chain hash."""
     if c.dialect.name == "postgresql":
-        c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        raise RuntimeError("on PostgreSQL only the border's functions write the officer log")
     last = c.execute(
         select(officer_actions.c.chain_hash).order_by(officer_actions.c.seq.desc()).limit(1)
     ).scalar()
-    digest = chain(last or GENESIS, record)
+    digest = chain(local_log_key(c), last or GENESIS, record)
     c.execute(
         insert(officer_actions),
         {
@@ -84,11 +108,6 @@ def append_action(c: Connection, record: ActionRecord) -> str:
     return digest
 
 
-def record_action(engine: Engine, record: ActionRecord) -> str:
-    with _local_lock, engine.begin() as c:
-        return append_action(c, record)
-
-
 def _record(row: Any) -> ActionRecord:
     return ActionRecord(
         kind=row.kind,
@@ -105,6 +124,7 @@ def _record(row: Any) -> ActionRecord:
 
 
 def actions(engine: Engine, referral_id: uuid.UUID | None = None) -> list[ActionRecord]:
+    """The log in order (one referral's entries when given): `case_log` of a case."""
     query = select(officer_actions).order_by(officer_actions.c.seq)
     if referral_id is not None:
         query = query.where(officer_actions.c.referral_id == referral_id)
@@ -112,13 +132,18 @@ def actions(engine: Engine, referral_id: uuid.UUID | None = None) -> list[Action
         return [_record(r) for r in c.execute(query)]
 
 
-def verify_actions(engine: Engine) -> bool:
-    """Recompute the chain; False when any action was altered or removed."""
-    previous = GENESIS
+def verify_actions(engine: Engine) -> dict[str, Any]:
+    """{"valid", "entries", "first_bad_seq"}: the chain recomputed with the log key."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as c:
+            return dict(c.execute(text("SELECT border_officer_log_verify()")).scalar_one())
+    previous, n = GENESIS, 0
     with engine.connect() as c:
+        key = local_log_key(c)
         rows = c.execute(select(officer_actions).order_by(officer_actions.c.seq)).all()
     for row in rows:
-        previous = chain(previous, _record(row))
-        if previous != row.chain_hash:
-            return False
-    return True
+        previous = chain(key, previous, _record(row))
+        if not hmac.compare_digest(previous, row.chain_hash):
+            return {"valid": False, "entries": n, "first_bad_seq": row.seq}
+        n += 1
+    return {"valid": True, "entries": n, "first_bad_seq": None}

@@ -32,7 +32,7 @@ from kiosk.config import Config, parse_config
 from kiosk.face_process import ProcessFaceVerifier
 from kiosk.ports import FaceVerification
 from kiosk.simulation import SAMPLES, SampleTraveller, SimulatedKiosk
-from kiosk.supervisor.agent import KioskAgent
+from kiosk.supervisor.agent import KioskAgent, command_key
 from kiosk.supervisor.settings import AgentSettings
 from kiosk.workflow.lane import LaneRunner
 from kiosk.workflow.states import LaneState
@@ -147,6 +147,7 @@ class DemoFleet:
                     image_retention_h=cfg.privacy.referral_image_retention_h,
                 ),
                 pending_events=sync.pending if sync else None,
+                command_key=command_key(cfg, storage.border, self.clock),
             )
             # A few travellers per kiosk: one who passes, two the officer must see.
             mix = (passes[i % len(passes)], refers[i % len(refers)], refers[(i + 3) % len(refers)])

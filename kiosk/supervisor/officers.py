@@ -1,29 +1,39 @@
-"""Officer accounts in the border database: argon2id secrets, roles, lockout.
+"""Officer accounts in the border database: ids, roles, ports, secrets.
 
-A secret (PIN or password) is stored only as an argon2id PHC string. Repeated
-failures lock the account for a while; a disabled account never signs in. The
-same answer ("invalid_credentials") is given for an unknown id and a wrong
-secret, so the sign-in screen does not reveal which officer ids exist.
+Managed by the admin role (`egate officers`). A secret is stored only as an
+argon2id salt, its parameters and SHA-256 of the derived proof
+(kiosk.supervisor.secrets), in columns no client role reads; sign-in and its
+failure count happen in the border (kiosk.supervisor.officer_ops).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kiosk.clock import Clock, as_utc
+from kiosk.clock import Clock
+from kiosk.supervisor import secrets
+from kiosk.supervisor.secrets import (
+    SecretError,
+    check_secret_policy,
+    new_secret,
+    normalise_officer_id,
+)
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.tables import officers
 
 Role = Literal["officer", "supervisor", "maintenance"]
 ROLES: tuple[Role, ...] = ("officer", "supervisor", "maintenance")
-MIN_SECRET = 4
+# What a client role may read of an account (never the secret columns).
+PUBLIC_COLUMNS = (
+    officers.c.officer_id, officers.c.name, officers.c.role, officers.c.port,
+    officers.c.disabled, officers.c.failed_attempts, officers.c.locked_until,
+    officers.c.last_sign_in,
+)  # fmt: skip
 
 
 class OfficerError(Exception):
@@ -73,12 +83,10 @@ def _officer(row: Any) -> Officer:
 
 
 def check_officer_id(officer_id: str) -> str:
-    cleaned = officer_id.strip()
-    if not cleaned or len(cleaned) > 32 or not cleaned.replace("-", "").isalnum():
-        raise OfficerError(
-            "invalid_officer_id", f"{officer_id!r} is not an officer id (1-32 letters, digits or -)"
-        )
-    return cleaned
+    try:
+        return normalise_officer_id(officer_id)
+    except SecretError as exc:
+        raise OfficerError(exc.code, str(exc)) from exc
 
 
 class OfficerDirectory:
@@ -87,43 +95,65 @@ class OfficerDirectory:
         engine: Engine,
         clock: Clock,
         settings: StationSettings | None = None,
-        hasher: PasswordHasher | None = None,
+        params: str | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.settings = settings or StationSettings()
-        # argon2-cffi's defaults are argon2id with the RFC 9106 low-memory profile.
-        self.hasher = hasher or PasswordHasher()
+        # argon2id parameters for new secrets (RFC 9106 low-memory profile by default).
+        self.params = params or secrets.DEFAULT_PARAMS
 
-    # -- management -------------------------------------------------------------------
     def add(
-        self, officer_id: str, name: str, role: str, secret: str, port: str | None = None
+        self,
+        officer_id: str,
+        name: str,
+        role: str,
+        secret: str,
+        port: str | None = None,
+        replace: bool = False,
     ) -> Officer:
+        """A new account (or, with `replace`, a new secret, role and port for an existing
+        one, enabled and unlocked: how accounts disabled by b0004o come back)."""
         officer_id = check_officer_id(officer_id)
         if role not in ROLES:
             raise OfficerError("invalid_role", f"{role!r} is not one of {', '.join(ROLES)}")
-        if len(secret) < MIN_SECRET:
-            raise OfficerError("weak_secret", f"a PIN or password needs {MIN_SECRET}+ characters")
-        if port is not None and (len(port) != 3 or not port.isalpha()):
+        try:
+            check_secret_policy(secret, role)
+        except SecretError as exc:
+            raise OfficerError(exc.code, str(exc)) from exc
+        if port is not None and (len(port) != 3 or not port.isascii() or not port.isalpha()):
             raise OfficerError("invalid_port", f"{port!r} is not a three-letter IATA code")
+        if role == "maintenance" and port is None:
+            raise OfficerError("port_required", "a maintenance account serves one port: --port")
+        stored = new_secret(secret, self.params)
         row = {
-            "officer_id": officer_id,
-            "name": name.strip() or officer_id,
+            "name": name.strip()[:120] or officer_id,
             "role": role,
             "port": port.upper() if port else None,
-            "secret_hash": self.hasher.hash(secret),
+            "secret_salt": stored.salt,
+            "secret_params": stored.params,
+            "secret_check": stored.check,
             "disabled": False,
             "failed_attempts": 0,
-            "created_at": self.clock.now(),
         }
         try:
             with self.engine.begin() as c:
-                c.execute(insert(officers), row)
+                c.execute(insert(officers), {**row, "officer_id": officer_id,
+                                             "created_at": self.clock.now()})  # fmt: skip
         except IntegrityError as exc:
-            raise OfficerError("officer_exists", f"officer {officer_id!r} already exists") from exc
+            if not replace:
+                raise OfficerError(
+                    "officer_exists", f"officer {officer_id!r} already exists (--replace)"
+                ) from exc
+            with self.engine.begin() as c:
+                c.execute(
+                    update(officers).where(officers.c.officer_id == officer_id)
+                    .values(**row, locked_until=None)
+                )  # fmt: skip
         return self.get(officer_id)
 
     def disable(self, officer_id: str) -> Officer:
+        officer_id = check_officer_id(officer_id)
         with self.engine.begin() as c:
             done = c.execute(
                 update(officers).where(officers.c.officer_id == officer_id).values(disabled=True)
@@ -134,63 +164,14 @@ class OfficerDirectory:
 
     def get(self, officer_id: str) -> Officer:
         with self.engine.connect() as c:
-            row = c.execute(select(officers).where(officers.c.officer_id == officer_id)).first()
+            row = c.execute(
+                select(*PUBLIC_COLUMNS).where(officers.c.officer_id == officer_id)
+            ).first()
         if row is None:
             raise OfficerError("unknown_officer", f"no officer {officer_id!r}")
         return _officer(row)
 
     def list(self) -> list[Officer]:
         with self.engine.connect() as c:
-            rows = c.execute(select(officers).order_by(officers.c.officer_id)).all()
+            rows = c.execute(select(*PUBLIC_COLUMNS).order_by(officers.c.officer_id)).all()
         return [_officer(r) for r in rows]
-
-    # -- sign-in ----------------------------------------------------------------------
-    def authenticate(self, officer_id: str, secret: str) -> Officer:
-        """The officer when `secret` is right; OfficerError otherwise (codes
-        invalid_credentials, locked, disabled). Failures are counted; the
-        account locks for lockout_s after max_failed_sign_ins in a row."""
-        now = as_utc(self.clock.now())
-        with self.engine.begin() as c:
-            row = c.execute(
-                select(officers).where(officers.c.officer_id == officer_id.strip())
-            ).first()
-            if row is None:
-                # Same work as a real check, so timing does not tell ids apart.
-                self._dummy_verify(secret)
-                raise OfficerError("invalid_credentials", "unknown officer id or wrong PIN")
-            if row.disabled:
-                raise OfficerError("disabled", "this account is disabled")
-            if row.locked_until is not None and as_utc(row.locked_until) > now:
-                raise OfficerError(
-                    "locked", f"too many failed attempts; locked until {row.locked_until:%H:%M}"
-                )
-            where = officers.c.officer_id == row.officer_id
-            if self._verify(row.secret_hash, secret):
-                c.execute(
-                    update(officers)
-                    .where(where)
-                    .values(failed_attempts=0, locked_until=None, last_sign_in=now)
-                )
-                return _officer(row)
-            failures = int(row.failed_attempts) + 1
-            locked = failures >= self.settings.max_failed_sign_ins
-            values: dict[str, Any] = {"failed_attempts": failures}
-            if locked:
-                until = now + timedelta(seconds=self.settings.lockout_s)
-                values = {"failed_attempts": 0, "locked_until": until}
-            c.execute(update(officers).where(where).values(**values))
-        # The failure is committed before it is reported.
-        if locked:
-            raise OfficerError("locked", "too many failed attempts; the account is locked")
-        raise OfficerError("invalid_credentials", "unknown officer id or wrong PIN")
-
-    def _verify(self, phc: str, secret: str) -> bool:
-        try:
-            return bool(self.hasher.verify(phc, secret))
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    def _dummy_verify(self, secret: str) -> None:
-        if not hasattr(self, "_dummy"):
-            self._dummy = self.hasher.hash("not-an-officer")
-        self._verify(self._dummy, secret)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StationSettings:
+    # On PostgreSQL the border's officer_policy row is what counts (b0004o); these
+    # apply to the SQLite stand-in and to the station's own idle sign-out.
     max_failed_sign_ins: int = 5  # then the account is locked ...
     lockout_s: float = 900.0  # ... for this long
     idle_sign_out_s: float = 300.0  # automatic sign-out after inactivity
     offline_after_s: float = 30.0  # a kiosk silent this long shows as offline
-    # Watchlist cases: an admit needs a second officer's confirmation.
-    two_officer_watchlist: bool = True
 
     def __post_init__(self) -> None:
         if self.max_failed_sign_ins < 1:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, func, select
 
 from kiosk.border.models import BorderEvent, BorderReferenceItem
 from kiosk.clock import Clock, as_utc
-from kiosk.supervisor.audit import ActionRecord, actions, append_action, record_action
-from kiosk.supervisor.officers import Officer, OfficerDirectory, OfficerError
+from kiosk.supervisor.audit import actions
+from kiosk.supervisor.officer_ops import OfficerOps, OpsRefused, officer_ops
+from kiosk.supervisor.officers import Officer, OfficerDirectory
 from kiosk.supervisor.reasons import CASE_ACTIONS, LANE_COMMANDS, check_reason, overview_state
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.stats import Statistics, compute_statistics
@@ -166,6 +167,7 @@ class ActionResult:
 class _Session:
     officer: Officer
     last_activity: float
+    token: bytes = b""  # the border's session (officer_ops); never shown or logged
     started: datetime = field(default_factory=lambda: datetime.min)
 
 
@@ -183,35 +185,26 @@ class Station:
         self.settings = settings or StationSettings()
         self.directory = directory or OfficerDirectory(engine, clock, self.settings)
         self.image_retention_h = image_retention_h
+        self.ops: OfficerOps = officer_ops(engine, clock, self.settings)
         self._session: _Session | None = None
 
     # -- session ----------------------------------------------------------------------
     def sign_in(self, officer_id: str, secret: str) -> Officer:
+        """The border checks the secret and counts failures (officer_ops); refused
+        sign-ins are on its officer log with the id typed."""
         self._session = None
         try:
-            officer = self.directory.authenticate(officer_id, secret)
-        except OfficerError as exc:
-            # Refused sign-ins are security events: on record with the id typed.
-            record_action(self.engine, ActionRecord(
-                "sign_in_refused", "-", officer_id.strip()[:32] or "-", exc.code, "",
-                self.clock.now()))  # fmt: skip
-            raise StationError(exc.code, exc.message) from exc
-        self._session = _Session(officer, self.clock.monotonic(), self.clock.now())
-        record_action(
-            self.engine,
-            ActionRecord("sign_in", "-", officer.officer_id, "sign_in", "", self.clock.now()),
-        )
+            signed = self.ops.sign_in(officer_id, secret)
+        except OpsRefused as exc:
+            raise StationError(exc.code, _REFUSALS.get(exc.code, exc.code)) from exc
+        officer = Officer(signed.officer_id, signed.name, signed.role, signed.port)  # type: ignore[arg-type]
+        self._session = _Session(officer, self.clock.monotonic(), signed.token, self.clock.now())
         return officer
 
     def sign_out(self, why: str = "sign_out") -> None:
         session, self._session = self._session, None
         if session is not None:
-            record_action(
-                self.engine,
-                ActionRecord(
-                    "sign_out", "-", session.officer.officer_id, why, "", self.clock.now()
-                ),
-            )
+            self.ops.sign_out(session.token, why)
 
     @property
     def officer(self) -> Officer | None:
@@ -394,150 +387,57 @@ class Station:
         }
 
     # -- actions --------------------------------------------------------------------------
+    # Each is one checked call into the border (officer_ops): it verifies the session,
+    # role, port, the referral's state and kiosk and the two-officer rule, writes the
+    # keyed officer log and the kiosk-signed command. Nothing here decides on its own.
     def resolve(
         self, referral_id: uuid.UUID | str, action: str, reason: str, text: str = ""
     ) -> ActionResult:
-        """admit / refuse / manual for an open referral. A watchlist admit waits
-        for a second officer (confirm()) when two_officer_watchlist is set."""
-        officer = self._require(CASE_ROLES)
+        """admit / refuse / manual for an open referral. An admit of a watchlist or
+        chip_not_genuine case waits for a second, distinct officer (confirm())."""
+        self._require(CASE_ROLES)
         if action not in CASE_ACTIONS:
             raise StationError("invalid_action", f"{action!r} is not one of {CASE_ACTIONS}")
         reason, text = self._reason(action, reason, text)
-        row = self._open_referral(_uuid(referral_id), ("open",))
-        now = self.clock.now()
-        if action == "admit" and row.watchlist and self.settings.two_officer_watchlist:
-            record = ActionRecord(
-                "admit_requested",
-                row.kiosk_id,
-                officer.officer_id,
-                reason,
-                text,
-                now,
-                row.referral_id,
-            )
-            with self.engine.begin() as c:
-                append_action(c, record)
-                c.execute(
-                    update(referrals)
-                    .where(referrals.c.referral_id == row.referral_id)
-                    .values(status="awaiting_second")
-                )
-            return ActionResult("awaiting_second", record.action_id)
-        return self._issue(row, action, officer.officer_id, None, reason, text)
+        rid = _uuid(referral_id)
+        return self._act(lambda token: self.ops.resolve(token, rid, action, reason, text))
 
     def confirm(self, referral_id: uuid.UUID | str, officer_id: str, secret: str) -> ActionResult:
-        """A second officer confirms the pending watchlist admit with their own PIN."""
-        first = self._require(CASE_ROLES)
-        row = self._open_referral(_uuid(referral_id), ("awaiting_second",))
-        if officer_id.strip() == first.officer_id:
-            raise StationError("same_officer", "the second officer must be someone else")
-        try:
-            second = self.directory.authenticate(officer_id, secret)
-        except OfficerError as exc:
-            raise StationError(exc.code, exc.message) from exc
-        if second.role not in CASE_ROLES:
-            raise StationError("not_permitted", f"a {second.role} cannot confirm a case")
-        pending = [a for a in actions(self.engine, row.referral_id) if a.kind == "admit_requested"]
-        if not pending:
-            raise StationError("nothing_to_confirm", "no admit is waiting for confirmation")
-        request = pending[-1]
-        return self._issue(
-            row,
-            "admit",
-            request.officer_id,
-            second.officer_id,
-            request.reason_code,
-            request.reason_text,
-        )
+        """A second officer (never the one who asked) confirms a pending admit with
+        their own secret; the command carries both ids."""
+        self._require(CASE_ROLES)
+        rid = _uuid(referral_id)
+        return self._act(lambda token: self.ops.confirm(token, rid, officer_id, secret))
 
     def lane_command(self, kiosk_id: str, kind: str, reason: str, text: str = "") -> ActionResult:
-        """reset / close / open a lane (officers, supervisors and maintenance)."""
-        officer = self._require(LANE_ROLES)
+        """reset / close / open a lane of the officer's port."""
+        self._require(LANE_ROLES)
         if kind not in LANE_COMMANDS:
             raise StationError("invalid_action", f"{kind!r} is not one of {LANE_COMMANDS}")
         reason, text = self._reason(kind, reason, text)
-        with self.engine.connect() as c:
-            known = c.execute(
-                select(kiosk_status.c.kiosk_id).where(kiosk_status.c.kiosk_id == kiosk_id)
-            ).first()
-        if known is None:
-            raise StationError("unknown_kiosk", f"no kiosk {kiosk_id!r} has reported")
-        return self._command(kiosk_id, kind, None, officer.officer_id, None, reason, text)
+        return self._act(lambda token: self.ops.lane_command(token, kiosk_id, kind, reason, text))
+
+    def _act(self, call: Any) -> ActionResult:
+        session = self._session
+        assert session is not None
+        try:
+            answer = call(session.token)
+        except OpsRefused as exc:
+            if exc.code == "not_signed_in":
+                self._session = None  # the border ended the session (idle, disabled)
+            raise StationError(exc.code, _REFUSALS.get(exc.code, exc.code)) from exc
+        command = answer.get("command_id")
+        return ActionResult(
+            str(answer["status"]),
+            uuid.UUID(str(answer["action_id"])),
+            uuid.UUID(str(command)) if command else None,
+        )
 
     def _reason(self, kind: str, reason: str, text: str) -> tuple[str, str]:
         try:
             return check_reason(kind, reason, text)
         except ValueError as exc:
             raise StationError("invalid_reason", str(exc)) from exc
-
-    def _open_referral(self, rid: uuid.UUID, statuses: Sequence[str]) -> Any:
-        with self.engine.connect() as c:
-            row = c.execute(select(referrals).where(referrals.c.referral_id == rid)).first()
-        officer = self._session.officer if self._session else None
-        if row is None or (officer is not None and officer.port and row.port != officer.port):
-            raise StationError("unknown_referral", f"no referral {rid}")
-        if row.status not in statuses:
-            raise StationError("not_open", f"referral {rid} is {row.status}")
-        return row
-
-    def _issue(
-        self, row: Any, action: str, officer_id: str, second: str | None, reason: str, text: str
-    ) -> ActionResult:
-        result = self._command(
-            row.kiosk_id, action, row.referral_id, officer_id, second, reason, text, resolve=True
-        )
-        return result
-
-    def _command(
-        self,
-        kiosk_id: str,
-        kind: str,
-        rid: uuid.UUID | None,
-        officer_id: str,
-        second: str | None,
-        reason: str,
-        text: str,
-        resolve: bool = False,
-    ) -> ActionResult:
-        now = self.clock.now()
-        command_id = uuid.uuid4()
-        record = ActionRecord(
-            kind,
-            kiosk_id,
-            officer_id,
-            reason,
-            text,
-            now,
-            rid,
-            second,
-            {"command_id": str(command_id)},
-        )
-        with self.engine.begin() as c:
-            if resolve:
-                # Only one officer wins a race for the same case.
-                done = c.execute(
-                    update(referrals)
-                    .where(referrals.c.referral_id == rid, referrals.c.status.in_(OPEN))
-                    .values(status="resolved", resolved_at=now, resolution=kind)
-                ).rowcount
-                if not done:
-                    raise StationError("not_open", f"referral {rid} was resolved meanwhile")
-            append_action(c, record)
-            c.execute(
-                insert(commands),
-                {
-                    "command_id": command_id,
-                    "kiosk_id": kiosk_id,
-                    "kind": kind,
-                    "referral_id": rid,
-                    "officer_id": officer_id,
-                    "second_officer_id": second,
-                    "reason_code": reason,
-                    "reason_text": text,
-                    "issued_at": now,
-                },
-            )
-        return ActionResult("issued", record.action_id, command_id)
 
     def command_result(self, command_id: uuid.UUID) -> tuple[str | None, str | None]:
         """(result, detail) once the kiosk acknowledged the command, else (None, None)."""
@@ -548,6 +448,16 @@ class Station:
                 )
             ).first()
         return (row[0], row[1]) if row else (None, None)
+
+    def case_log(self, referral_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        """The officer-log entries of one case, oldest first, for the case view."""
+        self._require(CASE_ROLES)
+        return [a.as_json() for a in actions(self.engine, _uuid(referral_id))]
+
+    def verify_log(self) -> dict[str, Any]:
+        """The keyed officer log recomputed by the border: {valid, entries, first_bad_seq}."""
+        self._require(LANE_ROLES, activity=False)
+        return self.ops.verify_log()
 
     # -- housekeeping and statistics ---------------------------------------------------------
     def purge_images(self) -> int:
@@ -599,6 +509,23 @@ def load_statistics(
     return compute_statistics(
         [dict(r._mapping) for r in rows], start, end, group_by, tz, tz_name, port
     )
+
+
+# What the officer reads for a refusal code of the border.
+_REFUSALS = {
+    "invalid_credentials": "unknown officer id or wrong secret",
+    "locked": "too many failed attempts; the account is locked for a while",
+    "disabled": "this account is disabled",
+    "not_signed_in": "the session has ended; sign in again",
+    "not_permitted": "your role cannot do this",
+    "unknown_referral": "no such referral at your port",
+    "not_open": "the case is no longer open (another officer acted)",
+    "same_officer": "the second officer must be someone else, not the one who asked",
+    "nothing_to_confirm": "no admit is waiting for confirmation",
+    "unknown_kiosk": "no such kiosk at your port",
+    "kiosk_not_enrolled": "the kiosk has no command key (egate officers kiosk-key)",
+    "invalid_action": "not an action of this case",
+}
 
 
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Float,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,7 +35,11 @@ officers = Table(
     Column("name", String(120), nullable=False),
     Column("role", String(16), nullable=False),
     Column("port", String(3)),
-    Column("secret_hash", Text, nullable=False),
+    # argon2id salt and parameters, SHA-256 of the proof (kiosk.supervisor.secrets);
+    # no client role reads these three (b0004o).
+    Column("secret_salt", LargeBinary),
+    Column("secret_params", String(64)),
+    Column("secret_check", LargeBinary),
     Column("disabled", Boolean, nullable=False),
     Column("failed_attempts", Integer, nullable=False),
     Column("locked_until", UtcDateTime),
@@ -117,6 +123,55 @@ commands = Table(
     Column("acked_at", UtcDateTime),
     Column("result", String(16)),
     Column("result_detail", Text),
+    # b0004o: the kiosk refuses a command past expires_at or whose mac (HMAC-SHA256
+    # with its command key, kiosk.supervisor.command_mac) does not match.
+    Column("expires_at", UtcDateTime),
+    Column("two_officer", Boolean, nullable=False, server_default=false()),
+    Column("mac", String(64)),
+    CheckConstraint(
+        "second_officer_id IS NULL OR second_officer_id <> officer_id",
+        name="ck_commands_distinct_officers",
+    ),
+    CheckConstraint(
+        "NOT two_officer OR (second_officer_id IS NOT NULL AND second_officer_id <> officer_id)",
+        name="ck_commands_two_officer",
+    ),
+)
+
+# b0004o: read only by the border's SECURITY DEFINER functions on PostgreSQL.
+officer_sessions = Table(
+    "officer_sessions",
+    metadata,
+    Column("token_hash", LargeBinary, primary_key=True),
+    Column("officer_id", String(32), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_used", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+)
+
+officer_policy = Table(
+    "officer_policy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("max_failed", Integer, nullable=False),
+    Column("lockout_s", Integer, nullable=False),
+    Column("session_idle_s", Integer, nullable=False),
+    Column("command_ttl_s", Integer, nullable=False),
+)
+
+officer_log_key = Table(
+    "officer_log_key",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", LargeBinary, nullable=False),
+)
+
+kiosk_command_keys = Table(
+    "kiosk_command_keys",
+    metadata,
+    Column("kiosk_id", String(64), primary_key=True),
+    Column("command_key", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 # The indexes migration b0003 builds, declared here so the schema-diff test sees them.

@@ -62,6 +62,10 @@ class OfficerCommand:
     second_officer_id: str | None = None
     issued_at: datetime | None = None
     done: Callable[[str, str], None] | None = field(default=None, compare=False)
+    # "verified" once the agent checked the border's MAC with this kiosk's command
+    # key (kiosk.supervisor.command_mac); anything else is why it could not, and
+    # the lane then only logs and rejects the command.
+    authentication: str = "unverified"
 
 
 @dataclass(frozen=True)

@@ -22,19 +22,22 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.errors import CardRemovedError, ChipDataError, ChipError, DeviceFault
-from devices.protocols import Camera, ChipReadResult, DocumentReader, Gate, MrzSource
+from devices.protocols import Camera, ChipReadResult, DocumentReader, Gate, MrzKey, MrzSource
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.ports import (
     AuthenticityResult,
+    CommandResult,
     DocumentAuthenticator,
     EarlyReferenceVerifier,
     EntryPolicy,
     FaceVerification,
     FaceVerifier,
     FrameRef,
+    LaneEventSink,
     PolicyDecision,
     ReferenceTicket,
+    ReferralOpened,
     verdict_problem,
 )
 from kiosk.store.event_log import EventLog, EventRecord
@@ -51,6 +54,7 @@ from kiosk.workflow.events import (
     Start,
 )
 from kiosk.workflow.facts import DocumentFacts, anti_cloning, build_case
+from kiosk.workflow.officer_commands import CASE_COMMANDS, LANE_COMMANDS, admit_problem
 from kiosk.workflow.snapshot import LaneObserver, LaneSnapshot
 from kiosk.workflow.states import LaneState, TransactionMachine
 from policy.codes import SENSITIVE_CODES
@@ -129,6 +133,12 @@ class _Transaction:
     reference: npt.NDArray[np.uint8] | None = None
     reference_error: str | None = None
     face_ticket: ReferenceTicket | None = None
+    # For an officer's admit (kiosk.workflow.officer_commands): the key the chip was
+    # read with, the journey looked up, and whether the passport left the reader
+    # since the referral (which closes the admit window for good).
+    access_key: MrzKey | None = None
+    journey: Mapping[str, Any] | None = None
+    passport_left: bool = False
 
 
 class Lane:
@@ -148,6 +158,7 @@ class Lane:
         self.machine = TransactionMachine()
         self._events: queue.Queue[LaneEvent] = queue.Queue()
         self._observers: list[LaneObserver] = []
+        self._sinks: list[LaneEventSink] = []
         self._tx: _Transaction | None = None
         self._skip_boarding_pass = threading.Event()
         self._state_since = clock.monotonic()
@@ -157,8 +168,9 @@ class Lane:
         self._language = config.kiosk.languages[0]
         # Follows the reader's placed/removed events in the order they are handled.
         self._document_present = self._reader_has_document()
-        self.last_snapshot = LaneSnapshot(S.IDLE, None, self._language, "welcome",
-                                          direction=config.kiosk.direction)
+        self.last_snapshot = LaneSnapshot(
+            S.IDLE, None, self._language, "welcome", direction=config.kiosk.direction
+        )
         devices.reader.set_listener(self._on_reader)
         devices.gate.set_listener(self._on_gate)
 
@@ -180,6 +192,22 @@ class Lane:
 
     def add_observer(self, observer: LaneObserver) -> None:
         self._observers.append(observer)
+
+    def add_event_sink(self, sink: LaneEventSink) -> None:
+        """Typed lane events (a referral opened, a command's result) for the agent."""
+        self._sinks.append(sink)
+
+    def _report(self, event: ReferralOpened | CommandResult) -> None:
+        for sink in list(self._sinks):
+            try:
+                sink.lane_event(event)
+            except Exception:
+                log.exception("lane event sink failed")
+
+    @property
+    def document_present(self) -> bool:
+        """A document is on the reader now (the events so far and the reader agree)."""
+        return self._document_present and self._reader_has_document()
 
     def remove_observer(self, observer: LaneObserver) -> None:
         if observer in self._observers:
@@ -260,6 +288,8 @@ class Lane:
         if state is S.RETURNING_DOCUMENT and self._tx is not None:
             self._admit(self._tx)  # the passport is back in hand: now the gate opens
         elif state is S.REFERRED:
+            if self._tx is not None:
+                self._tx.passport_left = True  # no officer admit for this referral now
             # The referral text stays result_display_s from now, readable on the way.
             self._state_since = self.clock.monotonic()
             self._renotify()
@@ -373,6 +403,7 @@ class Lane:
         self._move(S.READING_CHIP, "reading_chip")
         try:
             key = self.devices.mrz.read_mrz()
+            tx.access_key = key
             tx.chip = self.devices.reader.read(key)
         except CardRemovedError as exc:
             self._fail("card_removed", str(exc) or "the document was removed during reading")
@@ -491,6 +522,7 @@ class Lane:
         self._move(S.DECIDING, "deciding")
         now = self.clock.now()
         journey = self.services.journey(tx.facts, now)
+        tx.journey = journey
         tx.decision = self._evaluate(tx, now, journey)
         step = self.services.boarding_pass
         if step is not None and "no_onward_journey" in tx.decision.reasons:
@@ -508,6 +540,7 @@ class Lane:
             tx.checks["boarding_pass"] = "scanned" if scanned else "not_scanned"
             self._move(S.DECIDING, "deciding")
             if scanned:
+                tx.journey = scanned
                 tx.decision = self._evaluate(tx, self.clock.now(), scanned)
         tx.reasons = tuple(tx.decision.reasons)
         if tx.decision.permitted_until:
@@ -604,6 +637,11 @@ class Lane:
         frame = tx.face.best_frame_jpeg if tx.face else None
         if frame is not None and self.services.referral_images is not None:
             self.services.referral_images(tx.id, frame)
+        self._report(ReferralOpened(
+            transaction_id=tx.id, at=self.clock.now(), officer=officer,
+            chip_photo=tx.chip.files.get("DG2") if tx.chip else None, frame_jpeg=frame,
+            journey=tx.journey,
+        ))  # fmt: skip
 
     def _return_document(self, tx: _Transaction) -> None:
         """Admitted: "take your passport" first; the gate opens once it is taken."""
@@ -613,49 +651,78 @@ class Lane:
 
     # -- officer commands (supervisor station, kiosk.supervisor.agent) -----
     def _officer_command(self, cmd: OfficerCommand) -> None:
-        """Carry out an officer's command. A case command acts only on the
-        referral it names while this lane still shows it; the command is in the
-        event log before the gate moves, and an unlogged one changes nothing."""
+        """Carry out an officer's command (kiosk.workflow.officer_commands): only an
+        authenticated one, addressed here; a case command only for the referral
+        still shown, and an admit only after re-verifying the referred traveller.
+        The command is in the event log before the gate moves; an unlogged one
+        changes nothing."""
         tx, state = self._tx, self.machine.state
         result, detail = "executed", ""
-        if cmd.kiosk_id != self.config.kiosk.id:
+        if cmd.authentication != "verified":
+            result, detail = "rejected", f"command not authenticated: {cmd.authentication}"
+        elif cmd.kiosk_id != self.config.kiosk.id:
             result, detail = "rejected", "addressed to another kiosk"
-        elif cmd.kind in ("admit", "refuse", "manual"):
+        elif cmd.kind in CASE_COMMANDS:
             if state is not S.REFERRED or tx is None or tx.id != cmd.transaction_id:
                 result, detail = "rejected", "not the referral in progress at this lane"
-        elif cmd.kind not in ("reset", "close", "open"):
+            elif cmd.kind == "admit":
+                self._notify(S.REFERRED, "look_at_camera", officer=self.last_snapshot.officer)
+                problem = admit_problem(self, tx)
+                if problem is not None:
+                    result, detail = "rejected", problem
+                    self._renotify_referred()
+        elif cmd.kind not in LANE_COMMANDS:
             result, detail = "rejected", f"unknown command {cmd.kind!r}"
-        case = tx if cmd.kind in ("admit", "refuse", "manual") and result == "executed" else None
+        case = tx if cmd.kind in CASE_COMMANDS and result == "executed" else None
         if not self._log_officer(cmd, case, result, detail) and result == "executed":
             result, detail = "failed", "the event log is unavailable; nothing was done"
             held = self._unlogged[-1]  # written later, as what happened: nothing
-            self._unlogged[-1] = replace(held, checks={**held.checks, "result": result,
-                                                       "detail": detail}, error=detail)
+            self._unlogged[-1] = replace(
+                held, checks={**held.checks, "result": result, "detail": detail}, error=detail
+            )
         elif result == "executed":
-            if cmd.kind == "admit":
-                try:
-                    self.devices.gate.open()
-                except DeviceFault as exc:
-                    result, detail = "failed", f"gate: {exc}"
-                    self._log_officer(cmd, case, result, detail)
-                    self._fail("device_fault", detail)
-                else:
-                    self.machine.move(S.ADMITTED, self.clock.now())
-                    self._state_since = self.clock.monotonic()
-                    self._notify(S.ADMITTED, "admitted", officer={"admitted_by": cmd.officer_id})
-            elif cmd.kind in ("refuse", "manual"):
-                self._reset()  # the officer takes the traveller; the lane is free
-            elif cmd.kind == "open":
-                self.in_service = True
-                self._notify(state, self.last_snapshot.message)
-            else:
-                self.in_service = cmd.kind != "close"
-                if tx is not None or state not in (S.IDLE, S.ERROR):
-                    self._fail("officer_" + cmd.kind, f"{cmd.kind} by officer {cmd.officer_id}")
-                else:  # nothing to abort (an error screen is already up): say it changed
-                    self._renotify()
+            result, detail = self._execute(cmd, tx, state)
+        if result != "executed":
+            log.warning("officer command %s %s: %s", cmd.kind, result, detail)
+        self._report(CommandResult(cmd.command_id, cmd.kind, result, detail, self.clock.now()))
         if cmd.done is not None:
             cmd.done(result, detail)
+
+    def _renotify_referred(self) -> None:
+        last = self.last_snapshot
+        self._notify(
+            S.REFERRED,
+            "see_officer",
+            traveller_reasons=last.traveller_reasons,
+            officer=last.officer,
+        )
+
+    def _execute(
+        self, cmd: OfficerCommand, tx: _Transaction | None, state: LaneState
+    ) -> tuple[str, str]:
+        if cmd.kind == "admit":
+            try:
+                self.devices.gate.open()
+            except DeviceFault as exc:
+                detail = f"gate: {exc}"
+                self._log_officer(cmd, tx, "failed", detail)
+                self._fail("device_fault", detail)
+                return "failed", detail
+            self.machine.move(S.ADMITTED, self.clock.now())
+            self._state_since = self.clock.monotonic()
+            self._notify(S.ADMITTED, "admitted", officer={"admitted_by": cmd.officer_id})
+        elif cmd.kind in ("refuse", "manual"):
+            self._reset()  # the officer takes the traveller; the lane is free
+        elif cmd.kind == "open":
+            self.in_service = True
+            self._notify(state, self.last_snapshot.message)
+        else:
+            self.in_service = cmd.kind != "close"
+            if tx is not None or state not in (S.IDLE, S.ERROR):
+                self._fail("officer_" + cmd.kind, f"{cmd.kind} by officer {cmd.officer_id}")
+            else:  # nothing to abort (an error screen is already up): say it changed
+                self._renotify()
+        return "executed", ""
 
     def _log_officer(
         self, cmd: OfficerCommand, tx: _Transaction | None, result: str, detail: str
@@ -671,7 +738,7 @@ class Lane:
             checks={"command_id": cmd.command_id, "officer_id": cmd.officer_id,
                     "second_officer_id": cmd.second_officer_id,
                     "transaction_id": cmd.transaction_id, "reason_text": cmd.text,
-                    "result": result, "detail": detail},
+                    "authentication": cmd.authentication, "result": result, "detail": detail},
             transaction_ms=None, error=None if result == "executed" else detail,
         ))  # fmt: skip
         return self.flush_log()

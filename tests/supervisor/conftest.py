@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 
 from devices.icao9303.lds.dg2 import DataGroup2, image_dimensions
@@ -17,7 +17,9 @@ from devices.simulated.factory import default_face_jpeg
 from kiosk.border.database import create_border_engine, migrate_border
 from kiosk.clock import FakeClock
 from kiosk.supervisor.agent import KioskAgent
+from kiosk.supervisor.officer_ops import provision_command_key
 from kiosk.supervisor.officers import OfficerDirectory
+from kiosk.supervisor.secrets import CHEAP_PARAMS
 from kiosk.supervisor.settings import AgentSettings, StationSettings
 from kiosk.supervisor.station import Station
 from kiosk.workflow.states import LaneState
@@ -33,8 +35,29 @@ from tests.border.conftest import (  # noqa: F401  (fixtures)
 from tests.workflow.fakes import Rig
 
 # Real argon2id, with parameters cheap enough for many sign-ins per test.
-CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-STATION_TABLES = "officers, kiosk_status, referrals, referral_images, officer_actions, commands"
+CHEAP = CHEAP_PARAMS
+STATION_TABLES = (
+    "officers, kiosk_status, referrals, referral_images, officer_actions, commands, "
+    "officer_sessions, kiosk_command_keys"
+)
+# Command keys the border issued to the test kiosks: border database -> kiosk -> key.
+_BY_URL: dict[str, dict[str, bytes]] = {}
+
+
+def enrol(owner: Engine, kiosk_id: str) -> bytes:
+    """Provision `kiosk_id`'s command key with the border's owner (egate officers
+    kiosk-key) and remember it for the test lanes on any engine of that border."""
+    key = provision_command_key(owner, kiosk_id, FakeClock())
+    _BY_URL.setdefault(_url_key(owner), {})[kiosk_id] = key
+    return key
+
+
+def _url_key(engine: Engine) -> str:
+    return f"{engine.url.host}:{engine.url.port}/{engine.url.database}"
+
+
+def kiosk_key(engine: Engine, kiosk_id: str) -> bytes | None:
+    return _BY_URL.get(_url_key(engine), {}).get(kiosk_id)
 
 
 @dataclass
@@ -53,6 +76,8 @@ def sborder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StationB
         owner = create_border_engine(url)
         migrate_border(owner)
         b = StationBorder("sqlite", owner, owner, owner, owner)
+        enrol(owner, "K1")
+        enrol(owner, "K2")
         yield b
         owner.dispose()
         return
@@ -64,6 +89,11 @@ def sborder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StationB
         pg.engine_as(KIOSK1_ROLE),
         pg.engine_as(KIOSK2_ROLE),
     )
+    enrol(b.owner, "K1")
+    enrol(b.owner, "K2")
+    with b.owner.begin() as c:  # the limits these tests expect (StationSettings below)
+        c.execute(text("UPDATE officer_policy SET max_failed = 3, lockout_s = 600, "
+                       "session_idle_s = 120"))  # fmt: skip
     yield b
     with b.owner.begin() as c:
         c.execute(text(f"TRUNCATE {STATION_TABLES} RESTART IDENTITY"))
@@ -102,7 +132,12 @@ class Lane:
             return result
 
         self.rig.reader.read = read  # type: ignore[method-assign,assignment]
-        self.agent = KioskAgent(self.rig.lane, border, clock, AgentSettings(image_retention_h=1))
+        key = kiosk_key(border, kiosk_id)
+        if key is None and border.dialect.name == "sqlite":
+            key = enrol(border, kiosk_id)
+        self.agent = KioskAgent(
+            self.rig.lane, border, clock, AgentSettings(image_retention_h=1), command_key=key
+        )
 
     def traveller(self, face_match: bool = True, watchlist: bool = False) -> str:
         """One traveller through the lane; returns the transaction id."""
@@ -126,7 +161,9 @@ class Lane:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    # Starts at the real time: on PostgreSQL the border's functions stamp officer
+    # actions with the server's clock, and a case history mixes both.
+    return FakeClock(datetime.now(UTC))
 
 
 @pytest.fixture
@@ -135,10 +172,10 @@ def station(sborder: StationBorder, clock: FakeClock) -> Station:
         max_failed_sign_ins=3, lockout_s=600, idle_sign_out_s=120, offline_after_s=15
     )
     admin = OfficerDirectory(sborder.owner, clock, settings, CHEAP)
-    admin.add("A1", "Ada Officer", "officer", "1111")
-    admin.add("B2", "Ben Officer", "officer", "2222")
-    admin.add("S1", "Sam Supervisor", "supervisor", "3333")
-    admin.add("M1", "Max Maintenance", "maintenance", "4444")
+    admin.add("A1", "Ada Officer", "officer", "ada-secret-1")
+    admin.add("B2", "Ben Officer", "officer", "ben-secret-2")
+    admin.add("S1", "Sam Supervisor", "supervisor", "sam-secret-3")
+    admin.add("M1", "Max Maintenance", "maintenance", "max-secret-4", "CSX")
     directory = OfficerDirectory(sborder.station, clock, settings, CHEAP)
     return Station(sborder.station, clock, settings, directory, image_retention_h=1)
 

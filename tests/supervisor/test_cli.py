@@ -16,9 +16,9 @@ from tests.supervisor.conftest import CHEAP, Lane
 
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.supervisor import officers
+    from kiosk.supervisor import secrets
 
-    monkeypatch.setattr(officers, "PasswordHasher", lambda: CHEAP)
+    monkeypatch.setattr(secrets, "DEFAULT_PARAMS", CHEAP)
     monkeypatch.setattr(cli, "_STDIN", None)
     for env in (cli.PIN_ENV, cli.SECOND_PIN_ENV, cli.NEW_PIN_ENV):
         monkeypatch.delenv(env, raising=False)
@@ -37,18 +37,18 @@ def test_officers_add_list_disable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path}/b.sqlite"
-    monkeypatch.setenv(cli.NEW_PIN_ENV, "4321")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "new-secret-4321")
     status, out = run(capsys, "officers", "add", "A1", "--name", "Ada", "--url", url, "--json")
     assert status == 0 and out == [{**out[0], "officer_id": "A1", "role": "officer"}]
     monkeypatch.delenv(cli.NEW_PIN_ENV)
-    monkeypatch.setattr("sys.stdin", io.StringIO("9876\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("new-secret-9876\n"))
     status, _ = run(capsys, "officers", "add", "S1", "--role", "supervisor", "--url", url, "--json")
     assert status == 0
     status, listed = run(capsys, "officers", "list", "--url", url, "--json")
     assert [o["officer_id"] for o in listed] == ["A1", "S1"]
-    assert all("secret_hash" not in o and "9876" not in json.dumps(o) for o in listed)
+    assert all("secret_hash" not in o and "new-secret-9876" not in json.dumps(o) for o in listed)
     with pytest.raises(SystemExit):  # there is no option to pass a PIN as an argument
-        main(["officers", "add", "B2", "--pin", "1111", "--url", url])
+        main(["officers", "add", "B2", "--pin", "ada-secret-1", "--url", url])
     monkeypatch.setattr(cli, "_STDIN", None)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     status, err = run(capsys, "officers", "add", "B2", "--url", url, "--json")
@@ -61,9 +61,9 @@ def test_referrals_list_and_resolve(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path}/b.sqlite"
-    monkeypatch.setenv(cli.NEW_PIN_ENV, "1111")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "ada-secret-1")
     run(capsys, "officers", "add", "A1", "--url", url, "--json")
-    monkeypatch.setenv(cli.NEW_PIN_ENV, "2222")
+    monkeypatch.setenv(cli.NEW_PIN_ENV, "ben-secret-2")
     run(capsys, "officers", "add", "B2", "--url", url, "--json")
     from kiosk.border.database import create_border_engine
 
@@ -83,7 +83,7 @@ def test_referrals_list_and_resolve(
     assert status == 77 and err["error"]["code"] == "invalid_credentials"
     monkeypatch.delenv(cli.PIN_ENV)
     monkeypatch.setattr(cli, "_STDIN", None)
-    monkeypatch.setattr("sys.stdin", io.StringIO("1111\n2222\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("ada-secret-1\nben-secret-2\n"))
     status, out = run(capsys, *args, "--second-officer", "B2")
     assert status == 0 and out["status"] == "issued"
     lane.cycle()

@@ -23,7 +23,7 @@ def test_changes_wake_the_station_and_commands_wake_the_kiosk(
         lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
         lane.agent.run_once()  # the kiosk's first status row
         assert station_waiter.wait(patience) is postgres
-        station.sign_in("S1", "3333")
+        station.sign_in("S1", "sam-secret-3")
         station.lane_command("K1", "reset", "traveller_stuck")
         assert kiosk_waiter.wait(patience) is postgres
     finally:

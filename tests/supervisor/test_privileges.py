@@ -48,7 +48,7 @@ def test_supervisor_reads_images_kiosks_cannot(
     lane = Lane(tmp_path, pg.kiosk, "K1", clock)
     tx = lane.traveller(face_match=False)
     lane.cycle()
-    station.sign_in("A1", "1111")
+    station.sign_in("A1", "ada-secret-1")
     case = station.case(tx)
     assert case.chip_jpeg and case.live_jpeg  # the supervisor role reads both images
     for engine in (pg.kiosk2, pg.kiosk):  # another kiosk's images, or even its own
@@ -58,7 +58,7 @@ def test_supervisor_reads_images_kiosks_cannot(
 
 @pytest.mark.parametrize("table", [officers, officer_actions])
 def test_kiosks_never_read_officer_records(pg: StationBorder, station: Station, table) -> None:  # type: ignore[no-untyped-def]
-    station.sign_in("A1", "1111")
+    station.sign_in("A1", "ada-secret-1")
     for engine in (pg.kiosk, pg.kiosk2):
         with pytest.raises(ProgrammingError, match="permission denied"), engine.connect() as c:
             c.execute(select(table))
@@ -99,7 +99,7 @@ def test_kiosk_writes_only_its_own_rows_and_reads_only_its_commands(
         c.execute(select(referrals.c.details))  # kiosks cannot read cases back
     for kiosk in ("K1", "K2"):
         Lane(tmp_path, pg.kiosk if kiosk == "K1" else pg.kiosk2, kiosk, clock).cycle()
-    station.sign_in("S1", "3333")
+    station.sign_in("S1", "sam-secret-3")
     station.lane_command("K1", "reset", "traveller_stuck")
     station.lane_command("K2", "reset", "traveller_stuck")
     with pg.kiosk.connect() as c:

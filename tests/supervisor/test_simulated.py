@@ -15,7 +15,7 @@ from kiosk.app import open_storage
 from kiosk.clock import SystemClock
 from kiosk.config import parse_config
 from kiosk.simulation import SimulatedKiosk, sample
-from kiosk.supervisor.agent import KioskAgent
+from kiosk.supervisor.agent import KioskAgent, command_key
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.settings import AgentSettings
 from kiosk.supervisor.station import Station
@@ -47,8 +47,10 @@ class Kiosk:
         })  # fmt: skip
         self.sim = SimulatedKiosk(cfg, open_storage(cfg))
         assert self.sim.storage.border is not None
+        key = command_key(cfg, self.sim.storage.border, SystemClock())  # the stand-in's own
         self.agent = KioskAgent(self.sim.lane, self.sim.storage.border, SystemClock(),
-                                AgentSettings(poll_s=0.05, heartbeat_s=0.5))  # fmt: skip
+                                AgentSettings(poll_s=0.05, heartbeat_s=0.5),
+                                command_key=key)  # fmt: skip
         self.runner = LaneRunner(self.sim.lane, poll_s=0.01)
         self.stop = stop
 
@@ -79,10 +81,12 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     one, two = kiosks
     border = one.sim.storage.border
     assert border is not None
-    OfficerDirectory(border, SystemClock(), hasher=CHEAP).add("A1", "Ada", "officer", "1111")
+    OfficerDirectory(border, SystemClock(), params=CHEAP).add(
+        "A1", "Ada", "officer", "ada-secret-1"
+    )
     station = Station(border, SystemClock(), directory=OfficerDirectory(border, SystemClock(),
-                                                                       hasher=CHEAP))  # fmt: skip
-    station.sign_in("A1", "1111")
+                                                                       params=CHEAP))  # fmt: skip
+    station.sign_in("A1", "ada-secret-1")
     one.sim.present(sample("chn-citizen"), face="other")
     wait_for(lambda: one.sim.lane.state is S.REFERRED)
     wait_for(lambda: station.queue())
@@ -99,6 +103,9 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     assert case.document["document_number"] == "E12345678"
     wait_for(lambda: {v.kiosk_id: v.state for v in station.lanes()}.get("SIM-CSX-02") == "idle")
     assert one.sim.gate.opened_count == 0
+    # The officer has the traveller look at the camera: the kiosk's fresh capture
+    # before it opens must match the chip photo (an "other" face would be rejected).
+    one.sim.show_face("same")
     result = station.resolve(summary.referral_id, "admit", "identity_confirmed", "")
     wait_for(lambda: one.sim.gate.state == "open")
     wait_for(lambda: station.command_result(result.command_id)[0] == "executed")

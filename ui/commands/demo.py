@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kiosk.simulation import SimulatedKiosk
-    from kiosk.supervisor.agent import start_agent
+    from kiosk.supervisor.agent import attach_supervisor
     from kiosk.workflow.lane import LaneRunner
     from ui.demo import DemoWindow
     from ui.heartbeat import settle_heap
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
     settle_heap()
     stop_sync = threading.Event()
     # The supervisor station (egate supervisor) sees this lane and may command it.
-    start_agent(kiosk.lane, kiosk.storage.border, kiosk.clock, stop_sync,
-                config.privacy.referral_image_retention_h)
+    attach_supervisor(config, kiosk.lane, kiosk.storage.border, kiosk.clock, stop_sync)
     kiosk.camera.start()
     runner.start()
     start_sync(config, kiosk.storage, stop_sync)

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.app import open_production_storage, start_sync
+    from kiosk.app import open_production_storage
     from kiosk.production import ProductionKiosk
     from kiosk.systemd import notify, watchdog_interval_s
     from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         notify("READY=1")
         print("egate kiosk: ready", flush=True)
         log.info("kiosk %s ready in %.0f ms", config.kiosk.id, figures["ready_ms"])
-        start_sync(config, kiosk.storage, stop_sync)
+        kiosk.connect(stop_sync)  # border sync and the supervisor agent
 
     QTimer.singleShot(0, ready)  # runs once the event loop has painted the window
     interval = watchdog_interval_s()

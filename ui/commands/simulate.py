@@ -13,6 +13,7 @@ from kiosk.cli.common import CommandError, add_common_options, config_from_args,
 from kiosk.config import ConfigError
 from kiosk.lane_driver import LaneFigures, drive
 from kiosk.simulation import SimulatedKiosk, traveller_mix
+from kiosk.supervisor.agent import attach_supervisor
 from kiosk.workflow.lane import LaneRunner
 
 MAX_TRAVELLERS = 10_000
@@ -45,12 +46,16 @@ def run_lane(args: argparse.Namespace) -> int:
         BorderSync(storage.engine, storage.border, config.kiosk.id).pull()
     kiosk.camera.start()
     extra: dict[str, Any] = {}
+    # Wired as `egate kiosk` wires it: the station sees the simulated lane.
+    stop_agent = threading.Event()
+    attach_supervisor(config, kiosk.lane, storage.border, kiosk.clock, stop_agent)
     try:
         if args.ui == "none":
             figures = drive(kiosk, travellers, pump=lambda: kiosk.lane.run_pending(0.005))
         else:
             figures, extra = _run_offscreen(kiosk, travellers)
     finally:
+        stop_agent.set()
         kiosk.close()
     logged = {e.event_id for e in storage.events.events()}
     events_logged = sum(1 for o in figures.outcomes if o["transaction_id"] in logged)

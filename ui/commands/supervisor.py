@@ -13,11 +13,13 @@ from kiosk.cli.common import CommandError, add_common_options, config_from_args
 from kiosk.config import border_url
 
 # Demo accounts (printed at start-up); real ones come from `egate officers add`.
+# Demo secrets follow the secret policy (kiosk.supervisor.secrets): 10+ characters,
+# not digits only; the maintenance account serves the configured port.
 DEMO_OFFICERS = (
-    ("demo1", "Demo Officer One", "officer", "1234"),
-    ("demo2", "Demo Officer Two", "officer", "5678"),
-    ("sup1", "Demo Supervisor", "supervisor", "0000"),
-    ("maint1", "Demo Maintenance", "maintenance", "9999"),
+    ("DEMO1", "Demo Officer One", "officer", "demo-one-1234"),
+    ("DEMO2", "Demo Officer Two", "officer", "demo-two-5678"),
+    ("SUP1", "Demo Supervisor", "supervisor", "demo-sup-0000"),
+    ("MAINT1", "Demo Maintenance", "maintenance", "demo-maint-9999"),
 )
 
 
@@ -74,11 +76,12 @@ def run(args: argparse.Namespace) -> int:
         for officer_id, name, role, pin in DEMO_OFFICERS:
             if officer_id not in known:
                 try:
-                    directory.add(officer_id, name, role, pin)
+                    port = config.kiosk.port if role == "maintenance" else None
+                    directory.add(officer_id, name, role, pin, port)
                 except OfficerError as exc:
                     raise CommandError(exc.code, exc.message) from exc
         print(
-            "demo officers: " + ", ".join(f"{o[0]} ({o[2]}) PIN {o[3]}" for o in DEMO_OFFICERS),
+            "demo officers: " + ", ".join(f"{o[0]} ({o[2]}) secret {o[3]}" for o in DEMO_OFFICERS),
             file=sys.stderr,
         )
         workdir = tempfile.TemporaryDirectory(prefix="egate-supervisor-demo-")
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshots is not None:
         from ui.supervisor.screens import ScreenTour
 
-        tour = ScreenTour(window, args.screenshots, ("sup1", "0000"))
+        tour = ScreenTour(window, args.screenshots, (DEMO_OFFICERS[2][0], DEMO_OFFICERS[2][3]))
         tour.start()
     if args.quit_after > 0:
         # exit(), not quit(): Qt 6 quit() closes every window of the process.

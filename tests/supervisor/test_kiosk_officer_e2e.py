@@ -1,0 +1,190 @@
+"""Issue 18 end to end: `egate kiosk` in its production composition (the passport
+behind pcscd and vpcd, cameras playing video files, the gate controller on a pty)
+refers a traveller; the referral reaches the station through the kiosk's agent; an
+officer admits; the kiosk re-reads the chip and re-matches the face, then opens the
+gate. With the passport taken and another laid on the reader, the same admit is
+rejected and the gate stays closed."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import cv2
+import pytest
+
+from devices.mrz.ocr_b import ocr_b_available
+from devices.simulated.data_page import render_data_page
+from devices.simulated.emulator import ChipEmulator
+from devices.simulated.factory import DocumentSpec, make_document
+from devices.simulated.gate_controller import GateControllerEmulator
+from devices.simulated.pki import make_test_pki
+from devices.simulated.scenes import live_scene, portrait_jpeg
+from devices.simulated.vpcd import VpcdCardServer
+from kiosk.app import open_storage
+from kiosk.border.sync import BorderSync
+from kiosk.clock import SystemClock
+from kiosk.config import load_config
+from kiosk.supervisor.officers import OfficerDirectory
+from kiosk.supervisor.secrets import CHEAP_PARAMS
+from kiosk.supervisor.station import Station
+from tests.chip.conftest import pcscd_reader
+from tests.chip.test_kiosk_pcsc import READER, VPCD_PORT
+
+pytestmark = [
+    pytest.mark.pcsc,
+    pytest.mark.slow,
+    pytest.mark.skipif(not ocr_b_available(), reason="fonts-ocr-b is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def pcscd() -> Iterator[str]:
+    yield from pcscd_reader()
+
+
+def _video(path: Path, frames: list, fps: float = 10.0) -> None:  # type: ignore[type-arg]
+    h, w = frames[0].shape[:2]
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for frame in frames:
+        out.write(frame)
+    out.release()
+
+
+def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return bool(predicate())
+
+
+def _passport(number: str, surname: str):  # type: ignore[no-untyped-def]
+    return make_document(
+        DocumentSpec(
+            issuing_state="CHN", surname=surname, given_names="LI", document_number=number,
+            nationality="CHN", birth_date=date(1985, 5, 17), sex="F", optional_data="",
+            face_image=portrait_jpeg("collins"), issuing_authority="CHN PASSPORT AUTHORITY",
+        ),
+        pki=make_test_pki("CHN"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["same-passport", "other-passport"])
+def test_officer_admit_opens_the_gate_only_for_the_referred_passport(
+    pcscd: str, tmp_path: Path, swap: bool
+) -> None:
+    # No trust anchor for the issuer: passive authentication fails, the lane refers.
+    traveller = _passport("E12345678", "ZHANG")
+    other = _passport("E87654321", "WANG")
+    _video(tmp_path / "face.avi", list(live_scene("collins")))
+    _video(tmp_path / "page.avi", [render_data_page(traveller.mrz, seed=7)] * 5, fps=5.0)
+    gate, gate_port = GateControllerEmulator.on_pty(watchdog_s=2.0)
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(f"""
+[kiosk]
+id = "CSX-E2E-02"
+[devices]
+reader = "real"
+reader_name = "{READER}"
+camera = "real"
+camera_source = "{tmp_path / "face.avi"}"
+gate = "real"
+gate_port = "{gate_port}"
+mrz_source = "real"
+mrz_device = "camera"
+mrz_camera_source = "{tmp_path / "page.avi"}"
+[storage]
+local_url = "sqlite:///{tmp_path / "local.sqlite"}"
+sync_interval_s = 1.0
+[timeouts]
+gate_passage_s = 30.0
+document_return_s = 180.0
+result_display_s = 180.0
+""")
+    config = load_config(str(config_file))
+    storage = open_storage(config)
+    border = storage.border
+    assert border is not None  # the SQLite stand-in beside the local database
+    BorderSync(storage.engine, border, config.kiosk.id).pull()
+    admin = OfficerDirectory(border, SystemClock(), params=CHEAP_PARAMS)
+    admin.add("E1", "Eve Officer", "officer", "eve-secret-1")
+    station = Station(border, SystemClock(), directory=admin)
+    gate.start()
+    # Play systemd: the kiosk says READY=1 on $NOTIFY_SOCKET once its screen is up.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(90)
+    kiosk = subprocess.Popen(
+        [sys.executable, "-m", "ui.cli", "kiosk", "--config", str(config_file),
+         "--quit-after", "170"],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+             "NOTIFY_SOCKET": str(tmp_path / "notify.sock")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    err_lines: list[str] = []
+
+    def follow() -> None:
+        assert kiosk.stderr is not None
+        for line in kiosk.stderr:
+            err_lines.append(line)
+
+    threading.Thread(target=follow, daemon=True).start()
+    server = VpcdCardServer(ChipEmulator.from_passport(traveller), port=VPCD_PORT)
+    swapped: VpcdCardServer | None = None
+    result: tuple[str | None, str | None] = (None, None)
+    try:
+        assert notify.recv(64) == b"READY=1"
+        server.start()  # the welcome screen is up; the traveller lays the passport down
+        station.sign_in("E1", "eve-secret-1")
+        at_lane = lambda: [r for r in station.queue() if r.at_lane]  # noqa: E731
+        # The referral, and the kiosk's status row saying its lane still shows it.
+        assert _wait(at_lane, 120), "".join(err_lines)[-4000:]
+        [referral] = at_lane()
+        assert "document_not_authentic" in referral.reasons
+        assert gate.state == "closed"
+        if swap:  # T takes the passport; B lays theirs
+            server.stop()
+            time.sleep(1.5)
+            swapped = VpcdCardServer(ChipEmulator.from_passport(other), port=VPCD_PORT)
+            swapped.start()
+            time.sleep(1.5)
+        issued = station.resolve(referral.referral_id, "admit", "document_checked")
+        assert issued.command_id is not None
+        command = issued.command_id
+        _wait(lambda: station.command_result(command)[0] is not None, 120)
+        result = station.command_result(command)
+        opened = gate.state == "open"
+    finally:
+        server.stop()
+        if swapped is not None:
+            swapped.stop()
+        kiosk.send_signal(15)
+        try:
+            kiosk.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kiosk.kill()
+            kiosk.wait()
+        gate.stop()
+        notify.close()
+    err = "".join(
+        line for line in err_lines
+        if any(k in line for k in ('"lane state', "officer", "supervisor", "Error", "face"))
+    )  # what the lane and its agent did
+    if swap:
+        assert result[0] == "rejected" and not opened, (result, err[-3000:])
+        assert (result[1] or "").startswith("passport_left_reader")
+        assert not any(entry.startswith("open") for entry in gate.log)
+    else:
+        assert result == ("executed", ""), (result, err[-3000:])
+        assert opened
+    officer_events = [e for e in storage.events.events() if e.outcome == "officer"]
+    assert [e.checks["authentication"] for e in officer_events] == ["verified"]
