@@ -18,7 +18,6 @@ reflects the last confirmation, not the last change.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -33,13 +32,11 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    Text,
     bindparam,
     delete,
     func,
     select,
     text,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import sqlite
@@ -54,11 +51,12 @@ from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
 from kiosk.store.event_log import (
     GENESIS,
-    JSON_FIELDS,
     RECORD_FIELDS,
     canonical_of,
     chain_of,
+    decode_fields,
     encode_value,
+    text_columns,
     utc_iso,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
@@ -495,10 +493,7 @@ class BorderSync:
         """The next batch after `after`, verified link by link from `previous`:
         the rows that verify, and the fault that ended the batch early."""
         e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
-        columns = [
-            type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name]
-            for name in RECORD_FIELDS
-        ]
+        columns = text_columns(e)
         query = (
             select(e.c.seq, e.c.chain_hash, o.c.event_id, s.c.mac, *columns)
             .select_from(
@@ -520,9 +515,7 @@ class BorderSync:
                 return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
             values = dict(zip(RECORD_FIELDS, fields, strict=True))
             try:
-                for name in JSON_FIELDS:
-                    if values[name] is not None:
-                        values[name] = json.loads(values[name])
+                decode_fields(values)
                 canonical = canonical_of(values)
             except (ValueError, TypeError) as exc:  # not JSON, a time that is no time
                 return out, ChainFault(

@@ -20,16 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, Text, select, type_coerce
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Engine, Table, select
 
 from kiosk.store.event_log import (
     GENESIS,
-    JSON_FIELDS,
-    RECORD_FIELDS,
     canonical_of,
     chain_of,
     readable_values,
+    text_columns,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
 from kiosk.store.seal import LogSealer
@@ -100,11 +98,9 @@ class LogReport:
 
 def _events_query() -> Any:
     e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
-    # JSON columns as text, decoded by readable_values: a column that is not
-    # JSON is an altered event, not an exception out of the row fetch.
-    cols: list[ColumnElement[Any]] = [
-        type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name] for name in RECORD_FIELDS
-    ]
+    # JSON and time columns as text, decoded by readable_values: a column that
+    # does not decode is an altered event, not an exception out of the row fetch.
+    cols = text_columns(e)
     return (
         select(e.c.seq, e.c.chain_hash, o.c.event_id.label("outbox_id"), s.c.mac, *cols)
         .select_from(e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq))

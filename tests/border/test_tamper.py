@@ -285,7 +285,16 @@ def test_an_event_appended_without_the_key_is_an_insertion(
 ) -> None:
     kiosk.log("admitted")
     assert egate(capsys, "log", "enrol")[0] == 0
-    EventLog(kiosk.local).append(make_record(finished_at=NOW))  # no key: no seal
+    from kiosk.store.seal import LogKeyError
+
+    with pytest.raises(LogKeyError, match="sealed but the log key is missing"):
+        EventLog(kiosk.local).append(make_record(finished_at=NOW))  # the kiosk's code refuses
+
+    class Unchecked(EventLog):  # the attacker's own code does not
+        def _check_key(self, *_: Any) -> None:
+            pass
+
+    Unchecked(kiosk.local).append(make_record(finished_at=NOW))  # no key: no seal
     status, out = egate(capsys, "log", "verify")
     assert status == 65 and out["first_broken"]["kind"] == "inserted"
     status, out = egate(capsys, "sync", "--once")
