@@ -57,9 +57,6 @@ WHERE recency = 1
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        # SQLite's batch mode rebuilds events, which a view over it would block.
-        op.execute("DROP VIEW IF EXISTS entry_records")
     op.create_table(
         "kiosk_logs",
         sa.Column("kiosk_id", sa.String(64), primary_key=True),
@@ -80,20 +77,26 @@ def upgrade() -> None:
         "INSERT INTO border_settings (name, value) "
         f"VALUES ('referral_image_max_h', '{DEFAULT_IMAGE_MAX_H}')"
     )
-    with op.batch_alter_table("kiosk_roles") as batch:
-        batch.add_column(sa.Column("port", sa.String(3)))
-        batch.add_column(sa.Column("lane", sa.Integer()))
-    with op.batch_alter_table("events") as batch:
-        batch.add_column(
-            sa.Column("entry_conflict", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("referral_images") as batch:
-        batch.add_column(
-            sa.Column("stored_at", TS, nullable=False, server_default=sa.func.current_timestamp())
-        )
+    # Plain ADD COLUMN, not SQLite's batch mode: rebuilding events would drop
+    # its b0002 triggers on the stand-in.
+    op.add_column("kiosk_roles", sa.Column("port", sa.String(3)))
+    op.add_column("kiosk_roles", sa.Column("lane", sa.Integer()))
+    op.add_column(
+        "events",
+        sa.Column("entry_conflict", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    stored_at = sa.Column(
+        "stored_at", TS, nullable=False, server_default=sa.func.current_timestamp()
+    )
     if op.get_bind().dialect.name == "postgresql":
+        op.add_column("referral_images", stored_at)
         _postgresql()
     else:
+        # SQLite adds no column with a non-constant default; referral_images
+        # has no triggers to lose in a rebuild.
+        with op.batch_alter_table("referral_images") as batch:
+            batch.add_column(stored_at)
+        op.execute("DROP VIEW IF EXISTS entry_records")
         op.execute(
             "CREATE VIEW entry_records AS "
             + _ENTRY_SELECT.format(least="MIN", conflict="AND NOT entry_conflict")
@@ -418,13 +421,15 @@ def downgrade() -> None:
             "border_log_attest(text, bigint, text)",
         ):
             op.execute(f"DROP FUNCTION IF EXISTS {name}")
-    with op.batch_alter_table("referral_images") as batch:
-        batch.drop_column("stored_at")
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("entry_conflict")
-    with op.batch_alter_table("kiosk_roles") as batch:
-        batch.drop_column("lane")
-        batch.drop_column("port")
+    # ALTER TABLE ... DROP COLUMN on both (SQLite >= 3.35): no table rebuild,
+    # so the stand-in keeps its events triggers.
+    for table, name in (
+        ("referral_images", "stored_at"),
+        ("events", "entry_conflict"),
+        ("kiosk_roles", "lane"),
+        ("kiosk_roles", "port"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
     least = "LEAST" if op.get_bind().dialect.name == "postgresql" else "MIN"
     op.execute("CREATE VIEW entry_records AS " + _ENTRY_SELECT.format(least=least, conflict=""))
     op.drop_table("border_settings")
