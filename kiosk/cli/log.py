@@ -106,8 +106,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_enrol(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    border = _border_or_none(config)
-    if border is not None and key_state(border, None) not in (None, "none"):
+    border, state = _border_or_none(config)
+    if border is not None and state not in (None, "none"):
         border.dispose()
         raise CommandError(
             "key_enrolled",
@@ -152,18 +152,24 @@ def run_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
-def _border_or_none(config: Config) -> Any:
-    """The configured PostgreSQL border, or None (unreachable, or the stand-in,
-    which keeps no enrolment): enrolment then happens at the first sync."""
+def _border_or_none(config: Config) -> tuple[Any, str | None]:
+    """The configured PostgreSQL border and its key state for this kiosk, or
+    None (unreachable, or the stand-in, which keeps no enrolment): enrolment
+    then happens at the first sync, where a different enrolment is refused."""
     try:
         engine = open_border(border_url(config))
     except BorderError as exc:
         log.warning("border unavailable for log enrolment: %s", exc)
-        return None
+        return None, None
     if engine.dialect.name != "postgresql":
         engine.dispose()
-        return None
-    return engine
+        return None, None
+    try:
+        return engine, key_state(engine, None)
+    except SQLAlchemyError as exc:
+        log.warning("border unavailable for log enrolment: %s", exc)
+        engine.dispose()
+        return None, None
 
 
 def _enrol_at_border(border: Any, sealer: LogSealer, kiosk_id: str, report: Any) -> bool:
