@@ -27,7 +27,7 @@ from kiosk.cli.common import CommandError, add_common_options, config_from_args,
 from kiosk.config import Config, border_url, expand_url, log_key_path
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.models import LogSeal, TransactionEvent
-from kiosk.store.seal import LogKeyError, LogSealer, create_key, optional_key
+from kiosk.store.seal import LogKeyError, LogSealer, create_key, load_key, optional_key
 from kiosk.store.verify import BorderCopy, verify_log
 
 EX_DATAERR, EX_UNAVAILABLE, EX_SOFTWARE, EX_NOPERM, EX_CANTCREAT = 65, 69, 70, 77, 73
@@ -50,6 +50,12 @@ def register(sub: Any) -> None:
     verify.set_defaults(func=run_verify)
 
     enrol = gsub.add_parser("enrol", help="create the kiosk's log key and seal the log")
+    enrol.add_argument(
+        "--existing-key",
+        action="store_true",
+        help="use the key file root installed (the package's postinst) instead of creating one;"
+        " refused when the log already has seals",
+    )
     add_common_options(enrol)
     enrol.set_defaults(func=run_enrol)
 
@@ -128,7 +134,7 @@ def run_enrol(args: argparse.Namespace) -> int:
                 status=EX_DATAERR,
             )
         try:
-            sealer = create_key(path)
+            sealer = _existing(local, path) if args.existing_key else create_key(path)
         except LogKeyError as exc:
             raise CommandError("log_key", str(exc), status=EX_CANTCREAT) from exc
         sealed = _seal_existing(local, sealer)
@@ -150,6 +156,14 @@ def run_enrol(args: argparse.Namespace) -> int:
         if not enrolled:
             print("the border was not reached: the key enrols at the first sync")
     return 0
+
+
+def _existing(local: Any, path: Any) -> LogSealer:
+    """The key root installed, for a log nobody sealed yet."""
+    with local.connect() as c:
+        if c.execute(select(LogSeal.seq).limit(1)).first() is not None:
+            raise LogKeyError("the log is sealed already; its key stays the one it has")
+    return load_key(path)
 
 
 def _border_or_none(config: Config) -> tuple[Any, str | None]:
