@@ -90,6 +90,7 @@ def test_maintainer_scripts(deb: Path, tmp_path: Path) -> None:
     # The log key is made by root in a root-owned directory and enrolled (issue 19).
     assert "install -d -o root -g egate -m 0750 /etc/egate/log" in postinst
     assert "log enrol --existing-key" in postinst
+    assert "purge)" in (tmp_path / "postrm").read_text()
 
 
 # Every unit that runs egate code is hardened alike (issue 19 item 9).
@@ -117,7 +118,6 @@ def test_every_service_unit_is_hardened_alike() -> None:
         for key, value in HARDENING.items():
             assert settings.get(key) == value, (unit.name, key, settings.get(key))
         assert settings.get("User") == "egate", unit.name
-    assert "purge)" in (tmp_path / "postrm").read_text()
 
 
 def test_unpacked_tree_runs_config_check_and_doctor(deb: Path, tmp_path: Path) -> None:
