@@ -243,7 +243,8 @@ def _log_functions(definer: str) -> None:
                 RAISE EXCEPTION 'a key rotation needs a reason' USING ERRCODE = '22023';
             END IF;
             v_detail := format('log key enrolment cleared by %s: %s', session_user, p_reason);
-            UPDATE kiosk_logs SET verifier = NULL, enrolled_at = NULL, held_reason = NULL
+            UPDATE kiosk_logs SET verifier = NULL, enrolled_at = NULL, held_reason = NULL,
+                                  reported_seq = NULL, reported_hash = NULL
                 WHERE kiosk_id = p_kiosk_id;
             IF NOT FOUND THEN
                 RETURN false;
