@@ -102,9 +102,7 @@ class BorderEvent(BorderBase):
     )
     # Set by the border (b0005i): an admitted entry of a document whose earlier
     # admitted entry has no exit after it. Kept, alerted, not an entry record.
-    entry_conflict: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default=false()
-    )
+    entry_conflict: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class BorderReferenceItem(BorderBase):

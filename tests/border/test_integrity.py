@@ -356,4 +356,3 @@ def test_supervisor_reads_kiosk_logs_kiosks_do_not(pg_border: PgBorder) -> None:
     with pytest.raises(ProgrammingError, match="permission denied"), k1.connect() as c:
         c.execute(text("SELECT verifier FROM kiosk_logs"))
     k1.dispose()
-
