@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, and_, delete, or_
 from sqlalchemy.orm import Session
 
 from devices.errors import ChipError
@@ -64,10 +64,18 @@ class ReferralImages:
         self.clock = clock
 
     def purge(self) -> int:
-        """Delete frames past their retention; the number deleted."""
+        """Delete frames past their retention, the retention in force now (a
+        lowered one applies to frames stored before it); the number deleted."""
         now = self.clock.now().astimezone(UTC).replace(tzinfo=None)
+        img = ReferralImage
+        past = or_(
+            img.expires_at <= now,
+            img.stored_at <= now - self.retention,
+            # Stored before stored_at existed: longer left than the retention now.
+            and_(img.stored_at.is_(None), img.expires_at > now + self.retention),
+        )
         with Session(self.engine) as session, session.begin():
-            result = session.execute(delete(ReferralImage).where(ReferralImage.expires_at < now))
+            result = session.execute(delete(img).where(past))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def __call__(self, event_id: str, jpeg: bytes) -> None:
@@ -80,6 +88,7 @@ class ReferralImages:
                         event_id=event_id,
                         jpeg=jpeg,
                         expires_at=(now + self.retention).replace(tzinfo=None),
+                        stored_at=now.replace(tzinfo=None),
                     )
                 )
 

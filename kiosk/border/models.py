@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     column,
+    false,
     func,
     table,
     text,
@@ -99,6 +100,9 @@ class BorderEvent(BorderBase):
     received_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, server_default=func.current_timestamp()
     )
+    # Set by the border (b0005i): an admitted entry of a document whose earlier
+    # admitted entry has no exit after it. Kept, alerted, not an entry record.
+    entry_conflict: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class BorderReferenceItem(BorderBase):
@@ -156,6 +160,38 @@ class KioskRole(BorderBase):
 
     role_name: Mapped[str] = mapped_column(String(63), primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # When set, the role's events must carry this port and lane (b0005i).
+    port: Mapped[str | None] = mapped_column(String(3))
+    lane: Mapped[int | None] = mapped_column(Integer)
+
+
+class KioskLog(BorderBase):
+    """What the border knows of each kiosk's local log (b0005i): the SHA-256 of
+    its log-key proof (`verifier`, set at the first attestation with a key) and
+    the newest head it reported. `held_reason`: a missing or different key, a
+    head that went back or forked; the kiosk's events are refused until an
+    administrator resumes it (`egate border chain-resume`)."""
+
+    __tablename__ = "kiosk_logs"
+
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verifier: Mapped[str | None] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reported_seq: Mapped[int | None] = mapped_column(BigInteger)
+    reported_hash: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    held_reason: Mapped[str | None] = mapped_column(Text)
+    attested_xact: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BorderSetting(BorderBase):
+    """Border-wide settings (b0005i): referral_image_max_h caps every referral
+    image's expiry, whatever a kiosk asks for."""
+
+    __tablename__ = "border_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class KioskChainHead(BorderBase):

@@ -48,6 +48,9 @@ KIOSK_SELECT_COLUMNS = ("event_id", "kiosk_id", "chain_hash", "log_seq", "prev_h
 class KioskGrant:
     role: str
     kiosk_id: str
+    # When given, the role's events must carry this port and lane (b0005i).
+    port: str | None = None
+    lane: int | None = None
 
 
 @dataclass(frozen=True)
@@ -190,10 +193,16 @@ def _grant_all(c: Connection, names: RoleNames, kiosks: Sequence[KioskGrant]) ->
     c.execute(text("REVOKE ALL ON FUNCTION border_kiosk_id(text) FROM PUBLIC"))
     c.execute(text(f"GRANT EXECUTE ON FUNCTION border_kiosk_id(text) TO {group}, {sup}"))
     # The hash chain (b0002): a kiosk reads its own head and reports its own faults.
-    for function in ("border_chain_head(text)", "border_kiosk_alert(text, text, bigint)"):
+    # Its log's head and key (b0005i): reported every cycle, checked by the border.
+    for function in (
+        "border_chain_head(text)",
+        "border_kiosk_alert(text, text, bigint)",
+        "border_log_attest(text, bigint, text)",
+        "border_log_status(text)",
+    ):
         c.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC"))
         c.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {group}"))
-    c.execute(text(f"GRANT SELECT ON kiosk_alerts, kiosk_chain_heads TO {sup}"))
+    c.execute(text(f"GRANT SELECT ON kiosk_alerts, kiosk_chain_heads, kiosk_logs TO {sup}"))
     # Supervisor stations: read everything, one officer watching many lanes.
     c.execute(
         text(
@@ -225,8 +234,10 @@ def _grant_all(c: Connection, names: RoleNames, kiosks: Sequence[KioskGrant]) ->
         c.execute(text(f"GRANT {group} TO {q(grant.role)}"))
         c.execute(
             text(
-                "INSERT INTO kiosk_roles (role_name, kiosk_id) VALUES (:r, :k) "
-                "ON CONFLICT (role_name) DO UPDATE SET kiosk_id = EXCLUDED.kiosk_id"
+                "INSERT INTO kiosk_roles (role_name, kiosk_id, port, lane) VALUES (:r, :k, :p, :l) "
+                "ON CONFLICT (role_name) DO UPDATE SET kiosk_id = EXCLUDED.kiosk_id, "
+                "port = coalesce(EXCLUDED.port, kiosk_roles.port), "
+                "lane = coalesce(EXCLUDED.lane, kiosk_roles.lane)"
             ),
-            {"r": grant.role, "k": grant.kiosk_id},
+            {"r": grant.role, "k": grant.kiosk_id, "p": grant.port, "l": grant.lane},
         )

@@ -18,7 +18,6 @@ reflects the last confirmation, not the last change.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -33,20 +32,18 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    Text,
     bindparam,
     delete,
     func,
     select,
     text,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
-from kiosk.border.chain import BorderHead, raise_alert, read_head
+from kiosk.border.chain import ATTEST_OK, BorderHead, attest, raise_alert, read_head
 from kiosk.border.database import redact
 from kiosk.border.errors import BorderError
 from kiosk.border.models import BorderEvent, BorderReferenceItem
@@ -54,11 +51,12 @@ from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.clock import as_utc
 from kiosk.store.event_log import (
     GENESIS,
-    JSON_FIELDS,
     RECORD_FIELDS,
     canonical_of,
     chain_of,
+    decode_fields,
     encode_value,
+    text_columns,
     utc_iso,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, SyncState, TransactionEvent
@@ -141,11 +139,18 @@ class ChainFault(Exception):
         self.event_id = event_id  # the event held back, when it is one event
 
 
+class AttestRefused(SQLAlchemyError):
+    """The border did not accept this kiosk's head or key in the push's own
+    transaction (it changed since the cycle's probe): the batch waits."""
+
+
 @dataclass(frozen=True)
 class _Probe:
     head: BorderHead | None
     top: int | None  # newest reference change_seq
     error: SQLAlchemyError | None
+    attested: str = ATTEST_OK  # border_log_attest()'s answer to the local head
+    local_error: SQLAlchemyError | None = None  # the local head could not be read
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,7 @@ class BorderSync:
         self.last_result: SyncResult | None = None
         self._heartbeat_at: float | None = None  # monotonic time of our last heartbeat
         self._full_at: float | None = None  # ... and of our last full comparison
+        self._head: tuple[int, str | None] = (0, None)  # local head, read by each probe
         self._lock = threading.Lock()  # one cycle at a time per instance
 
     # -- push -----------------------------------------------------------------
@@ -329,20 +335,60 @@ class BorderSync:
 
     def _probe(self) -> _Probe:
         """The border's head of this kiosk's chain and its newest reference
-        change, on one connection: all an idle cycle asks the border."""
+        change, on one connection, after reporting the local head and key proof
+        (the heartbeat of the log: a head that went back or forked, a missing
+        or different key, raises an alert at the border)."""
         b = BorderReferenceItem.__table__
         try:
-            with self.border_engine.connect() as c:
+            local = self._local_head()
+        except SQLAlchemyError as exc:  # no head to report: the push reports it
+            return _Probe(None, None, None, local_error=exc)
+        try:
+            with self.border_engine.begin() as c:
+                attested = attest(c, self._proof(), *local)
                 head = read_head(c, self.kiosk_id)
                 top = int(c.execute(select(func.max(b.c.change_seq))).scalar() or 0)
         except SQLAlchemyError as exc:
             return _Probe(None, None, exc)
-        return _Probe(head, top, None)
+        return _Probe(head, top, None, attested)
+
+    def _proof(self) -> str | None:
+        return self.sealer.proof(self.kiosk_id) if self.sealer is not None else None
+
+    def _local_head(self) -> tuple[int, str | None]:
+        e = TransactionEvent.__table__.c
+        with self.local_engine.connect() as c:
+            row = c.execute(select(e.seq, e.chain_hash).order_by(e.seq.desc()).limit(1)).first()
+        self._head = (int(row[0]), str(row[1])) if row is not None else (0, None)
+        return self._head
+
+    def _unkeyed(self) -> bool:
+        """The log holds seals but this sync has no key: it was sealed."""
+        if self.sealer is not None:
+            return False
+        with self.local_engine.connect() as c:
+            return c.execute(select(LogSeal.seq).limit(1)).first() is not None
 
     def _push(self, probe: _Probe) -> SyncResult:
         result = SyncResult()
+        if probe.local_error is not None:
+            raise probe.local_error
         if probe.error is not None:
             self._outage(self._next_pending(), probe.error, result)
+            result.pending = self.pending()
+            return result
+        if probe.attested != ATTEST_OK:
+            # The border filed the alert and holds the kiosk (docs/border.md).
+            result.error = (
+                f"push: the border refused this kiosk's log head or key: {probe.attested}"
+            )
+            log.error("border push refused: %s", result.error)
+            result.pending = self.pending()
+            return result
+        if self._unkeyed():
+            unkeyed = ChainFault("local_log", None, "the log is sealed but its key is missing")
+            self._alert(unkeyed)
+            result.error = f"push: {unkeyed}"
             result.pending = self.pending()
             return result
         head = probe.head
@@ -495,10 +541,7 @@ class BorderSync:
         """The next batch after `after`, verified link by link from `previous`:
         the rows that verify, and the fault that ended the batch early."""
         e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
-        columns = [
-            type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name]
-            for name in RECORD_FIELDS
-        ]
+        columns = text_columns(e)
         query = (
             select(e.c.seq, e.c.chain_hash, o.c.event_id, s.c.mac, *columns)
             .select_from(
@@ -520,9 +563,7 @@ class BorderSync:
                 return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
             values = dict(zip(RECORD_FIELDS, fields, strict=True))
             try:
-                for name in JSON_FIELDS:
-                    if values[name] is not None:
-                        values[name] = json.loads(values[name])
+                decode_fields(values)
                 canonical = canonical_of(values)
             except (ValueError, TypeError) as exc:  # not JSON, a time that is no time
                 return out, ChainFault(
@@ -627,6 +668,11 @@ class BorderSync:
         if dialect not in ("postgresql", "sqlite"):
             raise SQLAlchemyError(f"unsupported border backend {dialect!r}")
         with self.border_engine.begin() as c:
+            # The events guard takes an enrolled kiosk's events only in a
+            # transaction that attested its head and key.
+            answer = attest(c, self._proof(), *self._head)
+            if answer != ATTEST_OK:
+                raise AttestRefused(f"the border refused the log head or key: {answer}")
             # What the border inserted, by log_seq (unique per kiosk, one per row).
             if dialect == "postgresql":
                 inserted = _insert_jsonb(c, [cast(str, row.json) for row in rows])

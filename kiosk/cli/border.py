@@ -19,6 +19,7 @@ from kiosk.border.chain import resume_chain
 from kiosk.border.database import create_border_engine, migrate_border, open_border, redact
 from kiosk.border.errors import BorderError, BorderSchemaError, PublishError, RoleError
 from kiosk.border.lookups import BorderApiSource
+from kiosk.border.maintain import image_max_h, purge_images, rekey, set_image_max_h
 from kiosk.border.publish import KINDS, ApiRecord, add_api, prepare, publish, withdraw
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
 from kiosk.border.sync import DEFAULT_BATCH, MAX_BATCH, BorderSync
@@ -56,6 +57,13 @@ def register(sub: Any) -> None:
         default=[],
         metavar="ID",
         help="the kiosk id the matching --kiosk-role may write events for",
+    )
+    init.add_argument(
+        "--kiosk-lane",
+        action="append",
+        default=[],
+        metavar="PORT/LANE",
+        help="the port and lane the matching --kiosk-role may write events for (e.g. CSX/1)",
     )
     init.add_argument(
         "--remap",
@@ -129,6 +137,29 @@ def register(sub: Any) -> None:
     add_common_options(resume)
     resume.set_defaults(func=run_chain_resume)
 
+    purge = gsub.add_parser(
+        "purge", help="delete referral images past their expiry or the maximum (owner URL)"
+    )
+    purge.add_argument(
+        "--max-retention-h",
+        type=int,
+        default=None,
+        metavar="HOURS",
+        help="first set the border's maximum image retention (applies to stored images too)",
+    )
+    _url_option(purge, "owner URL; default: the configured border database")
+    add_common_options(purge)
+    purge.set_defaults(func=run_purge)
+
+    rekey = gsub.add_parser(
+        "key-rotate", help="clear a kiosk's log key enrolment so a new key enrols (owner URL)"
+    )
+    rekey.add_argument("--kiosk-id", required=True)
+    rekey.add_argument("--reason", required=True, help="why (recorded in the kiosk alerts)")
+    _url_option(rekey, "owner URL; default: the configured border database")
+    add_common_options(rekey)
+    rekey.set_defaults(func=run_key_rotate)
+
     entry = gsub.add_parser("entry-record", help="latest admitted entry of a document (exit)")
     _document_options(entry)
     _url_option(entry, "default: the configured border database")
@@ -198,6 +229,10 @@ def run_init(args: argparse.Namespace) -> int:
             "--kiosk-role and --kiosk-id come in pairs "
             f"(got {len(args.kiosk_role)} roles and {len(args.kiosk_id)} ids)",
         )
+    if args.kiosk_lane and len(args.kiosk_lane) != len(args.kiosk_id):
+        raise CommandError(
+            "invalid_arguments", "--kiosk-lane, when given, pairs with every --kiosk-id"
+        )
     engine = _engine(args, config, standin_schema=False)
     sqlite = engine.dialect.name == "sqlite"
     if sqlite and args.kiosk_role:
@@ -208,7 +243,13 @@ def run_init(args: argparse.Namespace) -> int:
         revision = migrate_border(engine)
         roles: dict[str, object] | None = None
         if not sqlite and not args.no_roles:
-            grants = [KioskGrant(r, k) for r, k in zip(args.kiosk_role, args.kiosk_id, strict=True)]
+            lanes: list[tuple[str | None, int | None]] = [
+                _port_lane(v) for v in args.kiosk_lane
+            ] or [(None, None)] * len(args.kiosk_id)
+            grants = [
+                KioskGrant(r, k, p, n)
+                for r, k, (p, n) in zip(args.kiosk_role, args.kiosk_id, lanes, strict=True)
+            ]
             roles = provision_roles(
                 engine, RoleNames.from_prefix(args.role_prefix), grants, remap=args.remap
             )
@@ -228,6 +269,58 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"border schema at revision {revision} on {out['url']}")
         if roles:
             print(f"roles: {roles}")
+    return 0
+
+
+def _port_lane(value: str) -> tuple[str, int]:
+    port, _, lane = value.partition("/")
+    if len(port) != 3 or not port.isalpha() or not port.isupper() or not lane.isdigit():
+        raise CommandError(
+            "invalid_arguments", f"--kiosk-lane {value!r}: expected PORT/LANE, e.g. CSX/1"
+        )
+    return port, int(lane)
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    engine = _engine(args, config)
+    try:
+        if args.max_retention_h is not None:
+            set_image_max_h(engine, args.max_retention_h)
+        deleted = purge_images(engine)
+        maximum = image_max_h(engine)
+    except ValueError as exc:
+        raise CommandError("invalid_arguments", str(exc), status=EX_DATAERR) from exc
+    except (BorderError, SQLAlchemyError) as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json({"deleted": deleted, "max_retention_h": maximum})
+    else:
+        print(f"{deleted} referral image(s) deleted; maximum retention {maximum} h")
+    return 0
+
+
+def run_key_rotate(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    engine = _engine(args, config)
+    try:
+        done = rekey(engine, args.kiosk_id, args.reason)
+    except ValueError as exc:
+        raise CommandError("invalid_arguments", str(exc), status=EX_DATAERR) from exc
+    except (BorderError, SQLAlchemyError) as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if not done:
+        raise CommandError(
+            "not_found", f"kiosk {args.kiosk_id!r} has no log at the border", status=EX_DATAERR
+        )
+    if args.json:
+        print_json({"kiosk_id": args.kiosk_id, "key_enrolment": "cleared"})
+    else:
+        print(f"kiosk {args.kiosk_id}: its next log key enrols at the next sync")
     return 0
 
 

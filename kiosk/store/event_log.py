@@ -9,12 +9,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, Text, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from kiosk.clock import as_utc
 from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
-from kiosk.store.seal import LogSealer
+from kiosk.store.seal import LogKeyError, LogSealer
 
 GENESIS = "0" * 64
 
@@ -98,18 +98,41 @@ def chain_of(previous: str, canonical: bytes) -> str:
 # Columns stored as JSON text. Readers that check the chain select them as text
 # (type_coerce(..., Text)) and decode them with readable_values (json.loads, as
 # SQLAlchemy's JSON type does), so that a column that is not JSON is a fault of
-# that event rather than an exception out of the whole read.
+# that event rather than an exception out of the whole read. The two times are
+# read as text too and parsed here: a time that does not parse is an altered
+# event, not an exception (SQLite keeps whatever text was written).
 JSON_FIELDS = frozenset({"stages", "reasons", "document", "checks"})
+TIME_FIELDS = frozenset({"started_at", "finished_at"})
+TEXT_FIELDS = JSON_FIELDS | TIME_FIELDS
+
+
+def text_columns(table: Any) -> list[Any]:
+    """The record's columns of `table`, the JSON and time ones as text."""
+    return [
+        type_coerce(table.c[name], Text) if name in TEXT_FIELDS else table.c[name]
+        for name in RECORD_FIELDS
+    ]
+
+
+def decode_fields(values: dict[str, Any]) -> None:
+    """Decode in place what text_columns read as text; ValueError or TypeError
+    when a field does not decode."""
+    for name in JSON_FIELDS:
+        if values[name] is not None:
+            values[name] = json.loads(values[name])
+    for name in TIME_FIELDS:
+        if isinstance(values[name], str):
+            values[name] = datetime.fromisoformat(values[name])
+        elif not isinstance(values[name], datetime):
+            raise TypeError(f"{name} is not a time")
 
 
 def readable_values(row: Any) -> dict[str, Any] | None:
-    """The record fields of a row read with its JSON columns as text, decoded;
-    None when a JSON column does not decode."""
+    """The record fields of a row read with text_columns, decoded; None when a
+    field does not decode."""
     values = {name: getattr(row, name) for name in RECORD_FIELDS}
     try:
-        for name in JSON_FIELDS:
-            if values[name] is not None:
-                values[name] = json.loads(values[name])
+        decode_fields(values)
     except (ValueError, TypeError):
         return None
     return values
@@ -138,9 +161,19 @@ class EventLog:
                 # two writers could chain onto the same event (issue 10). Take
                 # the write lock first; the second writer waits (busy_timeout).
                 session.execute(text("BEGIN IMMEDIATE"))
-            last = session.scalars(
-                select(TransactionEvent.chain_hash).order_by(TransactionEvent.seq.desc()).limit(1)
+            newest = session.execute(
+                select(
+                    TransactionEvent.seq,
+                    TransactionEvent.kiosk_id,
+                    TransactionEvent.chain_hash,
+                    LogSeal.mac,
+                )
+                .outerjoin(LogSeal, LogSeal.seq == TransactionEvent.seq)
+                .order_by(TransactionEvent.seq.desc())
+                .limit(1)
             ).first()
+            self._check_key(session, newest)
+            last = newest.chain_hash if newest is not None else None
             digest = chain(last or GENESIS, record)
             values = {name: getattr(record, name) for name in RECORD_FIELDS}
             # Stored as UTC: SQLite keeps no zone, and readers (the chain check,
@@ -156,6 +189,27 @@ class EventLog:
                 mac = self.sealer.seal(record.kiosk_id, row.seq, digest)
                 session.add(LogSeal(seq=row.seq, mac=mac))
         return digest
+
+    def _check_key(self, session: Session, newest: Any) -> None:
+        """Refuse to write on a sealed log without its key, or with another key:
+        the lane's append fails, so it refers with the event-log alarm up and the
+        gate shut (docs/border.md, "Tamper evidence")."""
+        if self.sealer is None:
+            if session.scalar(select(LogSeal.seq).limit(1)) is not None:
+                raise LogKeyError(
+                    "the event log is sealed but the log key is missing: refusing to "
+                    "write an unsealed event (restore the key; docs/deployment.md)"
+                )
+            return
+        if (
+            newest is not None
+            and newest.mac is not None
+            and not self.sealer.check(newest.kiosk_id, newest.seq, newest.chain_hash, newest.mac)
+        ):
+            raise LogKeyError(
+                f"the log key does not match the seal of event {newest.seq}: "
+                "refusing to seal with a different key (docs/deployment.md)"
+            )
 
     def count(self) -> int:
         with Session(self.engine) as session:

@@ -121,3 +121,6 @@ class ReferralImage(Base):
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     jpeg: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # When it was stored (local 0003; NULL before): the purge applies the
+    # retention in force at purge time to it.
+    stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

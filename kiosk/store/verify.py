@@ -11,7 +11,10 @@ predecessor's stored hash, so each fault is reported where it is:
 - outbox: an event without its outbox row;
 - truncated: the border holds events past the local head (the newest rows were
   deleted, which leaves the remaining chain valid);
-- diverged: an event whose chain hash differs from the border's copy.
+- diverged: an event whose chain hash differs from the border's copy;
+- key: the log was sealed (it holds seals, or the border enrolled this kiosk's
+  key) but no key was given, or the key is not the one the border enrolled.
+  Deleting the key does not make a sealed log an unsealed one that verifies.
 """
 
 from __future__ import annotations
@@ -20,16 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, Text, select, type_coerce
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Engine, Table, select
 
 from kiosk.store.event_log import (
     GENESIS,
-    JSON_FIELDS,
-    RECORD_FIELDS,
     canonical_of,
     chain_of,
     readable_values,
+    text_columns,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
 from kiosk.store.seal import LogSealer
@@ -59,6 +60,9 @@ class BorderCopy:
     head_seq: int | None
     head_hash: str | None
     hashes: Mapping[int, str]
+    # The border's record of this kiosk's log key (kiosk.border.chain.key_state):
+    # "none" (never enrolled), "match", "mismatch", "missing" (we showed none).
+    key_state: str | None = None
 
     def head_json(self) -> dict[str, Any] | None:
         if self.head_seq is None:
@@ -100,11 +104,9 @@ class LogReport:
 
 def _events_query() -> Any:
     e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
-    # JSON columns as text, decoded by readable_values: a column that is not
-    # JSON is an altered event, not an exception out of the row fetch.
-    cols: list[ColumnElement[Any]] = [
-        type_coerce(e.c[name], Text) if name in JSON_FIELDS else e.c[name] for name in RECORD_FIELDS
-    ]
+    # JSON and time columns as text, decoded by readable_values: a column that
+    # does not decode is an altered event, not an exception out of the row fetch.
+    cols = text_columns(e)
     return (
         select(e.c.seq, e.c.chain_hash, o.c.event_id.label("outbox_id"), s.c.mac, *cols)
         .select_from(e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq))
@@ -163,6 +165,15 @@ def verify_log(
             report.events += 1
             report.head_seq, report.head_hash = seq, stored
         faults.extend(_orphans(c))
+        if sealer is None and c.execute(select(LogSeal.seq).limit(1)).first() is not None:
+            faults.append(Fault("key", None, None, "the log is sealed but its key is missing"))
+    if border is not None and border.key_state in ("mismatch", "missing"):
+        detail = (
+            "the border enrolled a log key for this kiosk; none is present"
+            if border.key_state == "missing"
+            else "the log key is not the one the border enrolled for this kiosk"
+        )
+        faults.append(Fault("key", None, None, detail))
     if border is not None:
         faults.extend(_against(border, local_hashes, report.head_seq or 0))
     return report

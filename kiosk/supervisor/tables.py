@@ -89,6 +89,8 @@ referral_images = Table(
     Column("kiosk_id", String(64), nullable=False),
     Column("jpeg", LargeBinary, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+    # Set and capped by the border (b0005i): expires_at <= stored_at + maximum.
+    Column("stored_at", UtcDateTime, nullable=False, server_default=func.current_timestamp()),
 )
 
 officer_actions = Table(

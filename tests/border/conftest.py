@@ -153,13 +153,14 @@ def pg_border(pg_server: PgServer, pg_database: URL) -> Iterator[PgBorder]:
         c.execute(
             text(
                 "TRUNCATE events, reference_items, advance_passenger_info, kiosk_chain_heads, "
-                "kiosk_alerts RESTART IDENTITY"
+                "kiosk_alerts, kiosk_logs RESTART IDENTITY"
             )
         )
         c.execute(
             text("DELETE FROM kiosk_roles WHERE role_name NOT IN (:a, :b)"),
             {"a": KIOSK1_ROLE, "b": KIOSK2_ROLE},
         )
+        c.execute(text("UPDATE kiosk_roles SET port = NULL, lane = NULL"))
     owner.dispose()
 
 

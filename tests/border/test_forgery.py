@@ -94,10 +94,15 @@ def test_entries_are_ordered_and_bounded_by_the_border_clock(
         row = c.execute(
             text("SELECT kiosk_id, entered_at FROM entry_records WHERE document_number = 'W1'")
         ).one()
-    assert row[0] == "K1"
+    # Two entries without an exit between: the later one no longer replaces
+    # the record the exit lanes rely on; it is flagged (issue 19 item 8).
+    assert row[0] == "K2"
     record = BorderApiSource(owner).entry_record("W1", "USA")
-    assert record is not None and record["basis"] == "visa_exemption"
+    assert record is not None and record["basis"] == "transit_240h"
     assert received["K2"] <= received["K1"]
+    with owner.connect() as c:
+        kinds = c.execute(text("SELECT kiosk_id, kind FROM kiosk_alerts")).all()
+    assert [tuple(k) for k in kinds] == [("K1", "entry_conflict")]
     assert row[1] <= received["K1"]
 
 

@@ -154,7 +154,7 @@ def test_an_event_id_held_by_another_event_stops_the_chain_with_an_alert(
 
 
 def test_an_event_that_cannot_be_sent_stops_the_push_there(border: Border, local: Engine) -> None:
-    good = append(local, make_record(), make_record())
+    good = append(local, _traveller(), _traveller())
     [foreign] = append(local, make_record("OLD-ID"))
     append(local, make_record(event_id="not-a-uuid"), make_record())
     result = BorderSync(local, border.kiosk, "K1", batch_size=1).push()
@@ -339,6 +339,12 @@ def test_a_recreated_border_resets_the_watermark(border: Border, local: Engine) 
     assert ReferenceStore(local).get("watchlist", "USA:B3") is not None
 
 
+def _traveller() -> Any:
+    # One traveller each: two admitted entries of one document without an exit
+    # between are an entry conflict the border alerts on (issue 19 item 8).
+    return make_record(document_number=f"D{uuid.uuid4().hex[:7].upper()}")
+
+
 class _AppendDuringReads:
     """Appends an event to the local log (on its own engine, as the lane does)
     right after each of the reads number `at` and `at + 1` the sync makes of
@@ -364,7 +370,7 @@ class _AppendDuringReads:
             return
         self.reads += 1
         if self.at <= self.reads <= self.at + 1:
-            self.appended += append(self.lane, make_record())
+            self.appended += append(self.lane, _traveller())
 
     def close(self) -> None:
         from sqlalchemy import event
@@ -383,11 +389,11 @@ def test_events_appended_between_the_reads_of_a_push_do_not_break_the_chain(
     # Issue 10: an event the lane logged between two of the push's reads was
     # taken as already sent; the next went up without it, and the border
     # stopped the kiosk for a chain break.
-    ids = append(local, *(make_record() for _ in range(already_pushed)))
+    ids = append(local, *(_traveller() for _ in range(already_pushed)))
     sync = BorderSync(local, border.kiosk, "K1")
     if already_pushed:
         assert sync.push().error is None
-    ids += append(local, *(make_record() for _ in range(queued)))
+    ids += append(local, *(_traveller() for _ in range(queued)))
     lane = _AppendDuringReads(local, at)
     try:
         first = sync.push()

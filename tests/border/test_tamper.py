@@ -218,11 +218,12 @@ def test_a_truncated_log_is_found_against_the_border(
     assert status == 65 and out["border_head"]["seq"] == 4  # ...that the border contradicts
     assert {(f["kind"], f["seq"]) for f in out["faults"]} == {("truncated", 3), ("truncated", 4)}
     assert out["head"]["seq"] == 2
-    # The sync refuses to continue a chain the border has seen further.
+    # The sync refuses to continue a chain the border has seen further: its
+    # heartbeat reports a head behind the border's (issue 19 item 2).
     kiosk.log("admitted")
     status, out = egate(capsys, "sync", "--once")
-    assert status == 75 and "the local log does not" in out["error"]
-    assert ("K1", "diverged", 4) in kiosk.alerts()
+    assert status == 75 and "rollback" in out["error"]
+    assert ("K1", "rollback", 3) in kiosk.alerts()
 
 
 def test_a_changed_pushed_event_diverges_from_the_border(
@@ -261,7 +262,8 @@ def test_keyed_seals_find_a_rewritten_chain_without_the_border(
     assert status == 0 and out["sealed"] == 2
     assert (kiosk.key.stat().st_mode & 0o777) == 0o600
     assert not str(kiosk.key).startswith(str(kiosk.path))
-    assert egate(capsys, "log", "enrol")[0] == 73  # a kiosk keeps its key
+    assert out["border_enrolled"] is True
+    assert egate(capsys, "log", "enrol")[0] == 77  # the border holds its enrolment
     from kiosk.store.seal import load_key
 
     sealer = load_key(kiosk.key)
@@ -285,7 +287,16 @@ def test_an_event_appended_without_the_key_is_an_insertion(
 ) -> None:
     kiosk.log("admitted")
     assert egate(capsys, "log", "enrol")[0] == 0
-    EventLog(kiosk.local).append(make_record(finished_at=NOW))  # no key: no seal
+    from kiosk.store.seal import LogKeyError
+
+    with pytest.raises(LogKeyError, match="sealed but the log key is missing"):
+        EventLog(kiosk.local).append(make_record(finished_at=NOW))  # the kiosk's code refuses
+
+    class Unchecked(EventLog):  # the attacker's own code does not
+        def _check_key(self, *_: Any) -> None:
+            pass
+
+    Unchecked(kiosk.local).append(make_record(finished_at=NOW))  # no key: no seal
     status, out = egate(capsys, "log", "verify")
     assert status == 65 and out["first_broken"]["kind"] == "inserted"
     status, out = egate(capsys, "sync", "--once")

@@ -65,6 +65,8 @@ def test_payload_has_the_application_units_and_config(deb: Path) -> None:
         "./lib/systemd/system/egate-kiosk.service",
         "./lib/systemd/system/egate-purge.timer",
         "./lib/systemd/system/egate-purge.service",
+        "./lib/systemd/system/egate-border-purge.timer",
+        "./lib/systemd/system/egate-border-purge.service",
         "./lib/udev/rules.d/60-egate.rules",
         "./usr/share/doc/egate/deployment.md",
         "./usr/share/doc/egate/copyright",
@@ -85,7 +87,37 @@ def test_maintainer_scripts(deb: Path, tmp_path: Path) -> None:
         subprocess.run(["sh", "-n", str(path)], check=True)
     postinst = (tmp_path / "postinst").read_text()
     assert "adduser --system" in postinst and "storage migrate" in postinst
+    # The log key is made by root in a root-owned directory and enrolled (issue 19).
+    assert "install -d -o root -g egate -m 0750 /etc/egate/log" in postinst
+    assert "log enrol --existing-key" in postinst
     assert "purge)" in (tmp_path / "postrm").read_text()
+
+
+# Every unit that runs egate code is hardened alike (issue 19 item 9).
+HARDENING = {
+    "NoNewPrivileges": "true",
+    "PrivateTmp": "true",
+    "UMask": "0077",
+    "ProtectSystem": "strict",
+    "ProtectHome": "true",
+    "ReadWritePaths": "/var/lib/egate",
+}
+
+
+def test_every_service_unit_is_hardened_alike() -> None:
+    units = sorted((REPO / "packaging" / "systemd").glob("*.service"))
+    assert {u.name for u in units} >= {
+        "egate-kiosk.service", "egate-purge.service", "egate-border-purge.service",
+    }  # fmt: skip
+    for unit in units:
+        settings: dict[str, str] = {}
+        for line in unit.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not line.startswith("#"):
+                settings[key.strip()] = value.strip()
+        for key, value in HARDENING.items():
+            assert settings.get(key) == value, (unit.name, key, settings.get(key))
+        assert settings.get("User") == "egate", unit.name
 
 
 def test_unpacked_tree_runs_config_check_and_doctor(deb: Path, tmp_path: Path) -> None:
@@ -159,6 +191,19 @@ def test_install_upgrade_and_purge(deb: Path) -> None:
                                  capture_output=True, text=True, timeout=120, cwd="/")
         assert migrate.returncode == 0, migrate.stderr
         assert json.loads(migrate.stdout)["revision"]
+        # The log key: root's, readable by the service group, not replaceable by it.
+        key = Path("/etc/egate/log/log-seal.key")
+        assert (key.stat().st_uid, key.stat().st_mode & 0o777) == (0, 0o640)
+        assert (key.parent.stat().st_uid, key.parent.stat().st_mode & 0o777) == (0, 0o750)
+        swap = subprocess.run(["runuser", "-u", "egate", "--", "sh", "-c",
+                               f"rm -f {key} || exit 1; echo x > {key}"],
+                              capture_output=True, timeout=60, cwd="/")
+        assert swap.returncode != 0 and key.exists()
+        verify = subprocess.run(["runuser", "-u", "egate", "--", "/usr/bin/egate", "log",
+                                 "verify", "--json", "--config", "/etc/egate/kiosk.toml"],
+                                capture_output=True, text=True, timeout=120, cwd="/")
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        assert json.loads(verify.stdout)["sealed"] is True
         # Upgrade in place: the operator's edit of the conffile survives.
         conf = Path("/etc/egate/kiosk.toml")
         conf.write_text(conf.read_text() + "# edited by the operator\n")
