@@ -26,8 +26,6 @@ import secrets
 import stat
 from pathlib import Path
 
-from kiosk.safe_files import read_input
-
 KEY_BYTES = 32
 _DOMAIN = b"egate-log-seal-v1"
 _PROOF_DOMAIN = b"egate-log-key-proof-v1"
