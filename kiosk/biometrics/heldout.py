@@ -22,12 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.biometrics.calibration import TARGET_FMR, DatasetError, HeldOutResult, choose_threshold
+from kiosk.biometrics.calibration import (
+    MIN_GROUP_IMPOSTORS,
+    TARGET_FMR,
+    DatasetError,
+    HeldOutResult,
+    choose_threshold,
+)
 from kiosk.biometrics.encoding import Descriptor
+from kiosk.biometrics.intervals import clopper_pearson
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -35,9 +43,6 @@ Bools = npt.NDArray[np.bool_]
 
 DEFAULT_FOLDS = 10
 FOLD_SEED = 25  # fixed: the report is reproducible
-# A group's within-group pairs enter the rule only when there are enough of them
-# for its 0.1% tail to mean something (the tail fit uses the lowest quarter).
-MIN_GROUP_IMPOSTORS = 1000
 UNLABELLED = ""  # people of a labels file without a group column
 
 
@@ -234,4 +239,49 @@ def group_rates_at(table: PairTable, threshold: float) -> list[GroupCounts]:
                 genuine_pairs=len(gen),
             )
         )
+    return out
+
+
+def _counts_dict(c: GroupCounts) -> dict[str, Any]:
+    def ci(k: int, n: int) -> list[float]:
+        lo, hi = clopper_pearson(k, n)
+        return [round(lo, 6), round(hi, 6)]
+
+    return {
+        "false_matches": c.false_matches,
+        "impostor_pairs": c.impostor_pairs,
+        "fmr": round(c.false_matches / c.impostor_pairs, 6) if c.impostor_pairs else None,
+        "fmr_clopper_pearson": ci(c.false_matches, c.impostor_pairs),
+        "false_non_matches": c.false_non_matches,
+        "genuine_pairs": c.genuine_pairs,
+        "fnmr": round(c.false_non_matches / c.genuine_pairs, 6) if c.genuine_pairs else None,
+        "fnmr_clopper_pearson": ci(c.false_non_matches, c.genuine_pairs),
+    }
+
+
+def groups_report(
+    table: PairTable, held: Sequence[HeldOutResult], shipped: float, recommended: float
+) -> dict[str, Any]:
+    """Per group ("" = people without a group label): within-group figures at the
+    shipped and the recommended threshold, the group's own target point, and the
+    held-out figures of the k-fold thresholds. Empty when no group is labelled."""
+    if set(table.groups) <= {UNLABELLED}:
+        return {}
+    held_by = {c.group: c for c in kfold_group_counts(table, held)} if held else {}
+    out: dict[str, Any] = {}
+    for at_shipped, at_recommended in zip(
+        group_rates_at(table, shipped), group_rates_at(table, recommended), strict=True
+    ):
+        g = at_shipped.group
+        imp = table.within(g) & ~table.same
+        own: float | None = None
+        if int(imp.sum()) >= MIN_GROUP_IMPOSTORS:
+            own = choose_threshold(table.distance[imp]).threshold
+        out[g or "unlabelled"] = {
+            "people": at_shipped.people,
+            "threshold_at_target_within_group": own,
+            "at_shipped_threshold": _counts_dict(at_shipped),
+            "at_recommended_threshold": _counts_dict(at_recommended),
+            "held_out": _counts_dict(held_by[g]) if g in held_by else None,
+        }
     return out
