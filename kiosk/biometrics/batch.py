@@ -13,6 +13,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.biometrics.calibration import (
+    EncodedDataset,
+    dataset_from_results,
+    pool_datasets,
+    read_labels,
+)
 from kiosk.biometrics.encoding import Descriptor
 from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings
 
@@ -70,3 +76,24 @@ def encode_paths(
             if progress is not None:
                 progress(n, total)
         return results
+
+
+def encode_datasets(
+    folders: Sequence[Path],
+    settings: StillSettings = REFERENCE_SETTINGS,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EncodedDataset:
+    """Every labelled photo of `folders` encoded in one pool; several folders pooled
+    (calibration.pool_datasets). Unusable photos are listed with their reason."""
+    rows = [read_labels(folder) for folder in folders]
+    paths = [folder / r.file for folder, part in zip(folders, rows, strict=True) for r in part]
+    results = encode_paths(paths, settings, workers, progress)
+    parts = []
+    at = 0
+    for part in rows:
+        chunk = results[at : at + len(part)]
+        at += len(part)
+        triples = [(e.descriptor, e.error_code, e.error_message) for e in chunk]
+        parts.append(dataset_from_results(part, triples))
+    return parts[0] if len(parts) == 1 else pool_datasets(folders, parts)

@@ -57,13 +57,11 @@ class PairTable:
     people: tuple[str, ...]
     groups: tuple[str, ...]  # one per person
 
-    def group_of(self, idx: Ints) -> npt.NDArray[np.str_]:
-        return np.asarray(self.groups)[idx]
-
     def within(self, group: str) -> Bools:
         """Pairs whose two people both belong to `group` (genuine pairs included)."""
-        g = np.asarray(self.groups)
-        return (g[self.person_a] == group) & (g[self.person_b] == group)
+        member = np.asarray([g == group for g in self.groups], dtype=bool)
+        out: Bools = member[self.person_a] & member[self.person_b]
+        return out
 
 
 def pair_table(
@@ -107,11 +105,15 @@ def admit_rule(
     impostor = keep & ~table.same
     if not impostor.any():
         raise DatasetError("no impostor pairs: the dataset needs at least two identities")
-    candidates = {"overall": choose_threshold(table.distance[impostor], target_fmr).threshold}
+
+    def point(mask: Bools) -> float:
+        return choose_threshold(table.distance[mask].tolist(), target_fmr).threshold
+
+    candidates = {"overall": point(impostor)}
     for group in sorted(set(table.groups) - {UNLABELLED}):
         mask = impostor & table.within(group)
         if int(mask.sum()) >= MIN_GROUP_IMPOSTORS:
-            candidates[group] = choose_threshold(table.distance[mask], target_fmr).threshold
+            candidates[group] = point(mask)
     return min(candidates.values()), candidates
 
 
@@ -276,7 +278,7 @@ def groups_report(
         imp = table.within(g) & ~table.same
         own: float | None = None
         if int(imp.sum()) >= MIN_GROUP_IMPOSTORS:
-            own = choose_threshold(table.distance[imp]).threshold
+            own = choose_threshold(table.distance[imp].tolist()).threshold
         out[g or "unlabelled"] = {
             "people": at_shipped.people,
             "threshold_at_target_within_group": own,
