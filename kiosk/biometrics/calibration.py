@@ -588,7 +588,9 @@ def calibration_report(
             **held_out_summary(held_out),
             "method": f"k-fold over people (k={min(k, len(ptable.people))})",
         },
-        "groups": heldout.groups_report(ptable, held_out, shipped_threshold, recommended),
+        "groups": heldout.groups_report(
+            ptable, held_out, shipped_threshold, recommended, candidates
+        ),
         "method": method_description(target_fmr),
         "tail_model": {
             "chosen": fit_dict(model.chosen),

@@ -262,10 +262,15 @@ def _counts_dict(c: GroupCounts) -> dict[str, Any]:
 
 
 def groups_report(
-    table: PairTable, held: Sequence[HeldOutResult], shipped: float, recommended: float
+    table: PairTable,
+    held: Sequence[HeldOutResult],
+    shipped: float,
+    recommended: float,
+    candidates: dict[str, float],
 ) -> dict[str, Any]:
     """Per group ("" = people without a group label): within-group figures at the
-    shipped and the recommended threshold, the group's own target point, and the
+    shipped and the recommended threshold, the group's own target point (from
+    admit_rule's `candidates`), and the
     held-out figures of the k-fold thresholds. Empty when no group is labelled."""
     if set(table.groups) <= {UNLABELLED}:
         return {}
@@ -275,13 +280,10 @@ def groups_report(
         group_rates_at(table, shipped), group_rates_at(table, recommended), strict=True
     ):
         g = at_shipped.group
-        imp = table.within(g) & ~table.same
-        own: float | None = None
-        if int(imp.sum()) >= MIN_GROUP_IMPOSTORS:
-            own = choose_threshold(table.distance[imp].tolist()).threshold
         out[g or "unlabelled"] = {
             "people": at_shipped.people,
-            "threshold_at_target_within_group": own,
+            # admit_rule's candidate: None for an unlabelled or too small group.
+            "threshold_at_target_within_group": candidates.get(g) if g else None,
             "at_shipped_threshold": _counts_dict(at_shipped),
             "at_recommended_threshold": _counts_dict(at_recommended),
             "held_out": _counts_dict(held_by[g]) if g in held_by else None,
