@@ -90,7 +90,7 @@ class TimeoutsSection:
 class FaceSection:
     # dlib ResNet distance at or below which faces match and the gate may open: the
     # strict point whose FMR holds within East Asian pairs (docs/face.md, "Threshold").
-    threshold: float = 0.40
+    threshold: float = 0.37
     # Above `threshold` and at most this: "match_uncertain", referred for an officer
     # to compare the photos (the model cannot tell such faces apart at 0.1% FMR).
     uncertain_threshold: float = 0.55
