@@ -18,8 +18,9 @@ def test_uncertain_comparison_refers_and_never_opens_the_gate(tmp_path: Path) ->
 
     def uncertain(reference: Any, camera: Any, budget_s: float) -> FaceVerification:
         verdict = genuine(reference, camera, budget_s)
-        return replace(verdict, outcome="match_uncertain", match=False, distance=0.45,
-                       threshold=0.40)
+        return replace(
+            verdict, outcome="match_uncertain", match=False, distance=0.45, threshold=0.40
+        )
 
     rig.face.verify = uncertain  # type: ignore[method-assign]
     run_traveller(rig)
