@@ -33,6 +33,7 @@ class DocumentAuthenticator(Protocol):
 
 FaceOutcome = Literal[
     "match",
+    "match_uncertain",  # between the admit and the uncertain threshold: refer, never admit
     "mismatch",
     "no_face",
     "multiple_faces",

@@ -18,13 +18,12 @@ import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kiosk.biometrics.encoding import Descriptor, face_distance
+from kiosk.biometrics.encoding import Descriptor
 from kiosk.biometrics.errors import FaceError
 from kiosk.biometrics.impostor_tail import (
     FAMILIES,
@@ -43,6 +42,9 @@ from kiosk.biometrics.intervals import (
 )
 
 TARGET_FMR = 0.001
+# A group's within-group impostor pairs enter the admit rule only when there are
+# enough of them for the 0.1% point of their tail to mean something.
+MIN_GROUP_IMPOSTORS = 1000
 
 
 class DatasetError(ValueError):
@@ -53,6 +55,7 @@ class DatasetError(ValueError):
 class LabelledImage:
     file: str  # relative to the dataset folder
     identity: str
+    group: str = ""  # optional column "group" (e.g. east_asian): per-group figures
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,11 @@ def read_labels(dataset: Path) -> list[LabelledImage]:
             if reader.fieldnames is None or not {"file", "identity"} <= set(reader.fieldnames):
                 raise DatasetError(f"{labels}: needs the columns 'file' and 'identity'")
             rows = [
-                LabelledImage((r["file"] or "").strip(), (r["identity"] or "").strip())
+                LabelledImage(
+                    (r["file"] or "").strip(),
+                    (r["identity"] or "").strip(),
+                    (r.get("group") or "").strip(),
+                )
                 for r in reader
             ]
     except OSError as exc:
@@ -97,12 +104,14 @@ def read_labels(dataset: Path) -> list[LabelledImage]:
 
 
 def pair_distances(descriptors: Sequence[Descriptor], identities: Sequence[str]) -> PairDistances:
-    genuine: list[float] = []
-    impostor: list[float] = []
-    for i, j in combinations(range(len(descriptors)), 2):
-        d = face_distance(descriptors[i], descriptors[j])
-        (genuine if identities[i] == identities[j] else impostor).append(d)
-    return PairDistances(tuple(genuine), tuple(impostor))
+    if len(descriptors) < 2:
+        return PairDistances((), ())
+    mat = np.asarray(descriptors, dtype=np.float64)
+    ids = np.asarray(identities)
+    iu, ju = np.triu_indices(len(mat), 1)
+    d = np.linalg.norm(mat[iu] - mat[ju], axis=1)
+    same = ids[iu] == ids[ju]
+    return PairDistances(tuple(d[same].tolist()), tuple(d[~same].tolist()))
 
 
 def error_rates(pairs: PairDistances, thresholds: Sequence[float]) -> list[ErrorRates]:
@@ -319,6 +328,10 @@ class EncodedDataset:
     identities: tuple[str, ...]
     descriptors: tuple[Descriptor, ...]
     unusable: tuple[UnusableImage, ...]
+    groups: tuple[str, ...] = ()  # one per file when the labels name groups; () = none
+
+    def group_labels(self) -> tuple[str, ...]:
+        return self.groups if self.groups else ("",) * len(self.files)
 
 
 def encode_dataset(
@@ -330,6 +343,7 @@ def encode_dataset(
     rows = read_labels(dataset)
     files: list[str] = []
     identities: list[str] = []
+    groups: list[str] = []
     descriptors: list[Descriptor] = []
     unusable: list[UnusableImage] = []
     for n, row in enumerate(rows, start=1):
@@ -337,11 +351,38 @@ def encode_dataset(
             descriptors.append(encode(dataset / row.file))
             files.append(row.file)
             identities.append(row.identity)
+            groups.append(row.group)
         except FaceError as exc:
             unusable.append(UnusableImage(row.file, exc.code, exc.message))
         if progress is not None:
             progress(n, len(rows))
-    return EncodedDataset(tuple(files), tuple(identities), tuple(descriptors), tuple(unusable))
+    return EncodedDataset(
+        tuple(files), tuple(identities), tuple(descriptors), tuple(unusable), tuple(groups)
+    )
+
+
+def dataset_from_results(
+    rows: Sequence[LabelledImage],
+    results: Sequence[tuple[Descriptor | None, str | None, str | None]],
+) -> EncodedDataset:
+    """An EncodedDataset from (descriptor, error code, error message) per row, in order
+    (batch.encode_paths); failures are listed, never silently dropped."""
+    files: list[str] = []
+    identities: list[str] = []
+    groups: list[str] = []
+    descriptors: list[Descriptor] = []
+    unusable: list[UnusableImage] = []
+    for row, (vec, code, message) in zip(rows, results, strict=True):
+        if vec is None:
+            unusable.append(UnusableImage(row.file, code or "unusable", message or ""))
+            continue
+        files.append(row.file)
+        identities.append(row.identity)
+        groups.append(row.group)
+        descriptors.append(vec)
+    return EncodedDataset(
+        tuple(files), tuple(identities), tuple(descriptors), tuple(unusable), tuple(groups)
+    )
 
 
 def pool_datasets(folders: Sequence[Path], parts: Sequence[EncodedDataset]) -> EncodedDataset:
@@ -353,16 +394,20 @@ def pool_datasets(folders: Sequence[Path], parts: Sequence[EncodedDataset]) -> E
 
     files: list[str] = []
     identities: list[str] = []
+    groups: list[str] = []
     descriptors: list[Descriptor] = []
     unusable: list[UnusableImage] = []
     for k, (folder, part) in enumerate(zip(folders, parts, strict=True), start=1):
         files += [tag(k, f) for f in part.files]
         identities += [tag(k, i) for i in part.identities]
+        groups += part.group_labels()
         descriptors += part.descriptors
         unusable += [
             UnusableImage(str(folder / u.file), u.reason, u.message) for u in part.unusable
         ]
-    return EncodedDataset(tuple(files), tuple(identities), tuple(descriptors), tuple(unusable))
+    return EncodedDataset(
+        tuple(files), tuple(identities), tuple(descriptors), tuple(unusable), tuple(groups)
+    )
 
 
 def _per_person(
@@ -470,7 +515,10 @@ def method_description(target_fmr: float, tail_fraction: float = TAIL_FRACTION) 
         "the rest right-censored",
         "selection": "lowest AIC; ks_pvalue tests the tail points against the chosen fit",
         "threshold": "the chosen fit's target_fmr quantile, rounded down to 0.01",
-        "validation": "leave-one-person-out (held_out_identities)",
+        "validation": "k-fold over people, stratified by group (held_out_identities); "
+        "with k = the number of people, leave-one-person-out",
+        "admit_rule": "the lowest of the target points of all impostor pairs and of each "
+        f"group's within-group impostor pairs (groups with >= {MIN_GROUP_IMPOSTORS} such pairs)",
         "intervals": "95%: Clopper-Pearson over pairs; percentile bootstrap over people "
         f"({BOOTSTRAP_RESAMPLES} resamples)",
     }
@@ -481,8 +529,18 @@ def calibration_report(
     shipped_threshold: float,
     thresholds: Sequence[float] | None = None,
     target_fmr: float = TARGET_FMR,
+    folds: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of `egate face calibrate` (keys documented in docs/face.md)."""
+    """The JSON document of `egate face calibrate` (keys documented in docs/face.md).
+
+    `recommended_threshold` is the admit rule (heldout.admit_rule): the lowest
+    target-FMR point of all impostor pairs and of each labelled group's
+    within-group pairs. Held-out figures: k-fold over people (`folds`, default
+    heldout.DEFAULT_FOLDS; progress(done, folds) after each fold).
+    """
+    from kiosk.biometrics import heldout  # heldout builds on this module
+
     pairs = pair_distances(encoded.descriptors, encoded.identities)
     if not pairs.impostor:
         raise DatasetError("no impostor pairs: the dataset needs at least two identities")
@@ -491,9 +549,13 @@ def calibration_report(
     table = error_rates(pairs, thresholds or default_thresholds())
     (at_shipped,) = error_rates(pairs, [shipped_threshold])
     choice = choose_threshold(pairs.impostor, target_fmr)
-    recommended = choice.threshold
+    ptable = heldout.pair_table(encoded.descriptors, encoded.identities, encoded.group_labels())
+    recommended, candidates = heldout.admit_rule(ptable, target_fmr=target_fmr)
     (at_recommended,) = error_rates(pairs, [recommended])
-    held_out = leave_one_identity_out(encoded.descriptors, encoded.identities, target_fmr)
+    k = heldout.DEFAULT_FOLDS if folds is None else folds
+    held_out = (
+        heldout.kfold_held_out(ptable, k, progress=progress) if len(ptable.people) > 2 else []
+    )
     model = choice.model
 
     def rates(r: ErrorRates) -> dict[str, Any]:
@@ -521,7 +583,14 @@ def calibration_report(
         "at_shipped_threshold": rates(at_shipped),
         "recommended_threshold": recommended,
         "at_recommended_threshold": rates(at_recommended),
-        "held_out_identities": held_out_summary(held_out),
+        "recommended_candidates": candidates,
+        "held_out_identities": {
+            **held_out_summary(held_out),
+            "method": f"k-fold over people (k={min(k, len(ptable.people))})",
+        },
+        "groups": heldout.groups_report(
+            ptable, held_out, shipped_threshold, recommended, candidates
+        ),
         "method": method_description(target_fmr),
         "tail_model": {
             "chosen": fit_dict(model.chosen),

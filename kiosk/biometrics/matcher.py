@@ -56,6 +56,7 @@ from kiosk.ports import FaceOutcome, FaceVerification, FrameProvenance, FrameRef
 
 # Shipped operating point: the config default face.threshold (docs/face.md, "Threshold").
 SHIPPED_THRESHOLD = FaceSection().threshold
+SHIPPED_UNCERTAIN_THRESHOLD = FaceSection().uncertain_threshold
 
 GuidanceListener = Callable[[str], None]
 LivenessMode = Literal["off", "passive", "challenge"]
@@ -63,7 +64,9 @@ LivenessMode = Literal["off", "passive", "challenge"]
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    threshold: float = SHIPPED_THRESHOLD
+    threshold: float = SHIPPED_THRESHOLD  # admit (match) at or below
+    # Above threshold and at or below this: match_uncertain (refer, never admit).
+    uncertain_threshold: float = SHIPPED_UNCERTAIN_THRESHOLD
     collect_s: float = 0.6  # frame collection after the first usable frame
     min_collect_s: float = 0.5  # never decide liveness on a shorter span
     min_liveness_frames: int = 4  # observations after the first usable frame
@@ -164,6 +167,7 @@ class FaceMatcher:
         """Settings from the [face] config section; `overrides` name MatcherSettings fields."""
         settings = MatcherSettings(
             threshold=face.threshold,
+            uncertain_threshold=face.uncertain_threshold,
             collect_s=min(face.budget_s, MatcherSettings.collect_s),
             max_frames=face.max_frames,
             liveness=face.liveness,
@@ -319,7 +323,11 @@ class FaceMatcher:
         chosen = capture.encoded
         probe = np.mean([e.descriptor for e in chosen], axis=0)
         distance = face_distance(template.descriptor, probe)
+        # Only a distance within the strict threshold admits. Between it and the
+        # uncertain threshold dlib cannot keep FMR at 0.1% for people of one group
+        # (docs/face.md): an officer compares the photos instead.
         is_match = distance <= s.threshold
+        uncertain = not is_match and distance <= max(s.threshold, s.uncertain_threshold)
         ok, buf = cv2.imencode(".jpg", chosen[0].frame.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         jpeg = bytes(buf.tobytes()) if ok else None
         if jpeg is not None:  # the referral image is exactly this compared frame
@@ -341,7 +349,7 @@ class FaceMatcher:
                     match=is_match,
                 )
         return result(
-            "match" if is_match else "mismatch",
+            "match" if is_match else "match_uncertain" if uncertain else "mismatch",
             distance,
             len(chosen),
             liveness,

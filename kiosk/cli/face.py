@@ -42,7 +42,8 @@ def register(subparsers: Any) -> None:
     calibrate = sub.add_parser(
         "calibrate",
         help="genuine/impostor distances, FMR and FNMR per threshold",
-        description="DIR holds images and labels.csv with the columns file and identity.",
+        description="DIR holds images and labels.csv with the columns file and identity "
+        "(and optionally group, for per-group figures).",
     )
     calibrate.add_argument(
         "--dataset",
@@ -67,12 +68,79 @@ def register(subparsers: Any) -> None:
         help="dlib encoder jitters per image (default: the shipped reference setting)",
     )
     calibrate.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        help="k of the k-fold over people for the held-out figures (default 10; "
+        "the number of people gives leave-one-person-out)",
+    )
+    calibrate.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="encoding processes (default: one per available core)",
+    )
+    calibrate.add_argument(
         "--plain",
         action="store_true",
         help="baseline for comparison: no jitter, no mirror image, no upscaling",
     )
     add_common_options(calibrate)
     calibrate.set_defaults(func=run_calibrate)
+
+
+class _Progress:
+    """Progress of a calibration on stderr: rich bars on a terminal, otherwise a line
+    every 10% (logs stay short). Encoding first, then the k-fold refits."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self._console = Console(stderr=True)
+        self._bars: Any = None
+        if self._console.is_terminal:
+            self._bars = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=self._console,
+            )
+        self._tasks: dict[str, Any] = {}
+        self._shown: dict[str, int] = {}
+        self._start = time.monotonic()
+
+    def __enter__(self) -> _Progress:
+        if self._bars is not None:
+            self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+
+    def _update(self, what: str, done: int, total: int) -> None:
+        if self._bars is not None:
+            if what not in self._tasks:
+                self._tasks[what] = self._bars.add_task(what, total=total)
+            self._bars.update(self._tasks[what], completed=done)
+            return
+        tenth = done * 10 // max(total, 1)
+        if tenth > self._shown.get(what, -1) or done == total:
+            self._shown[what] = tenth
+            elapsed = time.monotonic() - self._start
+            print(f"{what} {done}/{total} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+
+    def encoding(self, done: int, total: int) -> None:
+        self._update("encoding", done, total)
+
+    def folds(self, done: int, total: int) -> None:
+        self._update("held-out folds", done, total)
+
+
+def calibration_progress() -> _Progress:
+    return _Progress()
 
 
 def _face_error(exc: Exception) -> CommandError:
@@ -131,24 +199,36 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _group_line(group: str, g: dict[str, Any]) -> str:
+    def rate(part: dict[str, Any] | None, what: str) -> str:
+        if part is None or part[what] is None:
+            return "-"
+        lo, hi = part[f"{what}_clopper_pearson"]
+        return f"{part[what]:.3%} ({lo:.3%}-{hi:.3%})"
+
+    held = g["held_out"]
+    return (
+        f"group {group} ({g['people']} people): within-group FMR at the shipped threshold "
+        f"{rate(g['at_shipped_threshold'], 'fmr')}; held out: FMR {rate(held, 'fmr')}, "
+        f"FNMR {rate(held, 'fnmr')}; own target point {g['threshold_at_target_within_group']}"
+    )
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
+    from kiosk.biometrics.batch import encode_datasets
     from kiosk.biometrics.calibration import (
         DatasetError,
         calibration_report,
         choose_threshold,
-        encode_dataset,
         error_rates,
         pair_distances,
         plot_det,
         plot_thresholds,
-        pool_datasets,
     )
-    from kiosk.biometrics.encoding import Descriptor
     from kiosk.biometrics.errors import FaceError
     from kiosk.biometrics.matcher import SHIPPED_THRESHOLD
     from kiosk.biometrics.models import load_models
-    from kiosk.biometrics.reference import load_image_file
-    from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings, encode_still
+    from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings
 
     config = config_from_args(args)
     datasets = [Path(d) for d in args.dataset]
@@ -168,22 +248,18 @@ def run_calibrate(args: argparse.Namespace) -> int:
         if not 0.0 <= args.padding <= 1.0:
             raise CommandError("invalid_argument", "--padding must be between 0 and 1")
         settings = replace(settings, padding=args.padding)
+    if args.folds is not None and args.folds < 2:
+        raise CommandError("invalid_argument", "--folds must be at least 2")
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise CommandError("invalid_argument", "--workers must be between 1 and 64")
     start = time.perf_counter()
     try:
-        models = load_models()
-
-        def encode(path: Path) -> Descriptor:
-            return encode_still(load_image_file(path), models, settings).descriptor
-
-        def progress(done: int, total: int) -> None:
-            if not args.json:
-                print(f"\rencoding {done}/{total}", end="", file=sys.stderr, flush=True)
-
-        parts = [encode_dataset(d, encode, progress) for d in datasets]
-        encoded = parts[0] if len(parts) == 1 else pool_datasets(datasets, parts)
-        if not args.json:
-            print(file=sys.stderr)
-        report: dict[str, Any] = calibration_report(encoded, SHIPPED_THRESHOLD)
+        load_models()  # a missing model is reported before any worker starts
+        with calibration_progress() as progress:
+            encoded = encode_datasets(datasets, settings, args.workers, progress.encoding)
+            report: dict[str, Any] = calibration_report(
+                encoded, SHIPPED_THRESHOLD, folds=args.folds, progress=progress.folds
+            )
     except DatasetError as exc:
         raise CommandError("invalid_dataset", str(exc)) from exc
     except FaceError as exc:
@@ -231,14 +307,16 @@ def run_calibrate(args: argparse.Namespace) -> int:
         )
         held = report["held_out_identities"]
         if held["folds"] == 0:
-            print("leave-one-person-out: needs at least three people")
+            print("held-out figures: need at least three people")
         else:
             fmr_lo, fmr_hi = held["fmr_bootstrap_people"]
             fnmr_lo, fnmr_hi = held["fnmr_bootstrap_people"]
             print(
-                f"leave-one-person-out: FMR {held['fmr']:.4%} (95% {fmr_lo:.4%}-{fmr_hi:.4%}), "
+                f"{held['method']}: FMR {held['fmr']:.4%} (95% {fmr_lo:.4%}-{fmr_hi:.4%}), "
                 f"FNMR {held['fnmr']:.4%} (95% {fnmr_lo:.4%}-{fnmr_hi:.4%})"
             )
+        for group, g in report["groups"].items():
+            print(_group_line(group, g))
         for item in report["unusable"]:
             print(f"unusable: {item['file']}: {item['reason']}")
     return 0

@@ -52,6 +52,33 @@ REASONS: Final[dict[str, dict[str, str]]] = {
     },
 }
 
+# The face comparison's outcome (kiosk.ports.FaceOutcome) in plain words for the
+# officer, beside the two photos. Only "match" ever opened a gate.
+FACE_OUTCOMES: Final[dict[str, str]] = {
+    "match": "match",
+    "match_uncertain": "UNCERTAIN: close, but not close enough to admit automatically "
+    "(for faces this alike the model cannot rule out a different person); "
+    "compare the photos yourself",
+    "mismatch": "NO MATCH: probably a different person",
+    "liveness_failed": "liveness check failed (photo, screen or no movement?)",
+    "no_face": "no face seen at the camera",
+    "multiple_faces": "more than one person at the camera",
+    "no_reference_face": "no usable face in the passport photo",
+    "camera_fault": "camera fault",
+    "timeout": "no usable face in time",
+}
+
+
+def face_verdict(outcome: object, distance: float, threshold: float) -> str:
+    """The officer's reading of a comparison: the outcome's text, else from the distance."""
+    by_distance = "match" if distance <= threshold else "NO MATCH"
+    if outcome == "liveness_failed":
+        return f"{FACE_OUTCOMES['liveness_failed']}; comparison: {by_distance}"
+    if isinstance(outcome, str) and outcome in FACE_OUTCOMES:
+        return FACE_OUTCOMES[outcome]
+    return by_distance
+
+
 # Lane states (kiosk.workflow.states) as the overview shows them.
 IN_PROGRESS = {
     "waiting_for_document",

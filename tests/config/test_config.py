@@ -37,6 +37,7 @@ def test_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ('[kiosk]\nlane = "two"', "kiosk.lane: expected an integer"),
         ('[devices]\ncamera = "usb"', "devices.camera"),
         ("[face]\nthreshold = 5", "face.threshold"),
+        ("[face]\nthreshold = 0.5\nuncertain_threshold = 0.4", "face.uncertain_threshold"),
         ("[face]\ntreshold = 0.4", "face.treshold: unknown key"),
         ('[storage]\nlocal_url = "local.db"', "storage.local_url"),
         ("[timeouts]\nface_s = -1", "timeouts.face_s"),

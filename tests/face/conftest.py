@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from kiosk.biometrics.models import DlibModels, load_models
+from tests.ci import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_FACES = REPO_ROOT.parent / "shared" / "faces" / "dev"
@@ -61,5 +62,14 @@ def astronaut_frame(astronaut: Rgb) -> Rgb:
 @pytest.fixture(scope="session")
 def shared_faces() -> Path:
     if not (SHARED_FACES / "labels.csv").is_file():
-        pytest.skip("../shared/faces/dev is not available on this machine")
+        unavailable("../shared/faces/dev is not available on this machine")
     return SHARED_FACES
+
+
+@pytest.fixture(scope="session")
+def calib_ea() -> Path:
+    """29 East Asian people with a group column (../shared/faces/calib-ea)."""
+    folder = SHARED_FACES.parent / "calib-ea"
+    if not (folder / "labels.csv").is_file():
+        unavailable("../shared/faces/calib-ea is not available on this machine")
+    return folder

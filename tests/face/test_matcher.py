@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -275,3 +276,26 @@ def test_approach_motion_does_not_count_as_liveness(
     finally:
         cam.stop()
     assert (result.outcome, result.guidance) == ("liveness_failed", "no_motion")
+
+
+def test_between_the_thresholds_is_uncertain_and_never_a_match(
+    astronaut: np.ndarray, live_astronaut: list[np.ndarray]
+) -> None:
+    """A distance above the strict admit threshold but within the uncertain one is
+    referred for an officer to compare (issue 25): never `match`, never admitted."""
+    # Liveness off: this is about the distance bands (liveness has its own tests).
+    plain = replace(FAST, liveness="off")
+    sure = run(FaceMatcher(plain), astronaut, live_astronaut)
+    assert sure.outcome == "match" and sure.distance is not None
+    # The same traveller, with the admit threshold moved below the measured distance.
+    strict = replace(plain, threshold=0.01, uncertain_threshold=0.95)
+    result = run(FaceMatcher(strict), astronaut, live_astronaut)
+    assert result.outcome == "match_uncertain" and result.match is False
+    assert result.distance is not None and 0.01 < result.distance <= 0.95
+    assert result.threshold == 0.01  # the threshold reported is the admit threshold
+    assert result.best_frame_jpeg is not None  # the officer compares this frame
+
+
+def test_uncertain_threshold_comes_from_the_config() -> None:
+    matcher = FaceMatcher.from_config(FaceSection(threshold=0.38, uncertain_threshold=0.5))
+    assert (matcher.settings.threshold, matcher.settings.uncertain_threshold) == (0.38, 0.5)

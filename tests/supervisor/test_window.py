@@ -145,7 +145,9 @@ def test_queue_oldest_first_and_side_by_side_case(desk: Desk) -> None:
     assert not chip.isNull() and chip.width() > 0  # the DG2 photo
     assert live.isNull()  # the fake frame is not a decodable JPEG ...
     assert case.live.text() == "no decision frame"  # ... so the view says so
-    assert case.face.text() == "Face distance 0.800, threshold 0.500: NO MATCH"
+    assert case.face.text() == (
+        "Face distance 0.800, threshold 0.500: NO MATCH: probably a different person"
+    )
     html = case.details.toPlainText()
     assert "L898902C3" in html and "Passive authentication" in html
     assert "face_mismatch" in html and "Watchlist" not in html

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.supervisor.reasons import CASE_ACTIONS, LANE_COMMANDS, REASONS
+from kiosk.supervisor.reasons import CASE_ACTIONS, LANE_COMMANDS, REASONS, face_verdict
 from kiosk.supervisor.station import CaseView, Station, StationError
 
 STATE_COLOURS = {
@@ -389,7 +389,7 @@ class CasePage(QWidget):
                 label.setPixmap(pix)
         d, t = view.distance, view.threshold
         if d is not None and t is not None:
-            verdict = "match" if d <= t else "NO MATCH"
+            verdict = face_verdict(view.checks.get("face_outcome"), d, t)
             self.face.setText(f"Face distance {d:.3f}, threshold {t:.3f}: {verdict}")
         else:
             self.face.setText(f"Face not compared: {view.checks.get('face_error', 'no result')}")
