@@ -7,8 +7,8 @@ import argparse
 import json
 import signal
 import sys
-import threading
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
