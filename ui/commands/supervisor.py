@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args
-from kiosk.config import border_url
+from kiosk.config import border_url, port_zone
 
 # Demo accounts (printed at start-up); real ones come from `egate officers add`.
 DEMO_OFFICERS = (
@@ -55,6 +55,12 @@ def register(sub: Any) -> None:
         default=0.0,
         metavar="S",
         help="close after S seconds (for smoke tests); 0 = run until closed",
+    )
+    p.add_argument(
+        "--language",
+        choices=("en", "zh_CN"),
+        default="en",
+        help="the station's language (reasons, fields and states in plain words)",
     )
     p.add_argument(
         "--screenshots",
@@ -101,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
         station = Station(
             engine, clock, image_retention_h=config.privacy.referral_image_retention_h
         )
-        window = SupervisorWindow(station)
+        if args.language != "en":
+            from ui.i18n import Translations
+
+            Translations().use(args.language)
+        window = SupervisorWindow(station, zone=port_zone(config.kiosk.time_zone))
         window.show()
         if fleet is not None and not stopping.is_set():
             fleet.start()
