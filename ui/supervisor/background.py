@@ -4,19 +4,21 @@ single worker thread, its result comes back to the GUI thread as a signal.
 One thread, not a pool: the Station keeps the officer's session in memory and its
 calls must not interleave (a sign-out racing a resolve). A call still queued under
 the same `key` is not queued twice (a refresh timer on a slow database would
-otherwise pile up refreshes). A database error is "connection lost" (the
-`connection` signal, False) until a later call succeeds again (True): the engine's
-pool_pre_ping and connect_timeout make every call a reconnection attempt.
+otherwise pile up refreshes). A database error, or a call still unanswered after
+`slow_after_s`, is "connection lost" (the `connection` signal, False) until a call
+succeeds again (True): the engine's pool_pre_ping and connect_timeout make every
+call a reconnection attempt.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -66,8 +68,14 @@ class Background(QObject):
     connection = Signal(bool)  # False: the border database is unreachable; True: back
     busy = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, slow_after_s: float = 3.0) -> None:
         super().__init__(parent)
+        self.slow_after_s = slow_after_s
+        self._queued_at: dict[int, float] = {}
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(250)
+        self._watchdog.timeout.connect(self._check_slow)
+        self._watchdog.start()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._pool.setExpiryTimeout(-1)  # keep the one thread
@@ -92,6 +100,7 @@ class Background(QObject):
             return False
         token = next(self._tokens)
         self._pending[token] = (key, done, failed)
+        self._queued_at[token] = time.monotonic()
         if len(self._pending) == 1:
             self.busy.emit(True)
         self._pool.start(_Call(self._relay, token, call))
@@ -103,6 +112,7 @@ class Background(QObject):
 
     def _finished(self, token: int, ok: bool, value: object) -> None:
         _key, done, failed = self._pending.pop(token, (None, None, None))
+        self._queued_at.pop(token, None)
         try:
             if ok:
                 self._set_connected(True, "")
@@ -121,6 +131,13 @@ class Background(QObject):
             if not self._pending:
                 self.busy.emit(False)
 
+    def _check_slow(self) -> None:
+        if not self._queued_at or not self.connected:
+            return
+        waited = time.monotonic() - min(self._queued_at.values())
+        if waited > self.slow_after_s:
+            self._set_connected(False, f"no answer for {waited:.0f} s")
+
     def _set_connected(self, up: bool, why: str) -> None:
         self.last_error = why
         if up != self.connected:
@@ -129,6 +146,8 @@ class Background(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Wait for the call in progress (a database call is not interruptible)."""
+        self._watchdog.stop()
         self._pool.clear()
         self._pool.waitForDone(timeout_ms)
         self._pending.clear()
+        self._queued_at.clear()
