@@ -6,6 +6,7 @@ show "connection lost" while the GUI thread keeps turning (ui.heartbeat, stall
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -59,13 +60,11 @@ class StallProxy:
                 self.flowing.wait()
                 dst.sendall(data)
         except OSError:
-            pass
+            pass  # either side closed: end both
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self) -> None:
         self._stop.set()

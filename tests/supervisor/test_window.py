@@ -206,7 +206,7 @@ def test_each_case_action_is_audited_and_reaches_the_lane(
     )
     desk.cycle()
     assert lane.rig.gate.opened_count == (1 if action == "admit" else 0)
-    assert (lane.rig.lane.state is S.ADMITTED if action == "admit" else lane.rig.lane.state in FREE)
+    assert lane.rig.lane.state is S.ADMITTED if action == "admit" else lane.rig.lane.state in FREE
     event = lane.rig.log.events()[-1]
     assert (event.outcome, event.decision, event.checks["officer_id"]) == ("officer", action, "A1")
     desk.open_case(tx)
