@@ -130,6 +130,9 @@ class DemoFleet:
         clock: Clock | None = None,
         officer: Station | None = None,
         officer_after_s: float = 90.0,
+        first: int = 1,
+        walk_away_p: float = WALK_AWAY_P,
+        referrals_only: bool = False,
     ) -> None:
         self.clock = clock or SystemClock()
         self.rng = random.Random(seed)
@@ -137,6 +140,7 @@ class DemoFleet:
         self.officer = officer
         self.officer_after_s = officer_after_s
         self.officer_actions: dict[str, int] = {}
+        self.walk_away_p = walk_away_p
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.face = ProcessFaceVerifier(partial(face_matcher, base.face))
@@ -144,7 +148,7 @@ class DemoFleet:
         passes = [s for s in SAMPLES if s.expect == "admit" and not s.boarding_pass]
         refers = [s for s in SAMPLES if s.expect == "refer"]
         self.kiosks: list[DemoKiosk] = []
-        for i in range(1, count + 1):
+        for i in range(first, first + count):
             cfg = demo_config(base, i, workdir, border_url)
             storage: LocalStorage = open_storage(cfg)
             kiosk = SimulatedKiosk(cfg, storage, clock=self.clock)
@@ -171,6 +175,8 @@ class DemoFleet:
             )
             # A few travellers per kiosk: one who passes, two the officer must see.
             mix = (passes[i % len(passes)], refers[i % len(refers)], refers[(i + 3) % len(refers)])
+            if referrals_only:  # benchmarks/port_scale.py: every traveller needs the officer
+                mix = (refers[i % len(refers)], refers[(i + 3) % len(refers)])
             self.kiosks.append(DemoKiosk(kiosk, agent, sync, LaneRunner(kiosk.lane), mix))
 
     def start(self) -> None:
@@ -219,7 +225,7 @@ class DemoFleet:
         elif state is S.ERROR:
             self._after(k, now, 2.0, 6.0, k.kiosk.remove_passport)
         elif state is S.REFERRED:
-            if k.act_at is None and self.rng.random() < WALK_AWAY_P:
+            if k.act_at is None and self.rng.random() < self.walk_away_p:
                 k.act_at = now + self.rng.uniform(20.0, 120.0)
             elif k.act_at is not None and now >= k.act_at:
                 k.act_at = float("inf")  # walks away once
