@@ -185,28 +185,11 @@ def main() -> int:
         work = Path(tempfile.mkdtemp(prefix="egate-port-scale-"))
         env = {**os.environ, "PYTHONPATH": os.getcwd()}
         for i in range(1, args.kiosks + 1):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        __file__,
-                        "kiosk",
-                        "--index",
-                        str(i),
-                        "--url",
-                        url,
-                        "--out",
-                        str(work / f"k{i:02d}.jsonl"),
-                        "--workdir",
-                        str(work),
-                        "--mean-gap",
-                        str(args.mean_gap),
-                    ],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    env=env,
-                )  # fmt: skip
-            )
+            out = str(work / f"k{i:02d}.jsonl")
+            gap = str(args.mean_gap)
+            command = [sys.executable, __file__, "kiosk", "--index", str(i), "--url", url,
+                       "--out", out, "--workdir", str(work), "--mean-gap", gap]  # fmt: skip
+            procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env))
         for p in procs:  # every face worker loaded before the clock starts
             assert p.stdout is not None
             if "ready" not in p.stdout.readline():

@@ -174,7 +174,11 @@ class DemoFleet:
                 pending_events=sync.pending if sync else None,
             )
             # A few travellers per kiosk: one who passes, two the officer must see.
-            mix = (passes[i % len(passes)], refers[i % len(refers)], refers[(i + 3) % len(refers)])
+            mix: tuple[SampleTraveller, ...] = (
+                passes[i % len(passes)],
+                refers[i % len(refers)],
+                refers[(i + 3) % len(refers)],
+            )
             if referrals_only:  # benchmarks/port_scale.py: every traveller needs the officer
                 mix = (refers[i % len(refers)], refers[(i + 3) % len(refers)])
             self.kiosks.append(DemoKiosk(kiosk, agent, sync, LaneRunner(kiosk.lane), mix))
