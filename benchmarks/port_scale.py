@@ -84,6 +84,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         first=args.index,
         walk_away_p=0.0,
         referrals_only=True,
+        face_start_timeout_s=600.0,  # a loaded machine loads dlib slowly
     )
     recorder = Recorder(Path(args.out))
     for k in fleet.kiosks:
@@ -189,11 +190,13 @@ def main() -> int:
             gap = str(args.mean_gap)
             command = [sys.executable, __file__, "kiosk", "--index", str(i), "--url", url,
                        "--out", out, "--workdir", str(work), "--mean-gap", gap]  # fmt: skip
-            procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env))
-        for p in procs:  # every face worker loaded before the clock starts
+            p = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+            procs.append(p)
+            # One at a time: every face worker loaded before the clock starts, and
+            # twenty dlib loads at once would only fight for the cores.
             assert p.stdout is not None
             if "ready" not in p.stdout.readline():
-                raise SystemExit("a kiosk process did not start")
+                raise SystemExit(f"kiosk process {i} did not start")
         run_station(url, args.seconds, seen, issued)
     finally:
         for p in procs:

@@ -133,6 +133,7 @@ class DemoFleet:
         first: int = 1,
         walk_away_p: float = WALK_AWAY_P,
         referrals_only: bool = False,
+        face_start_timeout_s: float = 60.0,
     ) -> None:
         self.clock = clock or SystemClock()
         self.rng = random.Random(seed)
@@ -143,7 +144,9 @@ class DemoFleet:
         self.walk_away_p = walk_away_p
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.face = ProcessFaceVerifier(partial(face_matcher, base.face))
+        self.face = ProcessFaceVerifier(
+            partial(face_matcher, base.face), start_timeout_s=face_start_timeout_s
+        )
         lock = threading.Lock()
         passes = [s for s in SAMPLES if s.expect == "admit" and not s.boarding_pass]
         refers = [s for s in SAMPLES if s.expect == "refer"]
