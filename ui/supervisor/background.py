@@ -145,9 +145,11 @@ class Background(QObject):
             self.connection.emit(up)
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Wait for the call in progress (a database call is not interruptible)."""
+        """Let the queued calls finish (a closing window's sign-out among them), for
+        at most `timeout_ms`; a database call is not interruptible. Results that
+        arrive later are dropped."""
         self._watchdog.stop()
-        self._pool.clear()
-        self._pool.waitForDone(timeout_ms)
+        if not self._pool.waitForDone(timeout_ms):
+            self._pool.clear()
         self._pending.clear()
         self._queued_at.clear()
