@@ -6,6 +6,8 @@ reason for risky admits; local times with the port's zone; Chinese words."""
 
 from __future__ import annotations
 
+import threading
+import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +170,35 @@ def test_every_station_word_has_a_chinese_translation(qtbot: QtBot) -> None:
     finally:
         t.use("en")
     assert words.state("passport_left") == "Passport left on the reader"
+
+
+def test_no_database_call_on_the_gui_thread(desk: Desk) -> None:
+    from sqlalchemy import event
+
+    lane = desk.lane("K1")
+    tx = lane.traveller(face_match=False)
+    lane.cycle()
+    on_gui: list[str] = []
+
+    def check(*_args: object) -> None:
+        if threading.current_thread() is threading.main_thread():
+            on_gui.append(traceback.format_stack(limit=12)[0])
+
+    event.listen(desk.engine, "before_cursor_execute", check)
+    try:
+        desk.sign_in("S1", "3333")
+        desk.refresh()
+        desk.open_case(tx)
+        desk.window.case.action.choose("manual", "interview_needed")
+        desk.carry_out(desk.window.case.action)
+        stats = desk.window.stats
+        desk.qtbot.mouseClick(stats.button, Qt.MouseButton.LeftButton)
+        desk.settle()
+        desk.qtbot.keyClick(desk.window.case.action.text, Qt.Key.Key_A)
+        desk.settle()
+        desk.qtbot.mouseClick(desk.window.sign_out_button, Qt.MouseButton.LeftButton)
+        desk.settle()
+    finally:
+        event.remove(desk.engine, "before_cursor_execute", check)
+    assert on_gui == []
+    assert [a.kind for a in actions(desk.engine)][-1] == "sign_out"
