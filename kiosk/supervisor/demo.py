@@ -109,7 +109,13 @@ def demo_config(base: Config, index: int, workdir: Path, border_url: str) -> Con
                 "border_url": border_url,
                 "sync_interval_s": 5.0,
             },
-            "timeouts": {"result_display_s": REFERRAL_WAIT_S, "document_s": 60.0},
+            # A referral is held result_display_s once the passport is taken, but only
+            # document_return_s while it lies on the reader: both are raised.
+            "timeouts": {
+                "result_display_s": REFERRAL_WAIT_S,
+                "document_return_s": REFERRAL_WAIT_S,
+                "document_s": 60.0,
+            },
             "face": {"threshold": base.face.threshold, "liveness": base.face.liveness},
             "privacy": {"referral_image_retention_h": base.privacy.referral_image_retention_h},
         }
