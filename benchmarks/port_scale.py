@@ -84,7 +84,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
         first=args.index,
         walk_away_p=0.0,
         referrals_only=True,
-        face_start_timeout_s=600.0,  # a loaded machine loads dlib slowly
+        face_start_timeout_s=600.0,  # a loaded machine loads dlib slowly ...
+        face_margin_s=300.0,  # ... and matches slowly: wait rather than restart it
     )
     recorder = Recorder(Path(args.out))
     for k in fleet.kiosks:

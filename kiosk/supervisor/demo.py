@@ -140,6 +140,7 @@ class DemoFleet:
         walk_away_p: float = WALK_AWAY_P,
         referrals_only: bool = False,
         face_start_timeout_s: float = 60.0,
+        face_margin_s: float = 20.0,
     ) -> None:
         self.clock = clock or SystemClock()
         self.rng = random.Random(seed)
@@ -151,7 +152,9 @@ class DemoFleet:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.face = ProcessFaceVerifier(
-            partial(face_matcher, base.face), start_timeout_s=face_start_timeout_s
+            partial(face_matcher, base.face),
+            start_timeout_s=face_start_timeout_s,
+            margin_s=face_margin_s,
         )
         lock = threading.Lock()
         passes = [s for s in SAMPLES if s.expect == "admit" and not s.boarding_pass]
