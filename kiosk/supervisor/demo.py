@@ -136,6 +136,7 @@ class DemoFleet:
         clock: Clock | None = None,
         officer: Station | None = None,
         officer_after_s: float = 90.0,
+        officer_login: tuple[str, str] | None = None,
         first: int = 1,
         walk_away_p: float = WALK_AWAY_P,
         referrals_only: bool = False,
@@ -147,6 +148,9 @@ class DemoFleet:
         self.mean_gap_s = mean_gap_s
         self.officer = officer
         self.officer_after_s = officer_after_s
+        # (id, secret) to sign in again after the idle sign-out (queue reads are
+        # not activity, so a quiet hour signs the demo officer out).
+        self.officer_login = officer_login
         self.officer_actions: dict[str, int] = {}
         self.walk_away_p = walk_away_p
         self._stop = threading.Event()
@@ -266,6 +270,8 @@ class DemoFleet:
         """Act on the oldest referral nobody handled for officer_after_s: admit,
         refuse or send to the desk (watchlist cases go to the desk)."""
         waited = self.officer_after_s
+        if station.officer is None and self.officer_login is not None:
+            station.sign_in(*self.officer_login)
         now = station.clock.now()
         for s in station.queue():
             if s.status != "open" or (now - s.referred_at).total_seconds() < waited:

@@ -58,7 +58,8 @@ def test_an_hour_of_demo_traffic_never_stalls(tmp_path: Path) -> None:
     OfficerDirectory(border, clock, hasher=CHEAP).add("demo2", "Demo", "officer", "5678")
     officer = Station(border, clock, directory=OfficerDirectory(border, clock, hasher=CHEAP))
     fleet = DemoFleet(parse_config({}), tmp_path, url, count=2, mean_gap_s=90.0, clock=clock,
-                      officer=officer, officer_after_s=90.0)  # fmt: skip
+                      officer=officer, officer_after_s=90.0,
+                      officer_login=("demo2", "5678"))  # fmt: skip
     for k in fleet.kiosks:
         k.kiosk.services.face = TravellerFace(k.kiosk)
         k.kiosk.camera.start()
@@ -71,8 +72,6 @@ def test_an_hour_of_demo_traffic_never_stalls(tmp_path: Path) -> None:
                 fleet._step(k)
                 k.agent.run_once()
             if int(elapsed / STEP_S) % 10 == 0:
-                if officer.officer is None:  # signed out after inactivity: back again
-                    officer.sign_in("demo2", "5678")
                 with contextlib.suppress(StationError):  # e.g. a race with the lane
                     fleet._officer_step(officer)
             clock.advance(STEP_S)

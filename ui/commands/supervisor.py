@@ -179,4 +179,5 @@ def _demo_fleet(
         count=args.kiosks,
         officer=officer,
         officer_after_s=args.demo_officer_after,
+        officer_login=(DEMO_OFFICERS[1][0], DEMO_OFFICERS[1][3]),
     )
