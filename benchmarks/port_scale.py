@@ -198,6 +198,7 @@ def main() -> int:
             assert p.stdout is not None
             if "ready" not in p.stdout.readline():
                 raise SystemExit(f"kiosk process {i} did not start")
+        started = time.time()
         run_station(url, args.seconds, seen, issued)
     finally:
         for p in procs:
@@ -216,7 +217,9 @@ def main() -> int:
         for line in f.read_text().splitlines():
             row = json.loads(line)
             (referred if row["event"] == "referred" else gate)[row["tx"]] = row["at"]
-    to_station = [seen[t] - at for t, at in referred.items() if t in seen]
+    (work / "station.json").write_text(json.dumps({"seen": seen, "issued": issued}))
+    # Referrals made while later kiosks were still loading waited for the station to start.
+    to_station = [seen[t] - at for t, at in referred.items() if t in seen and at >= started]
     admits = {t: at for t, at in issued.items() if at == at}  # NaN: not an admit
     to_gate = [gate[t] - at for t, at in admits.items() if t in gate]
     load = os.getloadavg()
@@ -226,6 +229,7 @@ def main() -> int:
                 "kiosks": args.kiosks,
                 "seconds": args.seconds,
                 "referrals": len(referred),
+                "workdir": str(work),
                 "referral_to_station": figures(to_station),
                 "command_to_gate": figures(to_gate),
                 "admits_without_gate": sum(
