@@ -84,9 +84,8 @@ class Desk:
     def carry_out(self, picker: object, accept: bool = True) -> None:
         """Click the picker's button, then the confirmation's Carry out (or Cancel)."""
         self.qtbot.mouseClick(picker.go, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
-        dialog = self.window.findChild(ConfirmDialog, "confirm_dialog")
-        owner = picker.parent()  # type: ignore[attr-defined]
-        dialog = getattr(owner, "dialog", None) or dialog
+        # The page that owns the picker (lanes or case) holds the dialog it opened.
+        dialog: ConfirmDialog | None = getattr(picker.parent(), "dialog", None)  # type: ignore[attr-defined]
         if dialog is not None and dialog.isVisible():
             button = dialog.ok if accept else dialog.cancel
             self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
