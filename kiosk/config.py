@@ -11,6 +11,7 @@ import math
 import os
 import re
 import tomllib
+from datetime import UTC, tzinfo
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import UnionType
@@ -30,6 +31,8 @@ DeviceKind = Literal["simulated", "real"]
 class KioskSection:
     id: str = "SIM-CSX-01"
     port: str = "CSX"  # IATA code of the airport the lane serves
+    # The port's IANA time zone: the supervisor station shows local times in it.
+    time_zone: str = "Asia/Shanghai"
     lane: int = 1
     direction: Literal["entry", "exit"] = "entry"
     languages: tuple[str, ...] = ("zh_CN", "en", "ja", "ko", "ru")
@@ -224,6 +227,18 @@ def _check_range(key: str, value: float) -> None:
         raise ConfigError(f"{key}: {value!r} is outside {opening}{low:g}, {high:g}{closing}")
 
 
+def port_zone(name: str) -> tzinfo:
+    """The zone of kiosk.time_zone ("UTC" or an IANA name such as Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"kiosk.time_zone: {name!r} is not an IANA time zone") from exc
+
+
 def _validate(config: Config) -> None:
     k = config.kiosk
     if not k.id.strip():
@@ -234,6 +249,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("kiosk.id: control characters are not allowed")
     if not _IATA.match(k.port):
         raise ConfigError(f"kiosk.port: {k.port!r} is not a three-letter IATA airport code")
+    port_zone(k.time_zone)  # ConfigError when it is not a time zone
     for key in RANGES:
         section, name = key.split(".")
         _check_range(key, getattr(getattr(config, section), name))

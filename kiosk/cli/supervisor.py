@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.border.database import create_border_engine, redact
@@ -287,27 +287,23 @@ def _show_officers(officers: list[Any], as_json: bool) -> int:
 
 # -- referrals ---------------------------------------------------------------------------
 def run_referrals_list(args: argparse.Namespace) -> int:
-    from kiosk.supervisor.station import OPEN, referral_summary
-    from kiosk.supervisor.tables import referrals
+    from kiosk.supervisor.station import open_referrals
 
     engine = open_station_border(args, config_from_args(args))
     try:
-        with engine.connect() as c:
-            rows = c.execute(
-                select(referrals)
-                .where(referrals.c.status.in_(OPEN))
-                .order_by(referrals.c.referred_at, referrals.c.kiosk_id)
-            ).all()
+        # The station's queue reads the same function: the two never disagree.
+        items = [s.as_json() for s in open_referrals(engine)]
     except SQLAlchemyError as exc:
         raise _db_error(exc, engine) from exc
-    items = [referral_summary(r).as_json() for r in rows]
     if args.json:
         print_json(items)
         return 0
     for item in items:
         print(
             f"{item['referral_id']}  {item['referred_at']}  {item['kiosk_id']} lane "
-            f"{item['lane']}  {item['status']}  {', '.join(item['reasons'])}"
+            f"{item['lane']}  {item['shown_status']}"
+            f"{'' if item['at_lane'] else '  traveller left the lane'}  "
+            f"{', '.join(item['reasons'])}"
         )
     return 0
 

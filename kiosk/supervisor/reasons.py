@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from kiosk.workflow.states import LaneState
+
 ActionKind = Literal["admit", "refuse", "manual"]
 LaneCommandKind = Literal["reset", "close", "open"]
 CommandKind = Literal["admit", "refuse", "manual", "reset", "close", "open"]
@@ -79,33 +81,122 @@ def face_verdict(outcome: object, distance: float, threshold: float) -> str:
     return by_distance
 
 
-# Lane states (kiosk.workflow.states) as the overview shows them.
-IN_PROGRESS = {
-    "waiting_for_document",
-    "reading_chip",
-    "verifying_document",
-    "capturing_face",
-    "deciding",
-    "scanning_boarding_pass",
-    "resetting",
+# Every lane state (kiosk.workflow.states) as the overview shows it, spelled out one
+# by one: a state added to the lane machine without a line here is "unknown" on the
+# overview (and raises an alert) instead of passing for idle;
+# tests/supervisor/test_overview.py fails on it.
+OVERVIEW: Final[dict[LaneState, str]] = {
+    LaneState.IDLE: "idle",
+    LaneState.WAITING_FOR_DOCUMENT: "in_progress",
+    LaneState.READING_CHIP: "in_progress",
+    LaneState.VERIFYING_DOCUMENT: "in_progress",
+    LaneState.CAPTURING_FACE: "in_progress",
+    LaneState.DECIDING: "in_progress",
+    LaneState.SCANNING_BOARDING_PASS: "in_progress",
+    LaneState.RETURNING_DOCUMENT: "returning_document",
+    LaneState.ADMITTED: "gate_open",
+    LaneState.REFERRED: "waiting_for_officer",
+    LaneState.ERROR: "error",  # device_fault when the lane names a device (below)
+    LaneState.RESETTING: "in_progress",
+    LaneState.DOCUMENT_LEFT: "passport_left",
 }
+OVERVIEW_STATES: Final[tuple[str, ...]] = (
+    "idle",
+    "in_progress",
+    "returning_document",
+    "gate_open",
+    "waiting_for_officer",
+    "passport_left",
+    "device_fault",
+    "error",
+    "closed",
+    "offline",
+    "unknown",
+)
+
+# Alerts on the overview, most urgent first, with how loud they are: "alarm" (red,
+# sound), "warning" (amber, sound once when it appears), "notice" (no sound).
+ALERTS: Final[dict[str, str]] = {
+    "watchlist": "alarm",
+    "event_log_unavailable": "alarm",
+    "device_fault": "alarm",
+    "gate_held_open": "alarm",
+    "offline": "alarm",
+    "unknown_state": "alarm",
+    "error": "warning",
+    "passport_left": "warning",
+    "returning_document": "warning",
+    "waiting_for_officer": "warning",
+    "reference_data_stale": "warning",
+    "sync_backlog": "notice",
+}
+# The gate stays open this long for a traveller walking through; longer is held open.
+GATE_HELD_S: Final = 15.0
+# Taking the passport back takes seconds; longer means it lies forgotten.
+RETURNING_ALERT_S: Final = 10.0
 
 
 def overview_state(state: str, detail: str | None, in_service: bool, offline: bool) -> str:
-    """idle, in_progress, waiting_for_officer, gate_open, device_fault, closed or offline."""
+    """The overview state (OVERVIEW_STATES) of a lane reporting `state`."""
     if offline:
         return "offline"
     if not in_service:
         return "closed"
-    if state == "referred":
-        return "waiting_for_officer"
-    if state == "admitted":
-        return "gate_open"
-    if state == "error":
-        return "device_fault" if (detail or "").startswith("error_device") else "error"
-    if state in IN_PROGRESS:
-        return "in_progress"
-    return "idle"
+    try:
+        lane_state = LaneState(state)
+    except ValueError:
+        return "unknown"  # a newer kiosk, or a corrupt row: never "idle"
+    shown = OVERVIEW[lane_state]
+    if shown == "error" and (detail or "").startswith("error_device"):
+        return "device_fault"
+    return shown
+
+
+def lane_alerts(
+    shown: str,
+    in_state_s: float,
+    alarms: tuple[str, ...] = (),
+    reference_age_h: float | None = None,
+    stale_after_h: float = 24.0,
+) -> list[str]:
+    """The alerts (ALERTS codes, most urgent first) of a lane shown as `shown` for
+    `in_state_s` seconds, with the lane's own alarms (e.g. event_log_unavailable)."""
+    found = set(a for a in alarms if a in ALERTS)
+    if shown in ("offline", "device_fault", "error", "waiting_for_officer", "passport_left"):
+        found.add(shown)
+    if shown == "unknown":
+        found.add("unknown_state")
+    if shown == "gate_open" and in_state_s > GATE_HELD_S:
+        found.add("gate_held_open")
+    if shown == "returning_document" and in_state_s > RETURNING_ALERT_S:
+        found.add("returning_document")
+    if reference_age_h is None or reference_age_h > stale_after_h:
+        found.add("reference_data_stale")
+    return [a for a in ALERTS if a in found]
+
+
+# Admits after these referral reasons need the officer's own words, not only a code.
+TYPED_REASON_NEEDED: Final = frozenset({"face_mismatch", "chip_not_genuine", "watchlist_hit"})
+MIN_TYPED_REASON = 10
+
+
+def needs_typed_reason(action: str, referral_reasons: tuple[str, ...] | list[str]) -> bool:
+    return action == "admit" and bool(TYPED_REASON_NEEDED & set(referral_reasons))
+
+
+def check_case_reason(
+    action: str, code: str, text: str, referral_reasons: tuple[str, ...] | list[str]
+) -> tuple[str, str]:
+    """check_reason plus: an admit after face_mismatch, chip_not_genuine or watchlist_hit
+    needs at least MIN_TYPED_REASON characters typed by the officer."""
+    code, text = check_reason(action, code, text)
+    if needs_typed_reason(action, referral_reasons) and len(text) < MIN_TYPED_REASON:
+        raise ValueError(
+            "admitting after "
+            + ", ".join(sorted(TYPED_REASON_NEEDED & set(referral_reasons)))
+            + f" needs the reason typed out (at least {MIN_TYPED_REASON} characters)"
+        )
+    return code, text
 
 
 def check_reason(kind: str, code: str, text: str) -> tuple[str, str]:

@@ -16,14 +16,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, select
+from sqlalchemy import Engine, and_, delete, func, or_, select
 
 from kiosk.border.models import BorderEvent, BorderReferenceItem
 from kiosk.clock import Clock, as_utc
 from kiosk.supervisor.audit import actions
 from kiosk.supervisor.officer_ops import OfficerOps, OpsRefused, officer_ops
 from kiosk.supervisor.officers import Officer, OfficerDirectory
-from kiosk.supervisor.reasons import CASE_ACTIONS, LANE_COMMANDS, check_reason, overview_state
+from kiosk.supervisor.reasons import (
+    CASE_ACTIONS,
+    LANE_COMMANDS,
+    check_reason,
+    lane_alerts,
+    overview_state,
+)
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.stats import Statistics, compute_statistics
 from kiosk.supervisor.tables import commands, kiosk_status, referral_images, referrals
@@ -55,7 +61,9 @@ class LaneView:
     reference_age_h: float | None
     silent_s: float
     open_referrals: int
-    alerts: tuple[str, ...]
+    alerts: tuple[str, ...]  # reasons.ALERTS codes, most urgent first
+    in_state_s: float = 0.0  # since the lane entered its current state
+    detail: str = ""  # the lane's message code (e.g. error_device_fault)
 
     def as_json(self) -> dict[str, Any]:
         return {**self.__dict__, "alerts": list(self.alerts)}
@@ -74,6 +82,28 @@ class ReferralSummary:
     status: str
     # The referring lane still shows this referral (an admit can still open its gate).
     at_lane: bool = True
+    # The last command sent for this case and the kiosk's answer (None: not yet).
+    command: str | None = None
+    command_result: str | None = None  # executed | rejected | failed
+    command_detail: str = ""
+    traveller: str = ""  # the holder's name as the document gives it
+
+    @property
+    def needs_officer(self) -> bool:
+        """Still the officer's business: open, waiting for a second officer, or a
+        command the kiosk has not carried out (pending, rejected or failed)."""
+        return self.status in OPEN or self.command_result != "executed"
+
+    @property
+    def shown_status(self) -> str:
+        """One code for the state of the case, as the queue and the CLI show it."""
+        if self.status in OPEN:
+            return self.status
+        if self.command_result is None:
+            return "command_pending"
+        if self.command_result == "executed":
+            return "done"
+        return f"command_{self.command_result}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,7 +116,12 @@ class ReferralSummary:
             "reasons": list(self.reasons),
             "watchlist": self.watchlist,
             "status": self.status,
+            "shown_status": self.shown_status,
             "at_lane": self.at_lane,
+            "command": self.command,
+            "command_result": self.command_result,
+            "command_detail": self.command_detail,
+            "traveller": self.traveller,
         }
 
 
@@ -269,13 +304,12 @@ class Station:
             silent = (now - as_utc(r.heartbeat_at)).total_seconds()
             offline = silent > self.settings.offline_after_s
             state = overview_state(r.state, r.detail, bool(r.in_service), offline)
-            alerts: list[str] = []
-            if state in ("offline", "device_fault", "error", "waiting_for_officer"):
-                alerts.append(state)
+            in_state = max(0.0, (now - as_utc(r.state_since)).total_seconds())
+            # The lane's own alarms (event log unavailable ...) when its agent reports them.
+            alarms = tuple(r._mapping.get("alarms") or ())
+            alerts = lane_alerts(state, in_state, alarms, r.reference_age_h, STALE_REFERENCE_H)
             if r.kiosk_id in watch and officer.role != "maintenance":
-                alerts.append("watchlist")
-            if r.reference_age_h is None or r.reference_age_h > STALE_REFERENCE_H:
-                alerts.append("reference_data_stale")
+                alerts.insert(0, "watchlist")
             if r.pending_events > PENDING_ALERT:
                 alerts.append("sync_backlog")
             views.append(
@@ -290,26 +324,20 @@ class Station:
                     r.reference_age_h,
                     silent,
                     int(counts.get(r.kiosk_id, 0)),
-                    tuple(alerts),
+                    tuple(dict.fromkeys(alerts)),
+                    in_state,
+                    r.detail or "",
                 )
             )
         return views
 
     # -- queue and cases ----------------------------------------------------------------
     def queue(self) -> list[ReferralSummary]:
+        """Every case that still needs the officer (ReferralSummary.needs_officer),
+        oldest first: the same list as `egate referrals list`."""
         officer = self._require(CASE_ROLES, activity=False)
         self.purge_images()
-        query = (
-            select(referrals)
-            .where(referrals.c.status.in_(OPEN))
-            .order_by(referrals.c.referred_at, referrals.c.kiosk_id)
-        )
-        if officer.port:
-            query = query.where(referrals.c.port == officer.port)
-        with self.engine.connect() as c:
-            rows = c.execute(query).all()
-            current = _lane_referrals(c)
-        return [referral_summary(r, str(r.referral_id) in current) for r in rows]
+        return open_referrals(self.engine, officer.port)
 
     def case(self, referral_id: uuid.UUID | str) -> CaseView:
         officer = self._require(CASE_ROLES)
@@ -357,8 +385,9 @@ class Station:
         history.sort(key=lambda h: str(h["at"]))
         with self.engine.connect() as c:
             current = _lane_referrals(c)
+        last = acks[-1] if acks else None
         return CaseView(
-            referral_summary(row, str(row.referral_id) in current),
+            referral_summary(row, str(row.referral_id) in current, last),
             dict(row.details),
             images.get("chip"),
             images.get("live"),
@@ -545,7 +574,76 @@ def _lane_referrals(c: Any) -> set[str]:
     return {str(r[0]) for r in rows if r[0]}
 
 
-def referral_summary(row: Any, at_lane: bool = True) -> ReferralSummary:
+def open_referrals(engine: Engine, port: str | None = None) -> list[ReferralSummary]:
+    """The cases that need an officer, oldest first, with whether the traveller is
+    still at the lane and the kiosk's answer to the last command: the one source
+    of the station's queue and `egate referrals list`."""
+    last = (
+        select(commands.c.referral_id, func.max(commands.c.issued_at).label("issued_at"))
+        .where(commands.c.referral_id.is_not(None))
+        .group_by(commands.c.referral_id)
+        .subquery()
+    )
+    latest = (
+        select(commands)
+        .join(
+            last,
+            and_(
+                commands.c.referral_id == last.c.referral_id,
+                commands.c.issued_at == last.c.issued_at,
+            ),
+        )
+        .subquery()
+    )
+    query = (
+        select(
+            referrals,
+            latest.c.kind.label("command_kind"),
+            latest.c.result.label("command_result"),
+            latest.c.result_detail.label("command_detail"),
+        )
+        .outerjoin(latest, latest.c.referral_id == referrals.c.referral_id)
+        .where(
+            or_(
+                referrals.c.status.in_(OPEN),
+                and_(
+                    latest.c.command_id.is_not(None),
+                    or_(latest.c.result.is_(None), latest.c.result != "executed"),
+                ),
+            )
+        )
+        .order_by(referrals.c.referred_at, referrals.c.kiosk_id)
+    )
+    if port:
+        query = query.where(referrals.c.port == port)
+    with engine.connect() as c:
+        rows = c.execute(query).all()
+        current = _lane_referrals(c)
+    return [
+        referral_summary(
+            r,
+            str(r.referral_id) in current,
+            _Last(r.command_kind, r.command_result, r.command_detail) if r.command_kind else None,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class _Last:
+    kind: str
+    result: str | None
+    result_detail: str | None
+
+
+def traveller_name(details: dict[str, Any]) -> str:
+    doc = details.get("document") or {}
+    parts = [str(doc.get(k) or "").strip() for k in ("given_names", "surname")]
+    return " ".join(p for p in parts if p) or str(doc.get("name") or "")
+
+
+def referral_summary(row: Any, at_lane: bool = True, last: Any = None) -> ReferralSummary:
+    """`last`: the latest command for the referral (a commands row or _Last), if any."""
     return ReferralSummary(
         row.referral_id,
         row.kiosk_id,
@@ -557,4 +655,8 @@ def referral_summary(row: Any, at_lane: bool = True) -> ReferralSummary:
         bool(row.watchlist),
         row.status,
         at_lane,
+        last.kind if last is not None else None,
+        last.result if last is not None else None,
+        (last.result_detail or "") if last is not None else "",
+        traveller_name(dict(row.details or {})),
     )

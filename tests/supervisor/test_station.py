@@ -117,11 +117,14 @@ def test_referral_reaches_the_queue_with_both_images_and_admit_opens_the_gate(
     assert no_reason.value.code == "invalid_reason"
     result = station.resolve(summary.referral_id, "admit", "identity_confirmed", "twin")
     assert result.status == "issued" and lane.rig.gate.opened_count == 0
-    assert station.queue() == []
+    # Sent, not yet carried out: the case stays in the queue until the kiosk answers.
+    [pending] = station.queue()
+    assert (pending.shown_status, pending.command) == ("command_pending", "admit")
     lane.rig.face.match = True  # the re-verification's fresh capture matches the chip
     lane.cycle()
     assert lane.rig.gate.state == "open" and lane.rig.lane.state is S.ADMITTED
     assert station.command_result(result.command_id) == ("executed", "")
+    assert station.queue() == []
     # The kiosk's own hash-chained log holds the officer's command ...
     officer_event = lane.rig.log.events()[-1]
     assert (officer_event.outcome, officer_event.decision) == ("officer", "admit")

@@ -20,6 +20,7 @@ from kiosk.supervisor.station import Station
 from kiosk.workflow.events import GatePassed
 from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import CHEAP, Lane
+from ui.supervisor.views import ConfirmDialog
 from ui.supervisor.window import SupervisorWindow
 
 S = LaneState
@@ -57,16 +58,39 @@ class Desk:
         self.lanes[kiosk_id] = lane
         return lane
 
+    def settle(self) -> None:
+        """Wait until the window's background calls are done and shown (event-driven)."""
+        self.qtbot.waitUntil(self.window.bg.idle, timeout=10_000)
+
     def sign_in(self, officer_id: str, pin: str) -> None:
         page = self.window.sign_in
         page.officer_id.setText(officer_id)
         page.secret.setText(pin)
         self.qtbot.mouseClick(page.button, Qt.MouseButton.LeftButton)
+        self.settle()
+
+    def refresh(self) -> None:
+        self.window.refresh()
+        self.settle()
 
     def cycle(self) -> None:
         for lane in self.lanes.values():
             lane.cycle()
-        self.window.refresh()
+        self.refresh()
+
+    def open_case(self, referral_id: str) -> None:
+        self.window.open_case(referral_id)
+        self.settle()
+
+    def carry_out(self, picker: object, accept: bool = True) -> None:
+        """Click the picker's button, then the confirmation's Carry out (or Cancel)."""
+        self.qtbot.mouseClick(picker.go, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+        # The page that owns the picker (lanes or case) holds the dialog it opened.
+        dialog: ConfirmDialog | None = getattr(picker.parent(), "dialog", None)  # type: ignore[attr-defined]
+        if dialog is not None and dialog.isVisible():
+            button = dialog.ok if accept else dialog.cancel
+            self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        self.settle()
 
     def cell(self, table: object, row: int, col: int) -> str:
         item = table.item(row, col)  # type: ignore[attr-defined]
@@ -115,14 +139,14 @@ def test_overview_states_and_offline(desk: Desk) -> None:
     desk.cycle()
     t = desk.window.lanes.table
     assert [desk.cell(t, r, 0) for r in range(2)] == ["K1", "K2"]
-    assert desk.cell(t, 0, 3) == "waiting for officer" and desk.cell(t, 1, 3) == "idle"
-    assert "waiting for officer" in desk.cell(t, 0, 9)
+    assert desk.cell(t, 0, 3) == "Waiting for an officer" and desk.cell(t, 1, 3) == "Idle"
+    assert "Traveller waiting for an officer" in desk.cell(t, 0, 9)
     desk.clock.advance(10)
     k1.agent.run_once()  # K1 keeps reporting, K2 goes silent
     desk.clock.advance(6)
     desk.window.station.touch()
-    desk.window.refresh()
-    assert desk.cell(t, 1, 3) == "offline" and desk.cell(t, 0, 3) == "waiting for officer"
+    desk.refresh()
+    assert desk.cell(t, 1, 3) == "Offline" and desk.cell(t, 0, 3) == "Waiting for an officer"
     assert "1 offline" in desk.window.lanes.summary.text()
     assert k2 is desk.lanes["K2"]
 
@@ -139,6 +163,7 @@ def test_queue_oldest_first_and_side_by_side_case(desk: Desk) -> None:
     assert q.ids[0] == second
     q.table.selectRow(0)
     desk.qtbot.mouseClick(q.open_button, Qt.MouseButton.LeftButton)
+    desk.settle()
     case = desk.window.case
     assert desk.window.tabs.currentWidget() is case
     chip, live = case.chip.pixmap(), case.live.pixmap()
@@ -151,6 +176,7 @@ def test_queue_oldest_first_and_side_by_side_case(desk: Desk) -> None:
     html = case.details.toPlainText()
     assert "L898902C3" in html and "Passive authentication" in html
     assert "face_mismatch" in html and "Watchlist" not in html
+    assert "Face does not match the passport photo" in html  # plain words, code beside
 
 
 @pytest.mark.parametrize(
@@ -168,25 +194,25 @@ def test_each_case_action_is_audited_and_reaches_the_lane(
     tx = lane.traveller(face_match=False)
     desk.cycle()
     desk.sign_in("A1", "ada-secret-1")
-    desk.window.open_case(tx)
+    desk.open_case(tx)
     picker = desk.window.case.action
-    picker.choose(action, reason, "checked at the desk")
-    desk.qtbot.mouseClick(picker.go, Qt.MouseButton.LeftButton)
+    picker.choose(action, reason, "checked the traveller at the desk")
+    desk.carry_out(picker)
     assert desk.window.status.text() == f"{action} sent to K1."
     [audit] = [a for a in actions(desk.engine) if a.referral_id is not None]
     assert (audit.kind, audit.officer_id, audit.reason_code, audit.reason_text) == (
         action,
         "A1",
         reason,
-        "checked at the desk",
+        "checked the traveller at the desk",
     )
     lane.rig.face.match = True  # the admit's fresh capture matches the chip photo
     desk.cycle()
     assert lane.rig.gate.opened_count == (1 if action == "admit" else 0)
-    assert (lane.rig.lane.state is S.ADMITTED if action == "admit" else lane.rig.lane.state in FREE)
+    assert lane.rig.lane.state is S.ADMITTED if action == "admit" else lane.rig.lane.state in FREE
     event = lane.rig.log.events()[-1]
     assert (event.outcome, event.decision, event.checks["officer_id"]) == ("officer", action, "A1")
-    desk.window.open_case(tx)
+    desk.open_case(tx)
     assert "kiosk executed" in desk.window.case.details.toPlainText()
     assert desk.window.queue.table.rowCount() == 0
 
@@ -196,7 +222,7 @@ def test_other_needs_text_and_lane_commands(desk: Desk) -> None:
     tx = lane.traveller(face_match=False)
     desk.cycle()
     desk.sign_in("S1", "sam-secret-3")
-    desk.window.open_case(tx)
+    desk.open_case(tx)
     picker = desk.window.case.action
     picker.choose("refuse", "other", "")
     desk.qtbot.mouseClick(picker.go, Qt.MouseButton.LeftButton)
@@ -204,15 +230,15 @@ def test_other_needs_text_and_lane_commands(desk: Desk) -> None:
     lanes = desk.window.lanes
     lanes.select("K1")
     lanes.command.choose("reset", "traveller_stuck")
-    desk.qtbot.mouseClick(lanes.command.go, Qt.MouseButton.LeftButton)
+    desk.carry_out(lanes.command)
     assert desk.window.status.text() == "reset sent to K1."
     desk.cycle()
     assert lane.rig.lane.state in FREE and lane.rig.gate.opened_count == 0
     lanes.select("K1")
     lanes.command.choose("close", "maintenance")
-    desk.qtbot.mouseClick(lanes.command.go, Qt.MouseButton.LeftButton)
+    desk.carry_out(lanes.command)
     desk.cycle()
-    assert desk.cell(lanes.table, 0, 3) == "closed"
+    assert desk.cell(lanes.table, 0, 3) == "Closed"
     assert [a.kind for a in actions(desk.engine) if a.kiosk_id == "K1"] == ["reset", "close"]
 
 
@@ -221,12 +247,12 @@ def test_two_officer_rule_on_screen(desk: Desk) -> None:
     tx = lane.traveller(watchlist=True)
     desk.cycle()
     desk.sign_in("A1", "ada-secret-1")
-    desk.window.open_case(tx)
+    desk.open_case(tx)
     assert desk.window.status.text().startswith("WATCHLIST: 1 new referral")
     case = desk.window.case
     assert "never tell the traveller" in case.details.toPlainText()
-    case.action.choose("admit", "identity_confirmed")
-    desk.qtbot.mouseClick(case.action.go, Qt.MouseButton.LeftButton)
+    case.action.choose("admit", "identity_confirmed", "known frequent traveller, checked")
+    desk.carry_out(case.action)
     assert "second officer" in desk.window.status.text()
     assert case.second_box.isVisible() and not case.action.isEnabled()
     desk.cycle()
@@ -234,10 +260,12 @@ def test_two_officer_rule_on_screen(desk: Desk) -> None:
     case.second_id.setText("A1")
     case.second_secret.setText("ada-secret-1")
     desk.qtbot.mouseClick(case.confirm_button, Qt.MouseButton.LeftButton)
+    desk.settle()
     assert "someone else" in desk.window.status.text() and case.second_secret.text() == ""
     case.second_id.setText("B2")
     case.second_secret.setText("ben-secret-2")
     desk.qtbot.mouseClick(case.confirm_button, Qt.MouseButton.LeftButton)
+    desk.settle()
     assert desk.window.status.text() == "Admit confirmed by the second officer."
     desk.cycle()
     assert lane.rig.gate.state == "open"
@@ -248,14 +276,15 @@ def test_inactivity_signs_out_and_clears_the_screen(desk: Desk) -> None:
     tx = lane.traveller(face_match=False)
     desk.cycle()
     desk.sign_in("A1", "ada-secret-1")
-    desk.window.open_case(tx)
+    desk.open_case(tx)
     desk.clock.advance(60)
     desk.qtbot.keyClick(desk.window.case.action.text, Qt.Key.Key_A)  # activity
+    desk.settle()
     desk.clock.advance(100)
-    desk.window.refresh()
+    desk.refresh()
     assert desk.window.stack.currentWidget() is desk.window.main
     desk.clock.advance(21)
-    desk.window.refresh()
+    desk.refresh()
     w = desk.window
     assert w.stack.currentWidget() is w.sign_in
     assert w.sign_in.error.text() == "Signed out after inactivity."
@@ -278,6 +307,7 @@ def test_statistics_tab_for_supervisors(desk: Desk) -> None:
     stats.period.setCurrentIndex(1)  # last 24 hours
     desk.window.tabs.setCurrentWidget(stats)
     desk.qtbot.mouseClick(stats.button, Qt.MouseButton.LeftButton)
+    desk.settle()
     assert stats.figures.text().startswith("2 travellers, self-service 50 %")
     assert not stats.chart.pixmap().isNull()
 

@@ -48,33 +48,52 @@ class ScreenTour:
     def _wait_for_referral(self) -> None:
         w = self.window
         w.refresh()
-        with_photo = [i for i in w.queue.ids if w.station.case(i).live_jpeg]
-        if len(with_photo) < 3 and time.monotonic() < self.deadline:
+        ready = [x for x in w.queue.items if x.at_lane and not x.watchlist]
+        if len(w.queue.items) < 3 and time.monotonic() < self.deadline:
             self._later(self._wait_for_referral, 1000)
             return
         w.tabs.setCurrentWidget(w.lanes)
         self._save("lanes")
         w.tabs.setCurrentWidget(w.queue)
         self._save("queue")
-        if with_photo:
-            w.open_case(with_photo[0])
-            self._save("case")
-            w.case.action.choose("admit", "identity_confirmed", "checked passport by hand")
-            w.case.carry_out()
-            self._later(self._after_action, 2500)
+        if ready:
+            w.open_case(str(ready[0].referral_id))
+            self._later(self._case)
         else:
             self._after_action()
+
+    def _case(self) -> None:
+        w = self.window
+        self._save("case")
+        w.case.action.choose("admit", "identity_confirmed", "checked the passport by hand")
+        w.case.carry_out()
+        dialog = w.case.dialog
+        if dialog is not None:
+            self._later(lambda: self._confirm(dialog), 300)
+        else:
+            self._after_action()
+
+    def _confirm(self, dialog: QWidget) -> None:
+        self._save("confirm", dialog)
+        dialog.accept()  # type: ignore[attr-defined]
+        self._later(self._after_action, 2500)
 
     def _after_action(self) -> None:
         w = self.window
         if w.case.view is not None:
-            w.case.show_case(str(w.case.view.summary.referral_id))
+            w.case.reload()
+        w.stats.period.setCurrentIndex(1)
+        w.stats.refresh()
+        self._later(self._last, 1500)
+
+    def _last(self) -> None:
+        w = self.window
+        if w.case.view is not None:
+            w.tabs.setCurrentWidget(w.case)
             bar = w.case.details.verticalScrollBar()
             bar.setValue(bar.maximum())  # the case history, with the kiosk's answer
             self._save("action")
         w.tabs.setCurrentWidget(w.stats)
-        w.stats.period.setCurrentIndex(1)
-        w.stats.refresh()
         self._save("statistics")
         app = QApplication.instance()
         if app is not None:
