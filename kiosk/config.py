@@ -11,8 +11,8 @@ import math
 import os
 import re
 import tomllib
-from datetime import UTC, tzinfo
 from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import UTC, tzinfo
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
