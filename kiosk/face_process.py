@@ -130,7 +130,7 @@ def _verify(
     """Verify against the encoding started for this transaction, if there is one."""
     verify_template = getattr(verifier, "verify_template", None)
     if callable(verify_template):
-        reference = prepared if prepared is not None else _Reference(verifier, image, helper, request_id)
+        reference = prepared or _Reference(verifier, image, helper, request_id)
         if reference.template is not None:
             result: FaceVerification = verify_template(reference.template, camera, budget_s)
             return result
