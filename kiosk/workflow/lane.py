@@ -129,6 +129,7 @@ class _Transaction:
     reference: npt.NDArray[np.uint8] | None = None
     reference_error: str | None = None
     face_ticket: ReferenceTicket | None = None
+    chip_io_ms: float | None = None  # the reader's read call: device-bound time
 
 
 class Lane:
@@ -373,7 +374,9 @@ class Lane:
         self._move(S.READING_CHIP, "reading_chip")
         try:
             key = self.devices.mrz.read_mrz()
+            read_from = self.clock.monotonic()
             tx.chip = self.devices.reader.read(key)
+            tx.chip_io_ms = (self.clock.monotonic() - read_from) * 1000.0
         except CardRemovedError as exc:
             self._fail("card_removed", str(exc) or "the document was removed during reading")
             return
@@ -409,6 +412,7 @@ class Lane:
             "chip_genuine": genuine.genuine,
             "chip_genuine_reason": genuine.reason,
             "watchlist_hit": watch,
+            "chip_io_ms": round(tx.chip_io_ms or 0.0, 1),  # the timing split (simulate lane)
         }
         # The face is compared even when the document failed: the officer who takes
         # the referral sees every check, and no reason is reported for a check not made.
