@@ -16,7 +16,7 @@ from typing import Any
 from devices.errors import CardRemovedError
 from devices.icao9303.reader import ReaderOptions, read_chip
 from devices.icao9303.transport import InProcessTransport, PresenceListener, Transport
-from devices.protocols import ChipReadResult, DocumentListener, MrzKey
+from devices.protocols import ChipReadResult, DocumentListener, FileListener, MrzKey
 from devices.simulated.contactless import ContactlessProfile, TimedTransport
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
 
@@ -39,6 +39,7 @@ class SimulatedDocumentReader:
         self.options = options or ReaderOptions()
         self.profile = profile
         self.last_modelled_s = 0.0  # what the profile charged the last read
+        self._on_file: FileListener | None = None
 
     # --- the traveller's side ---------------------------------------------------
 
@@ -87,6 +88,10 @@ class SimulatedDocumentReader:
     def document_present(self) -> bool:
         return self._emulator is not None
 
+    def set_file_listener(self, listener: FileListener | None) -> None:
+        """Hear each file as it is read (devices.protocols.EarlyFileReader)."""
+        self._on_file = listener
+
     def read(self, key: MrzKey) -> ChipReadResult:
         with self._lock:
             emulator = self._emulator
@@ -98,7 +103,7 @@ class SimulatedDocumentReader:
         if self.profile is not None:
             link = timed = TimedTransport(transport, self.profile)
         try:
-            return read_chip(link, key, self.options)
+            return read_chip(link, key, self.options, self._on_file)
         finally:
             if self.profile is not None:
                 self.last_modelled_s = timed.modelled_s

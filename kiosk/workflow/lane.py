@@ -22,7 +22,14 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.errors import CardRemovedError, ChipDataError, ChipError, DeviceFault
-from devices.protocols import Camera, ChipReadResult, DocumentReader, Gate, MrzSource
+from devices.protocols import (
+    Camera,
+    ChipReadResult,
+    DocumentReader,
+    EarlyFileReader,
+    Gate,
+    MrzSource,
+)
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.ports import (
@@ -130,6 +137,7 @@ class _Transaction:
     reference_error: str | None = None
     face_ticket: ReferenceTicket | None = None
     chip_io_ms: float | None = None  # the reader's read call: device-bound time
+    early_dg2: bytes | None = None  # the DG2 whose encoding began during the read
 
 
 class Lane:
@@ -161,6 +169,8 @@ class Lane:
         self.last_snapshot = LaneSnapshot(S.IDLE, None, self._language, "welcome",
                                           direction=config.kiosk.direction)
         devices.reader.set_listener(self._on_reader)
+        if isinstance(devices.reader, EarlyFileReader):
+            devices.reader.set_file_listener(self._on_chip_file)
         devices.gate.set_listener(self._on_gate)
 
     # -- inputs ---------------------------------------------------------
@@ -419,10 +429,32 @@ class Lane:
         self._capture_face(tx)
         self._decide(tx)
 
+    def _on_chip_file(self, name: str, raw: bytes) -> None:
+        """DG2 is read first (devices.icao9303.reader early_files): start encoding its
+        face while the rest of the chip is read. Nothing is decided on it until the
+        read is complete and the same DG2 is among the files passive authentication
+        checks (_start_face_reference)."""
+        tx = self._tx
+        if name != "DG2" or tx is None or self.machine.state is not S.READING_CHIP:
+            return
+        if not isinstance(self.services.face, EarlyReferenceVerifier):
+            return
+        try:
+            tx.reference = self.services.reference_face({"DG2": raw})
+        except (ChipError, ValueError):
+            tx.reference = None  # reported after the read, by the usual path
+            return
+        tx.early_dg2 = raw
+        tx.face_ticket = self.services.face.start_reference(tx.reference)
+
     def _start_face_reference(self, tx: _Transaction) -> None:
         """Decode the DG2 face and, where the verifier can, start encoding it now,
-        so the encoding overlaps passive authentication and the step to the camera."""
+        so the encoding overlaps passive authentication and the step to the camera
+        (unless it began during the read, on this very DG2)."""
         assert tx.chip is not None
+        if tx.face_ticket is not None and tx.early_dg2 == tx.chip.files.get("DG2"):
+            return
+        tx.face_ticket, tx.early_dg2 = None, None
         try:
             tx.reference = self.services.reference_face(tx.chip.files)
         except (ChipError, ValueError) as exc:
