@@ -1,5 +1,5 @@
 """The chip photo's encoding on one core (FaceMatcher.encode_reference) against the
-split over the worker and its helper process (kiosk.face_reference), interleaved so
+split over two helper processes (kiosk.face_reference), interleaved so
 that other load hits both alike. Prints median and p95 ms and the load average.
 
     .venv/bin/python benchmarks/reference_split.py [--runs 10] [--jitters 10]
@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
-from kiosk.face_reference import encode_reference_split, serve_mirror_halves
+from kiosk.face_reference import encode_reference_split, serve_halves
 
 
 def _figures(ms: list[float]) -> str:
@@ -36,10 +36,14 @@ def main() -> None:
     matcher = FaceMatcher(MatcherSettings(reference_jitters=args.jitters))
     matcher.warm_up()
     ctx = mp.get_context("spawn")
-    requests, results = ctx.Queue(), ctx.Queue()
-    helper = ctx.Process(target=serve_mirror_halves, args=(requests, results), daemon=True)
-    helper.start()
-    results.get(timeout=120)
+    requests = (ctx.Queue(), ctx.Queue())
+    results = ctx.Queue()
+    helpers = [ctx.Process(target=serve_halves, args=(q, results), daemon=True)
+               for q in requests]
+    for helper in helpers:
+        helper.start()
+    for _ in helpers:
+        results.get(timeout=120)
     print(f"load average at start: {os.getloadavg()}")
     whole: list[float] = []
     split: list[float] = []
@@ -49,13 +53,14 @@ def main() -> None:
             matcher.encode_reference(portrait)
             whole.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            encode_reference_split(matcher, portrait, (requests, results), i + 1)
+            encode_reference_split(matcher, portrait, (*requests, results), i + 1)
             split.append((time.perf_counter() - t) * 1000)
     finally:
-        requests.put(None)
-        helper.join(10)
+        for q, helper in zip(requests, helpers, strict=True):
+            q.put(None)
+            helper.join(10)
     print(f"one core ({args.jitters} jitters + mirror): {_figures(whole)}")
-    print(f"split over two processes:          {_figures(split)}")
+    print(f"halves in two helper processes:     {_figures(split)}")
     print(f"load average at end: {os.getloadavg()}")
 
 

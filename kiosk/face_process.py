@@ -98,12 +98,13 @@ class QueueCamera:
 class _Reference:
     """What the worker holds for a started chip photo: its encoding or its failure.
 
-    With a helper process (kiosk.face_reference) the mirror half is encoded there,
-    on the other core, while this process encodes the image itself.
+    With helper processes (kiosk.face_reference) the template is a PendingReference:
+    the helpers encode the image and mirror halves on both cores while this process
+    analyses the capture's frames; the matcher waits for the descriptor at the end.
     """
 
     def __init__(
-        self, verifier: FaceVerifier, image: Any, helper: tuple[Any, Any] | None = None,
+        self, verifier: FaceVerifier, image: Any, helper: tuple[Any, Any, Any] | None = None,
         request_id: int = 0,
     ) -> None:
         self.image = image
@@ -112,9 +113,9 @@ class _Reference:
         if callable(encode):
             try:
                 if helper is not None:
-                    from kiosk.face_reference import encode_reference_split
+                    from kiosk.face_reference import start_reference_split
 
-                    self.template = encode_reference_split(
+                    self.template = start_reference_split(
                         verifier, image, helper, request_id  # type: ignore[arg-type]
                     )
                 else:
@@ -125,7 +126,7 @@ class _Reference:
 
 def _verify(
     verifier: FaceVerifier, prepared: _Reference | None, image: Any, camera: QueueCamera,
-    budget_s: float, helper: tuple[Any, Any] | None = None, request_id: int = 0,
+    budget_s: float, helper: tuple[Any, Any, Any] | None = None, request_id: int = 0,
 ) -> FaceVerification:
     """Verify against the encoding started for this transaction, if there is one."""
     verify_template = getattr(verifier, "verify_template", None)
@@ -138,7 +139,7 @@ def _verify(
 
 
 def _splittable(verifier: FaceVerifier) -> bool:
-    """Whether the chip photo's mirror half can go to a helper (dlib matcher only)."""
+    """Whether the chip photo's halves can go to helpers (the dlib matcher only)."""
     if type(verifier).__module__ != "kiosk.biometrics.matcher":
         return False  # test doubles: never import dlib for them
     from kiosk.face_reference import splittable
@@ -148,7 +149,7 @@ def _splittable(verifier: FaceVerifier) -> bool:
 
 def _serve(
     factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any,
-    helper: tuple[Any, Any] | None = None,
+    helper: tuple[Any, Any, Any] | None = None,
 ) -> None:
     try:
         verifier = factory()
@@ -163,7 +164,7 @@ def _serve(
     set_listener = getattr(verifier, "set_listener", None)
     if callable(set_listener):  # quality guidance travels back as it happens
         set_listener(lambda code: results.put((current[0], "guidance", code)))
-    results.put((0, "ready", split))  # the parent starts the helper when True
+    results.put((0, "ready", split))  # the parent starts the helpers when True
     mine_helper = helper if split else None
     # At most one started chip photo: the newest transaction's. It serves one
     # verification and is never kept for another.
@@ -232,8 +233,9 @@ class ProcessFaceVerifier:
         self._requests: Any = None
         self._frames: Any = None
         self._results: Any = None
-        self._helper: BaseProcess | None = None  # encodes the chip photo's mirror half
-        self._helper_queues: tuple[Any, Any] | None = None
+        # Encode the chip photo's image and mirror halves (kiosk/face_reference.py).
+        self._helpers: list[BaseProcess] = []
+        self._helper_queues: tuple[Any, Any, Any] | None = None
         self._request_id = 0
         self._atexit = False
 
@@ -253,7 +255,7 @@ class ProcessFaceVerifier:
         self._requests = self._ctx.Queue()
         self._frames = self._ctx.Queue(maxsize=FRAME_QUEUE_DEPTH)
         self._results = self._ctx.Queue()
-        self._helper_queues = (self._ctx.Queue(), self._ctx.Queue())
+        self._helper_queues = (self._ctx.Queue(), self._ctx.Queue(), self._ctx.Queue())
         # Frames are disposable: never let an unread frame hold up interpreter exit.
         self._frames.cancel_join_thread()
         process = self._ctx.Process(
@@ -282,28 +284,30 @@ class ProcessFaceVerifier:
                 continue
             if kind == "ready":
                 if payload:
-                    self._start_helper(deadline)
+                    self._start_helpers(deadline)
                 return
             self._stop_worker()
             raise FaceWorkerError(f"face worker failed to start: {payload}")
 
-    def _start_helper(self, deadline: float) -> None:
-        """The second encoding process (kiosk.face_reference); without it the worker
-        encodes the whole chip photo itself, so a helper that fails is only slower."""
-        from kiosk.face_reference import serve_mirror_halves
+    def _start_helpers(self, deadline: float) -> None:
+        """The two encoding processes (kiosk.face_reference); a helper that fails
+        only costs time (the worker encodes its half itself)."""
+        from kiosk.face_reference import HALVES, serve_halves
 
         assert self._helper_queues is not None
-        requests, results = self._helper_queues
-        helper = self._ctx.Process(
-            target=serve_mirror_halves, args=(requests, results), name="egate-face-mirror",
-            daemon=True,
-        )
-        helper.start()
-        self._helper = helper
-        try:  # loaded models before the first traveller, as for the worker
-            results.get(timeout=max(0.1, deadline - time.monotonic()))
+        results = self._helper_queues[2]
+        for half, requests in zip(HALVES, self._helper_queues[:2], strict=True):
+            helper = self._ctx.Process(
+                target=serve_halves, args=(requests, results), name=f"egate-face-{half}",
+                daemon=True,
+            )
+            helper.start()
+            self._helpers.append(helper)
+        try:  # models loaded before the first traveller, as for the worker
+            for _ in HALVES:
+                results.get(timeout=max(0.1, deadline - time.monotonic()))
         except queue.Empty:
-            log.warning("face helper did not start in time; the worker encodes alone")
+            log.warning("a face helper did not start in time; the worker encodes for it")
 
     def start_reference(self, reference_rgb: npt.NDArray[np.uint8]) -> ReferenceTicket:
         """Start encoding a chip photo in the worker now (kiosk.ports.EarlyReferenceVerifier).
@@ -429,7 +433,7 @@ class ProcessFaceVerifier:
 
     def _stop_worker(self) -> None:
         """Stop the worker and its helper (politely, then by force), release the queues."""
-        self._stop_helper()
+        self._stop_helpers()
         process, self._process = self._process, None
         if process is None:
             return
@@ -445,19 +449,20 @@ class ProcessFaceVerifier:
                 q.cancel_join_thread()
                 q.close()
 
-    def _stop_helper(self) -> None:
-        helper, self._helper = self._helper, None
+    def _stop_helpers(self) -> None:
+        helpers, self._helpers = self._helpers, []
         queues, self._helper_queues = self._helper_queues, None
         if queues is None:
             return
         try:
-            if helper is not None:
-                queues[0].put(None)
+            for helper, requests in zip(helpers, queues[:2], strict=False):
+                requests.put(None)
                 helper.join(timeout=2.0)
         finally:
-            if helper is not None and helper.is_alive():
-                helper.terminate()
-                helper.join(timeout=2.0)
+            for helper in helpers:
+                if helper.is_alive():
+                    helper.terminate()
+                    helper.join(timeout=2.0)
             for q in queues:
                 q.cancel_join_thread()
                 q.close()

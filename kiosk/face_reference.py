@@ -1,17 +1,19 @@
-"""The chip photo's encoding split over both cores (docs/performance.md, "Overhead").
+"""The chip photo's encoding on both cores, beside the capture (docs/performance.md).
 
 FaceMatcher.encode_reference averages the jittered descriptor of the DG2 face and
 of its mirror image: two equal halves of about 0.8 s each on an idle core. dlib
-holds the GIL, so the halves need two processes: the face worker encodes the
-image itself while a helper process encodes the mirror half. The steps are
-FaceMatcher.encode_reference's (kiosk.biometrics.stills.encode_still), called
-in two pieces; tests/kiosk/test_face_reference.py checks that the split gives
-the same descriptor, so a change of encoder there fails the test, not the lane.
+holds the GIL, so the halves run in two helper processes while the face worker
+goes on analysing camera frames; the worker needs the descriptor only when the
+capture window has closed (FaceMatcher.verify_template reads `template.descriptor`
+after collecting). The steps are encode_reference's (kiosk.biometrics.stills.
+encode_still) in pieces; tests/kiosk/test_face_reference.py checks the result is
+the same descriptor, so a change of encoder there fails a test, not the lane.
 """
 
 from __future__ import annotations
 
 import queue
+import time
 from typing import Any
 
 import numpy as np
@@ -19,17 +21,22 @@ import numpy as np
 from kiosk.biometrics.detection import FaceBox, RgbImage
 from kiosk.biometrics.encoding import Descriptor, encode_face
 from kiosk.biometrics.matcher import FaceMatcher, ReferenceTemplate
-from kiosk.biometrics.models import load_models
+from kiosk.biometrics.models import DlibModels, load_models
 from kiosk.biometrics.reference import prepare_reference
 from kiosk.biometrics.selection import CROWD_MIN_SCORE, select_traveller
 from kiosk.biometrics.stills import StillSettings, find_still_faces
 
-# The helper answers within this or the worker encodes the mirror half itself.
-HELPER_TIMEOUT_S = 30.0
+# The helpers answer within this or the worker encodes the missing half itself
+# (well inside the face worker's margin, so a silent helper only costs time).
+HELPER_TIMEOUT_S = 10.0
+HALVES = ("image", "mirror")
 
 # The FaceMatcher.encode_reference this split reproduces: another one (a subclass,
 # a new encoder) is encoded whole, as before.
 _SPLITTABLE = FaceMatcher.encode_reference
+
+# (request queue of the image half's helper, of the mirror half's, shared results)
+Helpers = tuple[Any, Any, Any]
 
 
 def splittable(verifier: object) -> bool:
@@ -41,20 +48,20 @@ def splittable(verifier: object) -> bool:
     )
 
 
-def serve_mirror_halves(requests: Any, results: Any) -> None:
-    """The helper process: encode each (id, image, box, jitters, padding) it is sent."""
+def serve_halves(requests: Any, results: Any) -> None:
+    """A helper process: encode each (id, half, image, box, jitters, padding) sent."""
     models = load_models()
-    results.put((0, "ready"))
+    results.put((0, "ready", None))
     while True:
         request = requests.get()
         if request is None:
             return
-        request_id, image, box, jitters, padding = request
+        request_id, half, image, box, jitters, padding = request
         try:
             answer: Any = encode_face(image, box, models, jitters, mirror=False, padding=padding)
         except Exception as exc:  # the worker then encodes the half itself
             answer = f"{type(exc).__name__}: {exc}"
-        results.put((request_id, answer))
+        results.put((request_id, half, answer))
 
 
 def _mirrored(image: RgbImage, box: FaceBox) -> tuple[RgbImage, FaceBox]:
@@ -63,25 +70,63 @@ def _mirrored(image: RgbImage, box: FaceBox) -> tuple[RgbImage, FaceBox]:
     return flipped, FaceBox(w - box.right, box.top, w - box.left, box.bottom, box.score)
 
 
-def _helper_answer(results: Any, request_id: int) -> Descriptor | None:
-    """The helper's mirror half for `request_id`, or None (late, failed or gone)."""
-    while True:
-        try:
-            answered, payload = results.get(timeout=HELPER_TIMEOUT_S)
-        except queue.Empty:
-            return None
-        if answered != request_id:
-            continue  # an earlier reference's half, abandoned
-        return payload if isinstance(payload, np.ndarray) else None
+class PendingReference:
+    """A chip photo whose halves the helpers are encoding; `descriptor` waits for them.
+
+    Duck-types ReferenceTemplate for FaceMatcher.verify_template."""
+
+    def __init__(
+        self, request_id: int, parts: dict[str, tuple[RgbImage, FaceBox]], box: FaceBox,
+        faces: int, models: DlibModels, settings: StillSettings, results: Any,
+    ) -> None:
+        self.request_id = request_id
+        self.box, self.faces = box, faces
+        self._parts, self._models, self._settings = parts, models, settings
+        self._results = results
+        self._descriptor: Descriptor | None = None
+
+    @property
+    def descriptor(self) -> Descriptor:
+        if self._descriptor is None:
+            halves = self._collect()
+            s = self._settings
+            for half in HALVES:
+                if half not in halves:  # helper failed or silent: encode it here
+                    image, box = self._parts[half]
+                    halves[half] = encode_face(
+                        image, box, self._models, s.jitters, mirror=False, padding=s.padding
+                    )
+            self._descriptor = (halves["image"] + halves["mirror"]) / 2.0
+        return self._descriptor
+
+    def _collect(self) -> dict[str, Descriptor]:
+        got: dict[str, Descriptor] = {}
+        failed: set[str] = set()
+        deadline = time.monotonic() + HELPER_TIMEOUT_S
+        while len(got) + len(failed) < len(HALVES):
+            try:
+                answered, half, payload = self._results.get(
+                    timeout=max(0.0, deadline - time.monotonic())
+                )
+            except queue.Empty:
+                break
+            if answered != self.request_id:
+                continue  # a half of an earlier, abandoned reference
+            if isinstance(payload, np.ndarray):
+                got[half] = payload
+            else:
+                failed.add(half)
+        return got
+
+    def template(self) -> ReferenceTemplate:
+        return ReferenceTemplate(self.descriptor, self.box, self.faces)
 
 
-def encode_reference_split(
-    matcher: FaceMatcher, reference_rgb: RgbImage, helper: tuple[Any, Any], request_id: int
-) -> ReferenceTemplate:
-    """FaceMatcher.encode_reference with the mirror half encoded by the helper.
-
-    Raises NoFaceError / MultipleFacesError as encode_reference does.
-    """
+def start_reference_split(
+    matcher: FaceMatcher, reference_rgb: RgbImage, helpers: Helpers, request_id: int
+) -> PendingReference:
+    """Find the DG2 face (raises NoFaceError / MultipleFacesError as encode_reference
+    does) and hand its two halves to the helpers; returns at once."""
     s = matcher.settings
     settings = StillSettings(jitters=s.reference_jitters, mirror=True)
     models = matcher.models
@@ -89,14 +134,16 @@ def encode_reference_split(
     boxes = find_still_faces(image, models, settings.max_side)
     h, w = image.shape[:2]
     box = select_traveller(boxes, w, h)
-    flipped, fbox = _mirrored(image, box)
-    requests, results = helper
-    requests.put((request_id, flipped, fbox, settings.jitters, settings.padding))
-    own = encode_face(image, box, models, settings.jitters, mirror=False, padding=settings.padding)
-    mirror = _helper_answer(results, request_id)
-    if mirror is None:
-        mirror = encode_face(
-            flipped, fbox, models, settings.jitters, mirror=False, padding=settings.padding
-        )
+    parts = {"image": (image, box), "mirror": _mirrored(image, box)}
+    for half, requests in zip(HALVES, helpers[:2], strict=True):
+        part_image, part_box = parts[half]
+        requests.put((request_id, half, part_image, part_box, settings.jitters, settings.padding))
     faces = sum(1 for b in boxes if b is box or b.score >= CROWD_MIN_SCORE)
-    return ReferenceTemplate((own + mirror) / 2.0, box, faces)
+    return PendingReference(request_id, parts, box, faces, models, settings, helpers[2])
+
+
+def encode_reference_split(
+    matcher: FaceMatcher, reference_rgb: RgbImage, helpers: Helpers, request_id: int
+) -> ReferenceTemplate:
+    """FaceMatcher.encode_reference with both halves encoded by the helpers."""
+    return start_reference_split(matcher, reference_rgb, helpers, request_id).template()

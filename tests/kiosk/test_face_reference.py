@@ -1,6 +1,6 @@
-"""The chip photo's encoding split over two processes (kiosk.face_reference): the
+"""The chip photo's encoding in two helper processes (kiosk.face_reference): the
 same descriptor as FaceMatcher.encode_reference, a helper that fails costs only
-time, and the lane's worker really uses the helper."""
+time, and the lane's worker really uses its helpers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
 from kiosk.face_process import ProcessFaceVerifier
-from kiosk.face_reference import encode_reference_split, serve_mirror_halves, splittable
+from kiosk.face_reference import encode_reference_split, serve_halves, splittable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -24,11 +24,12 @@ def _portrait() -> np.ndarray:
 
 
 def _thread_helper() -> tuple[queue.Queue[object], queue.Queue[object], threading.Thread]:
+    """One helper on a thread serving both halves (the models' lock keeps dlib safe)."""
     requests: queue.Queue[object] = queue.Queue()
     results: queue.Queue[object] = queue.Queue()
-    thread = threading.Thread(target=serve_mirror_halves, args=(requests, results), daemon=True)
+    thread = threading.Thread(target=serve_halves, args=(requests, results), daemon=True)
     thread.start()
-    assert results.get(timeout=60) == (0, "ready")
+    assert results.get(timeout=60) == (0, "ready", None)
     return requests, results, thread
 
 
@@ -38,7 +39,7 @@ def test_split_encoding_is_encode_reference() -> None:
     portrait = _portrait()
     requests, results, thread = _thread_helper()
     try:
-        split = encode_reference_split(matcher, portrait, (requests, results), 1)
+        split = encode_reference_split(matcher, portrait, (requests, requests, results), 1)
     finally:
         requests.put(None)
         thread.join(10)
@@ -54,12 +55,14 @@ def test_a_failing_helper_only_costs_time(monkeypatch: pytest.MonkeyPatch) -> No
     matcher = FaceMatcher(MatcherSettings(reference_jitters=0))
     portrait = _portrait()
     silent: queue.Queue[object] = queue.Queue()  # nobody serves it
-    split = encode_reference_split(matcher, portrait, (silent, queue.Queue()), 1)
+    split = encode_reference_split(matcher, portrait, (silent, silent, queue.Queue()), 1)
     assert np.array_equal(split.descriptor, matcher.encode_reference(portrait).descriptor)
-    # An answer left from an abandoned request is never taken for this one.
+    # Answers left from an abandoned request are never taken for this one; a helper
+    # that reports an error has its half encoded by the worker.
     stale: queue.Queue[object] = queue.Queue()
-    stale.put((1, np.zeros(128)))
-    again = encode_reference_split(matcher, portrait, (silent, stale), 2)
+    stale.put((1, "image", np.zeros(128)))
+    stale.put((2, "mirror", "RuntimeError: out of memory"))
+    again = encode_reference_split(matcher, portrait, (silent, silent, stale), 2)
     assert np.array_equal(again.descriptor, split.descriptor)
 
 
@@ -86,14 +89,14 @@ def test_the_worker_encodes_with_its_helper() -> None:
     camera.start()
     try:
         verifier.warm_up()
-        assert verifier._helper is not None and verifier._helper.is_alive()
+        assert len(verifier._helpers) == 2 and all(h.is_alive() for h in verifier._helpers)
         ticket = verifier.start_reference(_portrait())
         result = verifier.verify_prepared(ticket, camera, budget_s=5)
         assert result.outcome == "match", result
     finally:
-        helper = verifier._helper
+        helpers = list(verifier._helpers)
         verifier.close()
         camera.stop()
-    assert helper is not None
-    helper.join(timeout=5)  # close() already joined it: this only confirms
-    assert not helper.is_alive()
+    for helper in helpers:
+        helper.join(timeout=5)  # close() already joined them: this only confirms
+        assert not helper.is_alive()
