@@ -32,8 +32,12 @@ def _run(seed: int, travellers: int, devices: str) -> dict:  # type: ignore[type
              "--travellers", str(travellers), "--seed", str(seed), "--devices", devices],
             capture_output=True, text=True, check=False,
         )
-        out: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+        try:
+            out: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+        except json.JSONDecodeError:
+            out = {}
         out["status"] = done.returncode
+        out["stderr"] = done.stderr[-2000:]
         return out
 
 
@@ -52,6 +56,10 @@ def main() -> None:
                 before = os.getloadavg()[0]
                 out = _run(seed, args.travellers, devices)
                 after = os.getloadavg()[0]
+                if "timing_ms" not in out:
+                    print(f"{devices} seed {seed}: failed (exit {out['status']}): "
+                          f"{out.get('error') or out['stderr']}")
+                    continue
                 split = out["timing_ms"]
                 answers = f"{out['admitted']}/{out['referred']}/{out['aborted']}"
                 print(f"{devices} seed {seed}: exit {out['status']}, admitted/referred/"
