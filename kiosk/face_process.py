@@ -249,7 +249,8 @@ class ProcessFaceVerifier:
             self._ensure_started()
 
     def _ensure_started(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        helpers_ok = all(h.is_alive() for h in self._helpers)
+        if self._process is not None and self._process.is_alive() and helpers_ok:
             return
         self._stop_worker()
         self._requests = self._ctx.Queue()
@@ -366,6 +367,8 @@ class ProcessFaceVerifier:
                         return _checked(answer, mark, forwarded)
                     if not process.is_alive():
                         raise FaceWorkerError("face worker process died")
+                    if not all(h.is_alive() for h in self._helpers):
+                        raise FaceWorkerError("face encoding helper process died")
                     if time.monotonic() > deadline:
                         raise FaceWorkerError("face worker did not answer in time")
                     last = self._forward(camera, last, request_id, forwarded)

@@ -26,9 +26,12 @@ from kiosk.biometrics.reference import prepare_reference
 from kiosk.biometrics.selection import CROWD_MIN_SCORE, select_traveller
 from kiosk.biometrics.stills import StillSettings, find_still_faces
 
-# The helpers answer within this or the worker encodes the missing half itself
-# (well inside the face worker's margin, so a silent helper only costs time).
-HELPER_TIMEOUT_S = 10.0
+# A helper that reports an error has its half encoded by the worker at once. One
+# that is merely slow is waited for: encoding its half again here would add load
+# exactly when the machine is short of it. A dead helper is the parent's to see
+# (ProcessFaceVerifier restarts worker and helpers; the verification past its
+# deadline fails closed); this bound is only a last resort.
+HELPER_TIMEOUT_S = 120.0
 HALVES = ("image", "mirror")
 
 # The FaceMatcher.encode_reference this split reproduces: another one (a subclass,

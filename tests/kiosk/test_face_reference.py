@@ -100,3 +100,31 @@ def test_the_worker_encodes_with_its_helper() -> None:
     for helper in helpers:
         helper.join(timeout=5)  # close() already joined them: this only confirms
         assert not helper.is_alive()
+
+
+def test_a_dead_helper_fails_the_verification_closed_and_is_restarted() -> None:
+    from functools import partial
+
+    from devices.camera.simulated import SimulatedCamera
+    from devices.simulated.scenes import live_scene
+    from kiosk.face_process import FaceWorkerError
+
+    verifier = ProcessFaceVerifier(partial(FaceMatcher, MatcherSettings(reference_jitters=2)))
+    camera = SimulatedCamera(live_scene("collins", seed=1), fps=30.0, loop=True)
+    camera.start()
+    try:
+        verifier.warm_up()
+        dead = verifier._helpers[1]
+        dead.kill()
+        dead.join(timeout=10)
+        ticket = verifier.start_reference(_portrait())  # restarts worker and helpers
+        assert dead not in verifier._helpers and len(verifier._helpers) == 2
+        assert verifier.verify_prepared(ticket, camera, budget_s=5).outcome == "match"
+        # Killed during a verification: an error (the lane's gate-closed path), not a hang.
+        ticket = verifier.start_reference(_portrait())
+        verifier._helpers[0].kill()
+        with pytest.raises(FaceWorkerError, match="helper"):
+            verifier.verify_prepared(ticket, camera, budget_s=5)
+    finally:
+        verifier.close()
+        camera.stop()
