@@ -12,6 +12,8 @@ the same descriptor, so a change of encoder there fails a test, not the lane.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import time
 from typing import Any
@@ -33,6 +35,9 @@ from kiosk.biometrics.stills import StillSettings, find_still_faces
 # deadline fails closed); this bound is only a last resort.
 HELPER_TIMEOUT_S = 120.0
 HALVES = ("image", "mirror")
+# The helpers yield the CPU to the traveller screen, the lane and the capture: two
+# busy encoders on a 2-core kiosk must not stall the GUI thread (ui/heartbeat.py).
+HELPER_NICENESS = 5
 
 # The FaceMatcher.encode_reference this split reproduces: another one (a subclass,
 # a new encoder) is encoded whole, as before.
@@ -53,6 +58,8 @@ def splittable(verifier: object) -> bool:
 
 def serve_halves(requests: Any, results: Any) -> None:
     """A helper process: encode each (id, half, image, box, jitters, padding) sent."""
+    with contextlib.suppress(OSError):  # not allowed: full priority costs the screen a little
+        os.nice(HELPER_NICENESS)
     models = load_models()
     results.put((0, "ready", None))
     while True:
