@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,16 @@ class DocumentReader(Protocol):
         Raises CardRemovedError, AccessDeniedError, ChipError or DeviceFault.
         """
         ...
+
+
+FileListener = Callable[[str, bytes], None]
+
+
+@runtime_checkable
+class EarlyFileReader(Protocol):
+    """A DocumentReader that tells each file as it is read, during read()."""
+
+    def set_file_listener(self, listener: FileListener | None) -> None: ...
 
 
 class MrzSource(Protocol):

@@ -96,39 +96,67 @@ class QueueCamera:
 
 
 class _Reference:
-    """What the worker holds for a started chip photo: its encoding or its failure."""
+    """What the worker holds for a started chip photo: its encoding or its failure.
 
-    def __init__(self, verifier: FaceVerifier, image: Any) -> None:
+    With helper processes (kiosk.face_reference) the template is a PendingReference:
+    the helpers encode the image and mirror halves on both cores while this process
+    analyses the capture's frames; the matcher waits for the descriptor at the end.
+    """
+
+    def __init__(
+        self, verifier: FaceVerifier, image: Any, helper: tuple[Any, Any, Any] | None = None,
+        request_id: int = 0,
+    ) -> None:
         self.image = image
         self.template: Any = None
         encode = getattr(verifier, "encode_reference", None)
         if callable(encode):
             try:
-                self.template = encode(image)
+                if helper is not None:
+                    from kiosk.face_reference import start_reference_split
+
+                    self.template = start_reference_split(
+                        verifier, image, helper, request_id  # type: ignore[arg-type]
+                    )
+                else:
+                    self.template = encode(image)
             except FaceError as exc:  # verify_template reports it as no_reference_face
                 self.template = exc
 
 
 def _verify(
     verifier: FaceVerifier, prepared: _Reference | None, image: Any, camera: QueueCamera,
-    budget_s: float,
+    budget_s: float, helper: tuple[Any, Any, Any] | None = None, request_id: int = 0,
 ) -> FaceVerification:
     """Verify against the encoding started for this transaction, if there is one."""
     verify_template = getattr(verifier, "verify_template", None)
     if callable(verify_template):
-        reference = prepared if prepared is not None else _Reference(verifier, image)
+        reference = prepared or _Reference(verifier, image, helper, request_id)
         if reference.template is not None:
             result: FaceVerification = verify_template(reference.template, camera, budget_s)
             return result
     return verifier.verify(image, camera, budget_s)
 
 
-def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any) -> None:
+def _splittable(verifier: FaceVerifier) -> bool:
+    """Whether the chip photo's halves can go to helpers (the dlib matcher only)."""
+    if type(verifier).__module__ != "kiosk.biometrics.matcher":
+        return False  # test doubles: never import dlib for them
+    from kiosk.face_reference import splittable
+
+    return splittable(verifier)
+
+
+def _serve(
+    factory: Callable[[], FaceVerifier], requests: Any, frames: Any, results: Any,
+    helper: tuple[Any, Any, Any] | None = None,
+) -> None:
     try:
         verifier = factory()
         warm_up = getattr(verifier, "warm_up", None)
         if callable(warm_up):
             warm_up()
+        split = helper is not None and _splittable(verifier)
     except Exception as exc:
         results.put((0, "failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -136,7 +164,8 @@ def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, resu
     set_listener = getattr(verifier, "set_listener", None)
     if callable(set_listener):  # quality guidance travels back as it happens
         set_listener(lambda code: results.put((current[0], "guidance", code)))
-    results.put((0, "ready", None))
+    results.put((0, "ready", split))  # the parent starts the helpers when True
+    mine_helper = helper if split else None
     # At most one started chip photo: the newest transaction's. It serves one
     # verification and is never kept for another.
     prepared: dict[int, _Reference] = {}
@@ -149,14 +178,14 @@ def _serve(factory: Callable[[], FaceVerifier], requests: Any, frames: Any, resu
         try:
             if kind == "reference":
                 prepared.clear()
-                prepared[request_id] = _Reference(verifier, request[2])
+                prepared[request_id] = _Reference(verifier, request[2], mine_helper, request_id)
                 continue
             _, _, reference_id, image, after_index, budget_s = request
             mine = prepared.pop(reference_id, None)
             prepared.clear()
             results.put((request_id, "started", None))
             camera = QueueCamera(frames, request_id, after_index)
-            verdict = _verify(verifier, mine, image, camera, budget_s)
+            verdict = _verify(verifier, mine, image, camera, budget_s, mine_helper, request_id)
             results.put((request_id, "result", verdict))
         except Exception as exc:
             results.put((request_id, "error", f"{type(exc).__name__}: {exc}"))
@@ -204,6 +233,9 @@ class ProcessFaceVerifier:
         self._requests: Any = None
         self._frames: Any = None
         self._results: Any = None
+        # Encode the chip photo's image and mirror halves (kiosk/face_reference.py).
+        self._helpers: list[BaseProcess] = []
+        self._helper_queues: tuple[Any, Any, Any] | None = None
         self._request_id = 0
         self._atexit = False
 
@@ -217,17 +249,20 @@ class ProcessFaceVerifier:
             self._ensure_started()
 
     def _ensure_started(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        helpers_ok = all(h.is_alive() for h in self._helpers)
+        if self._process is not None and self._process.is_alive() and helpers_ok:
             return
         self._stop_worker()
         self._requests = self._ctx.Queue()
         self._frames = self._ctx.Queue(maxsize=FRAME_QUEUE_DEPTH)
         self._results = self._ctx.Queue()
+        self._helper_queues = (self._ctx.Queue(), self._ctx.Queue(), self._ctx.Queue())
         # Frames are disposable: never let an unread frame hold up interpreter exit.
         self._frames.cancel_join_thread()
         process = self._ctx.Process(
             target=_serve,
-            args=(self._factory, self._requests, self._frames, self._results),
+            args=(self._factory, self._requests, self._frames, self._results,
+                  self._helper_queues),
             name="egate-face",
             daemon=True,
         )
@@ -249,9 +284,31 @@ class ProcessFaceVerifier:
                     raise FaceWorkerError("face worker did not start in time") from None
                 continue
             if kind == "ready":
+                if payload:
+                    self._start_helpers(deadline)
                 return
             self._stop_worker()
             raise FaceWorkerError(f"face worker failed to start: {payload}")
+
+    def _start_helpers(self, deadline: float) -> None:
+        """The two encoding processes (kiosk.face_reference); a helper that fails
+        only costs time (the worker encodes its half itself)."""
+        from kiosk.face_reference import HALVES, serve_halves
+
+        assert self._helper_queues is not None
+        results = self._helper_queues[2]
+        for half, requests in zip(HALVES, self._helper_queues[:2], strict=True):
+            helper = self._ctx.Process(
+                target=serve_halves, args=(requests, results), name=f"egate-face-{half}",
+                daemon=True,
+            )
+            helper.start()
+            self._helpers.append(helper)
+        try:  # models loaded before the first traveller, as for the worker
+            for _ in HALVES:
+                results.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            log.warning("a face helper did not start in time; the worker encodes for it")
 
     def start_reference(self, reference_rgb: npt.NDArray[np.uint8]) -> ReferenceTicket:
         """Start encoding a chip photo in the worker now (kiosk.ports.EarlyReferenceVerifier).
@@ -310,6 +367,8 @@ class ProcessFaceVerifier:
                         return _checked(answer, mark, forwarded)
                     if not process.is_alive():
                         raise FaceWorkerError("face worker process died")
+                    if not all(h.is_alive() for h in self._helpers):
+                        raise FaceWorkerError("face encoding helper process died")
                     if time.monotonic() > deadline:
                         raise FaceWorkerError("face worker did not answer in time")
                     last = self._forward(camera, last, request_id, forwarded)
@@ -376,7 +435,8 @@ class ProcessFaceVerifier:
                 pass
 
     def _stop_worker(self) -> None:
-        """Stop the worker (politely, then by force) and release its queues."""
+        """Stop the worker and its helper (politely, then by force), release the queues."""
+        self._stop_helpers()
         process, self._process = self._process, None
         if process is None:
             return
@@ -389,6 +449,24 @@ class ProcessFaceVerifier:
                 process.join(timeout=2.0)
             # Whatever is still buffered for a dead worker must not block exit.
             for q in (self._requests, self._frames, self._results):
+                q.cancel_join_thread()
+                q.close()
+
+    def _stop_helpers(self) -> None:
+        helpers, self._helpers = self._helpers, []
+        queues, self._helper_queues = self._helper_queues, None
+        if queues is None:
+            return
+        try:
+            for helper, requests in zip(helpers, queues[:2], strict=False):
+                requests.put(None)
+                helper.join(timeout=2.0)
+        finally:
+            for helper in helpers:
+                if helper.is_alive():
+                    helper.terminate()
+                    helper.join(timeout=2.0)
+            for q in queues:
                 q.cancel_join_thread()
                 q.close()
 

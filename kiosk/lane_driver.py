@@ -1,5 +1,6 @@
-"""Drives simulated travellers through a running lane, acting instantly, and
-collects the lane's headline figures (`egate simulate lane`)."""
+"""Drives simulated travellers through a running lane and collects the lane's
+headline figures (`egate simulate lane`), each transaction split into the time
+its devices needed and egate's own overhead (docs/performance.md, "The split")."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.simulation import Presentation, SampleTraveller, SimulatedKiosk
+from kiosk.biometrics.matcher import MatcherSettings
+from kiosk.config import Config
+from kiosk.simulation import DeviceTiming, Presentation, SampleTraveller, SimulatedKiosk
 from kiosk.workflow.events import Start
 from kiosk.workflow.snapshot import LaneSnapshot
 from kiosk.workflow.states import LaneState
@@ -22,6 +25,47 @@ class DriverTimeout(RuntimeError):
     pass
 
 
+SPLIT_KEYS = ("total", "chip_io", "walk", "capture_window", "device", "overhead")
+
+
+def capture_window_s(config: Config, fps: float) -> float:
+    """The shortest capture the matcher accepts on this camera: the collection
+    window, or its minimum once max_frames usable frames have come in (the
+    settings FaceMatcher.from_config builds)."""
+    collect = min(config.face.budget_s, MatcherSettings.collect_s)
+    least = max(MatcherSettings.min_collect_s, config.face.max_frames / fps)
+    return min(collect, least)
+
+
+def split_ms(
+    total_ms: float, chip_io_ms: float, walk_ms: float, window_ms: float, captured: bool
+) -> dict[str, float]:
+    """Device-bound time and egate's overhead of one transaction (passport to decision).
+
+    The devices alone would need the chip read or the walk to the camera, whichever
+    is longer (the capture cannot begin before both), then the capture window; a
+    transaction that never reached the camera needed the chip read only. The rest
+    is egate's own work and waiting for it. overhead + device == total, always.
+    """
+    device = max(chip_io_ms, walk_ms) + window_ms if captured else chip_io_ms
+    return {
+        "total": round(total_ms, 1),
+        "chip_io": round(chip_io_ms, 1),
+        "walk": round(walk_ms if captured else 0.0, 1),
+        "capture_window": round(window_ms if captured else 0.0, 1),
+        "device": round(device, 1),
+        "overhead": round(total_ms - device, 1),
+    }
+
+
+def _median_p95(values: list[float]) -> dict[str, float | None]:
+    ms = sorted(values)
+    if not ms:
+        return {"median": None, "p95": None}
+    p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms)) - 1))]
+    return {"median": round(statistics.median(ms), 1), "p95": round(p95, 1)}
+
+
 @dataclass
 class LaneFigures:
     travellers: int = 0
@@ -30,6 +74,15 @@ class LaneFigures:
     aborted: int = 0
     transaction_ms: list[float] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    devices: str = "instant"  # the DeviceTiming the run used
+
+    def split_summary(self) -> dict[str, Any]:
+        """Median and p95 of each part of the split, over the transactions that have one."""
+        splits = [o["timing_ms"] for o in self.outcomes if o.get("timing_ms")]
+        out: dict[str, Any] = {"devices": self.devices, "transactions": len(splits)}
+        for key in SPLIT_KEYS:
+            out[key] = _median_p95([sp[key] for sp in splits])
+        return out
 
     def mismatches(self) -> list[dict[str, Any]]:
         """Travellers who ended otherwise than their sample expects, or whose face
@@ -59,6 +112,7 @@ class LaneFigures:
             "events_logged": events_logged,
             "median_transaction_ms": round(statistics.median(ms), 1) if ms else None,
             "p95_transaction_ms": round(p95, 1) if p95 is not None else None,
+            "timing_ms": self.split_summary(),
             "outcomes": self.outcomes,
             "mismatches": self.mismatches(),
         }
@@ -121,7 +175,9 @@ def drive(
     """
     waiter = StateWaiter()
     kiosk.lane.add_observer(waiter)
-    figures = LaneFigures()
+    timing: DeviceTiming = kiosk.timing
+    figures = LaneFigures(devices=timing.name)
+    window_ms = capture_window_s(kiosk.config, timing.camera_fps) * 1000.0
     for number, traveller in enumerate(travellers):
         mark = len(waiter.history)
         kiosk.lane.post(Start("en"))
@@ -157,4 +213,12 @@ def drive(
         for o in figures.outcomes:
             if o["transaction_id"] == event.event_id and event.transaction_ms is not None:
                 figures.transaction_ms.append(event.transaction_ms)
+                checks = event.checks or {}
+                o["timing_ms"] = split_ms(
+                    event.transaction_ms,
+                    float(checks.get("chip_io_ms") or 0.0),
+                    timing.walk_s * 1000.0,
+                    window_ms,
+                    captured="face_outcome" in checks,
+                )
     return figures

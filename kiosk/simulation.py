@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from devices.icao9303.pcsc import pcsc_document_reader
 from devices.protocols import Camera, DocumentReader, MrzKey
 from devices.simulated.boarding_pass import Leg, bcbp, boarding_pass_scene
 from devices.simulated.chip_reader import SimulatedDocumentReader
+from devices.simulated.contactless import ISO14443_424K, ContactlessProfile
 from devices.simulated.emulator import Misbehaviour
 from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.gate import SimulatedGate
@@ -52,6 +53,26 @@ FaceChoice = Literal["same", "other", "photo", "nobody"]
 def _camera_source(text: str) -> int | str:
     """devices.camera_source: a device index, else a file or stream URL."""
     return int(text) if text.isdigit() else text
+
+
+@dataclass(frozen=True)
+class DeviceTiming:
+    """How the simulated devices and traveller take their time (docs/performance.md).
+
+    `reader`: the contactless timing profile (None: the chip answers at once);
+    `walk_s`: from laying the passport down to standing at the camera, which shows
+    nobody until then; `camera_fps`: the simulated camera's frame rate."""
+
+    name: str
+    reader: ContactlessProfile | None = None
+    walk_s: float = 0.0
+    camera_fps: float = 30.0
+
+
+INSTANT = DeviceTiming("instant")
+REALISTIC = DeviceTiming("realistic", reader=ISO14443_424K, walk_s=1.5)
+DEVICE_TIMINGS = {t.name: t for t in (INSTANT, REALISTIC)}
+
 OTHER = {"collins": "hopper", "hopper": "collins"}
 SCENE_SEEDS = {"collins": 1, "hopper": 2}
 
@@ -186,7 +207,7 @@ class SimulatedKiosk:
     config: Config
     storage: LocalStorage
     clock: Clock = field(default_factory=SystemClock)
-    camera_fps: float = 30.0
+    timing: DeviceTiming = INSTANT
 
     def __post_init__(self) -> None:
         self._pki: dict[str, TestPki] = {}
@@ -198,6 +219,7 @@ class SimulatedKiosk:
         # nothing (a scenario waiting out timeouts.boarding_pass_s).
         self.answers_boarding_pass = True
         self.presentations: list[Presentation] = []
+        self._arrival: threading.Timer | None = None  # the traveller's walk to the camera
         devices = self.config.devices
         for key in ("gate", "mrz_source"):
             if getattr(devices, key) == "real":
@@ -210,10 +232,10 @@ class SimulatedKiosk:
         self.reader: DocumentReader = (
             pcsc_document_reader(devices.reader_name)
             if devices.reader == "real"
-            else SimulatedDocumentReader()
+            else SimulatedDocumentReader(profile=self.timing.reader)
         )
         self.gate = SimulatedGate()
-        self.scenes = SimulatedCamera(empty_scene(), fps=self.camera_fps, loop=True)
+        self.scenes = SimulatedCamera(empty_scene(), fps=self.timing.camera_fps, loop=True)
         self.camera: Camera = (
             OpenCvCamera(_camera_source(devices.camera_source))
             if devices.camera == "real"
@@ -326,6 +348,7 @@ class SimulatedKiosk:
 
     def close(self) -> None:
         """Stop the camera and the face worker process."""
+        self._cancel_walk()
         self.camera.stop()
         close = getattr(self.services.face, "close", None)
         if callable(close):
@@ -339,9 +362,13 @@ class SimulatedKiosk:
         misbehaviour: Misbehaviour | None = None,
     ) -> None:
         """Walk up: show a face to the camera and lay the passport on the reader
-        (optionally a chip that misbehaves, e.g. leaves the field mid-read)."""
+        (optionally a chip that misbehaves, e.g. leaves the field mid-read). With a
+        walk (timing.walk_s) the camera shows nobody until the traveller reaches it."""
         passport = self.passport(traveller)
-        first = self.show_face(face or traveller.face, traveller)
+        self._cancel_walk()
+        choice = face or traveller.face
+        walk = self.timing.walk_s
+        first = self.show_face("nobody" if walk > 0 else choice, traveller)
         arrival = _Arrival(traveller, self.clock.now())
         with self._lock:
             self.current = traveller
@@ -352,8 +379,30 @@ class SimulatedKiosk:
             traveller.key, traveller.document_number, first,
             newest.index if newest is not None else None,
         ))  # fmt: skip
+        if walk > 0:
+            number = len(self.presentations) - 1
+            self._arrival = threading.Timer(walk, self._reach_camera, (number, choice, traveller))
+            self._arrival.daemon = True
+            self._arrival.start()
         if isinstance(self.reader, SimulatedDocumentReader):
             self.reader.place(passport, misbehaviour)
+
+    def _reach_camera(self, number: int, face: FaceChoice, traveller: SampleTraveller) -> None:
+        """The end of the walk: the traveller's face (or photo) is in front of the camera."""
+        with self._lock:
+            if number != len(self.presentations) - 1:
+                return  # the next traveller has stepped up meanwhile
+            first = self.show_face(face, traveller)
+            self.presentations[number] = replace(
+                self.presentations[number], scene_first_frame=first
+            )
+
+    def _cancel_walk(self) -> None:
+        timer, self._arrival = self._arrival, None
+        if timer is not None:
+            timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join()
 
     def _file_api(self, arrival: _Arrival) -> None:
         """What the airline sends ahead: the arrival and onward flights."""

@@ -73,7 +73,13 @@ from devices.icao9303.tlv import (
     read_tag,
 )
 from devices.icao9303.transport import CardTerminal, CountingTransport, Transport
-from devices.protocols import CheckStatus, ChipReadResult, DocumentListener, MrzKey
+from devices.protocols import (
+    CheckStatus,
+    ChipReadResult,
+    DocumentListener,
+    FileListener,
+    MrzKey,
+)
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 FILE_IDS: dict[str, int] = {
@@ -116,6 +122,10 @@ class ReaderOptions:
     prefer_pace: bool = True
     chip_authentication: bool = True
     active_authentication: bool = True
+    # Read right after chip authentication, before EF.SOD and the rest: the kiosk
+    # starts encoding the DG2 face while the rest of the chip is read (issue 25).
+    # Its hash is still checked against EF.SOD, which is read under CA's keys.
+    early_files: tuple[str, ...] = ("DG2",)
 
 
 @dataclass(frozen=True)
@@ -374,19 +384,25 @@ def _sod_files(sod: bytes | None, session: _Session) -> list[str]:
 
 
 def read_chip(
-    transport: Transport, key: MrzKey, options: ReaderOptions | None = None
+    transport: Transport,
+    key: MrzKey,
+    options: ReaderOptions | None = None,
+    on_file: FileListener | None = None,
 ) -> ChipReadReport:
     """One complete chip read. Raises CardRemovedError, AccessDeniedError, ChipError
-    (the chip answered wrongly) or ChipDataError (a file it sent is malformed)."""
+    (the chip answered wrongly) or ChipDataError (a file it sent is malformed).
+    `on_file(name, raw)` hears each file as it is read (unverified until the end)."""
     try:
-        return _read_chip(transport, key, options or ReaderOptions())
+        return _read_chip(transport, key, options or ReaderOptions(), on_file)
     except (DeviceFault, ChipDataError):
         raise
     except (ValueError, IndexError, KeyError, OverflowError) as exc:
         raise ChipError(f"unusable chip data: {exc}") from exc
 
 
-def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> ChipReadReport:
+def _read_chip(
+    transport: Transport, key: MrzKey, options: ReaderOptions, on_file: FileListener | None
+) -> ChipReadReport:
     start = time.perf_counter()
     session = _Session(transport, key, options)
     session.read_card_access()
@@ -420,6 +436,8 @@ def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> Chi
         read_ms += time.perf_counter() - t
         if raw is not None:
             files[name] = raw
+            if on_file is not None:
+                on_file(name, raw)
         if name == "DG14" and options.chip_authentication:
             t = time.perf_counter()
             ca = _chip_authentication(session, raw)
@@ -427,6 +445,9 @@ def _read_chip(transport: Transport, key: MrzKey, options: ReaderOptions) -> Chi
 
     if "DG14" in wanted:
         read("DG14")
+    for name in options.early_files:
+        if name in wanted and name not in done:
+            read(name)
     if "EF.SOD" in wanted:
         read("EF.SOD")
         signed = _sod_files(files.get("EF.SOD"), session)
@@ -532,6 +553,11 @@ class ChipDocumentReader:
     def __init__(self, terminal: CardTerminal, options: ReaderOptions | None = None) -> None:
         self.terminal = terminal
         self.options = options or ReaderOptions()
+        self._on_file: FileListener | None = None
+
+    def set_file_listener(self, listener: FileListener | None) -> None:
+        """Hear each file as it is read (devices.protocols.EarlyFileReader)."""
+        self._on_file = listener
 
     def set_listener(self, listener: DocumentListener | None) -> None:
         self.terminal.set_listener(listener)
@@ -542,6 +568,6 @@ class ChipDocumentReader:
     def read(self, key: MrzKey) -> ChipReadResult:
         transport = self.terminal.connect()
         try:
-            return read_chip(transport, key, self.options)
+            return read_chip(transport, key, self.options, self._on_file)
         finally:
             transport.close()

@@ -3,7 +3,9 @@
 `place(passport)` puts a VirtualPassport (or any object with the same fields) on the
 reader; `remove()` takes it away, failing a read in progress with CardRemovedError
 exactly as a pulled card does. Every read runs BAC/PACE, secure messaging, CA and
-AA through `devices.icao9303.reader` over the in-process transport.
+AA through `devices.icao9303.reader` over the in-process transport. With a
+`profile` (devices.simulated.contactless) every exchange takes as long as on a
+real contactless chip; without one the chip answers at once.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any
 
 from devices.errors import CardRemovedError
 from devices.icao9303.reader import ReaderOptions, read_chip
-from devices.icao9303.transport import InProcessTransport, PresenceListener
-from devices.protocols import ChipReadResult, DocumentListener, MrzKey
+from devices.icao9303.transport import InProcessTransport, PresenceListener, Transport
+from devices.protocols import ChipReadResult, DocumentListener, FileListener, MrzKey
+from devices.simulated.contactless import ContactlessProfile, TimedTransport
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
 
 
@@ -26,6 +29,7 @@ class SimulatedDocumentReader:
         *,
         reader_extended_length: bool = True,
         options: ReaderOptions | None = None,
+        profile: ContactlessProfile | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._listener: PresenceListener | None = None
@@ -33,6 +37,9 @@ class SimulatedDocumentReader:
         self._transports: list[InProcessTransport] = []
         self._reader_extended = reader_extended_length
         self.options = options or ReaderOptions()
+        self.profile = profile
+        self.last_modelled_s = 0.0  # what the profile charged the last read
+        self._on_file: FileListener | None = None
 
     # --- the traveller's side ---------------------------------------------------
 
@@ -81,6 +88,10 @@ class SimulatedDocumentReader:
     def document_present(self) -> bool:
         return self._emulator is not None
 
+    def set_file_listener(self, listener: FileListener | None) -> None:
+        """Hear each file as it is read (devices.protocols.EarlyFileReader)."""
+        self._on_file = listener
+
     def read(self, key: MrzKey) -> ChipReadResult:
         with self._lock:
             emulator = self._emulator
@@ -88,9 +99,14 @@ class SimulatedDocumentReader:
                 raise CardRemovedError("no document on the reader")
             transport = InProcessTransport(emulator, extended_length=self._reader_extended)
             self._transports.append(transport)
+        link: Transport = transport
+        if self.profile is not None:
+            link = timed = TimedTransport(transport, self.profile)
         try:
-            return read_chip(transport, key, self.options)
+            return read_chip(link, key, self.options, self._on_file)
         finally:
+            if self.profile is not None:
+                self.last_modelled_s = timed.modelled_s
             with self._lock:
                 if transport in self._transports:
                     self._transports.remove(transport)

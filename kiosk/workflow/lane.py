@@ -22,7 +22,15 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.errors import CardRemovedError, ChipDataError, ChipError, DeviceFault
-from devices.protocols import Camera, ChipReadResult, DocumentReader, Gate, MrzKey, MrzSource
+from devices.protocols import (
+    Camera,
+    ChipReadResult,
+    DocumentReader,
+    EarlyFileReader,
+    Gate,
+    MrzKey,
+    MrzSource,
+)
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.ports import (
@@ -139,6 +147,8 @@ class _Transaction:
     access_key: MrzKey | None = None
     journey: Mapping[str, Any] | None = None
     passport_left: bool = False
+    chip_io_ms: float | None = None  # the reader's read call: device-bound time
+    early_dg2: bytes | None = None  # the DG2 whose encoding began during the read
 
 
 class Lane:
@@ -172,6 +182,8 @@ class Lane:
             S.IDLE, None, self._language, "welcome", direction=config.kiosk.direction
         )
         devices.reader.set_listener(self._on_reader)
+        if isinstance(devices.reader, EarlyFileReader):
+            devices.reader.set_file_listener(self._on_chip_file)
         devices.gate.set_listener(self._on_gate)
 
     # -- inputs ---------------------------------------------------------
@@ -404,7 +416,9 @@ class Lane:
         try:
             key = self.devices.mrz.read_mrz()
             tx.access_key = key
+            read_from = self.clock.monotonic()
             tx.chip = self.devices.reader.read(key)
+            tx.chip_io_ms = (self.clock.monotonic() - read_from) * 1000.0
         except CardRemovedError as exc:
             self._fail("card_removed", str(exc) or "the document was removed during reading")
             return
@@ -440,16 +454,39 @@ class Lane:
             "chip_genuine": genuine.genuine,
             "chip_genuine_reason": genuine.reason,
             "watchlist_hit": watch,
+            "chip_io_ms": round(tx.chip_io_ms or 0.0, 1),  # the timing split (simulate lane)
         }
         # The face is compared even when the document failed: the officer who takes
         # the referral sees every check, and no reason is reported for a check not made.
         self._capture_face(tx)
         self._decide(tx)
 
+    def _on_chip_file(self, name: str, raw: bytes) -> None:
+        """DG2 is read first (devices.icao9303.reader early_files): start encoding its
+        face while the rest of the chip is read. Nothing is decided on it until the
+        read is complete and the same DG2 is among the files passive authentication
+        checks (_start_face_reference)."""
+        tx = self._tx
+        if name != "DG2" or tx is None or self.machine.state is not S.READING_CHIP:
+            return
+        if not isinstance(self.services.face, EarlyReferenceVerifier):
+            return
+        try:
+            tx.reference = self.services.reference_face({"DG2": raw})
+        except (ChipError, ValueError):
+            tx.reference = None  # reported after the read, by the usual path
+            return
+        tx.early_dg2 = raw
+        tx.face_ticket = self.services.face.start_reference(tx.reference)
+
     def _start_face_reference(self, tx: _Transaction) -> None:
         """Decode the DG2 face and, where the verifier can, start encoding it now,
-        so the encoding overlaps passive authentication and the step to the camera."""
+        so the encoding overlaps passive authentication and the step to the camera
+        (unless it began during the read, on this very DG2)."""
         assert tx.chip is not None
+        if tx.face_ticket is not None and tx.early_dg2 == tx.chip.files.get("DG2"):
+            return
+        tx.face_ticket, tx.early_dg2 = None, None
         try:
             tx.reference = self.services.reference_face(tx.chip.files)
         except (ChipError, ValueError) as exc:

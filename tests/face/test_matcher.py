@@ -156,7 +156,12 @@ def test_second_person_stepping_in_during_capture(
         half = frame[:, 160:480]
         pair = np.ascontiguousarray(np.hstack([half, half[:, ::-1]]))
         frames.extend([frame] * 3 if i < 2 else [pair])
-    result = run(FaceMatcher(FAST), astronaut, frames, budget=2.0)
+    # Every frame in turn, in virtual time: on a loaded machine a real-time looping
+    # camera let the matcher sample only the first person's frames (and decide
+    # liveness_failed on them), so the answer depended on the load (issue 25).
+    # The person at the shoulder stays for the rest of the capture: no loop back.
+    frames.extend(frames[-10:] * 6)
+    result = run_stepped(FAST, astronaut, frames)
     assert result.outcome == "multiple_faces" and not result.match
 
 

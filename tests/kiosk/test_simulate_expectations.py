@@ -67,3 +67,47 @@ def test_a_traveller_ending_otherwise_than_expected_fails_the_run(
     assert (m["index"], m["traveller"], m["outcome"]) == (0, "chn-citizen", "admitted")
     assert m["problems"] == ["expected referred, got admitted"]
     assert out["outcomes"][0]["outcome"] == "admitted"  # existing keys stay
+
+
+@pytest.mark.slow
+def test_realistic_devices_split_every_transaction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cheap_reference: None
+) -> None:
+    status, out = run(tmp_path, capsys, "--travellers", "4", "--seed", "1", "--ui", "none",
+                      "--devices", "realistic")
+    assert status == 0 and out["mismatches"] == []
+    assert out["timing_ms"]["devices"] == "realistic"
+    assert out["timing_ms"]["transactions"] == 4
+    for o in out["outcomes"]:
+        t = o["timing_ms"]
+        assert abs(t["device"] + t["overhead"] - t["total"]) <= 0.1, t
+        # PACE, a 12 KB DG2, CA and AA at 424 kbit/s: over a second on any machine.
+        assert t["chip_io"] >= 1000, t
+        assert (t["walk"], t["capture_window"]) == (1500.0, 500.0), t
+
+
+def _answers(out: dict) -> list[tuple[str, str, tuple[str, ...]]]:  # type: ignore[type-arg]
+    return [(o["traveller"], o["outcome"], tuple(o["reasons"])) for o in out["outcomes"]]
+
+
+@pytest.mark.slow
+def test_same_answers_with_both_cores_busy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cheap_reference: None
+) -> None:
+    import subprocess
+    import sys
+
+    quiet_dir, busy_dir = tmp_path / "quiet", tmp_path / "busy"
+    quiet_dir.mkdir()
+    busy_dir.mkdir()
+    args = ("--travellers", "8", "--seed", "2", "--ui", "none")
+    _, quiet = run(quiet_dir, capsys, *args)
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        status, busy = run(busy_dir, capsys, *args)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    assert status == 0 and busy["mismatches"] == []
+    assert _answers(busy) == _answers(quiet)

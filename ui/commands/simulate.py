@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+from dataclasses import replace
 from typing import Any
 
 from kiosk.app import open_storage
@@ -12,7 +13,7 @@ from kiosk.border import BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.config import ConfigError
 from kiosk.lane_driver import LaneFigures, drive
-from kiosk.simulation import SimulatedKiosk, traveller_mix
+from kiosk.simulation import DEVICE_TIMINGS, SimulatedKiosk, traveller_mix
 from kiosk.supervisor.agent import attach_supervisor
 from kiosk.workflow.lane import LaneRunner
 
@@ -28,16 +29,25 @@ def register(sub: Any) -> None:
     lane.add_argument("--ui", choices=("offscreen", "none"), default="none",
                       help="drive the real Qt traveller window offscreen, or no window")
     lane.add_argument("--seed", type=int, default=1, help="seed of the traveller mix")
+    lane.add_argument("--devices", choices=sorted(DEVICE_TIMINGS), default="instant",
+                      help="instant simulator, or realistic chip, camera and walk timings")
+    lane.add_argument("--walk-s", type=float, default=None, metavar="S",
+                      help="seconds from the reader to the camera (realistic: 1.5)")
     lane.set_defaults(func=run_lane)
 
 
 def run_lane(args: argparse.Namespace) -> int:
     if not 1 <= args.travellers <= MAX_TRAVELLERS:  # each gets a passport made up front
         raise CommandError("bad_argument", f"--travellers must be 1 to {MAX_TRAVELLERS}")
+    timing = DEVICE_TIMINGS[args.devices]
+    if args.walk_s is not None:
+        if not 0.0 <= args.walk_s <= 60.0:
+            raise CommandError("bad_argument", "--walk-s must be 0 to 60 seconds")
+        timing = replace(timing, walk_s=args.walk_s)
     config = config_from_args(args)
     storage = open_storage(config)
     try:
-        kiosk = SimulatedKiosk(config, storage)
+        kiosk = SimulatedKiosk(config, storage, timing=timing)
     except ConfigError as exc:
         raise CommandError("invalid_config", str(exc), status=78) from exc
     travellers = traveller_mix(args.travellers, args.seed)
@@ -70,6 +80,10 @@ def run_lane(args: argparse.Namespace) -> int:
         for key in ("travellers", "admitted", "referred", "events_logged",
                     "median_transaction_ms", "p95_transaction_ms"):
             print(f"{key}: {result[key]}")
+        split = result["timing_ms"]
+        for key in ("chip_io", "walk", "capture_window", "device", "overhead"):
+            print(f"{key}_ms ({split['devices']}): median {split[key]['median']}, "
+                  f"p95 {split[key]['p95']}")
         for m in result["mismatches"]:
             print(f"mismatch: traveller {m['index']} {m['traveller']}: {'; '.join(m['problems'])}")
     # Non-zero when a traveller went unlogged or ended otherwise than expected.
