@@ -82,7 +82,7 @@ def test_reads_are_bounded(tmp_path: Path) -> None:
 def test_the_log_key_file_is_checked_before_it_is_read() -> None:
     from kiosk.store.seal import LogKeyError, load_key
 
-    with pytest.raises(LogKeyError, match="character device"):
+    with pytest.raises(LogKeyError, match="not a regular file"):
         load_key(Path("/dev/zero"))
 
 
