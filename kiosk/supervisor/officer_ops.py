@@ -396,7 +396,7 @@ class LocalOfficerOps:
                 raise OpsRefused("not_open", "acknowledged")
             c.execute(update(KioskAlert).where(KioskAlert.id == alert_id).values(
                 acknowledged_at=self.clock.now(), acknowledged_by=o.officer_id))  # fmt: skip
-            aid = self._log(c, "alert_acknowledged", a.kiosk_id, o.officer_id, a.kind[:32],
+            aid = self._log(c, "alert_acked", a.kiosk_id, o.officer_id, a.kind[:32],
                             text_[:1000], None, None,
                             {"alert_id": a.id, "kind": a.kind, "detail": a.detail})  # fmt: skip
             return {"ok": True, "status": "acknowledged", "action_id": str(aid)}

@@ -157,7 +157,7 @@ result_display_s = 180.0
             swapped = VpcdCardServer(ChipEmulator.from_passport(other), port=VPCD_PORT)
             swapped.start()
             time.sleep(1.5)
-        issued = station.resolve(referral.referral_id, "admit", "document_checked")
+        issued = station.resolve(referral.referral_id, "admit", "document_checked", "compared the photos in person")
         assert issued.command_id is not None
         command = issued.command_id
         _wait(lambda: station.command_result(command)[0] is not None, 120)

@@ -161,7 +161,7 @@ _FUNCTIONS = [
         END IF;
         UPDATE kiosk_alerts SET acknowledged_at = clock_timestamp(),
             acknowledged_by = o.officer_id WHERE id = al.id;
-        aid := border__log('alert_acknowledged', al.kiosk_id, o.officer_id, NULL,
+        aid := border__log('alert_acked', al.kiosk_id, o.officer_id, NULL,
             left(al.kind, 32), left(coalesce(p_text, ''), 1000), NULL,
             jsonb_build_object('alert_id', al.id, 'kind', al.kind, 'detail', al.detail));
         RETURN jsonb_build_object('ok', true, 'status', 'acknowledged', 'action_id', aid::text);
