@@ -71,7 +71,7 @@ def test_passport_left_on_the_reader_is_not_idle(
     lane = Lane(tmp_path, sborder.kiosk, "K1", station.clock)  # type: ignore[arg-type]
     lane.traveller(face_match=False)
     lane.cycle()
-    station.sign_in("A1", "1111")
+    station.sign_in("A1", "ada-secret-1")
     [referral] = station.queue()
     station.resolve(referral.referral_id, "manual", "interview_needed")
     lane.cycle()  # the lane frees itself, the passport is still on the reader
@@ -93,7 +93,7 @@ def test_a_rejected_command_keeps_the_case_open_with_the_reason(
     clock.advance(601)
     lane.rig.lane.run_pending()
     lane.agent.run_once()
-    station.sign_in("A1", "1111")
+    station.sign_in("A1", "ada-secret-1")
     [left] = station.queue()
     assert not left.at_lane
     result = station.resolve(tx, "admit", "identity_confirmed", "checked by hand")
@@ -131,7 +131,7 @@ def test_cli_and_station_agree_on_every_field(
     lane2.rig.lane.run_pending()
     lane2.agent.run_once()
     lane.agent.run_once()
-    station.sign_in("A1", "1111")
+    station.sign_in("A1", "ada-secret-1")
     screen = [s.as_json() for s in station.queue()]
     assert [s["at_lane"] for s in screen] == [True, False]
     url = str(sborder.station.url)
@@ -144,7 +144,7 @@ def test_a_gate_held_open_raises_an_alert(
 ) -> None:
     lane = Lane(tmp_path, sborder.kiosk, "K1", clock)
     lane.agent.run_once()
-    station.sign_in("A1", "1111")
+    station.sign_in("A1", "ada-secret-1")
     with sborder.owner.begin() as c:  # an admitted traveller who never walks through
         since = clock.now() - timedelta(seconds=16)
         c.execute(update(kiosk_status).values(state="admitted", state_since=since))
