@@ -40,7 +40,9 @@ def _refer(station: Station, lane: Lane) -> str:
 def _status(sborder: StationBorder, tx: str) -> str:
     with sborder.owner.connect() as c:
         return str(
-            c.execute(select(referrals.c.status).where(referrals.c.referral_id == uuid.UUID(tx))).scalar()
+            c.execute(
+                select(referrals.c.status).where(referrals.c.referral_id == uuid.UUID(tx))
+            ).scalar()
         )
 
 
@@ -195,6 +197,4 @@ def test_only_the_definer_function_acknowledges_alerts(sborder: StationBorder) -
         with pytest.raises(Exception, match="permission denied"), engine.begin() as c:
             c.execute(text("UPDATE kiosk_alerts SET acknowledged_at = now()"))
     with pytest.raises(Exception, match="permission denied"), sborder.kiosk.begin() as c:
-        c.execute(
-            text("SELECT border_officer_ack_alert(:t, 1, '')"), {"t": b"x" * 32}
-        )
+        c.execute(text("SELECT border_officer_ack_alert(:t, 1, '')"), {"t": b"x" * 32})

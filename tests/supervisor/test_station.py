@@ -115,7 +115,9 @@ def test_referral_reaches_the_queue_with_both_images_and_admit_opens_the_gate(
     with pytest.raises(StationError) as no_reason:
         station.resolve(summary.referral_id, "admit", "other", "")
     assert no_reason.value.code == "invalid_reason"
-    result = station.resolve(summary.referral_id, "admit", "identity_confirmed", "twin, checked by hand")
+    result = station.resolve(
+        summary.referral_id, "admit", "identity_confirmed", "twin, checked by hand"
+    )
     assert result.status == "issued" and lane.rig.gate.opened_count == 0
     # Sent, not yet carried out: the case stays in the queue until the kiosk answers.
     [pending] = station.queue()
