@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select, text
 
 from kiosk.clock import FakeClock
-from kiosk.supervisor.audit import verify_actions
+from kiosk.supervisor.audit import actions, verify_actions
 from kiosk.supervisor.station import Station, StationError
 from kiosk.supervisor.tables import kiosk_status, referrals
 from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import Lane, StationBorder
+from tests.supervisor.test_window import Desk
 
 S = LaneState
 PG_ONLY = pytest.mark.parametrize("sborder", ["postgres"], indirect=True)
@@ -198,3 +202,38 @@ def test_only_the_definer_function_acknowledges_alerts(sborder: StationBorder) -
             c.execute(text("UPDATE kiosk_alerts SET acknowledged_at = now()"))
     with pytest.raises(Exception, match="permission denied"), sborder.kiosk.begin() as c:
         c.execute(text("SELECT border_officer_ack_alert(:t, 1, '')"), {"t": b"x" * 32})
+
+
+@pytest.fixture
+def desk(tmp_path: Path, qtbot: QtBot) -> Iterator[Desk]:
+    d = Desk(tmp_path, qtbot)
+    yield d
+    d.window.close()
+    d.engine.dispose()
+
+
+def test_the_window_shows_a_border_alert_in_words_and_a_supervisor_acknowledges_it(
+    desk: Desk,
+) -> None:
+    desk.lane("K1")
+    desk.cycle()
+    with desk.engine.begin() as c:  # the stand-in's border raised it (as b0005i does)
+        c.execute(
+            text("INSERT INTO kiosk_alerts (kiosk_id, kind, detail, raised_at) "
+                 "VALUES ('K1', 'rollback', 'local head went back from seq 10 to seq 8', "
+                 "CURRENT_TIMESTAMP)")
+        )  # fmt: skip
+    desk.sign_in("S1", "sam-secret-3")
+    desk.refresh()
+    lanes = desk.window.lanes
+    assert "Log rolled back" in desk.cell(lanes.table, 0, 9)
+    lanes.select("K1")
+    desk.qtbot.mouseClick(lanes.ack, Qt.MouseButton.LeftButton)
+    dialog = lanes.dialog
+    assert dialog is not None and "seq 10 to seq 8" in dialog.text()
+    desk.qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    desk.settle()
+    desk.refresh()
+    assert "Log rolled back" not in desk.cell(lanes.table, 0, 9)
+    [acked] = [a for a in actions(desk.engine) if a.kind == "alert_acked"]
+    assert (acked.officer_id, acked.kiosk_id, acked.reason_code) == ("S1", "K1", "rollback")

@@ -144,6 +144,10 @@ PHRASES: Final[tuple[str, ...]] = (
     "Alerts",
     "Traveller left the lane",
     "Type the reason in your own words (at least 10 characters)",
+    "Acknowledge the border alert",
+    "No border alert on this lane",
+    "Alert",
+    "Detail",
     "yes",
     "no",
 )

@@ -423,6 +423,22 @@
         <translation>日志密钥已更换</translation>
     </message>
     <message>
+        <source>Acknowledge the border alert</source>
+        <translation>确认边检系统警报</translation>
+    </message>
+    <message>
+        <source>No border alert on this lane</source>
+        <translation>该通道没有边检系统警报</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>警报</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
         <source>Face does not match the passport photo</source>
         <translation>人脸与护照照片不符</translation>
     </message>
