@@ -79,7 +79,7 @@ def proxied(pg_border: PgBorder) -> Iterator[tuple[PgBorder, StallProxy, Station
     clock = SystemClock()
     settings = StationSettings(idle_sign_out_s=600)
     owner = pg_border.engine_as(None)
-    OfficerDirectory(owner, clock, settings, CHEAP).add("A1", "Ada", "officer", "1111")
+    OfficerDirectory(owner, clock, settings, CHEAP).add("A1", "Ada", "officer", "ada-secret-1")
     station_url = make_url(str(url.set(username=ROLES.supervisor, password=None))).set(
         host="127.0.0.1", port=proxy.port
     )
@@ -99,7 +99,7 @@ def _signed_in_window(qtbot: QtBot, station: Station) -> SupervisorWindow:
     qtbot.addWidget(window)
     window.show()
     window.sign_in.officer_id.setText("A1")
-    window.sign_in.secret.setText("1111")
+    window.sign_in.secret.setText("ada-secret-1")
     qtbot.mouseClick(window.sign_in.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.main, timeout=10_000)
     qtbot.waitUntil(window.bg.idle, timeout=10_000)
