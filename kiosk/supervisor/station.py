@@ -123,6 +123,14 @@ class ReferralSummary:
         return self.status in OPEN or self.command_result != "executed"
 
     @property
+    def actionable(self) -> bool:
+        """An officer can act: open, or reopened by a rejected or failed command
+        (the border reopens it as the kiosk answers; the stand-in at the next action)."""
+        return self.status == "open" or (
+            self.status == "resolved" and self.command_result in ("rejected", "failed")
+        )
+
+    @property
     def shown_status(self) -> str:
         """One code for the state of the case, as the queue and the CLI show it."""
         if self.status in OPEN and self.command_result in ("rejected", "failed"):

@@ -237,3 +237,26 @@ def test_the_window_shows_a_border_alert_in_words_and_a_supervisor_acknowledges_
     assert "Log rolled back" not in desk.cell(lanes.table, 0, 9)
     [acked] = [a for a in actions(desk.engine) if a.kind == "alert_acked"]
     assert (acked.officer_id, acked.kiosk_id, acked.reason_code) == ("S1", "K1", "rollback")
+
+
+def test_the_window_lets_the_officer_act_again_after_a_rejected_admit(desk: Desk) -> None:
+    lane = desk.lane("K1")
+    tx = lane.traveller(face_match=False)
+    desk.cycle()
+    desk.sign_in("A1", "ada-secret-1")
+    desk.open_case(tx)
+    case = desk.window.case
+    case.action.choose("admit", "identity_confirmed", TYPED)
+    desk.carry_out(case.action)
+    desk.cycle()  # the fresh capture does not match: rejected
+    desk.open_case(tx)
+    assert "rejected" in case.command.text().lower() and case.action.isEnabled()
+    case.action.choose("manual", "interview_needed")
+    desk.carry_out(case.action)
+    desk.cycle()
+    assert [a.kind for a in actions(desk.engine) if a.referral_id is not None] == [
+        "admit",
+        "case_reopened",
+        "manual",
+    ]
+    assert lane.rig.lane.state is not S.REFERRED and lane.rig.gate.opened_count == 0

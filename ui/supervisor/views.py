@@ -617,7 +617,7 @@ class CasePage(QWidget):
         else:
             self.face.setText(f"Face not compared: {view.checks.get('face_error', 'no result')}")
         self.details.setHtml(case_html(view, self.zone))
-        self._enable(s.status == "open")
+        self._enable(s.actionable)
         self.second_box.setVisible(s.status == "awaiting_second")
         self._typed_hint()
 
