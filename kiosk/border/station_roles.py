@@ -31,7 +31,7 @@ STATION_TABLES = (
 )  # fmt: skip
 KIOSK_STATUS_COLUMNS = (
     "kiosk_id", "port", "lane", "direction", "state", "detail", "transaction_id", "in_service",
-    "pending_events", "reference_age_h", "state_since", "heartbeat_at",
+    "pending_events", "reference_age_h", "state_since", "heartbeat_at", "alarms",
 )  # fmt: skip
 KIOSK_REFERRAL_COLUMNS = (
     "referral_id", "kiosk_id", "port", "lane", "direction", "referred_at", "reasons",
@@ -50,7 +50,7 @@ STATION_FUNCTIONS = (
     "border_officer_resolve(bytea, uuid, text, text, text)",
     "border_officer_confirm(bytea, uuid, text, bytea)",
     "border_officer_lane_command(bytea, text, text, text, text)",
-    "border_officer_log_verify()",
+    "border_officer_log_verify()", "border_officer_ack_alert(bytea, bigint, text)",
 )  # fmt: skip
 
 

@@ -96,7 +96,12 @@ def register(sub: Any) -> None:
     resolve.add_argument("referral_id")
     resolve.add_argument("--action", choices=("admit", "refuse", "manual"), required=True)
     resolve.add_argument("--reason", required=True, metavar="CODE", help="reason code")
-    resolve.add_argument("--text", default="", help="free text (needed for reason 'other')")
+    resolve.add_argument(
+        "--text",
+        default="",
+        help="free text (needed for reason 'other', and 10+ characters for an admit "
+        "after face_mismatch, chip_not_genuine or watchlist_hit)",
+    )
     resolve.add_argument("--officer", required=True, metavar="ID")
     resolve.add_argument(
         "--second-officer",

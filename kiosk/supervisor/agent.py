@@ -3,7 +3,7 @@
 KioskAgent hears one lane -- its state changes (a LaneObserver) and its typed
 events (a LaneEventSink: referral opened, command result) -- and, on its own
 thread, keeps the kiosk's row in `kiosk_status` current (state, sync backlog,
-reference-data age, a heartbeat), publishes each referral with its two images
+reference-data age, the lane's alarms, a heartbeat), publishes each referral with its two images
 (the chip photo and the frame the face decision used) and pulls the commands
 addressed to this kiosk. It checks each command's MAC with the kiosk's command
 key (kiosk.supervisor.command_mac) and its expiry, and hands it to the lane as
@@ -122,6 +122,7 @@ class KioskAgent:
         self._seen = _LaneSeen(since=clock.now())
         self._delivered: set[str] = set()  # command ids handed to the lane
         self._last_heartbeat: float | None = None
+        self._alarms_sent: list[str] = []
         self.last_error: str | None = None
         self._waiter = ChangeWaiter(border, COMMAND_CHANNEL)
         lane.add_observer(self)
@@ -176,6 +177,9 @@ class KioskAgent:
                 or self._last_heartbeat is None
                 or now_mono - self._last_heartbeat >= self.settings.heartbeat_s
             )
+            # The lane's own alarms (event log unavailable ...): a change is reported now.
+            alarms = sorted(self.lane.alarms)
+            due = due or alarms != self._alarms_sent
             if not due:
                 return
             state, detail, since, in_service = seen.state, seen.detail, seen.since, seen.in_service
@@ -196,6 +200,7 @@ class KioskAgent:
             "reference_age_h": reference_age,
             "state_since": since or now,
             "heartbeat_at": now,
+            "alarms": alarms,
         }
         stmt = self._insert(kiosk_status).values(**row)
         stmt = stmt.on_conflict_do_update(
@@ -209,6 +214,7 @@ class KioskAgent:
                 self._seen.changed = True  # try again next cycle
             raise
         self._last_heartbeat = now_mono
+        self._alarms_sent = alarms
 
     def _publish_referrals(self) -> None:
         with self._lock:

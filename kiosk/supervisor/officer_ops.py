@@ -23,9 +23,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
+from kiosk.border.models import KioskAlert
 from kiosk.clock import Clock, as_utc
 from kiosk.supervisor import command_mac
 from kiosk.supervisor.audit import ActionRecord, append_action, verify_actions
+from kiosk.supervisor.reasons import MIN_TYPED_REASON, needs_typed_reason
 from kiosk.supervisor.secrets import DEFAULT_PARAMS, SecretError, derive, normalise_officer_id
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.tables import (
@@ -72,6 +74,7 @@ class OfficerOps(Protocol):
     def lane_command(
         self, token: bytes, kiosk: str, kind: str, reason: str, text_: str
     ) -> dict[str, Any]: ...
+    def ack_alert(self, token: bytes, alert_id: int, text_: str) -> dict[str, Any]: ...
     def verify_log(self) -> dict[str, Any]: ...
 
 
@@ -148,6 +151,11 @@ class PgOfficerOps:
             "SELECT border_officer_lane_command(:t, :k, :n, :c, :x)",
             t=token, k=kiosk, n=kind, c=reason, x=text_,
         )  # fmt: skip
+
+    def ack_alert(self, token: bytes, alert_id: int, text_: str) -> dict[str, Any]:
+        return self._call(
+            "SELECT border_officer_ack_alert(:t, :a, :x)", t=token, a=alert_id, x=text_
+        )
 
     def verify_log(self) -> dict[str, Any]:
         with self.engine.connect() as c:
@@ -276,9 +284,27 @@ class LocalOfficerOps:
         r = c.execute(select(referrals).where(referrals.c.referral_id == rid)).first()
         if r is None or (o.port and r.port != o.port):
             raise OpsRefused("unknown_referral")
+        if status == "open" and r.status == "resolved" and self._reopen(c, r):
+            r = c.execute(select(referrals).where(referrals.c.referral_id == rid)).one()
         if r.status != status:
             raise OpsRefused("not_open", r.status)
         return r
+
+    def _reopen(self, c: Connection, r: Any) -> bool:
+        """b0007g's commands_answered trigger, at the next action: a case whose
+        latest command the kiosk rejected or failed is open again (logged)."""
+        last = c.execute(
+            select(commands).where(commands.c.referral_id == r.referral_id)
+            .order_by(commands.c.issued_at.desc()).limit(1)
+        ).first()  # fmt: skip
+        if last is None or last.result not in ("rejected", "failed"):
+            return False
+        c.execute(update(referrals).where(referrals.c.referral_id == r.referral_id)
+                  .values(status="open", resolved_at=None, resolution=None))  # fmt: skip
+        self._log(c, "case_reopened", last.kiosk_id, last.officer_id, last.result,
+                  last.result_detail or "", r.referral_id, last.second_officer_id,
+                  {"command_id": str(last.command_id), "command": last.kind})  # fmt: skip
+        return True
 
     def _resolved(self, c: Connection, rid: uuid.UUID, action: str) -> None:
         c.execute(
@@ -296,6 +322,8 @@ class LocalOfficerOps:
             if action not in ("admit", "refuse", "manual") or not reason:
                 raise OpsRefused("invalid_action")
             r = self._referral(c, o, rid, "open")
+            if needs_typed(action, r, text_):
+                raise OpsRefused("reason_needed")
             if action == "admit" and needs_two(r):
                 aid = self._log(c, "admit_requested", r.kiosk_id, o.officer_id, reason, text_, rid)
                 c.execute(update(referrals).where(referrals.c.referral_id == rid)
@@ -353,8 +381,34 @@ class LocalOfficerOps:
                 raise OpsRefused("unknown_kiosk")
             return self._issue(c, kiosk, kind, None, o.officer_id, None, reason, text_, False)
 
+    def ack_alert(self, token: bytes, alert_id: int, text_: str) -> dict[str, Any]:
+        with _local_lock, self.engine.begin() as c:
+            o = self._session(c, token)
+            if o.role != "supervisor":
+                raise OpsRefused("not_permitted")
+            a = c.execute(select(KioskAlert.__table__).where(KioskAlert.id == alert_id)).first()
+            port = None if a is None else c.execute(
+                select(kiosk_status.c.port).where(kiosk_status.c.kiosk_id == a.kiosk_id)
+            ).scalar()  # fmt: skip
+            if a is None or (o.port and port != o.port):
+                raise OpsRefused("unknown_alert")
+            if a.acknowledged_at is not None:
+                raise OpsRefused("not_open", "acknowledged")
+            c.execute(update(KioskAlert).where(KioskAlert.id == alert_id).values(
+                acknowledged_at=self.clock.now(), acknowledged_by=o.officer_id))  # fmt: skip
+            aid = self._log(c, "alert_acked", a.kiosk_id, o.officer_id, a.kind[:32],
+                            text_[:1000], None, None,
+                            {"alert_id": a.id, "kind": a.kind, "detail": a.detail})  # fmt: skip
+            return {"ok": True, "status": "acknowledged", "action_id": str(aid)}
+
     def verify_log(self) -> dict[str, Any]:
         return verify_actions(self.engine)
+
+
+def needs_typed(action: str, referral: Any, text_: str) -> bool:
+    """An admit after a risky reason without the officer's own words (b0007g)."""
+    risky = bool(referral.watchlist) or needs_typed_reason(action, list(referral.reasons or ()))
+    return action == "admit" and risky and len(text_.strip()) < MIN_TYPED_REASON
 
 
 def needs_two(referral: Any) -> bool:

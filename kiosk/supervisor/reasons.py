@@ -123,13 +123,53 @@ ALERTS: Final[dict[str, str]] = {
     "gate_held_open": "alarm",
     "offline": "alarm",
     "unknown_state": "alarm",
+    # The border's alerts about a kiosk's log (issue 19, BORDER_ALERTS below).
+    "log_rolled_back": "alarm",
+    "log_forked": "alarm",
+    "log_key_missing": "alarm",
+    "log_key_mismatch": "alarm",
+    "chain_break": "alarm",
+    "event_id_taken": "alarm",
+    "kiosk_held": "alarm",
+    "chain_stopped": "alarm",
+    "local_log_fault": "alarm",
+    "log_diverged": "alarm",
+    "outbox_fault": "warning",
+    "push_refused": "warning",
+    "entry_conflict": "warning",
+    "border_alert": "warning",
     "error": "warning",
     "passport_left": "warning",
     "returning_document": "warning",
     "waiting_for_officer": "warning",
     "reference_data_stale": "warning",
     "sync_backlog": "notice",
+    "log_key_rotated": "notice",
 }
+# kiosk_alerts.kind (the border: migrations b0002, b0005i; kiosk.border.chain) ->
+# the overview alert. kiosk_logs.held_reason shows as kiosk_held and
+# kiosk_chain_heads.stopped_at as chain_stopped until an administrator resumes.
+BORDER_ALERTS: Final[dict[str, str]] = {
+    "rollback": "log_rolled_back",
+    "fork": "log_forked",
+    "key_missing": "log_key_missing",
+    "key_mismatch": "log_key_mismatch",
+    "chain_break": "chain_break",
+    "event_id_taken": "event_id_taken",
+    "local_log": "local_log_fault",
+    "diverged": "log_diverged",
+    "outbox": "outbox_fault",
+    "refused": "push_refused",
+    "entry_conflict": "entry_conflict",
+    "key_rotated": "log_key_rotated",
+}
+
+
+def border_alert_code(kind: str) -> str:
+    """The overview alert of a border alert kind; a kind added later is never silent."""
+    return BORDER_ALERTS.get(kind, "border_alert")
+
+
 # The gate stays open this long for a traveller walking through; longer is held open.
 GATE_HELD_S: Final = 15.0
 # Taking the passport back takes seconds; longer means it lies forgotten.

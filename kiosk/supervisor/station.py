@@ -18,14 +18,22 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, or_, select
 
-from kiosk.border.models import BorderEvent, BorderReferenceItem
+from kiosk.border.models import (
+    BorderEvent,
+    BorderReferenceItem,
+    KioskAlert,
+    KioskChainHead,
+    KioskLog,
+)
 from kiosk.clock import Clock, as_utc
 from kiosk.supervisor.audit import actions
 from kiosk.supervisor.officer_ops import OfficerOps, OpsRefused, officer_ops
 from kiosk.supervisor.officers import Officer, OfficerDirectory
 from kiosk.supervisor.reasons import (
+    ALERTS,
     CASE_ACTIONS,
     LANE_COMMANDS,
+    border_alert_code,
     check_reason,
     lane_alerts,
     overview_state,
@@ -64,9 +72,29 @@ class LaneView:
     alerts: tuple[str, ...]  # reasons.ALERTS codes, most urgent first
     in_state_s: float = 0.0  # since the lane entered its current state
     detail: str = ""  # the lane's message code (e.g. error_device_fault)
+    # The border's unacknowledged alerts about this kiosk (acknowledge_alert).
+    border_alerts: tuple[BorderAlert, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "alerts": list(self.alerts)}
+        return {
+            **self.__dict__,
+            "alerts": list(self.alerts),
+            "border_alerts": [a.as_json() for a in self.border_alerts],
+        }
+
+
+@dataclass(frozen=True)
+class BorderAlert:
+    """One unacknowledged kiosk_alerts row, as the supervisor sees it."""
+
+    alert_id: int
+    kind: str  # the border's kind (rollback, fork, key_missing, entry_conflict ...)
+    code: str  # the overview alert (reasons.BORDER_ALERTS)
+    detail: str
+    raised_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "raised_at": self.raised_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -95,8 +123,18 @@ class ReferralSummary:
         return self.status in OPEN or self.command_result != "executed"
 
     @property
+    def actionable(self) -> bool:
+        """An officer can act: open, or reopened by a rejected or failed command
+        (the border reopens it as the kiosk answers; the stand-in at the next action)."""
+        return self.status == "open" or (
+            self.status == "resolved" and self.command_result in ("rejected", "failed")
+        )
+
+    @property
     def shown_status(self) -> str:
         """One code for the state of the case, as the queue and the CLI show it."""
+        if self.status in OPEN and self.command_result in ("rejected", "failed"):
+            return f"command_{self.command_result}"  # reopened: the kiosk's answer shows
         if self.status in OPEN:
             return self.status
         if self.command_result is None:
@@ -299,6 +337,7 @@ class Station:
                     )
                 )
             }
+            border = _border_alerts(c, officer.role != "maintenance")
         views = []
         for r in rows:
             silent = (now - as_utc(r.heartbeat_at)).total_seconds()
@@ -312,6 +351,8 @@ class Station:
                 alerts.insert(0, "watchlist")
             if r.pending_events > PENDING_ALERT:
                 alerts.append("sync_backlog")
+            held, raised = border.get(r.kiosk_id, ((), ()))
+            alerts = _by_urgency([*alerts, *held, *(a.code for a in raised)])
             views.append(
                 LaneView(
                     r.kiosk_id,
@@ -327,9 +368,16 @@ class Station:
                     tuple(dict.fromkeys(alerts)),
                     in_state,
                     r.detail or "",
+                    raised,
                 )
             )
         return views
+
+    def acknowledge_alert(self, alert_id: int, text: str = "") -> ActionResult:
+        """A supervisor acknowledges one of the border's kiosk alerts (officer log)."""
+        self._require(STATS_ROLES)
+        text = text.strip()[:1000]
+        return self._act(lambda token: self.ops.ack_alert(token, int(alert_id), text))
 
     # -- queue and cases ----------------------------------------------------------------
     def queue(self) -> list[ReferralSummary]:
@@ -554,7 +602,49 @@ _REFUSALS = {
     "unknown_kiosk": "no such kiosk at your port",
     "kiosk_not_enrolled": "the kiosk has no command key (egate officers kiosk-key)",
     "invalid_action": "not an action of this case",
+    "reason_needed": "admitting after face_mismatch, chip_not_genuine or watchlist_hit "
+    "needs the reason typed out (at least 10 characters)",
+    "unknown_alert": "no such alert at your port",
 }
+
+
+def _by_urgency(codes: list[str]) -> list[str]:
+    """Alert codes once each, watchlist first, then in ALERTS order."""
+    seen = list(dict.fromkeys(codes))
+    order = {code: i for i, code in enumerate(ALERTS)}
+    return sorted(seen, key=lambda a: (a != "watchlist", order.get(a, len(order))))
+
+
+def _border_alerts(
+    c: Any, details: bool
+) -> dict[str, tuple[tuple[str, ...], tuple[BorderAlert, ...]]]:
+    """Per kiosk: the standing conditions the border holds against it (log held,
+    chain stopped) and its unacknowledged kiosk_alerts rows (issue 19)."""
+    held: dict[str, list[str]] = {}
+    for (kiosk_id,) in c.execute(
+        select(KioskLog.kiosk_id).where(KioskLog.held_reason.is_not(None))
+    ):
+        held.setdefault(kiosk_id, []).append("kiosk_held")
+    for (kiosk_id,) in c.execute(
+        select(KioskChainHead.kiosk_id).where(KioskChainHead.stopped_at.is_not(None))
+    ):
+        held.setdefault(kiosk_id, []).append("chain_stopped")
+    raised: dict[str, list[BorderAlert]] = {}
+    for a in c.execute(
+        select(KioskAlert.__table__)
+        .where(KioskAlert.acknowledged_at.is_(None))
+        .order_by(KioskAlert.id)
+    ):
+        raised.setdefault(a.kiosk_id, []).append(
+            BorderAlert(
+                a.id,
+                a.kind,
+                border_alert_code(a.kind),
+                a.detail if details else "",
+                as_utc(a.raised_at),
+            )
+        )
+    return {k: (tuple(held.get(k, ())), tuple(raised.get(k, ()))) for k in {*held, *raised}}
 
 
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:

@@ -62,6 +62,8 @@ kiosk_status = Table(
     Column("reference_age_h", Float),
     Column("state_since", UtcDateTime, nullable=False),
     Column("heartbeat_at", UtcDateTime, nullable=False),
+    # The lane's own alarms (Lane.alarms codes, e.g. event_log_unavailable), b0007g.
+    Column("alarms", Json),
 )
 
 referrals = Table(

@@ -45,7 +45,7 @@ def _refer(station: Station, lane: Lane) -> str:
 
 
 def _admit(station: Station, lane: Lane, tx: str) -> tuple[str | None, str | None]:
-    result = station.resolve(tx, "admit", "identity_confirmed")
+    result = station.resolve(tx, "admit", "identity_confirmed", "compared the photos in person")
     assert result.command_id is not None
     lane.cycle()
     return station.command_result(result.command_id)
@@ -186,7 +186,10 @@ def test_the_requesting_officer_cannot_be_the_second(
     tx = lane.traveller(watchlist=True)
     lane.cycle()
     station.sign_in("A1", "ada-secret-1")
-    assert station.resolve(tx, "admit", "identity_confirmed").status == "awaiting_second"
+    assert (
+        station.resolve(tx, "admit", "identity_confirmed", "compared the photos in person").status
+        == "awaiting_second"
+    )
     station.sign_out()
     station.sign_in("B2", "ben-secret-2")  # another officer's station ...
     for typed in ("A1", "a1", "Ａ１"):  # ... types the requester's id (any spelling)
@@ -217,7 +220,10 @@ def test_a_chip_not_genuine_admit_needs_a_second_officer(
             "watchlist": False, "details": {},
         })  # fmt: skip
     station.sign_in("A1", "ada-secret-1")
-    assert station.resolve(rid, "admit", "identity_confirmed").status == "awaiting_second"
+    assert (
+        station.resolve(rid, "admit", "identity_confirmed", "compared the photos in person").status
+        == "awaiting_second"
+    )
     assert station.confirm(rid, "B2", "ben-secret-2").status == "issued"
 
 

@@ -77,7 +77,8 @@ def test_referrals_list_and_resolve(
     assert (item["referral_id"], item["kiosk_id"], item["lane"]) == (tx, "K1", 1)
     assert "watchlist_hit" in item["reasons"] and item["referred_at"]
     args = ["referrals", "resolve", tx, "--action", "admit", "--reason", "identity_confirmed",
-            "--officer", "A1", "--url", url, "--json"]  # fmt: skip
+            "--text", "spoke to the traveller, known case", "--officer", "A1", "--url", url,
+            "--json"]  # fmt: skip
     monkeypatch.setenv(cli.PIN_ENV, "0000")
     status, err = run(capsys, *args)
     assert status == 77 and err["error"]["code"] == "invalid_credentials"

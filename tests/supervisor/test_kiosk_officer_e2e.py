@@ -157,7 +157,9 @@ result_display_s = 180.0
             swapped = VpcdCardServer(ChipEmulator.from_passport(other), port=VPCD_PORT)
             swapped.start()
             time.sleep(1.5)
-        issued = station.resolve(referral.referral_id, "admit", "document_checked")
+        issued = station.resolve(
+            referral.referral_id, "admit", "document_checked", "compared the photos in person"
+        )
         assert issued.command_id is not None
         command = issued.command_id
         _wait(lambda: station.command_result(command)[0] is not None, 120)
@@ -176,7 +178,8 @@ result_display_s = 180.0
         gate.stop()
         notify.close()
     err = "".join(
-        line for line in err_lines
+        line
+        for line in err_lines
         if any(k in line for k in ('"lane state', "officer", "supervisor", "Error", "face"))
     )  # what the lane and its agent did
     if swap:

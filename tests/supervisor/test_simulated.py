@@ -106,7 +106,9 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     # The officer has the traveller look at the camera: the kiosk's fresh capture
     # before it opens must match the chip photo (an "other" face would be rejected).
     one.sim.show_face("same")
-    result = station.resolve(summary.referral_id, "admit", "identity_confirmed", "")
+    result = station.resolve(
+        summary.referral_id, "admit", "identity_confirmed", "compared the photos in person"
+    )
     wait_for(lambda: one.sim.gate.state == "open")
     wait_for(lambda: station.command_result(result.command_id)[0] == "executed")
     assert two.sim.gate.opened_count == 0  # only the referring kiosk's gate

@@ -83,6 +83,7 @@ def test_an_admit_after_a_face_mismatch_needs_a_typed_reason(desk: Desk) -> None
     lane.rig.face.match = True  # the kiosk's fresh capture before the admit matches
     desk.carry_out(case.action)
     assert _referral_actions(desk) == ["admit"]
+    lane.rig.face.match = True  # the fresh capture before the gate opens matches
     desk.cycle()
     assert lane.rig.gate.state == "open"
 

@@ -279,6 +279,10 @@ class LanesPage(QWidget):
         self.command = ReasonPicker(LANE_COMMANDS, "Send to the selected lane")
         layout.addWidget(self.command)
         self.command.go.clicked.connect(self.send)
+        # Supervisors acknowledge the border's alerts about the selected lane (oldest first).
+        self.ack = QPushButton(words.tr("Acknowledge the border alert"))
+        layout.addWidget(self.ack)
+        self.ack.clicked.connect(self.acknowledge)
         self.views: list[LaneView] = []
         self.raised: set[tuple[str, str]] = set()
         self.dialog: ConfirmDialog | None = None
@@ -355,6 +359,29 @@ class LanesPage(QWidget):
         self.dialog = ConfirmDialog(self, lines)
         self.dialog.accepted.connect(lambda: self._send(kiosk, kind, reason, text))
         self.dialog.open()
+
+    def acknowledge(self) -> None:
+        kiosk = self.selected()
+        view = next((v for v in self.views if v.kiosk_id == kiosk), None)
+        if view is None or not view.border_alerts:
+            self.report(words.tr("No border alert on this lane"))
+            return
+        alert = view.border_alerts[0]
+        lines = [
+            (words.tr("Kiosk"), view.kiosk_id),
+            (words.tr("Alert"), f"{words.alert(alert.code)} ({alert.kind})"),
+            (words.tr("Detail"), alert.detail),
+        ]
+        self.dialog = ConfirmDialog(self, lines)
+        self.dialog.accepted.connect(lambda: self._acknowledge(view.kiosk_id, alert.alert_id))
+        self.dialog.open()
+
+    def _acknowledge(self, kiosk: str, alert_id: int) -> None:
+        self.bg.run(
+            lambda: self.station.acknowledge_alert(alert_id),
+            lambda _result: self.report(f"Alert {alert_id} of {kiosk} acknowledged."),
+            lambda exc: self.report(getattr(exc, "message", str(exc))),
+        )
 
     def _send(self, kiosk: str, kind: str, reason: str, text: str) -> None:
         def done(_result: object) -> None:
@@ -590,7 +617,7 @@ class CasePage(QWidget):
         else:
             self.face.setText(f"Face not compared: {view.checks.get('face_error', 'no result')}")
         self.details.setHtml(case_html(view, self.zone))
-        self._enable(s.status == "open")
+        self._enable(s.actionable)
         self.second_box.setVisible(s.status == "awaiting_second")
         self._typed_hint()
 

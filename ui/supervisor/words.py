@@ -42,6 +42,21 @@ ALERTS: Final[dict[str, str]] = {
     "waiting_for_officer": "Traveller waiting for an officer",
     "reference_data_stale": "Reference data out of date",
     "sync_backlog": "Events not yet sent to the border",
+    "log_rolled_back": "Log rolled back",
+    "log_forked": "Log forked",
+    "log_key_missing": "Log key missing",
+    "log_key_mismatch": "Log key does not match",
+    "chain_break": "Log chain broken at the border",
+    "event_id_taken": "Event id used twice",
+    "kiosk_held": "Border holds the kiosk's events",
+    "chain_stopped": "Border stopped taking the kiosk's events",
+    "local_log_fault": "Kiosk found its log faulty",
+    "log_diverged": "Kiosk log differs from the border",
+    "outbox_fault": "Kiosk outbox faulty",
+    "push_refused": "Border refused the kiosk's events",
+    "entry_conflict": "Conflicting entry records",
+    "border_alert": "Border alert",
+    "log_key_rotated": "Log key rotated",
 }
 
 # policy.codes.REASON_CODES
@@ -129,6 +144,10 @@ PHRASES: Final[tuple[str, ...]] = (
     "Alerts",
     "Traveller left the lane",
     "Type the reason in your own words (at least 10 characters)",
+    "Acknowledge the border alert",
+    "No border alert on this lane",
+    "Alert",
+    "Detail",
     "yes",
     "no",
 )

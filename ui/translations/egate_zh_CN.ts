@@ -363,6 +363,82 @@
         <translation>事件尚未上传至边检系统</translation>
     </message>
     <message>
+        <source>Log rolled back</source>
+        <translation>日志被回滚</translation>
+    </message>
+    <message>
+        <source>Log forked</source>
+        <translation>日志出现分叉</translation>
+    </message>
+    <message>
+        <source>Log key missing</source>
+        <translation>日志密钥缺失</translation>
+    </message>
+    <message>
+        <source>Log key does not match</source>
+        <translation>日志密钥不匹配</translation>
+    </message>
+    <message>
+        <source>Log chain broken at the border</source>
+        <translation>边检系统处日志链断裂</translation>
+    </message>
+    <message>
+        <source>Event id used twice</source>
+        <translation>事件编号重复使用</translation>
+    </message>
+    <message>
+        <source>Border holds the kiosk's events</source>
+        <translation>边检系统暂扣该终端的事件</translation>
+    </message>
+    <message>
+        <source>Border stopped taking the kiosk's events</source>
+        <translation>边检系统已停止接收该终端的事件</translation>
+    </message>
+    <message>
+        <source>Kiosk found its log faulty</source>
+        <translation>终端发现本地日志有误</translation>
+    </message>
+    <message>
+        <source>Kiosk log differs from the border</source>
+        <translation>终端日志与边检系统不一致</translation>
+    </message>
+    <message>
+        <source>Kiosk outbox faulty</source>
+        <translation>终端发件队列有误</translation>
+    </message>
+    <message>
+        <source>Border refused the kiosk's events</source>
+        <translation>边检系统拒收该终端的事件</translation>
+    </message>
+    <message>
+        <source>Conflicting entry records</source>
+        <translation>入境记录相互冲突</translation>
+    </message>
+    <message>
+        <source>Border alert</source>
+        <translation>边检系统警报</translation>
+    </message>
+    <message>
+        <source>Log key rotated</source>
+        <translation>日志密钥已更换</translation>
+    </message>
+    <message>
+        <source>Acknowledge the border alert</source>
+        <translation>确认边检系统警报</translation>
+    </message>
+    <message>
+        <source>No border alert on this lane</source>
+        <translation>该通道没有边检系统警报</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>警报</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
         <source>Face does not match the passport photo</source>
         <translation>人脸与护照照片不符</translation>
     </message>
