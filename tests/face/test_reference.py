@@ -83,7 +83,7 @@ def test_garbage_is_a_typed_error(data: bytes) -> None:
 
 
 def test_missing_file_is_a_typed_error(tmp_path: object) -> None:
-    with pytest.raises(UnreadableImageError, match="cannot (open|read)"):
+    with pytest.raises(UnreadableImageError, match=r"cannot (open|read)"):
         load_image_file("/nonexistent/photo.jpg")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from sqlalchemy import text
 
 from devices.mrz.ocr_b import ocr_b_available
 from devices.simulated.data_page import render_data_page
@@ -32,11 +33,16 @@ from kiosk.app import open_storage
 from kiosk.border.sync import BorderSync
 from kiosk.clock import SystemClock
 from kiosk.config import load_config
+from kiosk.supervisor import command_mac
+from kiosk.supervisor.agent import command_key_path
+from kiosk.supervisor.officer_ops import provision_command_key
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.secrets import CHEAP_PARAMS
 from kiosk.supervisor.station import Station
+from tests.border.conftest import KIOSK1_ROLE, ROLES, PgBorder
 from tests.chip.conftest import pcscd_reader
 from tests.chip.test_kiosk_pcsc import READER, VPCD_PORT
+from tests.supervisor.conftest import STATION_TABLES
 
 pytestmark = [
     pytest.mark.pcsc,
@@ -80,7 +86,7 @@ def _passport(number: str, surname: str):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("swap", [False, True], ids=["same-passport", "other-passport"])
 def test_officer_admit_opens_the_gate_only_for_the_referred_passport(
-    pcscd: str, tmp_path: Path, swap: bool
+    pcscd: str, tmp_path: Path, swap: bool, pg_border: PgBorder
 ) -> None:
     # No trust anchor for the issuer: passive authentication fails, the lane refers.
     traveller = _passport("E12345678", "ZHANG")
@@ -91,7 +97,7 @@ def test_officer_admit_opens_the_gate_only_for_the_referred_passport(
     config_file = tmp_path / "kiosk.toml"
     config_file.write_text(f"""
 [kiosk]
-id = "CSX-E2E-02"
+id = "K1"
 [devices]
 reader = "real"
 reader_name = "{READER}"
@@ -104,6 +110,8 @@ mrz_device = "camera"
 mrz_camera_source = "{tmp_path / "page.avi"}"
 [storage]
 local_url = "sqlite:///{tmp_path / "local.sqlite"}"
+# Production needs the real border (issue 19 item 4): PostgreSQL as kiosk K1's role.
+border_url = "{pg_border.url.set(username=KIOSK1_ROLE, password=None).render_as_string(False)}"
 sync_interval_s = 1.0
 [timeouts]
 gate_passage_s = 30.0
@@ -113,11 +121,21 @@ result_display_s = 180.0
     config = load_config(str(config_file))
     storage = open_storage(config)
     border = storage.border
-    assert border is not None  # the SQLite stand-in beside the local database
+    assert border is not None  # the border PostgreSQL, as kiosk K1
     BorderSync(storage.engine, border, config.kiosk.id).pull()
-    admin = OfficerDirectory(border, SystemClock(), params=CHEAP_PARAMS)
-    admin.add("E1", "Eve Officer", "officer", "eve-secret-1")
-    station = Station(border, SystemClock(), directory=admin)
+    owner, supervisor = pg_border.engine_as(None), pg_border.engine_as(ROLES.supervisor)
+    # Enrolment: the border issues K1's command key, installed beside its log key.
+    command_mac.write_key(
+        command_key_path(config), provision_command_key(owner, "K1", SystemClock())
+    )
+    OfficerDirectory(owner, SystemClock(), params=CHEAP_PARAMS).add(
+        "E1", "Eve Officer", "officer", "eve-secret-1"
+    )
+    station = Station(
+        supervisor,
+        SystemClock(),
+        directory=OfficerDirectory(supervisor, SystemClock(), params=CHEAP_PARAMS),
+    )
     gate.start()
     # Play systemd: the kiosk says READY=1 on $NOTIFY_SOCKET once its screen is up.
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -142,7 +160,10 @@ result_display_s = 180.0
     swapped: VpcdCardServer | None = None
     result: tuple[str | None, str | None] = (None, None)
     try:
-        assert notify.recv(64) == b"READY=1"
+        try:
+            assert notify.recv(64) == b"READY=1"
+        except TimeoutError:
+            raise AssertionError("".join(err_lines)[-4000:]) from None
         server.start()  # the welcome screen is up; the traveller lays the passport down
         station.sign_in("E1", "eve-secret-1")
         at_lane = lambda: [r for r in station.queue() if r.at_lane]  # noqa: E731
@@ -191,3 +212,7 @@ result_display_s = 180.0
         assert opened
     officer_events = [e for e in storage.events.events() if e.outcome == "officer"]
     assert [e.checks["authentication"] for e in officer_events] == ["verified"]
+    with owner.begin() as c:  # the session's border database serves the next tests
+        c.execute(text(f"TRUNCATE {STATION_TABLES} RESTART IDENTITY"))
+    for engine in (owner, supervisor):
+        engine.dispose()

@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.border.conftest import KIOSK1_ROLE, PgBorder
 from ui.traveller.lockdown import MAINTENANCE_TAPS, Lockdown, hash_pin, verify_pin
 from ui.traveller.window import TravellerWindow
 
@@ -121,7 +122,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _production_config(tmp_path: Path, gate_port: str) -> Path:
+def _production_config(tmp_path: Path, gate_port: str, border_url: str) -> Path:
     """`egate kiosk` on this machine: cameras from a video file, the gate on a pty."""
     import cv2
 
@@ -138,18 +139,20 @@ def _production_config(tmp_path: Path, gate_port: str) -> Path:
         f'[kiosk]\nspeech = false\n[devices]\nreader = "real"\ncamera = "real"\n'
         f'camera_source = "{tmp_path / "face.avi"}"\ngate = "real"\ngate_port = "{gate_port}"\n'
         f'mrz_source = "real"\n[storage]\nlocal_url = "sqlite:///{tmp_path}/l.sqlite"\n'
-        f'border_url = "sqlite:///{tmp_path}/b.sqlite"\n'
+        f'border_url = "{border_url}"\n'
     )
     return cfg
 
 
-def test_sigterm_closes_the_gate_and_ends_every_child(tmp_path: Path) -> None:
+def test_sigterm_closes_the_gate_and_ends_every_child(tmp_path: Path, pg_border: PgBorder) -> None:
     pytest.importorskip("serial")
     from devices.simulated.gate_controller import GateControllerEmulator
 
     gate, port = GateControllerEmulator.on_pty()
     gate.start()
-    cfg = _production_config(tmp_path, port)
+    # Production refuses a stand-in border: the real PostgreSQL, as kiosk K1's role.
+    kiosk_url = pg_border.url.set(username=KIOSK1_ROLE, password=None)
+    cfg = _production_config(tmp_path, port, kiosk_url.render_as_string(hide_password=False))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "kiosk", "run", "--config", str(cfg)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
