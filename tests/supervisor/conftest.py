@@ -194,3 +194,17 @@ def _collect_qt_garbage() -> Iterator[None]:
     if app is not None:
         app.processEvents()
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def english_station() -> Iterator[None]:
+    """The station in English unless a test says otherwise: the translator is
+    application-wide, and a traveller window earlier in the same process (its idle
+    language is zh_CN) leaves Chinese installed for every context."""
+    from PySide6.QtCore import QCoreApplication
+
+    if QCoreApplication.instance() is not None:
+        from ui.i18n import Translations
+
+        Translations().use("en")
+    yield
