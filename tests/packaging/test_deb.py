@@ -15,6 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.slow,
+    # The first test builds and the install test installs the whole package (a virtual
+    # environment with dlib and Qt): minutes, more on a loaded machine, so these tests
+    # get their own bound instead of the suite's 300 s.
+    pytest.mark.timeout(1500),
     pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed"),
     pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no Debian python3"),
 ]
