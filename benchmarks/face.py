@@ -18,10 +18,10 @@ from functools import partial
 import numpy as np
 
 from devices.camera import SimulatedCamera
-from kiosk.biometrics import synthetic
-from kiosk.biometrics.liveness import observe
-from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
-from kiosk.biometrics.models import load_models
+from kiosk.face.liveness import observe
+from kiosk.face.matcher import FaceMatcher, MatcherSettings
+from kiosk.face.models import load_models
+from kiosk.simulation import synthetic_faces as synthetic
 
 
 def pct(values: list[float], q: float) -> float:
@@ -135,8 +135,8 @@ def main() -> int:
 
 
 def deployed(portrait: np.ndarray, frames: list[np.ndarray], runs: int) -> None:
-    """As kiosk/app.py runs it: the matcher in a worker process (dlib holds the GIL)."""
-    from kiosk.face_process import ProcessFaceVerifier
+    """As kiosk/runtime/app.py runs it: the matcher in a worker process (dlib holds the GIL)."""
+    from kiosk.face.worker import ProcessFaceVerifier
 
     verifier = ProcessFaceVerifier(partial(FaceMatcher, MatcherSettings()))
     verifier.warm_up()
@@ -188,7 +188,7 @@ def deployed(portrait: np.ndarray, frames: list[np.ndarray], runs: int) -> None:
 if __name__ == "__main__":
     status = main()
     sys.stdout.flush()
-    # kiosk.face_process.ProcessFaceVerifier.close() leaves a frame in its queue's
+    # kiosk.face.worker.ProcessFaceVerifier.close() leaves a frame in its queue's
     # feeder thread, which then blocks interpreter exit on a full pipe; leave
     # without joining it (reported to the lead; fix: cancel_join_thread on close).
     os._exit(status)

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.biometrics import heldout
-from kiosk.biometrics.batch import encode_paths
-from kiosk.biometrics.calibration import choose_threshold, empirical_threshold
-from kiosk.biometrics.intervals import clopper_pearson
-from kiosk.biometrics.matcher import SHIPPED_THRESHOLD, SHIPPED_UNCERTAIN_THRESHOLD
-from kiosk.biometrics.stills import StillSettings
+from kiosk.face import heldout
+from kiosk.face.batch import encode_paths
+from kiosk.face.calibration import choose_threshold, empirical_threshold
+from kiosk.face.intervals import clopper_pearson
+from kiosk.face.matcher import SHIPPED_THRESHOLD, SHIPPED_UNCERTAIN_THRESHOLD
+from kiosk.face.stills import StillSettings
 
 SETS = ("calib-lfw", "calib-ea", "dev")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.biometrics.batch import Encoded, encode_paths
-from kiosk.biometrics.calibration import read_labels
-from kiosk.biometrics.stills import StillSettings
+from kiosk.face.batch import Encoded, encode_paths
+from kiosk.face.calibration import read_labels
+from kiosk.face.stills import StillSettings
 
 
 def distances(enc: list[Encoded], ids: list[str], ok: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/face_live.py [--presentations N] [--busy]
 Holder, someone else, holder, printed photo, nobody, repeated, through
-kiosk.face_process.ProcessFaceVerifier and the real dlib matcher on 320x240
+kiosk.face.worker.ProcessFaceVerifier and the real dlib matcher on 320x240
 scenes (tests/kiosk/presentations.py); each presentation starts a fresh chip
 photo encoding. --busy runs two spinning processes meanwhile (both cores busy).
 Prints the presentations decided on an earlier presentation's frames (must be

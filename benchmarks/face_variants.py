@@ -23,13 +23,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from kiosk.biometrics import calibration as cal
-from kiosk.biometrics.intervals import bootstrap_ratio
-from kiosk.biometrics.landmarks import find_landmarks
-from kiosk.biometrics.models import DlibModels, load_models
-from kiosk.biometrics.reference import load_image_file, prepare_reference
-from kiosk.biometrics.selection import select_traveller
-from kiosk.biometrics.stills import find_still_faces
+from kiosk.face import calibration as cal
+from kiosk.face.intervals import bootstrap_ratio
+from kiosk.face.landmarks import find_landmarks
+from kiosk.face.models import DlibModels, load_models
+from kiosk.face.reference import load_image_file, prepare_reference
+from kiosk.face.selection import select_traveller
+from kiosk.face.stills import find_still_faces
 
 Rgb = np.ndarray
 

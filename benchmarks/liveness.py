@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.biometrics import synthetic
-from kiosk.biometrics.detection import detect_faces
-from kiosk.biometrics.errors import FaceError
-from kiosk.biometrics.landmarks import find_landmarks
-from kiosk.biometrics.liveness import Challenge, assess_liveness, observe
-from kiosk.biometrics.models import DlibModels, load_models
-from kiosk.biometrics.reference import load_image_file
+from kiosk.face.detection import detect_faces
+from kiosk.face.errors import FaceError
+from kiosk.face.landmarks import find_landmarks
+from kiosk.face.liveness import Challenge, assess_liveness, observe
+from kiosk.face.models import DlibModels, load_models
+from kiosk.face.reference import load_image_file
+from kiosk.simulation import synthetic_faces as synthetic
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "faces" / "dev"
 FRAMES = 24  # 0.8 s at 30 fps

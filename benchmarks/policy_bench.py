@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from kiosk.journey.barcode import decode_barcodes
-from kiosk.policy_adapter import PackPolicy
+from kiosk.decision.journey.barcode import decode_barcodes
+from kiosk.decision.policy_adapter import PackPolicy
 from policy.bcbp import parse_bcbp
 from policy.engine import evaluate
 from policy.shipped import shipped_packs

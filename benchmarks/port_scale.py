@@ -2,7 +2,7 @@
 
 Each kiosk is its own process: a simulated lane (real workflow, chip protocol,
 passive authentication, its own dlib face worker, policy) with its kiosk agent
-and border sync, wired as kiosk.supervisor.demo wires every simulated kiosk;
+and border sync, wired as kiosk.simulation.demo_fleet wires every simulated kiosk;
 only the devices are simulated. Every traveller is one the officer must see. The
 station (kiosk.supervisor.station.Station, the API the window uses) listens for
 NOTIFY, and admits each referral the moment it sees it. Two figures:
@@ -68,7 +68,7 @@ class Recorder:
 
 def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk.config import parse_config
-    from kiosk.supervisor.demo import DemoFleet
+    from kiosk.simulation.demo_fleet import DemoFleet
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

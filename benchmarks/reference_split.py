@@ -1,5 +1,5 @@
 """The chip photo's encoding on one core (FaceMatcher.encode_reference) against the
-split over two helper processes (kiosk.face_reference), interleaved so
+split over two helper processes (kiosk.face.reference_pool), interleaved so
 that other load hits both alike. Prints median and p95 ms and the load average.
 
     .venv/bin/python benchmarks/reference_split.py [--runs 10] [--jitters 10]
@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
-from kiosk.face_reference import encode_reference_split, serve_halves
+from kiosk.face.matcher import FaceMatcher, MatcherSettings
+from kiosk.face.reference_pool import encode_reference_split, serve_halves
 
 
 def _figures(ms: list[float]) -> str:

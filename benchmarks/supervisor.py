@@ -18,10 +18,10 @@ from sqlalchemy import insert
 
 from kiosk.border.database import create_border_engine, migrate_border
 from kiosk.border.models import BorderEvent
+from kiosk.border.station_tables import kiosk_status, referrals
 from kiosk.clock import FakeClock
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.station import Station
-from kiosk.supervisor.tables import kiosk_status, referrals
 
 
 def timed(fn: object, n: int) -> float:

@@ -171,7 +171,7 @@ class EntryPolicy(Protocol):
         ...
 
 
-# -- what the lane reports (kiosk.workflow.lane -> kiosk.supervisor.agent) ------------
+# -- what the lane reports (kiosk.lane.machine -> kiosk.supervisor.agent) ------------
 @dataclass(frozen=True)
 class ReferralOpened:
     """The lane referred a traveller: the officer view of the decision, the chip's DG2

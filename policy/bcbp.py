@@ -8,7 +8,7 @@ items unique to the pass; every leg's carries its repeated conditional items and
 airline-private data. Security data ('^') may follow the last leg: its type
 (one character), its length (two hex digits) and the carrier's signature over
 everything before the '^' (`signed_text`). Parsing checks only the layout;
-whether the signature is a carrier's is the kiosk's question (kiosk/journey/
+whether the signature is a carrier's is the kiosk's question (kiosk/decision/journey/
 carrier_keys.py). Only the items the kiosk needs are interpreted; the rest is
 kept as text.
 """

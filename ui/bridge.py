@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.workflow.snapshot import LaneSnapshot
+from kiosk.lane.snapshot import LaneSnapshot
 
 
 class LaneBridge(QObject):

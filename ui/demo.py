@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.simulation import SAMPLES, FaceChoice, SimulatedKiosk
-from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
-from kiosk.workflow.snapshot import LaneSnapshot
+from kiosk.lane.events import ChangeLanguage, SkipBoardingPass, Start
+from kiosk.lane.snapshot import LaneSnapshot
+from kiosk.simulation.simulated_kiosk import SAMPLES, FaceChoice, SimulatedKiosk
 from ui.bridge import LaneBridge
 from ui.traveller.speech import make_speaker
 from ui.traveller.window import TravellerWindow

@@ -8,8 +8,8 @@ import time
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
-from kiosk.simulation import SimulatedKiosk
-from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
+from kiosk.lane.events import ChangeLanguage, SkipBoardingPass, Start
+from kiosk.simulation.simulated_kiosk import SimulatedKiosk
 from ui.bridge import LaneBridge
 from ui.i18n import spoken
 from ui.traveller.speech import RecordingSpeaker

@@ -12,8 +12,8 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
 from devices.protocols import Frame
-from kiosk.workflow.snapshot import LaneSnapshot
-from kiosk.workflow.states import LaneState
+from kiosk.lane.snapshot import LaneSnapshot
+from kiosk.lane.states import LaneState
 from ui.traveller.window import TravellerWindow
 
 S = LaneState

@@ -44,7 +44,7 @@ class LookupStatus:
 
 
 class DocumentKey(Protocol):
-    """What a lookup needs of the document facts (kiosk.workflow.facts.DocumentFacts)."""
+    """What a lookup needs of the document facts (kiosk.lane.facts.DocumentFacts)."""
 
     @property
     def document_number(self) -> str: ...
@@ -145,7 +145,7 @@ class BorderApiSource:
         return {"arrived_from": row["arrived_from"], "onward": onward}
 
     def __call__(self, facts: DocumentKey, now: datetime) -> dict[str, Any] | None:
-        """kiosk.workflow.lane.JourneyLookup: the journey for `facts` on `now`'s
+        """kiosk.lane.machine.JourneyLookup: the journey for `facts` on `now`'s
         date in this source's zone."""
         day = now.astimezone(self.zone).date()
         return self.lookup(facts.document_number, facts.issuing_state, day)

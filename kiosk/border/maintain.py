@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, text, update
 
 from kiosk.border.models import BorderSetting
-from kiosk.supervisor.tables import referral_images
+from kiosk.border.station_tables import referral_images
 
 IMAGE_MAX_SETTING = "referral_image_max_h"
 DEFAULT_IMAGE_MAX_H = 720

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from kiosk.border.errors import BorderError, PublishError
 from kiosk.border.models import AdvancePassengerInfo, BorderReferenceItem
 from kiosk.border.sync import normalise_document_number
-from kiosk.journey.carrier_keys import carrier_of, load_carrier_key
+from kiosk.decision.journey.carrier_keys import carrier_of, load_carrier_key
 from kiosk.trust.certificates import load_certificates, parse_crl
 from kiosk.trust.errors import TrustError
 from kiosk.trust.masterlist import is_master_list
@@ -60,7 +60,7 @@ class PreparedItem:
 
 
 def watchlist_key(issuing_state: str, document_number: str) -> str:
-    """Same spelling as kiosk.watchlist.watchlist_key, validated."""
+    """Same spelling as kiosk.lane.watchlist.watchlist_key, validated."""
     state = normalise_state(issuing_state)
     number = normalise_document_number(document_number)
     if not _DOC_NUMBER.match(number):
@@ -92,7 +92,7 @@ def prepare(kind: str, payload: bytes, key: str | None) -> list[PreparedItem]:
         if kind == "policy_pack":
             pack = parse_pack(payload, origin=key or "<published pack>")
             return [PreparedItem(kind, key or pack.id, payload)]
-        if kind == "carrier_key":  # kiosk/journey/carrier_keys.py: boarding-pass signatures
+        if kind == "carrier_key":  # decision/journey/carrier_keys.py: boarding-pass signatures
             if key is None:
                 raise PublishError("a carrier key needs --key DESIGNATOR[:LABEL], e.g. CA:2026")
             carrier_of(key)

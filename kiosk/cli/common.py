@@ -8,7 +8,7 @@ import sys
 from typing import Any, NoReturn
 
 from kiosk.config import Config, ConfigError, load_config
-from kiosk.logging_setup import configure_logging
+from kiosk.runtime.logging_setup import configure_logging
 
 # Exit statuses (sysexits.h where one fits); docs/cli.md documents them.
 EXIT_OK = 0

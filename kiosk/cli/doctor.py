@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.doctor import real_probes, run_checks
+    from kiosk.runtime.doctor import real_probes, run_checks
 
     config = config_from_args(args)
     results = run_checks(config, real_probes())

@@ -144,7 +144,7 @@ def calibration_progress() -> _Progress:
 
 
 def _face_error(exc: Exception) -> CommandError:
-    from kiosk.biometrics.errors import FaceError, ModelsUnavailableError
+    from kiosk.face.errors import FaceError, ModelsUnavailableError
 
     if isinstance(exc, ModelsUnavailableError):
         return CommandError(exc.code, exc.message, status=3)
@@ -154,11 +154,11 @@ def _face_error(exc: Exception) -> CommandError:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from kiosk.biometrics.encoding import face_distance
-    from kiosk.biometrics.errors import FaceError
-    from kiosk.biometrics.models import load_models
-    from kiosk.biometrics.reference import load_image_file
-    from kiosk.biometrics.stills import REFERENCE_SETTINGS, encode_still
+    from kiosk.face.encoding import face_distance
+    from kiosk.face.errors import FaceError
+    from kiosk.face.models import load_models
+    from kiosk.face.reference import load_image_file
+    from kiosk.face.stills import REFERENCE_SETTINGS, encode_still
 
     config = config_from_args(args)
     threshold = config.face.threshold if args.threshold is None else args.threshold
@@ -215,8 +215,8 @@ def _group_line(group: str, g: dict[str, Any]) -> str:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from kiosk.biometrics.batch import encode_datasets
-    from kiosk.biometrics.calibration import (
+    from kiosk.face.batch import encode_datasets
+    from kiosk.face.calibration import (
         DatasetError,
         calibration_report,
         choose_threshold,
@@ -225,10 +225,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
         plot_det,
         plot_thresholds,
     )
-    from kiosk.biometrics.errors import FaceError
-    from kiosk.biometrics.matcher import SHIPPED_THRESHOLD
-    from kiosk.biometrics.models import load_models
-    from kiosk.biometrics.stills import REFERENCE_SETTINGS, StillSettings
+    from kiosk.face.errors import FaceError
+    from kiosk.face.matcher import SHIPPED_THRESHOLD
+    from kiosk.face.models import load_models
+    from kiosk.face.stills import REFERENCE_SETTINGS, StillSettings
 
     config = config_from_args(args)
     datasets = [Path(d) for d in args.dataset]

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
-from kiosk.journey.boarding_pass import journey_from_boarding_pass
-from kiosk.journey.carrier_keys import (
+from kiosk.decision.journey.boarding_pass import journey_from_boarding_pass
+from kiosk.decision.journey.carrier_keys import (
     CarrierKeyError,
     Keys,
     Verification,
@@ -22,8 +22,8 @@ from kiosk.journey.carrier_keys import (
     load_carrier_key,
     verify_boarding_pass,
 )
-from kiosk.journey.resolver import CHINA_TIME
-from kiosk.policy_adapter import PackPolicy
+from kiosk.decision.journey.resolver import CHINA_TIME
+from kiosk.decision.policy_adapter import PackPolicy
 from kiosk.safe_files import DEFAULT_LIMIT as INPUT_MAX_BYTES
 from kiosk.safe_files import UnsafeFileError, read_input
 from policy.bcbp import BcbpLeg, BoardingPass, parse_bcbp
@@ -191,7 +191,7 @@ def _boarding_pass_text(args: argparse.Namespace) -> str:
     import cv2
     import numpy as np
 
-    from kiosk.journey.barcode import decode_barcodes
+    from kiosk.decision.journey.barcode import decode_barcodes
 
     raw = _read(args.image, "image")
     image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR) if raw else None

@@ -43,9 +43,9 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 
 def run_purge(args: argparse.Namespace) -> int:
-    from kiosk.app import ReferralImages
     from kiosk.clock import SystemClock
     from kiosk.config import expand_url
+    from kiosk.runtime.app import ReferralImages
     from kiosk.store.database import open_local
 
     config = config_from_args(args)

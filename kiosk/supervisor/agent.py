@@ -33,17 +33,17 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from kiosk.border.station_tables import commands, kiosk_status, referral_images, referrals
 from kiosk.clock import Clock, as_utc
 from kiosk.config import Config, log_key_path
+from kiosk.lane.events import OfficerCommand
+from kiosk.lane.machine import Lane
+from kiosk.lane.snapshot import LaneSnapshot
+from kiosk.lane.states import LaneState
 from kiosk.ports import CommandResult, ReferralOpened
 from kiosk.supervisor import command_mac
 from kiosk.supervisor.notify import COMMAND_CHANNEL, ChangeWaiter
 from kiosk.supervisor.settings import AgentSettings
-from kiosk.supervisor.tables import commands, kiosk_status, referral_images, referrals
-from kiosk.workflow.events import OfficerCommand
-from kiosk.workflow.lane import Lane
-from kiosk.workflow.snapshot import LaneSnapshot
-from kiosk.workflow.states import LaneState
 
 log = logging.getLogger(__name__)
 S = LaneState
@@ -55,7 +55,7 @@ def chip_photo_jpeg(dg2: bytes) -> bytes | None:
     from PIL import Image
 
     from devices.icao9303.lds.dg2 import DataGroup2
-    from kiosk.biometrics.reference import decode_image
+    from kiosk.face.reference import decode_image
 
     try:
         rgb = decode_image(DataGroup2.parse(dg2).face.image_bytes)

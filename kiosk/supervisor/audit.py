@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from kiosk.border.station_tables import officer_actions, officer_log_key
 from kiosk.clock import as_utc
-from kiosk.supervisor.tables import officer_actions, officer_log_key
 
 GENESIS = "0" * 64
 

@@ -24,13 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from kiosk.border.models import KioskAlert
-from kiosk.clock import Clock, as_utc
-from kiosk.supervisor import command_mac
-from kiosk.supervisor.audit import ActionRecord, append_action, verify_actions
-from kiosk.supervisor.reasons import MIN_TYPED_REASON, needs_typed_reason
-from kiosk.supervisor.secrets import DEFAULT_PARAMS, SecretError, derive, normalise_officer_id
-from kiosk.supervisor.settings import StationSettings
-from kiosk.supervisor.tables import (
+from kiosk.border.station_tables import (
     commands,
     kiosk_command_keys,
     kiosk_status,
@@ -39,6 +33,12 @@ from kiosk.supervisor.tables import (
     officers,
     referrals,
 )
+from kiosk.clock import Clock, as_utc
+from kiosk.supervisor import command_mac
+from kiosk.supervisor.audit import ActionRecord, append_action, verify_actions
+from kiosk.supervisor.reasons import MIN_TYPED_REASON, needs_typed_reason
+from kiosk.supervisor.secrets import DEFAULT_PARAMS, SecretError, derive, normalise_officer_id
+from kiosk.supervisor.settings import StationSettings
 
 CASE_ROLES = ("officer", "supervisor")
 # Cases an admit of which needs two distinct officers.

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kiosk.border.station_tables import officers
 from kiosk.clock import Clock
 from kiosk.supervisor import secrets
 from kiosk.supervisor.secrets import (
@@ -24,7 +25,6 @@ from kiosk.supervisor.secrets import (
     normalise_officer_id,
 )
 from kiosk.supervisor.settings import StationSettings
-from kiosk.supervisor.tables import officers
 
 Role = Literal["officer", "supervisor", "maintenance"]
 ROLES: tuple[Role, ...] = ("officer", "supervisor", "maintenance")

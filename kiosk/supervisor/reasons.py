@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from kiosk.workflow.states import LaneState
+from kiosk.lane.states import LaneState
 
 ActionKind = Literal["admit", "refuse", "manual"]
 LaneCommandKind = Literal["reset", "close", "open"]
@@ -81,7 +81,7 @@ def face_verdict(outcome: object, distance: float, threshold: float) -> str:
     return by_distance
 
 
-# Every lane state (kiosk.workflow.states) as the overview shows it, spelled out one
+# Every lane state (kiosk.lane.states) as the overview shows it, spelled out one
 # by one: a state added to the lane machine without a line here is "unknown" on the
 # overview (and raises an alert) instead of passing for idle;
 # tests/supervisor/test_overview.py fails on it.

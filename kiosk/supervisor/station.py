@@ -25,6 +25,7 @@ from kiosk.border.models import (
     KioskChainHead,
     KioskLog,
 )
+from kiosk.border.station_tables import commands, kiosk_status, referral_images, referrals
 from kiosk.clock import Clock, as_utc
 from kiosk.supervisor.audit import actions
 from kiosk.supervisor.officer_ops import OfficerOps, OpsRefused, officer_ops
@@ -40,7 +41,6 @@ from kiosk.supervisor.reasons import (
 )
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.stats import Statistics, compute_statistics
-from kiosk.supervisor.tables import commands, kiosk_status, referral_images, referrals
 
 CASE_ROLES = ("officer", "supervisor")
 LANE_ROLES = ("officer", "supervisor", "maintenance")

@@ -272,7 +272,7 @@ def test_border_images_are_capped_and_purged_without_anyone_looking(
 
 
 def test_no_local_image_outlives_the_retention_in_force(tmp_path: Path) -> None:
-    from kiosk.app import ReferralImages
+    from kiosk.runtime.app import ReferralImages
     from kiosk.store.models import ReferralImage
     from tests.border.test_tamper import NOW as at
 

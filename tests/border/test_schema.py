@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import MetaData, inspect, select
 from sqlalchemy.exc import StatementError
 
+from kiosk.border import station_tables
 from kiosk.border.database import VERSION_TABLE, current_revision, head_revision, migrate_border
 from kiosk.border.models import AdvancePassengerInfo, BorderBase, BorderReferenceItem
-from kiosk.supervisor import tables as station_tables
 from tests.border.conftest import Border
 from tests.schema_diff import schema_diff
 

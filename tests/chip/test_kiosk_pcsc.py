@@ -25,9 +25,9 @@ from devices.simulated.gate_controller import GateControllerEmulator
 from devices.simulated.pki import make_test_pki
 from devices.simulated.scenes import live_scene, portrait_jpeg
 from devices.simulated.vpcd import VpcdCardServer
-from kiosk.app import open_storage
 from kiosk.border.sync import BorderSync
 from kiosk.config import load_config
+from kiosk.runtime.app import open_storage
 from kiosk.trust.store import KIND_ANCHOR
 from tests.border.conftest import KIOSK1_ROLE, PgBorder
 

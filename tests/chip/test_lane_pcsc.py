@@ -8,12 +8,12 @@ import pytest
 
 from devices.simulated.emulator import ChipEmulator
 from devices.simulated.vpcd import VpcdCardServer
-from kiosk.app import open_storage
 from kiosk.config import parse_config
-from kiosk.lane_driver import StateWaiter
-from kiosk.simulation import SimulatedKiosk, sample
-from kiosk.workflow.events import Start
-from kiosk.workflow.states import LaneState
+from kiosk.lane.events import Start
+from kiosk.lane.states import LaneState
+from kiosk.runtime.app import open_storage
+from kiosk.simulation.lane_driver import StateWaiter
+from kiosk.simulation.simulated_kiosk import SimulatedKiosk, sample
 
 S = LaneState
 pytestmark = pytest.mark.pcsc

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 
 from kiosk.border.sync import BorderSync
 from kiosk.config import Config, ConfigError, parse_config
-from kiosk.doctor import check_border, check_reference_pull
+from kiosk.runtime.doctor import check_border, check_reference_pull
 from kiosk.store.database import open_local
 from tests.border.conftest import KIOSK1_ROLE, PgBorder
 
@@ -141,7 +141,7 @@ def test_the_production_kiosk_refuses_an_unreachable_border(
 
 
 def test_production_storage_opens_a_reachable_border(tmp_path: Path, pg_border: PgBorder) -> None:
-    from kiosk.app import open_production_storage
+    from kiosk.runtime.app import open_production_storage
 
     storage = open_production_storage(config(tmp_path, as_role(pg_border.url, KIOSK1_ROLE)))
     try:

@@ -12,7 +12,7 @@ import pytest
 
 from devices.simulated.pki import make_test_pki
 from kiosk.config import Config, parse_config
-from kiosk.doctor import Probes, run_checks
+from kiosk.runtime.doctor import Probes, run_checks
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.store import KIND_ANCHOR

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from kiosk.biometrics.models import DlibModels, load_models
+from kiosk.face.models import DlibModels, load_models
 from tests.ci import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def grace_hopper() -> Rgb:
 
 def kiosk_frame(portrait: Rgb, face_fraction: float = 0.3) -> Rgb:
     """The portrait scaled and cropped into a 640x480 frame, face about mid-frame."""
-    from kiosk.biometrics.detection import detect_faces
+    from kiosk.face.detection import detect_faces
 
     box = detect_faces(portrait, load_models(), max_side=2000, upsample=1)[0]
     scale = face_fraction * 640 / box.width

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.biometrics import calibration as cal
-from kiosk.biometrics.errors import NoFaceError
+from kiosk.face import calibration as cal
+from kiosk.face.errors import NoFaceError
 
 
 def test_error_rates_count_at_or_below_threshold_as_match() -> None:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.biometrics.encoding import CHIP_PADDING
 from kiosk.cli.main import main
+from kiosk.face.encoding import CHIP_PADDING
 
 
 def call(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:

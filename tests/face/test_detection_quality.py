@@ -6,14 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.biometrics.detection import FaceBox, detect_faces
-from kiosk.biometrics.errors import MultipleFacesError, NoFaceError
-from kiosk.biometrics.landmarks import Landmarks, find_landmarks
-from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
-from kiosk.biometrics.models import DlibModels
-from kiosk.biometrics.quality import assess_quality
-from kiosk.biometrics.selection import select_traveller
-from kiosk.biometrics.synthetic import close_eyes
+from kiosk.face.detection import FaceBox, detect_faces
+from kiosk.face.errors import MultipleFacesError, NoFaceError
+from kiosk.face.landmarks import Landmarks, find_landmarks
+from kiosk.face.matcher import FaceMatcher, MatcherSettings
+from kiosk.face.models import DlibModels
+from kiosk.face.quality import assess_quality
+from kiosk.face.selection import select_traveller
+from kiosk.simulation.synthetic_faces import close_eyes
 from tests.face.conftest import kiosk_frame
 
 

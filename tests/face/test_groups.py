@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.biometrics import calibration as cal
-from kiosk.biometrics import heldout
+from kiosk.face import calibration as cal
+from kiosk.face import heldout
 
 
 def people(
@@ -134,7 +134,7 @@ def test_a_person_in_two_groups_is_refused() -> None:
 def test_blocked_tail_likelihood_keeps_the_fitted_point() -> None:
     """Large sets fit the tail on <= MAX_FIT_POINTS weighted order statistics: the 0.1%
     point must equal the full-likelihood fit's well within the 0.01 setting step."""
-    from kiosk.biometrics import impostor_tail as it
+    from kiosk.face import impostor_tail as it
 
     rng = np.random.default_rng(7)
     x = 0.3 + 0.5 * rng.weibull(4.0, 24_000)  # a tail of 6,000 > 2,000 points

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.biometrics import synthetic
-from kiosk.biometrics.detection import FaceBox, detect_faces
-from kiosk.biometrics.landmarks import find_landmarks
-from kiosk.biometrics.liveness import FrameObservation, assess_liveness, detect_border, observe
-from kiosk.biometrics.models import DlibModels
+from kiosk.face.detection import FaceBox, detect_faces
+from kiosk.face.landmarks import find_landmarks
+from kiosk.face.liveness import FrameObservation, assess_liveness, detect_border, observe
+from kiosk.face.models import DlibModels
+from kiosk.simulation import synthetic_faces as synthetic
 
 TEXTURE = np.random.default_rng(42).uniform(40, 200, (120, 160))
 BASE_POINTS = np.array([[380.0, 180], [350, 181], [270, 180], [300, 181], [325, 240]])

@@ -12,11 +12,11 @@ import pytest
 
 from devices.camera import SimulatedCamera
 from devices.protocols import Frame
-from kiosk.biometrics import synthetic
-from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
-from kiosk.biometrics.models import DlibModels
 from kiosk.config import FaceSection
+from kiosk.face.matcher import FaceMatcher, MatcherSettings
+from kiosk.face.models import DlibModels
 from kiosk.ports import FaceVerification, FaceVerifier
+from kiosk.simulation import synthetic_faces as synthetic
 
 FAST = MatcherSettings(reference_jitters=1)
 

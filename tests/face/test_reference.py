@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kiosk.biometrics.errors import UnreadableImageError
-from kiosk.biometrics.reference import decode_image, load_image_file, prepare_reference
+from kiosk.face.errors import UnreadableImageError
+from kiosk.face.reference import decode_image, load_image_file, prepare_reference
 
 
 def encode(rgb: np.ndarray, fmt: str, mode: str = "RGB", **kw: object) -> bytes:

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from devices.camera import SimulatedCamera
-from kiosk.biometrics import synthetic
-from kiosk.biometrics.matcher import (
+from kiosk.cli.main import main
+from kiosk.face.matcher import (
     SHIPPED_THRESHOLD,
     SHIPPED_UNCERTAIN_THRESHOLD,
     FaceMatcher,
     MatcherSettings,
 )
-from kiosk.biometrics.models import DlibModels
-from kiosk.biometrics.reference import load_image_file
-from kiosk.cli.main import main
+from kiosk.face.models import DlibModels
+from kiosk.face.reference import load_image_file
+from kiosk.simulation import synthetic_faces as synthetic
 
 pytestmark = pytest.mark.shared
 

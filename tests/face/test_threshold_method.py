@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kiosk.biometrics import calibration as cal
-from kiosk.biometrics.impostor_tail import TailFitError, fit_family, fit_impostor_tail
-from kiosk.biometrics.intervals import bootstrap_ratio, clopper_pearson
-from kiosk.biometrics.matcher import SHIPPED_THRESHOLD, MatcherSettings
 from kiosk.config import FaceSection, load_config
+from kiosk.face import calibration as cal
+from kiosk.face.impostor_tail import TailFitError, fit_family, fit_impostor_tail
+from kiosk.face.intervals import bootstrap_ratio, clopper_pearson
+from kiosk.face.matcher import SHIPPED_THRESHOLD, MatcherSettings
 
 # Impostor-like distance laws: symmetric, skewed towards small distances, and
 # lower-bounded (Weibull), each with a 0.1% point where real thresholds lie.
@@ -181,7 +181,7 @@ def test_one_shipped_threshold_everywhere() -> None:
 def test_closed_form_likelihood_matches_scipy(
     family: str, params: tuple[float, ...], law: object
 ) -> None:
-    from kiosk.biometrics.impostor_tail import _log_terms
+    from kiosk.face.impostor_tail import _log_terms
 
     x = np.linspace(0.55, 0.8, 7)
     cut = 0.82

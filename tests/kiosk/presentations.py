@@ -23,9 +23,9 @@ from devices.simulated.scenes import (
     portrait_rgb,
     printed_photo_scene,
 )
-from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
 from kiosk.config import FaceSection
-from kiosk.face_process import ProcessFaceVerifier
+from kiosk.face.matcher import FaceMatcher, MatcherSettings
+from kiosk.face.worker import ProcessFaceVerifier
 from kiosk.ports import FaceVerification
 
 KINDS = ("holder", "other", "holder", "photo", "nobody")
@@ -135,7 +135,7 @@ def present(
 
 
 def lane_matcher(face: FaceSection) -> FaceMatcher:
-    """kiosk.app.face_matcher with a one-jitter chip photo encoding (a fifth of the
+    """kiosk.runtime.app.face_matcher with a one-jitter chip photo encoding (a fifth of the
     cost), for CI runs of the whole simulated lane; everything else as configured."""
     matcher = FaceMatcher.from_config(face, reference_jitters=1)
     _ = matcher.models

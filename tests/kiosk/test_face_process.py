@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from devices.protocols import Frame
-from kiosk.face_process import FaceWorkerError, ProcessFaceVerifier, QueueCamera
+from kiosk.face.worker import FaceWorkerError, ProcessFaceVerifier, QueueCamera
 from tests.kiosk import face_fakes, presentations
 
 

@@ -1,4 +1,4 @@
-"""The chip photo's encoding in two helper processes (kiosk.face_reference): the
+"""The chip photo's encoding in two helper processes (kiosk.face.reference_pool): the
 same descriptor as FaceMatcher.encode_reference, a helper that fails costs only
 time, and the lane's worker really uses its helpers."""
 
@@ -10,9 +10,9 @@ import threading
 import numpy as np
 import pytest
 
-from kiosk.biometrics.matcher import FaceMatcher, MatcherSettings
-from kiosk.face_process import ProcessFaceVerifier
-from kiosk.face_reference import encode_reference_split, serve_halves, splittable
+from kiosk.face.matcher import FaceMatcher, MatcherSettings
+from kiosk.face.reference_pool import encode_reference_split, serve_halves, splittable
+from kiosk.face.worker import ProcessFaceVerifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -49,7 +49,7 @@ def test_split_encoding_is_encode_reference() -> None:
 
 
 def test_a_failing_helper_only_costs_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    import kiosk.face_reference as fr
+    import kiosk.face.reference_pool as fr
 
     monkeypatch.setattr(fr, "HELPER_TIMEOUT_S", 0.2)
     matcher = FaceMatcher(MatcherSettings(reference_jitters=0))
@@ -107,7 +107,7 @@ def test_a_dead_helper_fails_the_verification_closed_and_is_restarted() -> None:
 
     from devices.camera.simulated import SimulatedCamera
     from devices.simulated.scenes import live_scene
-    from kiosk.face_process import FaceWorkerError
+    from kiosk.face.worker import FaceWorkerError
 
     verifier = ProcessFaceVerifier(partial(FaceMatcher, MatcherSettings(reference_jitters=2)))
     camera = SimulatedCamera(live_scene("collins", seed=1), fps=30.0, loop=True)

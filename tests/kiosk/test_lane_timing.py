@@ -25,9 +25,9 @@ from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.pki import make_test_pki
 from devices.simulated.scenes import portrait_jpeg
 from devices.simulated.virtual_passport import VirtualPassport
-from kiosk.lane_driver import split_ms
+from kiosk.lane.states import LaneState
 from kiosk.ports import FaceVerification, ReferenceTicket
-from kiosk.workflow.states import LaneState
+from kiosk.simulation.lane_driver import split_ms
 from tests.workflow.fakes import FakeFace, FakeReader, Rig, run_traveller
 
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.logging_setup import configure_logging, redact
-from kiosk.simulation import traveller_mix
+from kiosk.runtime.logging_setup import configure_logging, redact
+from kiosk.simulation.simulated_kiosk import traveller_mix
 
 MRZ_LINE = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
 

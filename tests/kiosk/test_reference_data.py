@@ -8,8 +8,8 @@ from pathlib import Path
 
 from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.pki import make_test_pki
-from kiosk.policy_adapter import PackPolicy
-from kiosk.reference_data import (
+from kiosk.decision.policy_adapter import PackPolicy
+from kiosk.lane.reference_data import (
     PolicyFromReference,
     TrustFromReference,
     reference_age_h,

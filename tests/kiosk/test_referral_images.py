@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.app import ReferralImages
 from kiosk.clock import FakeClock
+from kiosk.runtime.app import ReferralImages
 from kiosk.store.database import open_local
 from kiosk.store.models import ReferralImage
 

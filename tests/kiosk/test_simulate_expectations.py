@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import simulation
+from kiosk.simulation import simulated_kiosk as simulation
 from tests.kiosk import presentations
 from ui.cli import main
 
@@ -31,7 +31,7 @@ def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
 
 @pytest.fixture
 def cheap_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kiosk.app.face_matcher", presentations.lane_matcher)
+    monkeypatch.setattr("kiosk.runtime.app.face_matcher", presentations.lane_matcher)
 
 
 @pytest.mark.slow

@@ -1,12 +1,12 @@
 """A test carrier's signing key (deterministic) and the keys a kiosk would have
-pulled from the border for it (kiosk/journey/carrier_keys.py)."""
+pulled from the border for it (kiosk/decision/journey/carrier_keys.py)."""
 
 from __future__ import annotations
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kiosk.journey.carrier_keys import StaticCarrierKeys, sign_boarding_pass
+from kiosk.decision.journey.carrier_keys import StaticCarrierKeys, sign_boarding_pass
 
 CARRIER_KEY = ec.derive_private_key(0x5EED_CA11_E6A7E, ec.SECP256R1())
 OTHER_KEY = ec.derive_private_key(0xBAD_C0FFEE, ec.SECP256R1())

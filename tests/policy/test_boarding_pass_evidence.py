@@ -13,9 +13,9 @@ import pytest
 
 from kiosk.border.errors import PublishError
 from kiosk.border.publish import prepare
-from kiosk.journey import JourneyResolver
-from kiosk.journey.carrier_keys import KIND_CARRIER_KEY, CarrierKeys
-from kiosk.policy_adapter import PackPolicy
+from kiosk.decision.journey import JourneyResolver
+from kiosk.decision.journey.carrier_keys import KIND_CARRIER_KEY, CarrierKeys
+from kiosk.decision.policy_adapter import PackPolicy
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
 from policy.messages import explanation

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import parse_config
-from kiosk.policy_adapter import PackPolicy
+from kiosk.decision.policy_adapter import PackPolicy
 from kiosk.ports import PolicyDecision
 from policy.errors import CaseError, NoPackInForce
 from policy.shipped import shipped_pack_texts

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from kiosk.journey.barcode import decode_barcodes
+from kiosk.decision.journey.barcode import decode_barcodes
 from policy.bcbp import julian_to_date, parse_bcbp
 from policy.errors import BcbpError
 from tests.policy.bcbp_builder import Leg, build_bcbp

@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 
 from devices.protocols import Frame
-from kiosk.journey import (
+from kiosk.decision.journey import (
     BoardingPassScanner,
     EntryRecord,
     InMemoryApiSource,
@@ -21,7 +21,7 @@ from kiosk.journey import (
     journey_from_boarding_pass,
     names_agree,
 )
-from kiosk.policy_adapter import PackPolicy
+from kiosk.decision.policy_adapter import PackPolicy
 from policy.bcbp import parse_bcbp
 from policy.shipped import shipped_airports
 from tests.policy.bcbp_builder import Leg, build_bcbp

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.scenario import KioskPool, ScenarioError, load_scenario
+from kiosk.simulation.scenario import KioskPool, ScenarioError, load_scenario
 
 GOOD = "name: x\ntraveller: {sample: chn-citizen}\n"
 

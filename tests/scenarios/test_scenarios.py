@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from kiosk.app import open_storage
-from kiosk.scenario import KioskPool, ScenarioError, load_scenario, run_scenario
+from kiosk.runtime.app import open_storage
+from kiosk.simulation.scenario import KioskPool, ScenarioError, load_scenario, run_scenario
 
 FILES = sorted(Path(__file__).parent.glob("*.yaml"))
 

@@ -16,13 +16,13 @@ from devices.icao9303.lds.dg2 import DataGroup2, image_dimensions
 from devices.simulated.factory import default_face_jpeg
 from kiosk.border.database import create_border_engine, migrate_border
 from kiosk.clock import FakeClock
+from kiosk.lane.states import LaneState
 from kiosk.supervisor.agent import KioskAgent
 from kiosk.supervisor.officer_ops import provision_command_key
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.secrets import CHEAP_PARAMS
 from kiosk.supervisor.settings import AgentSettings, StationSettings
 from kiosk.supervisor.station import Station
-from kiosk.workflow.states import LaneState
 from tests.border.conftest import (  # noqa: F401  (fixtures)
     KIOSK1_ROLE,
     KIOSK2_ROLE,

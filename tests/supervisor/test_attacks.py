@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
+from kiosk.border.station_tables import commands, kiosk_status, officer_actions, officers, referrals
 from kiosk.clock import FakeClock
+from kiosk.lane.states import LaneState
 from kiosk.supervisor.audit import verify_actions
 from kiosk.supervisor.officers import OfficerDirectory, OfficerError
 from kiosk.supervisor.station import Station, StationError
-from kiosk.supervisor.tables import commands, kiosk_status, officer_actions, officers, referrals
-from kiosk.workflow.states import LaneState
 from tests.border.conftest import ROLES
 from tests.supervisor.conftest import CHEAP, Lane, StationBorder
 

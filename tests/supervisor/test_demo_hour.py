@@ -1,5 +1,5 @@
 """An hour of `egate supervisor --demo` traffic in virtual time (issue 18 item 10):
-the demo's simulated travellers and demo officer (kiosk.supervisor.demo) drive
+the demo's simulated travellers and demo officer (kiosk.simulation.demo_fleet) drive
 real lanes (chip protocol, passive authentication, policy) and their kiosk agents
 on the border database, on a FakeClock. Face matching is the only stand-in (a
 verifier that answers from the simulated traveller, with real frame provenance):
@@ -19,8 +19,8 @@ from kiosk.border.database import create_border_engine, migrate_border
 from kiosk.clock import FakeClock
 from kiosk.config import parse_config
 from kiosk.ports import FaceVerification, FrameProvenance, FrameRef
-from kiosk.simulation import SimulatedKiosk
-from kiosk.supervisor.demo import REFERRAL_WAIT_S, DemoFleet
+from kiosk.simulation.demo_fleet import REFERRAL_WAIT_S, DemoFleet
+from kiosk.simulation.simulated_kiosk import SimulatedKiosk
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.station import Station, StationError
 from tests.supervisor.conftest import CHEAP

@@ -29,10 +29,10 @@ from devices.simulated.gate_controller import GateControllerEmulator
 from devices.simulated.pki import make_test_pki
 from devices.simulated.scenes import live_scene, portrait_jpeg
 from devices.simulated.vpcd import VpcdCardServer
-from kiosk.app import open_storage
 from kiosk.border.sync import BorderSync
 from kiosk.clock import SystemClock
 from kiosk.config import load_config
+from kiosk.runtime.app import open_storage
 from kiosk.supervisor import command_mac
 from kiosk.supervisor.agent import command_key_path
 from kiosk.supervisor.officer_ops import provision_command_key

@@ -20,11 +20,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, text
 
+from kiosk.border.station_tables import kiosk_status, referrals
 from kiosk.clock import FakeClock
+from kiosk.lane.states import LaneState
 from kiosk.supervisor.audit import actions, verify_actions
 from kiosk.supervisor.station import Station, StationError
-from kiosk.supervisor.tables import kiosk_status, referrals
-from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import Lane, StationBorder
 from tests.supervisor.test_window import Desk
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from kiosk.border.station_tables import kiosk_status
 from kiosk.clock import FakeClock
+from kiosk.lane.states import TRANSITIONS, LaneState
 from kiosk.supervisor import reasons
 from kiosk.supervisor.station import Station
-from kiosk.supervisor.tables import kiosk_status
-from kiosk.workflow.states import TRANSITIONS, LaneState
 from tests.supervisor.conftest import Lane, StationBorder
 from ui.cli import main as egate
 

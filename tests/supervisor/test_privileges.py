@@ -12,9 +12,15 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
+from kiosk.border.station_tables import (
+    commands,
+    officer_actions,
+    officers,
+    referral_images,
+    referrals,
+)
 from kiosk.clock import FakeClock
 from kiosk.supervisor.station import Station
-from kiosk.supervisor.tables import commands, officer_actions, officers, referral_images, referrals
 from tests.supervisor.conftest import Lane, StationBorder
 
 # Roles exist only on PostgreSQL: these tests run on that backend alone.

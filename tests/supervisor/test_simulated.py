@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import open_storage
 from kiosk.clock import SystemClock
 from kiosk.config import parse_config
-from kiosk.simulation import SimulatedKiosk, sample
+from kiosk.lane.machine import LaneRunner
+from kiosk.lane.states import LaneState
+from kiosk.runtime.app import open_storage
+from kiosk.simulation.simulated_kiosk import SimulatedKiosk, sample
 from kiosk.supervisor.agent import KioskAgent, command_key
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.settings import AgentSettings
 from kiosk.supervisor.station import Station
-from kiosk.workflow.lane import LaneRunner
-from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import CHEAP
 
 S = LaneState

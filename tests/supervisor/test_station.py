@@ -10,12 +10,12 @@ from sqlalchemy import inspect, select, update
 
 from devices.errors import DeviceFault
 from kiosk.border.database import head_revision
+from kiosk.border.station_tables import metadata, officer_actions, officers, referral_images
 from kiosk.clock import FakeClock
+from kiosk.lane.events import DocumentRemoved, OfficerCommand
+from kiosk.lane.states import LaneState
 from kiosk.supervisor.audit import actions, verify_actions
 from kiosk.supervisor.station import Station, StationError
-from kiosk.supervisor.tables import metadata, officer_actions, officers, referral_images
-from kiosk.workflow.events import DocumentRemoved, OfficerCommand
-from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import Lane, StationBorder
 
 S = LaneState

@@ -13,12 +13,12 @@ from pytestqt.qtbot import QtBot
 from kiosk.border.database import create_border_engine, migrate_border
 from kiosk.border.sync import BorderSync
 from kiosk.clock import FakeClock
+from kiosk.lane.events import GatePassed
+from kiosk.lane.states import LaneState
 from kiosk.supervisor.audit import actions
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.station import Station
-from kiosk.workflow.events import GatePassed
-from kiosk.workflow.states import LaneState
 from tests.supervisor.conftest import CHEAP, Lane
 from ui.supervisor.views import ConfirmDialog
 from ui.supervisor.window import SupervisorWindow

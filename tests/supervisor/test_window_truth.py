@@ -17,8 +17,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from kiosk.lane.states import LaneState
 from kiosk.supervisor.audit import actions
-from kiosk.workflow.states import LaneState
 from tests.supervisor.test_window import Desk
 from ui.i18n import TRANSLATIONS, Translations
 from ui.supervisor import words

@@ -12,8 +12,8 @@ from devices.simulated import pki
 from kiosk.border.database import open_border
 from kiosk.border.publish import prepare, publish, withdraw
 from kiosk.border.sync import BorderSync
-from kiosk.policy_adapter import PackPolicy
-from kiosk.reference_data import PolicyFromReference, TrustFromReference
+from kiosk.decision.policy_adapter import PackPolicy
+from kiosk.lane.reference_data import PolicyFromReference, TrustFromReference
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.passive import PassiveAuthenticator

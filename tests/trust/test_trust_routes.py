@@ -25,7 +25,7 @@ from kiosk.border.models import BorderReferenceItem
 from kiosk.border.publish import prepare, publish
 from kiosk.border.sync import BorderSync
 from kiosk.cli.main import main
-from kiosk.reference_data import TrustFromReference
+from kiosk.lane.reference_data import TrustFromReference
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.store import CscaStore

@@ -27,14 +27,14 @@ from devices.simulated.virtual_passport import VirtualPassport
 from kiosk.cli.main import main
 from kiosk.clock import FakeClock
 from kiosk.config import parse_config
-from kiosk.policy_adapter import PackPolicy
+from kiosk.decision.policy_adapter import PackPolicy
+from kiosk.lane.events import Start
+from kiosk.lane.facts import facts_from_dg1
+from kiosk.lane.machine import Lane, LaneDevices, LaneServices
+from kiosk.lane.states import LaneState
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
 from kiosk.trust import CscaStore, PassiveAuthenticator
-from kiosk.workflow.events import Start
-from kiosk.workflow.facts import facts_from_dg1
-from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
-from kiosk.workflow.states import LaneState
 from tests.workflow.fakes import FakeCamera, FakeFace
 
 Withheld = Literal["genuine", "naive_clone", "deleted", "left_out_of_com"]

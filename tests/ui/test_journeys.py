@@ -11,13 +11,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from devices.simulated.emulator import Misbehaviour
-from kiosk.app import open_storage
 from kiosk.config import parse_config
-from kiosk.lane_driver import drive
-from kiosk.simulation import SimulatedKiosk, sample
-from kiosk.workflow.events import Start
-from kiosk.workflow.lane import LaneRunner
-from kiosk.workflow.states import LaneState
+from kiosk.lane.events import Start
+from kiosk.lane.machine import LaneRunner
+from kiosk.lane.states import LaneState
+from kiosk.runtime.app import open_storage
+from kiosk.simulation.lane_driver import drive
+from kiosk.simulation.simulated_kiosk import SimulatedKiosk, sample
 from ui.bridge import LaneBridge
 from ui.heartbeat import Heartbeat, settle_heap
 from ui.traveller.window import TravellerWindow

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from kiosk.workflow.states import LaneState
+from kiosk.lane.states import LaneState
 from policy.codes import REASON_CODES
 from policy.messages import REFERRAL_MESSAGE
 from ui.i18n import keep_words, spoken

@@ -39,7 +39,7 @@ def test_simulated_lane_logs_every_traveller(
 
 
 def test_same_seed_gives_same_mix(tmp_path: Path) -> None:
-    from kiosk.simulation import traveller_mix
+    from kiosk.simulation.simulated_kiosk import traveller_mix
 
     assert traveller_mix(12, 5) == traveller_mix(12, 5)
     assert traveller_mix(12, 5) != traveller_mix(12, 6)

@@ -30,7 +30,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
-from kiosk.speech import ESPEAK_VOICES, espeak_voices
+from kiosk.runtime.speech import ESPEAK_VOICES, espeak_voices
 from tests.ci import unavailable
 from ui.heartbeat import settle_heap
 from ui.screenshots import LANGUAGES, SCREENS

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 from pytestqt.qtbot import QtBot
 
-from kiosk.workflow.events import Start
-from kiosk.workflow.lane import LaneRunner
-from kiosk.workflow.states import LaneState
+from kiosk.lane.events import Start
+from kiosk.lane.machine import LaneRunner
+from kiosk.lane.states import LaneState
 from policy.messages import REFERRAL_MESSAGE
 from tests.workflow.fakes import Rig
 from ui.bridge import LaneBridge

@@ -13,6 +13,10 @@ from devices.protocols import ChipReadResult, DocumentListener, Frame, MrzKey
 from devices.simulated.gate import SimulatedGate
 from kiosk.clock import FakeClock
 from kiosk.config import parse_config
+from kiosk.lane.events import Start
+from kiosk.lane.facts import DocumentFacts
+from kiosk.lane.machine import Lane, LaneDevices, LaneServices
+from kiosk.lane.states import LaneState
 from kiosk.ports import (
     AuthenticityResult,
     FaceVerification,
@@ -22,10 +26,6 @@ from kiosk.ports import (
 )
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
-from kiosk.workflow.events import Start
-from kiosk.workflow.facts import DocumentFacts
-from kiosk.workflow.lane import Lane, LaneDevices, LaneServices
-from kiosk.workflow.states import LaneState
 
 FACTS = DocumentFacts("P", "UTO", "UTO", "L898902C3", "ERIKSSON", "ANNA MARIA",
                       date(1974, 8, 12), "F", date(2031, 4, 15))

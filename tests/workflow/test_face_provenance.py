@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.protocols import Frame
+from kiosk.lane.states import LaneState
 from kiosk.ports import FaceVerification, FrameProvenance, FrameRef, ReferenceTicket
-from kiosk.workflow.states import LaneState
 from tests.workflow.fakes import FakeCamera, Rig, run_traveller
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from devices.protocols import ChipReadResult
 from devices.simulated import pki
 from kiosk.config import parse_config
+from kiosk.lane.events import Start
+from kiosk.lane.facts import build_case, chip_genuine
 from kiosk.ports import FaceVerification
-from kiosk.workflow.events import Start
-from kiosk.workflow.facts import build_case, chip_genuine
 from tests.workflow.fakes import FACTS, Rig
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from devices.errors import AccessDeniedError, DeviceFault
+from kiosk.lane.events import Start
+from kiosk.lane.states import IllegalTransition, LaneState, TransactionMachine
 from kiosk.ports import AuthenticityResult
-from kiosk.workflow.events import Start
-from kiosk.workflow.states import IllegalTransition, LaneState, TransactionMachine
 from tests.workflow.fakes import Rig, run_traveller
 
 JOURNEY = ["waiting_for_document", "reading_chip", "verifying_document", "capturing_face",
@@ -231,7 +231,7 @@ def test_every_transition_is_timestamped_and_checked() -> None:
 
 
 def test_cancelled_transaction_is_logged(tmp_path: Path) -> None:
-    from kiosk.workflow.events import Cancel
+    from kiosk.lane.events import Cancel
 
     rig = Rig(tmp_path)
     rig.lane.post(Start("en"))
@@ -243,7 +243,7 @@ def test_cancelled_transaction_is_logged(tmp_path: Path) -> None:
 
 
 def test_runner_stop_closes_an_open_gate(tmp_path: Path) -> None:
-    from kiosk.workflow.lane import LaneRunner
+    from kiosk.lane.machine import LaneRunner
 
     rig = Rig(tmp_path)
     run_traveller(rig)
@@ -301,7 +301,7 @@ def test_passport_left_on_the_reader_blocks_the_next_traveller(tmp_path: Path) -
 
 
 def test_language_change_mid_journey_and_offer_from_nationality(tmp_path: Path) -> None:
-    from kiosk.workflow.events import ChangeLanguage
+    from kiosk.lane.events import ChangeLanguage
 
     rig = Rig(tmp_path, kiosk={"languages": ["zh_CN", "en", "ja"]})
     rig.lane.post(Start("en"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.workflow.events import DocumentRemoved
-from kiosk.workflow.lane import ALARM_EVENT_LOG
-from kiosk.workflow.states import LaneState
+from kiosk.lane.events import DocumentRemoved
+from kiosk.lane.machine import ALARM_EVENT_LOG
+from kiosk.lane.states import LaneState
 from tests.workflow.fakes import Rig, run_traveller
 
 
@@ -37,7 +37,7 @@ def test_unwritable_event_refers_with_gate_closed_and_raises_the_alarm(
     rig = Rig(tmp_path)
     cfg = rig.lane.config
     rig.lane.config = dataclasses.replace(cfg, kiosk=dataclasses.replace(cfg.kiosk, lane=10**20))
-    with caplog.at_level(logging.CRITICAL, logger="kiosk.workflow.lane"):
+    with caplog.at_level(logging.CRITICAL, logger="kiosk.lane.machine"):
         run_traveller(rig)
     assert rig.gate.opened_count == 0 and rig.gate.state == "closed"
     assert rig.lane.state is LaneState.REFERRED

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kiosk.lane.machine import ALARM_EVENT_LOG
+from kiosk.lane.states import LaneState
 from kiosk.store.event_log import EventLog
 from kiosk.store.seal import create_key
-from kiosk.workflow.lane import ALARM_EVENT_LOG
-from kiosk.workflow.states import LaneState
 from tests.workflow.fakes import Rig, run_traveller
 
 

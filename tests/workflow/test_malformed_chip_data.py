@@ -13,7 +13,7 @@ from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg1 import DataGroup1
 from devices.icao9303.mrz import Mrz, MrzError
 from devices.icao9303.tlv import TlvError, encode_tlv, parse_single
-from kiosk.workflow.facts import facts_from_dg1
+from kiosk.lane.facts import facts_from_dg1
 from tests.workflow.fakes import Rig
 from tests.workflow.test_lane import run_traveller
 

@@ -7,11 +7,11 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from kiosk.policy_adapter import PackPolicy
-from kiosk.reference_data import SYNC_HEARTBEAT, PolicyFromReference, reference_age_h
+from kiosk.decision.policy_adapter import PackPolicy
+from kiosk.lane.events import DocumentRemoved, GatePassed
+from kiosk.lane.reference_data import SYNC_HEARTBEAT, PolicyFromReference, reference_age_h
+from kiosk.lane.states import LaneState
 from kiosk.store.reference import ReferenceStore
-from kiosk.workflow.events import DocumentRemoved, GatePassed
-from kiosk.workflow.states import LaneState
 from policy.engine import evaluate
 from policy.shipped import shipped_packs
 from tests.workflow.fakes import FACTS, Rig, run_traveller

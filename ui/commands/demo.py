@@ -6,9 +6,9 @@ import argparse
 import threading
 from typing import Any
 
-from kiosk.app import open_storage, start_sync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args
 from kiosk.config import ConfigError
+from kiosk.runtime.app import open_storage, start_sync
 
 
 def register(sub: Any) -> None:
@@ -29,9 +29,9 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.simulation import SimulatedKiosk
+    from kiosk.lane.machine import LaneRunner
+    from kiosk.simulation.simulated_kiosk import SimulatedKiosk
     from kiosk.supervisor.agent import attach_supervisor
-    from kiosk.workflow.lane import LaneRunner
     from ui.demo import DemoWindow
     from ui.heartbeat import settle_heap
 

@@ -90,11 +90,11 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.app import open_production_storage
-    from kiosk.production import ProductionKiosk
-    from kiosk.systemd import notify, watchdog_interval_s
-    from kiosk.workflow.events import ChangeLanguage, SkipBoardingPass, Start
-    from kiosk.workflow.lane import LaneRunner
+    from kiosk.lane.events import ChangeLanguage, SkipBoardingPass, Start
+    from kiosk.lane.machine import LaneRunner
+    from kiosk.runtime.app import open_production_storage
+    from kiosk.runtime.production import ProductionKiosk
+    from kiosk.runtime.systemd import notify, watchdog_interval_s
     from ui.bridge import LaneBridge
     from ui.heartbeat import settle_heap
     from ui.traveller.lockdown import Lockdown

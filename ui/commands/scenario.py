@@ -23,8 +23,8 @@ def register(sub: Any) -> None:
 
 
 def run_files(args: argparse.Namespace) -> int:
-    from kiosk.app import open_storage
-    from kiosk.scenario import ScenarioError, SnapshotProbe, run_scenarios
+    from kiosk.runtime.app import open_storage
+    from kiosk.simulation.scenario import ScenarioError, SnapshotProbe, run_scenarios
 
     probe: Any
     if args.ui == "offscreen":

@@ -8,14 +8,14 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from kiosk.app import open_storage
 from kiosk.border import BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.config import ConfigError
-from kiosk.lane_driver import LaneFigures, drive
-from kiosk.simulation import DEVICE_TIMINGS, SimulatedKiosk, traveller_mix
+from kiosk.lane.machine import LaneRunner
+from kiosk.runtime.app import open_storage
+from kiosk.simulation.lane_driver import LaneFigures, drive
+from kiosk.simulation.simulated_kiosk import DEVICE_TIMINGS, SimulatedKiosk, traveller_mix
 from kiosk.supervisor.agent import attach_supervisor
-from kiosk.workflow.lane import LaneRunner
 
 MAX_TRAVELLERS = 10_000
 

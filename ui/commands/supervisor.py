@@ -155,7 +155,7 @@ def _demo_fleet(
 ) -> Any:
     """Demo officers (printed), the simulated kiosks and, unless disabled, a demo
     officer acting on referrals nobody handled."""
-    from kiosk.supervisor.demo import DemoFleet
+    from kiosk.simulation.demo_fleet import DemoFleet
     from kiosk.supervisor.officers import OfficerDirectory, OfficerError
     from kiosk.supervisor.station import Station
 

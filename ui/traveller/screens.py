@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from kiosk.workflow.snapshot import LaneSnapshot
-from kiosk.workflow.states import LaneState
+from kiosk.lane.snapshot import LaneSnapshot
+from kiosk.lane.states import LaneState
 from policy.messages import referral_message
 from ui.i18n import LANGUAGE_NAMES, keep_words
 from ui.traveller import strings as T

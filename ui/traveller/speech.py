@@ -19,7 +19,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QObject, QProcess, Signal
 
-from kiosk.speech import ESPEAK_VOICES, ESPEAK_WORDS_PER_MINUTE, espeak_voices, voice_for
+from kiosk.runtime.speech import ESPEAK_VOICES, ESPEAK_WORDS_PER_MINUTE, espeak_voices, voice_for
 from ui.i18n import spoken
 from ui.traveller.readings import kana_reading
 

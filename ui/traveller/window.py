@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QAbstractButton, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from devices.protocols import Camera
-from kiosk.workflow.snapshot import LaneSnapshot
-from kiosk.workflow.states import LaneState
+from kiosk.lane.snapshot import LaneSnapshot
+from kiosk.lane.states import LaneState
 from ui.i18n import Translations
 from ui.traveller import strings as T
 from ui.traveller.chrome import StepIndicator, TopBar
