@@ -1,7 +1,8 @@
 """The kiosk's sync with the border database (docs/border.md, "The sync protocol").
 
-mapping: a local event as the border row. push: the outbox up, verified link by
-link. pull: reference data down. loop: BorderSync, the cycle composing them.
+mapping: a local event as the border row. local_chain: the local log read and
+verified link by link for the push. push: the outbox up. pull: reference data
+down. loop: BorderSync, the cycle composing them.
 Import other names from their module; only the two every caller needs are here.
 """
 

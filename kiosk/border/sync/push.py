@@ -6,7 +6,7 @@ back its chain hash (a kiosk can read only its own rows), so a re-delivery after
 a lost acknowledgement is recognised and an event id taken by another kiosk's
 event is not mistaken for a delivery. Only after the border commit are the
 outbox rows marked sent: a crash in between means one harmless re-delivery,
-never a loss.
+never a loss. What is sent is read and verified by local_chain.LocalChain.
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ from kiosk.border.chain import ATTEST_OK, BorderHead, attest, raise_alert, read_
 from kiosk.border.models import BorderEvent, BorderReferenceItem
 from kiosk.border.roles import KIOSK_INSERT_COLUMNS
 from kiosk.border.sync.common import ERROR_MAX, SyncResult, chunks, short
-from kiosk.border.sync.mapping import EventRejected, border_json, border_row
-from kiosk.store.event_log import (
-    GENESIS,
-    RECORD_FIELDS,
-    canonical_of,
-    chain_of,
-    decode_fields,
-    text_columns,
+from kiosk.border.sync.local_chain import (
+    ChainFault,
+    LocalChain,
+    Outgoing,
+    behind_head,
+    check_no_orphan,
+    first_anchor,
 )
 from kiosk.store.models import LogSeal, OutboxEntry, TransactionEvent
 from kiosk.store.seal import LogSealer
@@ -46,20 +45,6 @@ DEFAULT_BATCH = 500
 MAX_BATCH = 10_000
 # Outbox rows marked per statement (SQLite allows 32 766 parameters).
 _MARK_CHUNK = 5000
-
-
-class ChainFault(Exception):
-    """The local log or outbox does not verify where the push would continue, or
-    the border refused an event: the push stops there and an alert is filed.
-    `kind` is one of kiosk.border.chain.KIOSK_ALERT_KINDS."""
-
-    def __init__(
-        self, kind: str, seq: int | None, detail: str, event_id: str | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.seq = seq
-        self.event_id = event_id  # the event held back, when it is one event
 
 
 class AttestRefused(SQLAlchemyError):
@@ -76,19 +61,6 @@ class Probe:
     error: SQLAlchemyError | None
     attested: str = ATTEST_OK  # border_log_attest()'s answer to the local head
     local_error: SQLAlchemyError | None = None  # the local head could not be read
-
-
-@dataclass(frozen=True)
-class _Outgoing:
-    """One verified local event on its way up: its chain position and its border
-    row, as JSON text for PostgreSQL (`json`) or as values for SQLite (`data`)."""
-
-    seq: int
-    event_id: str
-    uid: uuid.UUID
-    chain_hash: str
-    json: str | None = None
-    data: dict[str, Any] | None = None
 
 
 def _is_uuid(text: str) -> bool:
@@ -117,6 +89,13 @@ class Pusher:
         self.batch_size = batch_size
         self.sealer = sealer  # with the kiosk's log key, seals are checked too
         self._head: tuple[int, str | None] = (0, None)  # local head, read by each probe
+        self.chain = LocalChain(
+            local_engine,
+            kiosk_id,
+            batch_size=batch_size,
+            sealer=sealer,
+            as_json=border_engine.dialect.name == "postgresql",
+        )
 
     def pending(self) -> int:
         with Session(self.local_engine) as s:
@@ -206,11 +185,13 @@ class Pusher:
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-verify")
         try:
             after, previous = self._anchor(head, result)
-            rows, fault = self._next_verified(after, previous)
+            rows, fault = self.chain.next_verified(after, previous)
             while rows:
                 upcoming = None
                 if fault is None and len(rows) == self.batch_size:
-                    upcoming = ahead.submit(self._next_verified, rows[-1].seq, rows[-1].chain_hash)
+                    upcoming = ahead.submit(
+                        self.chain.next_verified, rows[-1].seq, rows[-1].chain_hash
+                    )
                 settled = self._send(rows, result)
                 if settled < len(rows):
                     if upcoming is not None:
@@ -250,13 +231,13 @@ class Pusher:
         """Where the push continues: (seq, chain hash) of the last event the
         border holds, checked against the local log; raises ChainFault."""
         with self.local_engine.connect() as c:
-            _check_no_orphan(c)
+            check_no_orphan(c)
             if head is not None and head.chain_hash is not None:
-                behind = _behind_head(c, head.seq, head.chain_hash)
+                behind = behind_head(c, head.seq, head.chain_hash)
                 if behind:  # at the border already: the acknowledgement was lost
                     self._confirm(behind, result)
                 return head.seq, head.chain_hash
-            return _first_anchor(c)
+            return first_anchor(c)
 
     def _confirm(self, local_ids: list[str], result: SyncResult) -> None:
         """Mark sent the events the border already holds (read back by id)."""
@@ -283,81 +264,8 @@ class Pusher:
         result.duplicates += len(confirmed)
 
     # -- verify -----------------------------------------------------------------
-    def _next_verified(
-        self, after: int, previous: str
-    ) -> tuple[list[_Outgoing], ChainFault | None]:
-        """The next batch after `after`, verified link by link from `previous`:
-        the rows that verify, and the fault that ended the batch early."""
-        e, o, s = TransactionEvent.__table__, OutboxEntry.__table__, LogSeal.__table__
-        columns = text_columns(e)
-        query = (
-            select(e.c.seq, e.c.chain_hash, o.c.event_id, s.c.mac, *columns)
-            .select_from(
-                e.outerjoin(o, o.c.event_id == e.c.event_id).outerjoin(s, s.c.seq == e.c.seq)
-            )
-            .where(e.c.seq > after)
-            .order_by(e.c.seq)
-            .limit(self.batch_size)
-        )
-        with self.local_engine.connect() as c:
-            rows = c.execute(query).all()
-        out: list[_Outgoing] = []
-        expected = after + 1
-        for seq, chain_hash, outbox_id, mac, *fields in rows:
-            if seq != expected:
-                return out, ChainFault("local_log", expected, f"event {expected} is missing")
-            if outbox_id is None:
-                return out, ChainFault("outbox", seq, f"event {seq} has no outbox row")
-            values = dict(zip(RECORD_FIELDS, fields, strict=True))
-            fault = self._verify(values, seq, chain_hash, mac, previous)
-            if fault is not None:
-                return out, fault
-            values["chain_hash"] = chain_hash
-            try:
-                out.append(self._outgoing(values, seq, chain_hash, previous))
-            except EventRejected as exc:
-                return out, ChainFault(
-                    "refused", seq, f"event {seq} cannot be sent: {exc}", values["event_id"]
-                )
-            previous, expected = chain_hash, seq + 1
-        return out, None
-
-    def _verify(
-        self, values: dict[str, Any], seq: int, chain_hash: str, mac: Any, previous: str
-    ) -> ChainFault | None:
-        """Decode `values` in place and check its link and seal; the fault, if any."""
-        try:
-            decode_fields(values)
-            canonical = canonical_of(values)
-        except (ValueError, TypeError) as exc:  # not JSON, a time that is no time
-            return ChainFault(
-                "local_log", seq, f"event {seq} cannot be read ({type(exc).__name__}): altered"
-            )
-        if chain_of(previous, canonical) != chain_hash:
-            return ChainFault(
-                "local_log", seq, f"event {seq} does not match its chain hash (altered)"
-            )
-        if self.sealer is not None and (
-            mac is None or not self.sealer.check(values["kiosk_id"], seq, chain_hash, mac)
-        ):
-            return ChainFault(
-                "local_log", seq, f"event {seq} has no valid seal (inserted or rewritten)"
-            )
-        return None
-
-    def _outgoing(
-        self, values: dict[str, Any], seq: int, chain_hash: str, previous: str
-    ) -> _Outgoing:
-        """The border row of a verified event; raises EventRejected."""
-        if self.border_engine.dialect.name == "postgresql":
-            uid, text_row = border_json(values, self.kiosk_id, seq, previous)
-            return _Outgoing(seq, values["event_id"], uid, chain_hash, json=text_row)
-        data = border_row(values, self.kiosk_id)
-        data["log_seq"], data["prev_hash"] = seq, previous
-        return _Outgoing(seq, values["event_id"], data["event_id"], chain_hash, data=data)
-
     # -- deliver ----------------------------------------------------------------
-    def _send(self, rows: list[_Outgoing], result: SyncResult) -> int:
+    def _send(self, rows: list[Outgoing], result: SyncResult) -> int:
         """Deliver verified rows in order; returns how many were settled. Fewer
         than all means the push stops (result.error is set, or ChainFault)."""
         try:
@@ -404,7 +312,7 @@ class Pusher:
         log.warning("border push failed, %d events stay queued: %s", len(local_ids), outage)
         return 0
 
-    def _refusal(self, row: _Outgoing) -> str:
+    def _refusal(self, row: Outgoing) -> str:
         try:
             with self.border_engine.connect() as c:
                 head = read_head(c, self.kiosk_id)
@@ -418,7 +326,7 @@ class Pusher:
             )
         return f"push: event {row.seq} was not taken by the border"
 
-    def _deliver(self, rows: Sequence[_Outgoing]) -> tuple[list[str], int]:
+    def _deliver(self, rows: Sequence[Outgoing]) -> tuple[list[str], int]:
         """Insert rows in one border transaction and one statement; returns the
         local ids delivered, in order and without a gap, and how many of them
         were confirmed re-deliveries."""
@@ -476,73 +384,6 @@ class Pusher:
                 )
 
 
-# -- anchor queries (local database) ------------------------------------------
-def _check_no_orphan(c: Connection) -> None:
-    """Raise ChainFault for an unsent outbox row whose event was deleted."""
-    e, o = TransactionEvent.__table__.c, OutboxEntry.__table__.c
-    orphan = c.execute(
-        select(o.event_id)
-        .select_from(
-            OutboxEntry.__table__.outerjoin(TransactionEvent.__table__, e.event_id == o.event_id)
-        )
-        .where(o.sent_at.is_(None), e.seq.is_(None))
-        .limit(1)
-    ).first()
-    if orphan is not None:
-        raise ChainFault(
-            "outbox", None, f"outbox row {orphan[0]} has no event: the event was deleted"
-        )
-
-
-def _behind_head(c: Connection, seq: int, chain_hash: str) -> list[str]:
-    """Check the local event at the border's head; the unsent ids at or behind it.
-    Raises ChainFault when the local log lost or changed that event."""
-    e, o = TransactionEvent.__table__.c, OutboxEntry.__table__.c
-    mine = c.execute(select(e.chain_hash).where(e.seq == seq)).first()
-    if mine is None:
-        raise ChainFault(
-            "diverged",
-            seq,
-            f"the border holds seq {seq}, the local log does not (deleted or truncated)",
-        )
-    if mine[0] != chain_hash:
-        raise ChainFault("diverged", seq, f"seq {seq} differs from the border's copy")
-    return [
-        r[0]
-        for r in c.execute(
-            select(o.event_id)
-            .join(TransactionEvent.__table__, e.event_id == o.event_id)
-            .where(o.sent_at.is_(None), e.seq <= seq)
-        )
-    ]
-
-
-def _first_anchor(c: Connection) -> tuple[int, str]:
-    """Nothing chained at the border yet: start at the first unsent event, or
-    after the newest when all are sent. Both come from one statement, one
-    snapshot: read apart, an event the lane logged in between was taken for the
-    newest sent one and the push skipped it (issue 10)."""
-    e, o = TransactionEvent.__table__.c, OutboxEntry.__table__.c
-    unsent = (
-        select(func.min(e.seq))
-        .select_from(TransactionEvent.__table__)
-        .join(OutboxEntry.__table__, e.event_id == o.event_id)
-        .where(o.sent_at.is_(None))
-        .scalar_subquery()
-    )
-    newest = select(func.max(e.seq)).scalar_subquery()
-    first, last = c.execute(select(unsent, newest)).one()
-    if first is None:
-        first = (last or 0) + 1
-    after = int(first) - 1
-    if after == 0:
-        return 0, GENESIS
-    before = c.execute(select(e.chain_hash).where(e.seq == after)).first()
-    if before is None:
-        raise ChainFault("local_log", after, f"event {after} is missing from the log")
-    return after, str(before[0])
-
-
 # -- border statements ----------------------------------------------------------
 # PostgreSQL: the whole batch is one JSON parameter, expanded server-side into
 # rows of the events type, in order. One short statement whose plan is cached,
@@ -567,7 +408,7 @@ def _insert_jsonb(c: Connection, rows: list[str]) -> set[int]:
     return {int(seq) for seq in c.execute(_JSONB_INSERT, {"rows": payload}).scalar() or ()}
 
 
-def _insert_sqlite(c: Connection, table: Table, rows: Sequence[_Outgoing]) -> set[int]:
+def _insert_sqlite(c: Connection, table: Table, rows: Sequence[Outgoing]) -> set[int]:
     """The SQLite stand-in: one executemany; returns the inserted log_seq."""
     stmt = (
         sqlite.insert(table)
