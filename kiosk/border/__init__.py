@@ -3,7 +3,7 @@
 - models / migrations: the shared schema (events, reference data, advance
   passenger information, kiosk role mapping, the entry_records view);
 - roles: least-privilege PostgreSQL roles with row-level security;
-- sync: BorderSync pushes the outbox and pulls reference data;
+- sync/: BorderSync pushes the outbox (push) and pulls reference data (pull);
 - lookups: BorderApiSource answers the lane's journey and entry-record questions;
 - publish: admin operations (reference data, API rows).
 """

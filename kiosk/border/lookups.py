@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from kiosk.border.models import AdvancePassengerInfo, entry_records
-from kiosk.border.sync import normalise_document_number
+from kiosk.border.sync.mapping import normalise_document_number
 from kiosk.border.types import UtcDateTime
 from policy.states import normalise_state
 

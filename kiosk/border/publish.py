@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.border.errors import BorderError, PublishError
 from kiosk.border.models import AdvancePassengerInfo, BorderReferenceItem
-from kiosk.border.sync import normalise_document_number
+from kiosk.border.sync.mapping import normalise_document_number
 from kiosk.decision.journey.carrier_keys import carrier_of, load_carrier_key
 from kiosk.trust.certificates import load_certificates, parse_crl
 from kiosk.trust.errors import TrustError

@@ -22,7 +22,8 @@ from kiosk.border.lookups import BorderApiSource
 from kiosk.border.maintain import image_max_h, purge_images, rekey, set_image_max_h
 from kiosk.border.publish import KINDS, ApiRecord, add_api, prepare, publish, withdraw
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
-from kiosk.border.sync import DEFAULT_BATCH, MAX_BATCH, BorderSync
+from kiosk.border.sync import BorderSync
+from kiosk.border.sync.push import DEFAULT_BATCH, MAX_BATCH
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.config import Config, border_url, expand_url, log_key_path
 from kiosk.safe_files import UnsafeFileError, read_input

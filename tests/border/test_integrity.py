@@ -147,7 +147,7 @@ def test_a_restored_older_database_is_a_rollback_alert(
     kiosk.log("admitted", "admitted")
     # One heartbeat reports head 10; the push of 9 and 10 does not happen.
     sync = BorderSync(kiosk.local, kiosk.pg.engine_as(KIOSK1_ROLE), "K1")
-    assert sync._probe().attested == "ok"
+    assert sync.pusher.probe().attested == "ok"
     sync.border_engine.dispose()
     _copy(backup, kiosk.path)  # ...and puts back
     assert EventLog(kiosk.local).count() == 8

@@ -8,7 +8,8 @@ from sqlalchemy import text
 
 from kiosk.border.database import open_border
 from kiosk.border.publish import prepare, publish
-from kiosk.border.sync import HEARTBEAT_KEY, HEARTBEAT_KIND, BorderSync
+from kiosk.border.sync import BorderSync
+from kiosk.border.sync.pull import HEARTBEAT_KEY, HEARTBEAT_KIND
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
 

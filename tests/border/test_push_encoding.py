@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.border.sync import EventRejected, border_json, border_row
+from kiosk.border.sync.mapping import EventRejected, border_json, border_row
 from kiosk.store.event_log import RECORD_FIELDS, EventRecord, utc_iso
 from tests.border.conftest import make_record
 

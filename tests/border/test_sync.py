@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from kiosk.border.models import BorderEvent, KioskAlert
 from kiosk.border.publish import prepare, publish, withdraw
-from kiosk.border.sync import HEARTBEAT_KEY, HEARTBEAT_KIND, BorderSync
+from kiosk.border.sync import BorderSync
+from kiosk.border.sync.pull import HEARTBEAT_KEY, HEARTBEAT_KIND
 from kiosk.store.event_log import GENESIS, EventLog
 from kiosk.store.models import OutboxEntry
 from kiosk.store.reference import ReferenceStore
@@ -78,7 +79,7 @@ def test_lost_acknowledgement_is_redelivered_exactly_once(
     def crash(*_args: Any) -> None:  # the kiosk dies after the border commit
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(sync, "_mark", crash)
+    monkeypatch.setattr(sync.pusher, "_mark", crash)
     with pytest.raises(RuntimeError):
         sync.push()
     assert border_ids(border.owner) == sorted(ids)

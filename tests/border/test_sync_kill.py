@@ -48,13 +48,13 @@ log = EventLog(local)
 sync = BorderSync(local, create_border_engine(url), "K1", batch_size=batch)
 kill_at_mark = int(os.environ.get("KILL_AT_MARK", "0"))
 if kill_at_mark:
-    real_mark, calls = sync._mark, [0]
+    real_mark, calls = sync.pusher._mark, [0]
     def mark(delivered, failed):
         calls[0] += 1
         if delivered and calls[0] >= kill_at_mark:  # the border has committed
             os.kill(os.getpid(), signal.SIGKILL)
         real_mark(delivered, failed)
-    sync._mark = mark
+    sync.pusher._mark = mark
 print("ready", flush=True)
 while True:
     for _ in range(random.randint(1, 60)):
