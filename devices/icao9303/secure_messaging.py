@@ -223,6 +223,17 @@ class SecureMessaging:
             return retail_mac(self.ks_mac, padded)
         return aes_cmac(self.ks_mac, padded)[:8]
 
+    def decrypt_object(self, obj: SmObject) -> bytes | None:
+        """The plaintext of a DO87 (after its 01 padding indicator) or a DO85, on either
+        side; None for any other data object."""
+        if obj.tag == TAG_CRYPTOGRAM:
+            if not obj.value or obj.value[0] != 0x01:
+                raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
+            return unpad(self._decrypt(obj.value[1:]))
+        if obj.tag == TAG_CRYPTOGRAM_ODD:
+            return unpad(self._decrypt(obj.value))
+        return None
+
     # terminal side
 
     def protect(self, cmd: CommandApdu) -> CommandApdu:
@@ -281,12 +292,9 @@ class SecureMessaging:
             if obj.tag in seen:
                 raise SecureMessagingError(f"duplicate DO{obj.tag:X} in response")
             seen.add(obj.tag)
-            if obj.tag == TAG_CRYPTOGRAM:
-                if not obj.value or obj.value[0] != 0x01:
-                    raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
-                data = unpad(self._decrypt(obj.value[1:]))
-            elif obj.tag == TAG_CRYPTOGRAM_ODD:
-                data = unpad(self._decrypt(obj.value))
+            plain = self.decrypt_object(obj)
+            if plain is not None:
+                data = plain
             elif obj.tag == TAG_PLAIN_ODD:
                 data = obj.value
             elif obj.tag == TAG_STATUS:

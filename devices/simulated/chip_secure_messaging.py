@@ -17,7 +17,6 @@ from devices.icao9303.secure_messaging import (
     SecureMessagingError,
     pad,
     sm_objects,
-    unpad,
 )
 from devices.icao9303.tlv import encode_length, encode_tlv, tag_bytes
 
@@ -52,12 +51,9 @@ class ChipSecureMessaging(SecureMessaging):
         data = b""
         ne: int | None = None
         for obj in objects[:-1]:
-            if obj.tag == TAG_CRYPTOGRAM:
-                if not obj.value or obj.value[0] != 0x01:
-                    raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
-                data = unpad(self._decrypt(obj.value[1:]))
-            elif obj.tag == TAG_CRYPTOGRAM_ODD:
-                data = unpad(self._decrypt(obj.value))
+            plain = self.decrypt_object(obj)
+            if plain is not None:
+                data = plain
             elif obj.tag == TAG_LE:
                 if len(obj.value) == 1:
                     ne = obj.value[0] or 256
