@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from devices.errors import DeviceFault
 from devices.icao9303.pcsc import PcscTerminal, pcscd_running
 from devices.icao9303.reader import ChipReadReport, ReaderOptions, read_chip
-from devices.icao9303.transport import InProcessTransport, Transport
+from devices.icao9303.transport import Transport
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
 from devices.simulated.factory import DocumentSpec, default_face_jpeg, make_document
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 from devices.simulated.vpcd import VpcdCardServer
 

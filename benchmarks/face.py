@@ -17,7 +17,7 @@ from functools import partial
 
 import numpy as np
 
-from devices.camera import SimulatedCamera
+from devices.simulated.camera import SimulatedCamera
 from kiosk.face.liveness import observe
 from kiosk.face.matcher import FaceMatcher, MatcherSettings
 from kiosk.face.models import load_models

@@ -41,7 +41,7 @@ class KioskSection:
     # escapes, cursor hidden); `egate demo` never locks down.
     lockdown: bool = True
     screen: int = 0  # index of the screen the traveller window fills
-    # Maintenance exit: scrypt hash of the officer PIN (`egate kiosk pin-hash`);
+    # Maintenance exit: argon2id hash of the officer PIN (`egate kiosk pin-hash`);
     # empty = no maintenance exit (SIGTERM still stops the kiosk cleanly).
     maintenance_pin_hash: str = ""
     speech: bool = True  # speak every prompt (false = muted)
@@ -267,7 +267,30 @@ def _validate(config: Config) -> None:
         if url_key == "border_url" and url == "":
             continue
         _check_url(f"storage.{url_key}", url)
+    _check_pin_hash(k.maintenance_pin_hash)
     _validate_devices(config.devices)
+
+
+def _check_pin_hash(value: str) -> None:
+    """Empty (no maintenance exit) or an argon2id PHC string. A hash in any other form,
+    such as the scrypt one older releases made, would never match: refuse it by name."""
+    if not value:
+        return
+    from argon2 import Type, extract_parameters
+    from argon2.exceptions import InvalidHashError
+
+    make = "make a new one with `egate kiosk pin-hash` (the PIN on stdin)"
+    if value.startswith("scrypt$"):
+        raise ConfigError(
+            f"kiosk.maintenance_pin_hash: an scrypt hash is no longer accepted (the PIN is "
+            f"hashed with argon2id); {make}"
+        )
+    try:
+        kind = extract_parameters(value).type
+    except InvalidHashError:
+        kind = None
+    if kind is not Type.ID or not value.startswith("$argon2id$"):
+        raise ConfigError(f"kiosk.maintenance_pin_hash: not an argon2id hash; {make}")
 
 
 def _validate_devices(d: DevicesSection) -> None:

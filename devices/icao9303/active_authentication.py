@@ -19,11 +19,7 @@ from typing import Literal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
-from cryptography.hazmat.primitives.serialization import load_der_private_key
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from devices.errors import ChipError
 from devices.icao9303.apdu import CommandApdu, ResponseApdu
@@ -85,21 +81,9 @@ def verify_iso9796_2(public: rsa.RSAPublicKey, signature: bytes, m2: bytes) -> b
     return hmac.compare_digest(digest(m1 + m2), h)
 
 
-def sign_iso9796_2(private: rsa.RSAPrivateKey, m2: bytes) -> bytes:
-    """Chip side: scheme 1 signature, SHA-1 with trailer BC, random M1."""
-    numbers = private.private_numbers()
-    n = numbers.public_numbers.n
-    size = n.bit_length() // 8
-    m1 = os.urandom(size - 1 - 20 - 1)
-    f = int.from_bytes(b"\x6a" + m1 + hashlib.sha1(m1 + m2).digest() + b"\xbc", "big")
-    # Raw RSA through the CRT: `cryptography` offers no unpadded private operation.
-    s_p = pow(f, numbers.dmp1, numbers.p)
-    s_q = pow(f, numbers.dmq1, numbers.q)
-    s = s_q + numbers.q * ((numbers.iqmp * (s_p - s_q)) % numbers.p)
-    return s.to_bytes(size, "big")
-
-
-def _ecdsa_hash(dg14_raw: bytes | None, curve: ec.EllipticCurve) -> hashes.HashAlgorithm:
+def aa_ecdsa_hash(dg14_raw: bytes | None, curve: ec.EllipticCurve) -> hashes.HashAlgorithm:
+    """The hash of an EC chip's AA signature: DG14's ActiveAuthenticationInfo, else by
+    curve size (terminal check here, chip signature in devices.simulated.chip_signing)."""
     if dg14_raw:
         try:
             info = DataGroup14.parse(dg14_raw).security_infos.active_authentication_info
@@ -133,39 +117,6 @@ def verify_ecdsa_plain(
     return True
 
 
-def sign_ecdsa_plain(
-    private: ec.EllipticCurvePrivateKey, message: bytes, algorithm: hashes.HashAlgorithm
-) -> bytes:
-    r, s = decode_dss_signature(private.sign(message, ec.ECDSA(algorithm)))
-    size = (private.curve.key_size + 7) // 8
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
-
-
-ChipPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-
-
-def load_chip_key(private_key_der: bytes) -> ChipPrivateKey:
-    """A chip's private key from PKCS#8 DER (RSA or EC)."""
-    try:
-        # The emulator loads a key it made itself; OpenSSL's RSA consistency check
-        # holds the GIL for tens of milliseconds, on whatever thread lays a passport down.
-        key = load_der_private_key(
-            private_key_der, password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except ValueError as exc:
-        raise ChipError(f"chip private key does not load: {exc}") from exc
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ChipError("chip private keys must be RSA or EC")
-    return key
-
-
-def chip_sign(key: ChipPrivateKey, challenge: bytes, dg14_raw: bytes | None) -> bytes:
-    """Chip side of INTERNAL AUTHENTICATE with the AA private key."""
-    if isinstance(key, rsa.RSAPrivateKey):
-        return sign_iso9796_2(key, challenge)
-    return sign_ecdsa_plain(key, challenge, _ecdsa_hash(dg14_raw, key.curve))
-
-
 def perform_active_authentication(
     transport: Transport,
     sm: SecureMessaging | None,
@@ -197,6 +148,6 @@ def perform_active_authentication(
     if isinstance(public, rsa.RSAPublicKey):
         ok = verify_iso9796_2(public, resp.data, challenge)
         return AaOutcome("passed" if ok else "failed", "RSA ISO/IEC 9796-2")
-    algorithm = _ecdsa_hash(dg14_raw, public.curve)
+    algorithm = aa_ecdsa_hash(dg14_raw, public.curve)
     ok = verify_ecdsa_plain(public, resp.data, challenge, algorithm)
     return AaOutcome("passed" if ok else "failed", f"ECDSA {algorithm.name}")

@@ -1,8 +1,9 @@
 """Secure messaging, ICAO 9303-11 section 9.8 (3DES retail MAC and AES CMAC).
 
 One `SecureMessaging` object holds the session keys and the send sequence counter
-(SSC). The terminal side calls `protect` / `unprotect`; the chip emulator calls
-`unprotect_command` / `protect_response` on its own instance. The SSC is advanced
+(SSC). The terminal side calls `protect` / `unprotect`; the chip side
+(`unprotect_command` / `protect_response`) is the emulator's subclass,
+devices.simulated.chip_secure_messaging.ChipSecureMessaging. The SSC is advanced
 once for each protected command and once for each protected response. A bare status
 word without secure-messaging objects (a chip that rejected the APDU before its SM
 layer, e.g. the unprotected 6700 of chips refusing extended length) undoes the
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Self
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -22,14 +23,7 @@ from cryptography.hazmat.primitives.cmac import CMAC
 
 from devices.errors import ChipError
 from devices.icao9303.apdu import SHORT_MAX_NE, ApduError, CommandApdu, ResponseApdu
-from devices.icao9303.tlv import (
-    TlvError,
-    encode_length,
-    encode_tlv,
-    read_length,
-    read_tag,
-    tag_bytes,
-)
+from devices.icao9303.tlv import TlvError, encode_tlv, read_length, read_tag
 
 SmCipherName = Literal["3DES", "AES"]
 
@@ -74,13 +68,6 @@ def sm_objects(data: bytes, what: str) -> list[SmObject]:
     except TlvError as exc:
         raise SecureMessagingError(f"malformed secure-messaging {what}: {exc}") from exc
     return out
-
-
-def _long_tlv(tag: int, value: bytes) -> bytes:
-    """A TLV whose length uses one more byte than needed (legal BER, not DER)."""
-    minimal = encode_length(len(value))
-    size = len(minimal) if minimal[0] & 0x80 else 1
-    return tag_bytes(tag) + bytes([0x80 | size]) + len(value).to_bytes(size, "big") + value
 
 
 # --- primitives ---------------------------------------------------------------
@@ -195,11 +182,11 @@ class SecureMessaging:
         self._pending = False
 
     @classmethod
-    def tdes(cls, ks_enc: bytes, ks_mac: bytes, ssc: bytes) -> SecureMessaging:
+    def tdes(cls, ks_enc: bytes, ks_mac: bytes, ssc: bytes) -> Self:
         return cls("3DES", ks_enc, ks_mac, int.from_bytes(ssc, "big"))
 
     @classmethod
-    def aes(cls, ks_enc: bytes, ks_mac: bytes, ssc: int = 0) -> SecureMessaging:
+    def aes(cls, ks_enc: bytes, ks_mac: bytes, ssc: int = 0) -> Self:
         return cls("AES", ks_enc, ks_mac, ssc)
 
     @property
@@ -235,6 +222,17 @@ class SecureMessaging:
         if self.cipher == "3DES":
             return retail_mac(self.ks_mac, padded)
         return aes_cmac(self.ks_mac, padded)[:8]
+
+    def decrypt_object(self, obj: SmObject) -> bytes | None:
+        """The plaintext of a DO87 (after its 01 padding indicator) or a DO85, on either
+        side; None for any other data object."""
+        if obj.tag == TAG_CRYPTOGRAM:
+            if not obj.value or obj.value[0] != 0x01:
+                raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
+            return unpad(self._decrypt(obj.value[1:]))
+        if obj.tag == TAG_CRYPTOGRAM_ODD:
+            return unpad(self._decrypt(obj.value))
+        return None
 
     # terminal side
 
@@ -294,12 +292,9 @@ class SecureMessaging:
             if obj.tag in seen:
                 raise SecureMessagingError(f"duplicate DO{obj.tag:X} in response")
             seen.add(obj.tag)
-            if obj.tag == TAG_CRYPTOGRAM:
-                if not obj.value or obj.value[0] != 0x01:
-                    raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
-                data = unpad(self._decrypt(obj.value[1:]))
-            elif obj.tag == TAG_CRYPTOGRAM_ODD:
-                data = unpad(self._decrypt(obj.value))
+            plain = self.decrypt_object(obj)
+            if plain is not None:
+                data = plain
             elif obj.tag == TAG_PLAIN_ODD:
                 data = obj.value
             elif obj.tag == TAG_STATUS:
@@ -310,68 +305,3 @@ class SecureMessaging:
                 raise SecureMessagingError(f"unexpected DO{obj.tag:X} in response")
         self.last = SmStatus(protected=True, had_status_object=sw is not None)
         return ResponseApdu(data, resp.sw if sw is None else sw)
-
-    # chip side
-
-    def unprotect_command(self, cmd: CommandApdu) -> CommandApdu:
-        """Verify and decrypt a protected command as the chip does."""
-        if cmd.cla & 0x0C != 0x0C:
-            raise SecureMessagingError("command is not secure-messaging formatted")
-        self.ssc += 1
-        objects = sm_objects(cmd.data, "command")
-        if not objects or objects[-1].tag != TAG_MAC or len(objects[-1].value) != 8:
-            raise SecureMessagingError("secure-messaging command lacks its MAC (DO8E)")
-        header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2))
-        macced = cmd.data[: objects[-1].start]
-        if not hmac.compare_digest(self.mac(pad(header, self.block) + macced), objects[-1].value):
-            raise SecureMessagingError("command MAC (DO8E) does not verify")
-        data = b""
-        ne: int | None = None
-        for obj in objects[:-1]:
-            if obj.tag == TAG_CRYPTOGRAM:
-                if not obj.value or obj.value[0] != 0x01:
-                    raise SecureMessagingError("DO87 lacks the padding-content indicator 01")
-                data = unpad(self._decrypt(obj.value[1:]))
-            elif obj.tag == TAG_CRYPTOGRAM_ODD:
-                data = unpad(self._decrypt(obj.value))
-            elif obj.tag == TAG_LE:
-                if len(obj.value) == 1:
-                    ne = obj.value[0] or 256
-                elif len(obj.value) == 2:
-                    ne = int.from_bytes(obj.value, "big") or 65536
-                else:
-                    raise SecureMessagingError("DO97 must hold one or two bytes")
-            else:
-                raise SecureMessagingError(f"unexpected DO{obj.tag:X} in command")
-        return CommandApdu(cmd.cla & 0xF3, cmd.ins, cmd.p1, cmd.p2, data, ne)
-
-    def protect_response(
-        self,
-        data: bytes,
-        sw: int,
-        *,
-        odd_ins: bool = False,
-        include_status: bool = True,
-        corrupt_mac: bool = False,
-        non_minimal_lengths: bool = False,
-    ) -> bytes:
-        """Build the chip's protected response (the switches emulate faulty chips).
-
-        `non_minimal_lengths` writes DO87/DO85/DO99/DO8E lengths one byte longer than DER
-        needs (`99 81 02 ...`), which BER allows and some chips do.
-        """
-        self.ssc += 1
-        tlv = _long_tlv if non_minimal_lengths else encode_tlv
-        objects = b""
-        if data:
-            cryptogram = self._encrypt(pad(data, self.block))
-            if odd_ins:
-                objects += tlv(TAG_CRYPTOGRAM_ODD, cryptogram)
-            else:
-                objects += tlv(TAG_CRYPTOGRAM, b"\x01" + cryptogram)
-        if include_status:
-            objects += tlv(TAG_STATUS, sw.to_bytes(2, "big"))
-        mac = self.mac(objects)
-        if corrupt_mac:
-            mac = bytes([mac[0] ^ 0x01]) + mac[1:]
-        return objects + tlv(TAG_MAC, mac) + sw.to_bytes(2, "big")

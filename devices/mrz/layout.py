@@ -113,10 +113,3 @@ CHECKED: dict[MrzLayout, tuple[CheckedField, ...]] = {
         CheckedField("composite", ((0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)), (1, 29)),
     ),
 }
-
-
-def layout_for(line_count: int, width: int) -> MrzLayout | None:
-    for name, shape in SHAPES.items():
-        if shape == (line_count, width):
-            return name
-    return None

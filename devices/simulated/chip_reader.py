@@ -15,10 +15,11 @@ from typing import Any
 
 from devices.errors import CardRemovedError
 from devices.icao9303.reader import ReaderOptions, read_chip
-from devices.icao9303.transport import InProcessTransport, PresenceListener, Transport
+from devices.icao9303.transport import PresenceListener, Transport
 from devices.protocols import ChipReadResult, DocumentListener, FileListener, MrzKey
 from devices.simulated.contactless import ContactlessProfile, TimedTransport
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.transport import InProcessTransport
 
 
 class SimulatedDocumentReader:

@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from devices.errors import CardRemovedError, ChipError
-from devices.icao9303.active_authentication import ChipPrivateKey, chip_sign, load_chip_key
 from devices.icao9303.apdu import (
     SW_CONDITIONS_NOT_SATISFIED,
     SW_END_OF_FILE,
@@ -62,13 +61,14 @@ from devices.icao9303.pace import (
     session_keys,
 )
 from devices.icao9303.secure_messaging import (
-    SecureMessaging,
     SecureMessagingError,
     pad,
     retail_mac,
     tdes_cbc,
 )
 from devices.icao9303.tlv import TlvError, encode_length, encode_tlv, parse_all, parse_single
+from devices.simulated.chip_secure_messaging import ChipSecureMessaging
+from devices.simulated.chip_signing import ChipPrivateKey, chip_sign, load_chip_key
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 EAC_PROTECTED = frozenset({"DG3", "DG4"})  # fingerprints, iris: EAC terminal authentication
@@ -183,8 +183,8 @@ class ChipEmulator:
     # --- card lifecycle -------------------------------------------------------
 
     def _reset(self) -> None:
-        self._sm: SecureMessaging | None = None
-        self._next_sm: SecureMessaging | None = None
+        self._sm: ChipSecureMessaging | None = None
+        self._next_sm: ChipSecureMessaging | None = None
         self._in_app = False
         self._current: str | None = None
         self._rnd_ic: bytes | None = None
@@ -397,7 +397,7 @@ class ChipEmulator:
             return b"", 0x6300
         k_ic = os.urandom(16)
         e_ic = tdes_cbc(keys.k_enc, rnd_ic + rnd_ifd + k_ic)
-        self._sm = session_from_key_material(k_ifd, k_ic, rnd_ic, rnd_ifd)
+        self._sm = ChipSecureMessaging.of(session_from_key_material(k_ifd, k_ic, rnd_ic, rnd_ifd))
         return e_ic + retail_mac(keys.k_mac, pad(e_ic, 8)), SW_OK
 
     # --- PACE and CA ------------------------------------------------------------------
@@ -507,7 +507,7 @@ class ChipEmulator:
             answer = encode_tlv(0x86, authentication_token(alg, ks_mac, state.pk_eph_ifd))
             if alg.mapping == "CAM":
                 answer += encode_tlv(0x8A, self._cam_data(state, ks_enc))
-            self._sm = SecureMessaging(alg.cipher, ks_enc, ks_mac, 0)
+            self._sm = ChipSecureMessaging(alg.cipher, ks_enc, ks_mac, 0)
             return encode_tlv(0x7C, answer), SW_OK
         self._pace_state = None
         return b"", SW_CONDITIONS_NOT_SATISFIED
@@ -533,7 +533,7 @@ class ChipEmulator:
             return b"", SW_CONDITIONS_NOT_SATISFIED
         shared = chip_shared_secret(self._ca_key, terminal_point)
         cipher, size = suite
-        self._next_sm = derive_session(cipher, size, shared)
+        self._next_sm = ChipSecureMessaging.of(derive_session(cipher, size, shared))
         return b"", SW_OK
 
     # --- AA -------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
@@ -210,6 +212,30 @@ def _engine(args: argparse.Namespace, config: Config, *, standin_schema: bool = 
         raise CommandError("border_unavailable", str(exc), status=EX_UNAVAILABLE) from exc
 
 
+@contextmanager
+def _border(
+    args: argparse.Namespace,
+    config: Config,
+    *,
+    standin_schema: bool = True,
+    invalid_arguments: bool = False,
+) -> Iterator[Engine]:
+    """The border engine for one command, disposed after it; border and database
+    faults become their CommandError (_fail), and with `invalid_arguments` a
+    ValueError (a value the border functions refuse) becomes invalid_arguments."""
+    engine = _engine(args, config, standin_schema=standin_schema)
+    try:
+        yield engine
+    except ValueError as exc:
+        if not invalid_arguments:
+            raise
+        raise CommandError("invalid_arguments", str(exc), status=EX_DATAERR) from exc
+    except (BorderError, SQLAlchemyError) as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+
+
 def _fail(exc: Exception) -> CommandError:
     if isinstance(exc, PublishError):
         return CommandError("invalid_input", str(exc), status=EX_DATAERR)
@@ -234,13 +260,12 @@ def run_init(args: argparse.Namespace) -> int:
         raise CommandError(
             "invalid_arguments", "--kiosk-lane, when given, pairs with every --kiosk-id"
         )
-    engine = _engine(args, config, standin_schema=False)
-    sqlite = engine.dialect.name == "sqlite"
-    if sqlite and args.kiosk_role:
-        raise CommandError(
-            "roles_unsupported", "the SQLite stand-in has no database roles", status=EX_DATAERR
-        )
-    try:
+    with _border(args, config, standin_schema=False) as engine:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite and args.kiosk_role:
+            raise CommandError(
+                "roles_unsupported", "the SQLite stand-in has no database roles", status=EX_DATAERR
+            )
         revision = migrate_border(engine)
         roles: dict[str, object] | None = None
         if not sqlite and not args.no_roles:
@@ -254,10 +279,6 @@ def run_init(args: argparse.Namespace) -> int:
             roles = provision_roles(
                 engine, RoleNames.from_prefix(args.role_prefix), grants, remap=args.remap
             )
-    except (BorderError, SQLAlchemyError) as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     out = {
         "url": redact(engine.url),
         "backend": engine.dialect.name,
@@ -284,18 +305,11 @@ def _port_lane(value: str) -> tuple[str, int]:
 
 def run_purge(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    engine = _engine(args, config)
-    try:
+    with _border(args, config, invalid_arguments=True) as engine:
         if args.max_retention_h is not None:
             set_image_max_h(engine, args.max_retention_h)
         deleted = purge_images(engine)
         maximum = image_max_h(engine)
-    except ValueError as exc:
-        raise CommandError("invalid_arguments", str(exc), status=EX_DATAERR) from exc
-    except (BorderError, SQLAlchemyError) as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     if args.json:
         print_json({"deleted": deleted, "max_retention_h": maximum})
     else:
@@ -305,15 +319,8 @@ def run_purge(args: argparse.Namespace) -> int:
 
 def run_key_rotate(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    engine = _engine(args, config)
-    try:
+    with _border(args, config, invalid_arguments=True) as engine:
         done = rekey(engine, args.kiosk_id, args.reason)
-    except ValueError as exc:
-        raise CommandError("invalid_arguments", str(exc), status=EX_DATAERR) from exc
-    except (BorderError, SQLAlchemyError) as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     if not done:
         raise CommandError(
             "not_found", f"kiosk {args.kiosk_id!r} has no log at the border", status=EX_DATAERR
@@ -327,13 +334,8 @@ def run_key_rotate(args: argparse.Namespace) -> int:
 
 def run_chain_resume(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    engine = _engine(args, config)
-    try:
+    with _border(args, config) as engine:
         resumed = resume_chain(engine, args.kiosk_id)
-    except (BorderError, SQLAlchemyError) as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     if resumed is None:
         raise CommandError(
             "not_found", f"kiosk {args.kiosk_id!r} has no chain at the border", status=EX_DATAERR
@@ -366,13 +368,8 @@ def run_publish(args: argparse.Namespace) -> int:
     except PublishError as exc:
         raise _fail(exc) from exc
     provenance = args.provenance or f"published from {origin}"
-    engine = _engine(args, config)
-    try:
+    with _border(args, config) as engine:
         published = publish(engine, items, provenance)
-    except BorderError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     if args.json:
         print_json({"published": published})
     else:
@@ -384,13 +381,8 @@ def run_publish(args: argparse.Namespace) -> int:
 
 def run_withdraw(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    engine = _engine(args, config)
-    try:
+    with _border(args, config) as engine:
         done = withdraw(engine, args.kind, args.key)
-    except BorderError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     if not done:
         raise CommandError(
             "not_found", f"no published {args.kind} item with key {args.key!r}", status=EX_DATAERR
@@ -421,13 +413,8 @@ def run_api_add(args: argparse.Namespace) -> int:
         record = record.validated()
     except PublishError as exc:
         raise _fail(exc) from exc
-    engine = _engine(args, config)
-    try:
+    with _border(args, config) as engine:
         row = add_api(engine, record)
-    except BorderError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
     if args.json:
         print_json({"api": row})
     else:
@@ -445,20 +432,18 @@ def _status_json(source: BorderApiSource) -> dict[str, Any]:
 
 def run_api_lookup(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    engine = _engine(args, config)
-    source = BorderApiSource(engine)
-    journey = source.lookup(args.document_number, args.issuing_state, args.date)
-    engine.dispose()
+    with _border(args, config) as engine:
+        source = BorderApiSource(engine)
+        journey = source.lookup(args.document_number, args.issuing_state, args.date)
     _lookup_output(args, {"journey": journey, "status": _status_json(source)})
     return EX_TEMPFAIL if source.status.state in ("unreachable", "error") else 0
 
 
 def run_entry_record(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    engine = _engine(args, config)
-    source = BorderApiSource(engine)
-    record = source.entry_record(args.document_number, args.issuing_state)
-    engine.dispose()
+    with _border(args, config) as engine:
+        source = BorderApiSource(engine)
+        record = source.entry_record(args.document_number, args.issuing_state)
     _lookup_output(args, {"entry_record": record, "status": _status_json(source)})
     return EX_TEMPFAIL if source.status.state in ("unreachable", "error") else 0
 

@@ -8,6 +8,7 @@ import sys
 from typing import Any, NoReturn
 
 from kiosk.config import Config, ConfigError, load_config
+from kiosk.errors import CodedError
 from kiosk.runtime.logging_setup import configure_logging
 
 # Exit statuses (sysexits.h where one fits); docs/cli.md documents them.
@@ -24,13 +25,11 @@ EX_CONFIG = 78  # the configuration is invalid
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
-class CommandError(Exception):
+class CommandError(CodedError):
     """A failure a command reports to its caller with a stable code and exit status."""
 
     def __init__(self, code: str, message: str, status: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.status = status
 
 

@@ -19,8 +19,8 @@ from devices.icao9303.lds.dg2 import DataGroup2
 from devices.icao9303.mrz import Mrz
 from devices.icao9303.pcsc import PcscTerminal
 from devices.icao9303.reader import ChipReadReport, ReaderOptions, read_chip
-from devices.icao9303.transport import InProcessTransport
 from devices.protocols import ChipReadResult, MrzKey
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import FILE_NAMES
 from kiosk.cli.chip import add_fault_options, emulator_for, load_passport
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devices.camera.opencv import OpenCvCamera
-from devices.camera.simulated import SimulatedCamera
 from devices.icao9303.pcsc import pcsc_document_reader
 from devices.protocols import Camera, DocumentReader, MrzKey
 from devices.simulated.boarding_pass import Leg, bcbp, boarding_pass_scene
+from devices.simulated.camera import SimulatedCamera
 from devices.simulated.chip_reader import SimulatedDocumentReader
 from devices.simulated.contactless import ISO14443_424K, ContactlessProfile
 from devices.simulated.emulator import Misbehaviour

@@ -138,11 +138,6 @@ def readable_values(row: Any) -> dict[str, Any] | None:
     return values
 
 
-def record_of(row: Any) -> EventRecord:
-    """The EventRecord of a stored row (ORM object or Core row with the columns)."""
-    return EventRecord(**{name: getattr(row, name) for name in RECORD_FIELDS})
-
-
 class EventLog:
     """`sealer`: the kiosk's log key (kiosk.store.seal); with it every append
     also writes the event's seal, in the same transaction."""
@@ -218,10 +213,3 @@ class EventLog:
     def events(self) -> list[TransactionEvent]:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(select(TransactionEvent).order_by(TransactionEvent.seq)))
-
-    def verify_chain(self) -> bool:
-        """Recompute the hash chain (and the seals, with a key); False on any
-        fault. kiosk.store.verify.verify_log says which."""
-        from kiosk.store.verify import verify_log
-
-        return verify_log(self.engine, self.sealer).valid

@@ -34,6 +34,7 @@ from kiosk.border.station_tables import (
     referrals,
 )
 from kiosk.clock import Clock, as_utc
+from kiosk.errors import CodedError
 from kiosk.supervisor import command_mac
 from kiosk.supervisor.audit import ActionRecord, append_action, verify_actions
 from kiosk.supervisor.reasons import MIN_TYPED_REASON, needs_typed_reason
@@ -46,12 +47,11 @@ TWO_OFFICER_REASONS = ("watchlist_hit", "chip_not_genuine")
 COMMAND_TTL_S = 300.0
 
 
-class OpsRefused(Exception):
+class OpsRefused(CodedError):
     """The border refused an action; `code` is stable (docs/supervisor.md)."""
 
     def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+        super().__init__(code, f"{code}: {detail}" if detail else code)
         self.detail = detail
 
 

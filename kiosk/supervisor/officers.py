@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.border.station_tables import officers
 from kiosk.clock import Clock
+from kiosk.errors import CodedError
 from kiosk.supervisor import secrets
 from kiosk.supervisor.secrets import (
     SecretError,
@@ -36,13 +37,8 @@ PUBLIC_COLUMNS = (
 )  # fmt: skip
 
 
-class OfficerError(Exception):
+class OfficerError(CodedError):
     """An account operation or sign-in was refused; `code` is stable."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

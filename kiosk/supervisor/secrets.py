@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
 
+from kiosk.errors import CodedError
+
 # RFC 9106 second recommended (low-memory) profile: argon2id, t=3, m=64 MiB, p=4.
 DEFAULT_PARAMS = "argon2id$v=19$m=65536,t=3,p=4"
 CHEAP_PARAMS = "argon2id$v=19$m=1024,t=1,p=1"  # tests only
@@ -27,10 +29,8 @@ MIN_SECRET = 10
 PRIVILEGED = ("officer", "supervisor")  # may admit a traveller
 
 
-class SecretError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class SecretError(CodedError, ValueError):
+    """Still a ValueError: callers that reject bad input catch it as one."""
 
 
 def normalise_officer_id(raw: str) -> str:

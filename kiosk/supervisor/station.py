@@ -27,6 +27,7 @@ from kiosk.border.models import (
 )
 from kiosk.border.station_tables import commands, kiosk_status, referral_images, referrals
 from kiosk.clock import Clock, as_utc
+from kiosk.errors import CodedError
 from kiosk.supervisor.audit import actions
 from kiosk.supervisor.officer_ops import OfficerOps, OpsRefused, officer_ops
 from kiosk.supervisor.officers import Officer, OfficerDirectory
@@ -50,11 +51,8 @@ PENDING_ALERT = 100
 OPEN = ("open", "awaiting_second")
 
 
-class StationError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class StationError(CodedError):
+    pass
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from devices.icao9303.apdu import CommandApdu
 from devices.icao9303.bac import BacKeys, mrz_information, perform_bac
 from devices.icao9303.mrz import check_digit
 from devices.icao9303.secure_messaging import SecureMessaging, adjust_parity
+from devices.simulated.chip_secure_messaging import ChipSecureMessaging
 
 
 def h(text: str) -> bytes:
@@ -127,7 +128,7 @@ def test_secure_messaging_exchange_d4() -> None:
 
 
 def test_chip_side_reproduces_the_d4_responses() -> None:
-    chip = SecureMessaging.tdes(KS_ENC, KS_MAC, SSC0)
+    chip = ChipSecureMessaging.tdes(KS_ENC, KS_MAC, SSC0)
     cmd = chip.unprotect_command(
         CommandApdu.decode(h("0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800"))
     )

@@ -18,8 +18,8 @@ from devices.icao9303.lds.security_infos import (
     SecurityInfos,
 )
 from devices.icao9303.reader import ChipReadReport, read_chip
-from devices.icao9303.transport import InProcessTransport
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 
 MakePassport = Callable[..., VirtualPassport]

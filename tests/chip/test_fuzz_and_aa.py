@@ -13,18 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.errors import ChipError
-from devices.icao9303.active_authentication import (
-    sign_ecdsa_plain,
-    sign_iso9796_2,
-    verify_ecdsa_plain,
-    verify_iso9796_2,
-)
+from devices.icao9303.active_authentication import verify_ecdsa_plain, verify_iso9796_2
 from devices.icao9303.apdu import ApduError, CommandApdu, ResponseApdu
 from devices.icao9303.reader import read_chip
 from devices.icao9303.secure_messaging import SecureMessaging
 from devices.icao9303.tlv import encode_tlv
-from devices.icao9303.transport import InProcessTransport
+from devices.simulated.chip_signing import sign_ecdsa_plain, sign_iso9796_2
 from devices.simulated.emulator import ChipEmulator
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 
 KEY = bytes(range(16))

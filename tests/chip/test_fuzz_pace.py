@@ -23,8 +23,8 @@ from devices.icao9303.lds.security_infos import (
 from devices.icao9303.pace import oid_value, pace_infos
 from devices.icao9303.reader import read_chip
 from devices.icao9303.tlv import encode_tlv
-from devices.icao9303.transport import InProcessTransport
 from devices.simulated.emulator import ChipEmulator
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 
 from .test_explicit_domain_parameters import ec_domain

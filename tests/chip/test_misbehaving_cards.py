@@ -10,8 +10,8 @@ from devices.errors import CardRemovedError, ChipError
 from devices.icao9303.apdu import CommandApdu
 from devices.icao9303.reader import ChipReadReport, read_chip
 from devices.icao9303.secure_messaging import SecureMessaging, SecureMessagingError
-from devices.icao9303.transport import InProcessTransport
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 
 MakePassport = Callable[..., VirtualPassport]

@@ -23,10 +23,10 @@ from devices.icao9303.lds.security_infos import (
 from devices.icao9303.lds.spki import PublicKeyInfo
 from devices.icao9303.reader import DEFAULT_FILES, ReaderOptions, read_chip
 from devices.icao9303.tlv import encode_tlv
-from devices.icao9303.transport import InProcessTransport
 from devices.protocols import ChipReadResult, MrzKey
 from devices.simulated.chip_reader import SimulatedDocumentReader
 from devices.simulated.emulator import ChipEmulator
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 
 MakePassport = Callable[..., VirtualPassport]

@@ -13,19 +13,20 @@ from devices.icao9303.secure_messaging import (
     encode_tlv,
     pad,
 )
-from devices.icao9303.transport import InProcessTransport
+from devices.simulated.chip_secure_messaging import ChipSecureMessaging
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 
 KS_ENC = bytes.fromhex("F5F0E35C0D7161EE6724EE513A0D9A7F")
 KS_MAC = bytes.fromhex("FE251C7858B356B24514B3BD5F4297D1")
 
 
-def pair(cipher: str) -> tuple[SecureMessaging, SecureMessaging]:
+def pair(cipher: str) -> tuple[SecureMessaging, ChipSecureMessaging]:
     """Terminal and chip sessions with the same keys and SSC."""
     return (
         SecureMessaging(cipher, KS_ENC, KS_MAC, 7),  # type: ignore[arg-type]
-        SecureMessaging(cipher, KS_ENC, KS_MAC, 7),  # type: ignore[arg-type]
+        ChipSecureMessaging(cipher, KS_ENC, KS_MAC, 7),  # type: ignore[arg-type]
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, Type
 
 from kiosk.cli.main import main
 from kiosk.config import ConfigError, load_config, parse_config
@@ -68,6 +69,33 @@ def test_cli_refuses_to_start_on_invalid_config(
     assert exc.value.code == 78
     out = capsys.readouterr().out
     assert '"invalid_config"' in out and "kiosk.port" in out
+
+
+# What `egate kiosk pin-hash` printed before the PIN moved to argon2id.
+OLD_SCRYPT_PIN_HASH = "scrypt$16384$8$1$30313233343536373839616263646566$" + "ab" * 32
+
+
+ARGON2I_HASH = "$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA"  # the wrong variant
+
+
+@pytest.mark.parametrize("stored", [OLD_SCRYPT_PIN_HASH, "2468", ARGON2I_HASH])
+def test_a_pin_hash_not_argon2id_is_refused_naming_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stored: str
+) -> None:
+    f = tmp_path / "old.toml"
+    f.write_text(f"[kiosk]\nmaintenance_pin_hash = '{stored}'\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["config", "check", "--config", str(f), "--json"])
+    assert exc.value.code == 78
+    out = capsys.readouterr().out
+    assert "kiosk.maintenance_pin_hash" in out and "egate kiosk pin-hash" in out
+    assert ("scrypt hash is no longer accepted" in out) == stored.startswith("scrypt$")
+
+
+def test_an_argon2id_pin_hash_is_accepted() -> None:
+    stored = PasswordHasher(type=Type.ID, memory_cost=8, time_cost=1, parallelism=1).hash("2468")
+    kiosk = parse_config({"kiosk": {"maintenance_pin_hash": stored}}).kiosk
+    assert kiosk.maintenance_pin_hash == stored
 
 
 def test_unit_of_parse_config() -> None:

@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera import FrameBuffer, OpenCvCamera, SimulatedCamera, load_sequence, parse_source
+from devices.camera import FrameBuffer, OpenCvCamera, parse_source
 from devices.errors import DeviceFault
+from devices.simulated.camera import SimulatedCamera, load_sequence
 
 
 def solid(value: int, shape: tuple[int, int] = (48, 64)) -> np.ndarray:

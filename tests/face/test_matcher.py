@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera import SimulatedCamera
 from devices.protocols import Frame
+from devices.simulated.camera import SimulatedCamera
 from kiosk.config import FaceSection
 from kiosk.face.matcher import FaceMatcher, MatcherSettings
 from kiosk.face.models import DlibModels

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera import SimulatedCamera
+from devices.simulated.camera import SimulatedCamera
 from kiosk.cli.main import main
 from kiosk.face.matcher import (
     SHIPPED_THRESHOLD,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from devices.camera.simulated import SimulatedCamera
+from devices.simulated.camera import SimulatedCamera
 from devices.simulated.scenes import (
     Image,
     empty_scene,

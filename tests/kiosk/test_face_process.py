@@ -98,7 +98,7 @@ def busy_cores() -> Iterator[None]:
 
 def _colours(presentations: int) -> list[tuple[int, float]]:
     """Solid-colour scenes through the real worker; (presentation, foreign frames)."""
-    from devices.camera.simulated import SimulatedCamera
+    from devices.simulated.camera import SimulatedCamera
 
     colours = [10, 200, 60, 250, 120]  # holder, someone else, holder, photo, nobody
     camera = SimulatedCamera(_solid(colours[-1]), fps=60.0)

@@ -81,7 +81,7 @@ def test_only_the_image_and_mirror_average_is_split() -> None:
 def test_the_worker_encodes_with_its_helper() -> None:
     from functools import partial
 
-    from devices.camera.simulated import SimulatedCamera
+    from devices.simulated.camera import SimulatedCamera
     from devices.simulated.scenes import live_scene
 
     verifier = ProcessFaceVerifier(partial(FaceMatcher, MatcherSettings(reference_jitters=2)))
@@ -105,7 +105,7 @@ def test_the_worker_encodes_with_its_helper() -> None:
 def test_a_dead_helper_fails_the_verification_closed_and_is_restarted() -> None:
     from functools import partial
 
-    from devices.camera.simulated import SimulatedCamera
+    from devices.simulated.camera import SimulatedCamera
     from devices.simulated.scenes import live_scene
     from kiosk.face.worker import FaceWorkerError
 

@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera.simulated import SimulatedCamera
 from devices.errors import DeviceFault
 from devices.icao9303.mrz import Mrz
 from devices.mrz import reader as mrz_reader
@@ -23,6 +22,7 @@ from devices.mrz.layout import CHECKED
 from devices.mrz.ocr_b import ocr_b_available
 from devices.mrz.reader import read_image
 from devices.mrz.sources import CameraMrzSource, MrzLineAssembler, SerialMrzSource
+from devices.simulated.camera import SimulatedCamera
 from devices.simulated.data_page import Degradation, render_data_page
 from devices.simulated.mrz_samples import random_mrz
 

@@ -10,10 +10,10 @@ import pytest
 
 from devices.icao9303 import sod
 from devices.icao9303.reader import read_chip
-from devices.icao9303.transport import InProcessTransport
 from devices.simulated import pki
 from devices.simulated.emulator import ChipEmulator
 from devices.simulated.factory import DocumentSpec, make_document
+from devices.simulated.transport import InProcessTransport
 from kiosk.trust import CscaStore, PassiveAuthenticator
 from tests.trust.conftest import DGS, NOW, document, files_of, verify
 

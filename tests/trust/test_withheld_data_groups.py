@@ -18,11 +18,11 @@ import pytest
 from devices.icao9303 import sod
 from devices.icao9303.lds.ef_com import EfCom
 from devices.icao9303.reader import ChipReadReport, read_chip
-from devices.icao9303.transport import InProcessTransport
 from devices.simulated.chip_reader import SimulatedDocumentReader
 from devices.simulated.emulator import ChipEmulator
 from devices.simulated.factory import DocumentSpec, make_document
 from devices.simulated.gate import SimulatedGate
+from devices.simulated.transport import InProcessTransport
 from devices.simulated.virtual_passport import VirtualPassport
 from kiosk.cli.main import main
 from kiosk.clock import FakeClock

@@ -4,6 +4,8 @@ closed and no child process left behind."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -91,10 +93,29 @@ def test_maintenance_exit_needs_the_officer_pin(qtbot: QtBot,
 
 def test_pin_hash_round_trip() -> None:
     stored = hash_pin("13579")
+    assert stored.startswith("$argon2id$") and stored != hash_pin("13579")  # salted
     assert verify_pin("13579", stored) and not verify_pin("13578", stored)
     assert not verify_pin("13579", "garbage") and not verify_pin("13579", "")
     with pytest.raises(ValueError):
         hash_pin("12")
+
+
+def test_an_old_scrypt_hash_never_opens_the_exit() -> None:
+    # The form hash_pin("13579") had before argon2id (the config refuses it at load).
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"13579", salt=salt, n=1 << 14, r=8, p=1, dklen=32)
+    assert not verify_pin("13579", f"scrypt$16384$8$1${salt.hex()}${digest.hex()}")
+
+
+def test_pin_hash_command_prints_a_hash_of_the_pin_on_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ui.cli import main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("97531\n"))
+    assert main(["kiosk", "pin-hash"]) in (0, None)
+    stored = capsys.readouterr().out.strip()
+    assert stored.startswith("$argon2id$") and verify_pin("97531", stored)
 
 
 def _children(pid: int) -> set[int]:

@@ -1,16 +1,15 @@
 """Kiosk lockdown: the traveller window fills its screen frameless, refuses close
 requests, swallows the shortcuts that would leave it, hides the cursor; only an
-officer's PIN (checked against a scrypt hash from the configuration) opens the
+officer's PIN (checked against an argon2id hash from the configuration) opens the
 maintenance exit, and every attempt is audited."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import os
 from collections.abc import Callable
 
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
@@ -18,8 +17,10 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
 log = logging.getLogger(__name__)
 audit = logging.getLogger("egate.audit")
 
-# scrypt parameters for the PIN hash (RFC 7914; n=2**14 takes ~50 ms here).
-_N, _R, _P = 1 << 14, 8, 1
+# argon2id with argon2-cffi's defaults: RFC 9106's low-memory profile (t=3, m=64 MiB,
+# p=4), the same as the officer secrets (kiosk/supervisor/secrets.py DEFAULT_PARAMS).
+_HASHER = PasswordHasher(type=Type.ID)
+PIN_HASH_PREFIX = "$argon2id$"
 
 # Keys that leave or switch away from an application on common desktops.
 _ESCAPE_KEYS = {Qt.Key.Key_Escape, Qt.Key.Key_F4, Qt.Key.Key_Q, Qt.Key.Key_W, Qt.Key.Key_Tab,
@@ -33,25 +34,21 @@ CORNER_PX = 80
 
 
 def hash_pin(pin: str, salt: bytes | None = None) -> str:
-    """`scrypt$n$r$p$salt$hash` for [kiosk] maintenance_pin_hash."""
+    """The argon2id PHC string (`$argon2id$v=19$m=...`) for [kiosk] maintenance_pin_hash."""
     if len(pin) < 4 or not pin.isdigit():
         raise ValueError("a maintenance PIN is at least four digits")
-    salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+    return _HASHER.hash(pin, salt=salt)
 
 
 def verify_pin(pin: str, stored: str) -> bool:
-    """Constant-time check of `pin` against a hash_pin() value; False for a bad hash."""
-    try:
-        kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
-            return False
-        got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(bytes.fromhex(digest)))
-    except (ValueError, TypeError):
+    """Check `pin` against a hash_pin() value; False for a wrong PIN and for anything
+    but an argon2id hash (the configuration refuses the old scrypt form at load)."""
+    if not stored.startswith(PIN_HASH_PREFIX):
         return False
-    return hmac.compare_digest(got.hex(), digest)
+    try:
+        return _HASHER.verify(stored, pin)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class Lockdown(QObject):

@@ -78,14 +78,5 @@ def encode_octet_string(value: bytes, tag: int = OCTET_STRING) -> bytes:
     return encode_tlv(tag, value)
 
 
-def encode_boolean(value: bool, tag: int = 0x01) -> bytes:
-    return encode_tlv(tag, b"\xff" if value else b"\x00")
-
-
 def sequence(*parts: bytes, tag: int = SEQUENCE) -> bytes:
     return encode_tlv(tag, b"".join(parts))
-
-
-def der_set(*parts: bytes) -> bytes:
-    """SET OF in DER order: elements sorted by their encodings (X.690 11.6)."""
-    return encode_tlv(SET, b"".join(sorted(parts)))

@@ -74,13 +74,6 @@ def curve_by_oid(oid: str) -> ecdsa.curves.Curve | None:
     return None
 
 
-def curve_by_name(name: str) -> ecdsa.curves.Curve:
-    for curve in ecdsa.curves.curves:
-        if _curve_name(curve) == name:
-            return curve
-    raise LdsError(f"unknown elliptic curve {name!r}")
-
-
 @dataclass(frozen=True)
 class _Explicit:
     """The numbers of RFC 3279 ECParameters over a prime field."""
