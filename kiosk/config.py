@@ -29,12 +29,13 @@ Language = Literal["zh_CN", "en", "ja", "ko", "ru"]  # the translations the UI h
 BaudRate = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]  # what a UART offers
 
 
-def _within(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Any:
+def _within(
+    low: float, high: float, *, low_open: bool = False, high_open: bool = False
+) -> msgspec.Meta:
     """Schema bounds of a numeric key (msgspec.Meta); `RANGES` is read back from them."""
-    return msgspec.Meta(
-        **({"gt": low} if low_open else {"ge": low}),
-        **({"lt": high} if high_open else {"le": high}),
-    )
+    if low_open:
+        return msgspec.Meta(gt=low, lt=high) if high_open else msgspec.Meta(gt=low, le=high)
+    return msgspec.Meta(ge=low, lt=high) if high_open else msgspec.Meta(ge=low, le=high)
 
 
 # Every numeric key has a closed range: what the storage can hold (the lane is a

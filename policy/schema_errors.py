@@ -72,6 +72,7 @@ def key_and_problem(exc: msgspec.ValidationError, data: Any, schema: Any) -> tup
     else:
         value = _value_at(data, path)
         problem = problem[:1].lower() + problem[1:]
+        problem = problem.replace("invalid RFC3339 encoded date", "expected a date YYYY-MM-DD")
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         hint = _type_at(schema, path)
