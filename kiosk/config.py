@@ -45,14 +45,18 @@ def _within(
 Seconds = Annotated[float, _within(0.0, 600.0, low_open=True)]
 
 
+IataPort = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}\Z", description="a three-letter IATA airport code")
+]
+
+
 class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A table of the file: an unknown key is an error, not silently ignored."""
 
 
 class KioskSection(_Section, frozen=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "SIM-CSX-01"
-    # IATA code of the airport the lane serves
-    port: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}\Z")] = "CSX"
+    port: IataPort = "CSX"  # the airport the lane serves
     # The port's IANA time zone: the supervisor station shows local times in it.
     time_zone: str = "Asia/Shanghai"
     lane: Annotated[int, _within(1, 9999)] = 1

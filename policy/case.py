@@ -106,14 +106,18 @@ class _Wire(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An object of the case; an unknown key is an error (a typo must not drop a fact)."""
 
 
-_Port = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}\Z")]  # IATA airport code
+_Port = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}\Z", description="a three-letter IATA airport code")
+]
 
 
 class _DocumentIn(_Wire, frozen=True):
     document_code: str
     issuing_state: str
     nationality: str
-    document_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9<]{1,35}\Z")]
+    document_number: Annotated[
+        str, msgspec.Meta(pattern=r"^[A-Z0-9<]{1,35}\Z", description="an MRZ document number")
+    ]
     birth_date: date | None = None
     sex: str = "<"
     expiry_date: date | None = None

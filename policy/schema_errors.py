@@ -46,8 +46,21 @@ def _bare(hint: Any) -> Any:
             return hint
 
 
+def _description(hint: Any) -> str | None:
+    """The msgspec.Meta description of a hint, e.g. "a three-letter IATA airport code"."""
+    while get_origin(hint) in (Union, types.UnionType):
+        rest = [a for a in get_args(hint) if a is not type(None)]
+        if len(rest) != 1:
+            return None
+        hint = rest[0]
+    if get_origin(hint) is not Annotated:
+        return None
+    metas = [m for m in get_args(hint)[1:] if isinstance(m, msgspec.Meta) and m.description]
+    return metas[0].description if metas else None
+
+
 def _type_at(root: Any, path: str) -> Any:
-    """The schema type at a msgspec path, or None when the path leaves the schema."""
+    """The schema type at a msgspec path (Annotated kept), or None when it leaves the schema."""
     hint = root
     for name, _index in _STEP.findall(path):
         hint = _bare(hint)
@@ -57,7 +70,7 @@ def _type_at(root: Any, path: str) -> Any:
         else:
             args = get_args(hint)
             hint = args[0] if args else None
-    return _bare(hint)
+    return hint
 
 
 def key_and_problem(exc: msgspec.ValidationError, data: Any, schema: Any) -> tuple[str, str]:
@@ -76,8 +89,11 @@ def key_and_problem(exc: msgspec.ValidationError, data: Any, schema: Any) -> tup
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         hint = _type_at(schema, path)
-        if problem.startswith("invalid enum value") and get_origin(hint) is Literal:
-            problem = f"{shown} is not one of {', '.join(repr(a) for a in get_args(hint))}"
+        described = _description(hint)
+        if problem.startswith("invalid enum value") and get_origin(_bare(hint)) is Literal:
+            problem = f"{shown} is not one of {', '.join(repr(a) for a in get_args(_bare(hint)))}"
+        elif "matching regex" in problem and described is not None:
+            problem = f"{shown} is not {described}"  # the pattern itself would not help
         elif value is not _MISSING and shown not in problem:
             # "expected `int`, got `str`" -> "expected `int`, got 'two'"
             problem = _GOT_TYPE.sub("", problem) + f", got {shown}"

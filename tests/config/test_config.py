@@ -107,6 +107,7 @@ def test_values_that_would_disable_a_safeguard_are_refused(
         ("[kiosk]\nfullscreen = 'yes'", r"kiosk\.fullscreen: expected `bool`, got 'yes'"),
         ("[kiosk]\nlanguages = ['en', 3]", r"kiosk\.languages\[1\]: .*got 3"),
         ("[devices]\ngate_baud = 9601", r"devices\.gate_baud: 9601 is not one of 1200, "),
+        ("[kiosk]\nport = 'Changsha'", r"kiosk\.port: 'Changsha' is not a three-letter IATA"),
         ("[kiosk]\nscreen = 16", r"kiosk\.screen: expected `int` <= 15, got 16"),
         ("[privacy]\nreferral_image_retention_h = 721",
          r"privacy\.referral_image_retention_h: expected `float` <= 720"),
