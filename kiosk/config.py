@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 import msgspec
 
-from policy.schema_errors import key_and_problem
 
 ENV_VAR = "EGATE_CONFIG"
 
@@ -273,6 +272,9 @@ def parse_config(data: dict[str, Any]) -> Config:
     try:
         config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as exc:
+        # Imported here: the policy package is heavy and only an error needs it.
+        from policy.schema_errors import key_and_problem
+
         key, problem = key_and_problem(exc, data, Config)
         raise ConfigError(f"{key or 'config'}: {problem}") from exc
     _validate(config)
