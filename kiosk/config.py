@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 import msgspec
 
-
 ENV_VAR = "EGATE_CONFIG"
 
 
