@@ -7,15 +7,13 @@ half-configured.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
-from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+
+import msgspec
 
 ENV_VAR = "EGATE_CONFIG"
 
@@ -25,22 +23,50 @@ class ConfigError(ValueError):
 
 
 DeviceKind = Literal["simulated", "real"]
+Language = Literal["zh_CN", "en", "ja", "ko", "ru"]  # the translations the UI has
+BaudRate = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]  # what a UART offers
 
 
-@dataclass(frozen=True)
-class KioskSection:
-    id: str = "SIM-CSX-01"
-    port: str = "CSX"  # IATA code of the airport the lane serves
+def _within(
+    low: float, high: float, *, low_open: bool = False, high_open: bool = False
+) -> msgspec.Meta:
+    """Schema bounds of a numeric key (msgspec.Meta); `RANGES` is read back from them."""
+    if low_open:
+        return msgspec.Meta(gt=low, lt=high) if high_open else msgspec.Meta(gt=low, le=high)
+    return msgspec.Meta(ge=low, lt=high) if high_open else msgspec.Meta(ge=low, le=high)
+
+
+# Every numeric key has a closed range: what the storage can hold (the lane is a
+# 32-bit integer in both databases), what the clock calls accept (threading waits
+# overflow beyond ~292 years) and what makes sense for a kiosk. A bound also
+# refuses nan, which TOML allows and no setting means.
+Seconds = Annotated[float, _within(0.0, 600.0, low_open=True)]
+
+
+IataPort = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}\Z", description="a three-letter IATA airport code")
+]
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A table of the file: an unknown key is an error, not silently ignored."""
+
+
+class KioskSection(_Section, frozen=True):
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "SIM-CSX-01"
+    port: IataPort = "CSX"  # the airport the lane serves
     # The port's IANA time zone: the supervisor station shows local times in it.
     time_zone: str = "Asia/Shanghai"
-    lane: int = 1
+    lane: Annotated[int, _within(1, 9999)] = 1
     direction: Literal["entry", "exit"] = "entry"
-    languages: tuple[str, ...] = ("zh_CN", "en", "ja", "ko", "ru")
+    languages: Annotated[tuple[Language, ...], msgspec.Meta(min_length=1)] = (
+        "zh_CN", "en", "ja", "ko", "ru",
+    )  # fmt: skip
     fullscreen: bool = False
     # Traveller window locked down (frameless fullscreen, no close, no shortcut
     # escapes, cursor hidden); `egate demo` never locks down.
     lockdown: bool = True
-    screen: int = 0  # index of the screen the traveller window fills
+    screen: Annotated[int, _within(0, 15)] = 0  # index of the Qt screen the window fills
     # Maintenance exit: argon2id hash of the officer PIN (`egate kiosk pin-hash`);
     # empty = no maintenance exit (SIGTERM still stops the kiosk cleanly).
     maintenance_pin_hash: str = ""
@@ -51,180 +77,102 @@ class KioskSection:
     high_contrast: bool = False
 
 
-@dataclass(frozen=True)
-class DevicesSection:
+class DevicesSection(_Section, frozen=True):
     reader: DeviceKind = "simulated"
     reader_name: str = ""  # PC/SC reader name (substring); empty = first reader
     camera: DeviceKind = "simulated"
     camera_source: str = "0"  # device index, file or stream URL for a real camera
     gate: DeviceKind = "simulated"
     gate_port: str = ""  # serial device of the gate controller (docs/gate.md), e.g. /dev/egate-gate
-    gate_baud: int = 9600
+    gate_baud: BaudRate = 9600
     mrz_source: DeviceKind = "simulated"
     mrz_device: Literal["camera", "serial"] = "camera"  # page camera OCR, or an MRZ line reader
     mrz_camera_source: str = ""  # document camera (index, file, URL); empty = the face camera
     mrz_port: str = ""  # serial device of an MRZ line reader
-    mrz_baud: int = 9600
+    mrz_baud: BaudRate = 9600
 
 
-@dataclass(frozen=True)
-class StorageSection:
+class StorageSection(_Section, frozen=True):
     local_url: str = "sqlite:///~/.local/share/egate/local.sqlite"  # "~" is expanded
     # Empty: an embedded SQLite file stands in for the border database.
     border_url: str = ""
-    sync_interval_s: float = 10.0
+    # At most a day between syncs.
+    sync_interval_s: Annotated[float, _within(0.0, 86400.0, low_open=True)] = 10.0
     # The event log's sealing key (`egate log enrol`), kept outside the database
     # file; empty: log-seal.key beside an SQLite local_url.
     log_key_file: str = ""
 
 
-@dataclass(frozen=True)
-class TimeoutsSection:
-    document_s: float = 60.0  # traveller to place the passport
-    face_s: float = 10.0  # traveller to present a usable face
-    boarding_pass_s: float = 15.0  # traveller to show a boarding pass barcode
-    gate_passage_s: float = 20.0  # traveller to walk through an open gate
-    result_display_s: float = 3.0
-    error_display_s: float = 8.0  # an error screen stays this long (or until "start again")
-    document_return_s: float = 30.0  # traveller to take the passport back
+class TimeoutsSection(_Section, frozen=True):
+    # traveller to place the passport
+    document_s: Annotated[float, _within(0.0, 3600.0, low_open=True)] = 60.0
+    face_s: Seconds = 10.0  # traveller to present a usable face
+    boarding_pass_s: Seconds = 15.0  # traveller to show a boarding pass barcode
+    gate_passage_s: Seconds = 20.0  # traveller to walk through an open gate
+    result_display_s: Seconds = 3.0
+    error_display_s: Seconds = 8.0  # an error screen stays this long (or until "start again")
+    document_return_s: Seconds = 30.0  # traveller to take the passport back
 
 
-@dataclass(frozen=True)
-class FaceSection:
+# dlib distances lie in [0, 2).
+Distance = Annotated[float, _within(0.0, 2.0, low_open=True, high_open=True)]
+
+
+class FaceSection(_Section, frozen=True):
     # dlib ResNet distance at or below which faces match and the gate may open: the
     # strict point whose FMR holds within East Asian pairs (docs/face.md, "Threshold").
-    threshold: float = 0.37
+    threshold: Distance = 0.37
     # Above `threshold` and at most this: "match_uncertain", referred for an officer
     # to compare the photos (the model cannot tell such faces apart at 0.1% FMR).
-    uncertain_threshold: float = 0.55
-    budget_s: float = 1.5  # time to pick the best of the frames
-    max_frames: int = 8
+    uncertain_threshold: Distance = 0.55
+    budget_s: Annotated[float, _within(0.0, 60.0, low_open=True)] = 1.5  # to pick the best frame
+    max_frames: Annotated[int, _within(1, 1000)] = 8
     liveness: Literal["off", "passive", "challenge"] = "passive"
 
 
-@dataclass(frozen=True)
-class PolicySection:
+class PolicySection(_Section, frozen=True):
     pack_dir: str = ""  # extra policy packs; empty = the shipped packs only
-    reference_max_age_h: float = 24.0
+    # At most a year; the packs themselves allow 24 h.
+    reference_max_age_h: Annotated[float, _within(0.0, 8760.0, low_open=True)] = 24.0
 
 
-@dataclass(frozen=True)
-class PrivacySection:
-    referral_image_retention_h: float = 24.0
+class PrivacySection(_Section, frozen=True):
+    # Biometric images are kept no longer than needed: 30 days at the very most.
+    referral_image_retention_h: Annotated[float, _within(0.0, 720.0)] = 24.0
 
 
-@dataclass(frozen=True)
-class LoggingSection:
+class LoggingSection(_Section, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"  # JSON lines on stderr
 
 
-@dataclass(frozen=True)
-class Config:
-    kiosk: KioskSection = field(default_factory=KioskSection)
-    devices: DevicesSection = field(default_factory=DevicesSection)
-    storage: StorageSection = field(default_factory=StorageSection)
-    timeouts: TimeoutsSection = field(default_factory=TimeoutsSection)
-    face: FaceSection = field(default_factory=FaceSection)
-    policy: PolicySection = field(default_factory=PolicySection)
-    privacy: PrivacySection = field(default_factory=PrivacySection)
-    logging: LoggingSection = field(default_factory=LoggingSection)
+class Config(_Section, frozen=True):
+    kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
+    devices: DevicesSection = msgspec.field(default_factory=DevicesSection)
+    storage: StorageSection = msgspec.field(default_factory=StorageSection)
+    timeouts: TimeoutsSection = msgspec.field(default_factory=TimeoutsSection)
+    face: FaceSection = msgspec.field(default_factory=FaceSection)
+    policy: PolicySection = msgspec.field(default_factory=PolicySection)
+    privacy: PrivacySection = msgspec.field(default_factory=PrivacySection)
+    logging: LoggingSection = msgspec.field(default_factory=LoggingSection)
 
 
-_IATA = re.compile(r"^[A-Z]{3}$")
-_LANGUAGES = {"zh_CN", "en", "ja", "ko", "ru"}
+def _ranges() -> dict[str, tuple[float, float, bool, bool]]:
+    """(low, high, low inclusive, high inclusive) of every numeric key, from the schema."""
+    out: dict[str, tuple[float, float, bool, bool]] = {}
+    for section, section_type in get_type_hints(Config).items():
+        for name, hint in get_type_hints(section_type, include_extras=True).items():
+            if get_origin(hint) is not Annotated or get_args(hint)[0] not in (int, float):
+                continue
+            for meta in get_args(hint)[1:]:
+                if isinstance(meta, msgspec.Meta) and (meta.ge, meta.gt) != (None, None):
+                    low = meta.ge if meta.ge is not None else meta.gt
+                    high = meta.le if meta.le is not None else meta.lt
+                    assert low is not None and high is not None
+                    out[f"{section}.{name}"] = (low, high, meta.ge is not None, meta.le is not None)
+    return out
 
 
-def _coerce(key: str, value: Any, hint: Any) -> Any:
-    origin = get_origin(hint)
-    if origin is Literal:
-        allowed = get_args(hint)
-        if value not in allowed:
-            choices = ", ".join(repr(a) for a in allowed)
-            raise ConfigError(f"{key}: {value!r} is not one of {choices}")
-        return value
-    if origin in (Union, UnionType):
-        raise ConfigError(f"{key}: unsupported schema type")  # not used by the schema
-    if origin is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
-        return tuple(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        if not math.isfinite(value):  # TOML allows nan and inf; no setting does
-            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{key}: expected a string, got {value!r}")
-        return value
-    raise ConfigError(f"{key}: unsupported schema type {hint!r}")
-
-
-def _build(cls: type[Any], data: Any, prefix: str) -> Any:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{prefix or 'config'}: expected a table, got {data!r}")
-    hints = get_type_hints(cls)
-    known = {f.name for f in fields(cls)}
-    for key in data:
-        if key not in known:
-            where = f"{prefix}.{key}" if prefix else key
-            raise ConfigError(f"{where}: unknown key (known: {', '.join(sorted(known))})")
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in data:
-            continue
-        key = f"{prefix}.{f.name}" if prefix else f.name
-        hint = hints[f.name]
-        if is_dataclass(hint):
-            values[f.name] = _build(hint, data[f.name], key)  # type: ignore[arg-type]
-        else:
-            values[f.name] = _coerce(key, data[f.name], hint)
-    return cls(**values)
-
-
-# Every numeric key has a closed range: what the storage can hold (the lane is a
-# 32-bit integer in both databases), what the clock calls accept (threading waits
-# overflow beyond ~292 years) and what makes sense for a kiosk. (low, high, low
-# inclusive, high inclusive); a test checks that every int/float key is listed here.
-RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "kiosk.lane": (1, 9999, True, True),
-    "kiosk.screen": (0, 15, True, True),  # a Qt screen index
-    "devices.gate_baud": (1200, 115200, True, True),  # and one of _BAUD_RATES
-    "devices.mrz_baud": (1200, 115200, True, True),
-    "storage.sync_interval_s": (0.0, 86400.0, False, True),  # at most a day between syncs
-    "timeouts.document_s": (0.0, 3600.0, False, True),
-    "timeouts.face_s": (0.0, 600.0, False, True),
-    "timeouts.boarding_pass_s": (0.0, 600.0, False, True),
-    "timeouts.gate_passage_s": (0.0, 600.0, False, True),
-    "timeouts.result_display_s": (0.0, 600.0, False, True),
-    "timeouts.error_display_s": (0.0, 600.0, False, True),
-    "timeouts.document_return_s": (0.0, 600.0, False, True),
-    "face.threshold": (0.0, 2.0, False, False),  # dlib distances lie in [0, 2)
-    "face.uncertain_threshold": (0.0, 2.0, False, False),
-    "face.budget_s": (0.0, 60.0, False, True),
-    "face.max_frames": (1, 1000, True, True),
-    "policy.reference_max_age_h": (0.0, 8760.0, False, True),  # a year; packs allow 24 h
-    # Biometric images are kept no longer than needed: 30 days at the very most.
-    "privacy.referral_image_retention_h": (0.0, 720.0, True, True),
-}
-
-
-def _check_range(key: str, value: float) -> None:
-    low, high, low_inclusive, high_inclusive = RANGES[key]
-    above = value >= low if low_inclusive else value > low
-    below = value <= high if high_inclusive else value < high
-    if not (above and below):
-        opening, closing = "[("[not low_inclusive], "])"[not high_inclusive]
-        raise ConfigError(f"{key}: {value!r} is outside {opening}{low:g}, {high:g}{closing}")
+RANGES: dict[str, tuple[float, float, bool, bool]] = _ranges()
 
 
 def port_zone(name: str) -> tzinfo:
@@ -240,28 +188,15 @@ def port_zone(name: str) -> tzinfo:
 
 
 def _validate(config: Config) -> None:
+    """What the schema cannot say: meaning of strings and relations between keys."""
     k = config.kiosk
     if not k.id.strip():
-        raise ConfigError("kiosk.id: must not be empty")
-    if len(k.id) > 64:
-        raise ConfigError("kiosk.id: at most 64 characters (it is stored with every event)")
+        raise ConfigError("kiosk.id: must not be blank")
     if not k.id.isprintable():
         raise ConfigError("kiosk.id: control characters are not allowed")
-    if not _IATA.match(k.port):
-        raise ConfigError(f"kiosk.port: {k.port!r} is not a three-letter IATA airport code")
     port_zone(k.time_zone)  # ConfigError when it is not a time zone
-    for key in RANGES:
-        section, name = key.split(".")
-        _check_range(key, getattr(getattr(config, section), name))
     if config.face.uncertain_threshold < config.face.threshold:
         raise ConfigError("face.uncertain_threshold: must not be below face.threshold")
-    if not k.languages:
-        raise ConfigError("kiosk.languages: at least one language is needed")
-    for lang in k.languages:
-        if lang not in _LANGUAGES:
-            raise ConfigError(
-                f"kiosk.languages: {lang!r} has no translation (have {sorted(_LANGUAGES)})"
-            )
     for url_key in ("local_url", "border_url"):
         url = getattr(config.storage, url_key)
         if url_key == "border_url" and url == "":
@@ -294,17 +229,11 @@ def _check_pin_hash(value: str) -> None:
 
 
 def _validate_devices(d: DevicesSection) -> None:
-    """A real device needs its address; a baud rate must be one a UART offers."""
+    """A real device needs its address (the schema checks the baud rates)."""
     if d.gate == "real" and not d.gate_port:
         raise ConfigError("devices.gate_port: the serial device of the gate controller is needed")
     if d.mrz_source == "real" and d.mrz_device == "serial" and not d.mrz_port:
         raise ConfigError("devices.mrz_port: the serial device of the MRZ reader is needed")
-    for key in ("gate_baud", "mrz_baud"):
-        if getattr(d, key) not in _BAUD_RATES:
-            raise ConfigError(f"devices.{key}: {getattr(d, key)} is not one of {_BAUD_RATES}")
-
-
-_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
 # The databases this build has drivers for (pyproject dependencies).
@@ -365,7 +294,15 @@ def log_key_path(config: Config) -> Path:
 
 
 def parse_config(data: dict[str, Any]) -> Config:
-    config: Config = _build(Config, data, "")
+    """Validate parsed TOML against the schema; ConfigError names the key path."""
+    try:
+        config = msgspec.convert(data, Config, strict=True)
+    except msgspec.ValidationError as exc:
+        # Imported here: the policy package is heavy and only an error needs it.
+        from policy.schema_errors import key_and_problem
+
+        key, problem = key_and_problem(exc, data, Config)
+        raise ConfigError(f"{key or 'config'}: {problem}") from exc
     _validate(config)
     return config
 

@@ -10,30 +10,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
 
 from policy.codes import BASES
 from policy.errors import CaseError
+from policy.schema_errors import key_and_problem
 from policy.states import normalise_state
 
-_IATA: Final = re.compile(r"^[A-Z]{3}\Z")
 _YEARS: Final = (1900, 2200)
-
-CASE_KEYS: Final = (
-    "now",
-    "port",
-    "direction",
-    "document",
-    "checks",
-    "journey",
-    "visa",
-    "reference_data",
-    "entry_record",
-    "case_id",
-)
 
 
 @dataclass(frozen=True)
@@ -107,18 +96,94 @@ class Case:
     case_id: str | None
 
 
-def _table(value: Any, field: str, known: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise CaseError(field, f"expected an object, got {type(value).__name__}")
-    for key in value:
-        if key not in known:
-            raise CaseError(f"{field}.{key}" if field else str(key), "unknown field")
-    return value
+# The wire form: the case format as a msgspec schema. Types, unknown keys, required
+# keys and closed sets are checked by msgspec (strict: no string coercion); what a
+# value means (a state code, an ISO 8601 instant, a visa's order) is
+# checked below when the typed Case is built. Instants stay strings in the schema:
+# the documented format is ISO 8601 (datetime.fromisoformat), which allows forms
+# RFC 3339 (msgspec's datetime) does not, such as "2026-03-05T20:00+08:00".
+class _Wire(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An object of the case; an unknown key is an error (a typo must not drop a fact)."""
 
 
-def _datetime(value: Any, field: str) -> datetime:
-    if not isinstance(value, str):
-        raise CaseError(field, f"expected an ISO 8601 date-time string, got {value!r}")
+_Port = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}\Z", description="a three-letter IATA airport code")
+]
+
+
+class _DocumentIn(_Wire, frozen=True):
+    document_code: str
+    issuing_state: str
+    nationality: str
+    document_number: Annotated[
+        str, msgspec.Meta(pattern=r"^[A-Z0-9<]{1,35}\Z", description="an MRZ document number")
+    ]
+    birth_date: date | None = None
+    sex: str = "<"
+    expiry_date: date | None = None
+
+
+class _ChecksIn(_Wire, frozen=True):
+    chip_read: bool = True
+    document_authentic: bool | None = None
+    chip_genuine: bool | None = None
+    face_match: bool | None = None
+    liveness: bool | None = None
+    watchlist_hit: bool | None = None
+
+
+class _OnwardIn(_Wire, frozen=True):
+    departure_time: str
+    destination: str | None = None
+    departure_port: _Port | None = None
+    confirmed: bool = False
+    flight: str | None = None
+    source: str | None = None
+    verified: bool = False
+
+
+class _JourneyIn(_Wire, frozen=True):
+    arrived_from: str | None = None
+    onward: _OnwardIn | None = None
+
+
+class _VisaIn(_Wire, frozen=True):
+    valid_from: date
+    valid_until: date
+    kind: Any = None  # documentation for the reader; not decided on
+    number: Any = None
+
+
+class _ReferenceDataIn(_Wire, frozen=True):
+    # Hours since the kiosk last confirmed its reference data with the border
+    # database; null: never, which is infinitely stale.
+    age_hours: Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)] | None
+
+
+class _EntryRecordIn(_Wire, frozen=True):
+    entry_time: str
+    port: _Port | None = None
+    basis: str | None = None
+    permitted_until: str | None = None
+
+
+class _CaseIn(_Wire, frozen=True):
+    now: str
+    port: _Port
+    direction: Literal["entry", "exit"]
+    document: _DocumentIn
+    checks: _ChecksIn
+    journey: _JourneyIn | None = None
+    visa: _VisaIn | None = None
+    reference_data: _ReferenceDataIn | None = None
+    entry_record: _EntryRecordIn | None = None
+    case_id: str | None = None
+
+
+CASE_KEYS: Final = _CaseIn.__struct_fields__  # the top-level keys of the case format
+
+
+def _instant(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
@@ -131,220 +196,96 @@ def _datetime(value: Any, field: str) -> datetime:
     return parsed
 
 
-def _date(value: Any, field: str, *, nullable: bool = False) -> date | None:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise CaseError(field, f"expected a date YYYY-MM-DD, got {value!r}")
+def _state(value: str, field: str) -> str:
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CaseError(field, f"{value!r} is not a calendar date") from exc
-
-
-def _str(value: Any, field: str, *, nullable: bool = False) -> str | None:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str):
-        raise CaseError(field, f"expected a string, got {value!r}")
-    return value
-
-
-def _state(value: Any, field: str, *, nullable: bool = False) -> str | None:
-    text = _str(value, field, nullable=nullable)
-    if text is None:
-        return None
-    try:
-        return normalise_state(text)
+        return normalise_state(value)
     except ValueError as exc:
         raise CaseError(field, str(exc)) from exc
 
 
-def _port(value: Any, field: str, *, nullable: bool = False) -> str | None:
-    text = _str(value, field, nullable=nullable)
-    if text is None:
-        return None
-    if not _IATA.match(text):
-        raise CaseError(field, f"{text!r} is not a three-letter IATA airport code")
-    return text
-
-
-def _bool(value: Any, field: str, *, nullable: bool) -> bool | None:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, bool):
-        raise CaseError(
-            field, f"expected true or false{' or null' if nullable else ''}, got {value!r}"
-        )
-    return value
-
-
-def _document(value: Any) -> Document:
-    t = _table(
-        value,
-        "document",
-        (
-            "document_code",
-            "issuing_state",
-            "nationality",
-            "document_number",
-            "birth_date",
-            "sex",
-            "expiry_date",
-        ),
-    )
-    for key in ("document_code", "issuing_state", "nationality", "document_number"):
-        if key not in t:
-            raise CaseError(f"document.{key}", "is required")
-    code = _str(t["document_code"], "document.document_code")
-    assert code is not None
-    code = code.strip().rstrip("<")
+def _document(d: _DocumentIn) -> Document:
+    code = d.document_code.strip().rstrip("<")
     if not re.fullmatch(r"[A-Z][A-Z]?", code):
         raise CaseError("document.document_code", f"{code!r} is not an ICAO 9303 document code")
-    number = _str(t["document_number"], "document.document_number")
-    assert number is not None
-    if not re.fullmatch(r"[A-Z0-9<]{1,35}", number):
-        raise CaseError("document.document_number", f"{number!r} is not an MRZ document number")
-    issuing = _state(t["issuing_state"], "document.issuing_state")
-    nationality = _state(t["nationality"], "document.nationality")
-    assert issuing is not None and nationality is not None
     return Document(
         document_code=code,
-        issuing_state=issuing,
-        nationality=nationality,
-        document_number=number.rstrip("<"),
-        birth_date=_date(t.get("birth_date"), "document.birth_date", nullable=True),
-        sex=_str(t.get("sex", "<"), "document.sex") or "<",
-        expiry_date=_date(t.get("expiry_date"), "document.expiry_date", nullable=True),
+        issuing_state=_state(d.issuing_state, "document.issuing_state"),
+        nationality=_state(d.nationality, "document.nationality"),
+        document_number=d.document_number.rstrip("<"),
+        birth_date=d.birth_date,
+        sex=d.sex or "<",
+        expiry_date=d.expiry_date,
     )
 
 
-def _checks(value: Any) -> Checks:
-    known = (
-        "chip_read",
-        "document_authentic",
-        "chip_genuine",
-        "face_match",
-        "liveness",
-        "watchlist_hit",
-    )
-    t = _table(value, "checks", known)
-    chip_read = _bool(t.get("chip_read", True), "checks.chip_read", nullable=False)
-    assert chip_read is not None
-    return Checks(
-        chip_read=chip_read,
-        document_authentic=_bool(
-            t.get("document_authentic"), "checks.document_authentic", nullable=True
-        ),
-        chip_genuine=_bool(t.get("chip_genuine"), "checks.chip_genuine", nullable=True),
-        face_match=_bool(t.get("face_match"), "checks.face_match", nullable=True),
-        liveness=_bool(t.get("liveness"), "checks.liveness", nullable=True),
-        watchlist_hit=_bool(t.get("watchlist_hit"), "checks.watchlist_hit", nullable=True),
-    )
-
-
-def _onward(value: Any) -> Onward | None:
-    if value is None:
-        return None
-    t = _table(
-        value,
-        "journey.onward",
-        ("destination", "departure_time", "departure_port", "confirmed", "flight", "source",
-         "verified"),
-    )
-    if "departure_time" not in t:
-        raise CaseError("journey.onward.departure_time", "is required")
-    confirmed = _bool(t.get("confirmed", False), "journey.onward.confirmed", nullable=False)
-    assert confirmed is not None
-    verified = _bool(t.get("verified", False), "journey.onward.verified", nullable=False)
-    return Onward(
-        destination=_state(t.get("destination"), "journey.onward.destination", nullable=True),
-        departure_time=_datetime(t["departure_time"], "journey.onward.departure_time"),
-        departure_port=_port(
-            t.get("departure_port"), "journey.onward.departure_port", nullable=True
-        ),
-        confirmed=confirmed,
-        flight=_str(t.get("flight"), "journey.onward.flight", nullable=True),
-        source=_str(t.get("source"), "journey.onward.source", nullable=True),
-        verified=bool(verified),
-    )
-
-
-def _journey(value: Any) -> Journey:
-    if value is None:
+def _journey(j: _JourneyIn | None) -> Journey:
+    if j is None:
         return Journey(arrived_from=None, onward=None)
-    t = _table(value, "journey", ("arrived_from", "onward"))
+    o = j.onward
+    onward = None
+    if o is not None:
+        onward = Onward(
+            destination=None
+            if o.destination is None
+            else _state(o.destination, "journey.onward.destination"),
+            departure_time=_instant(o.departure_time, "journey.onward.departure_time"),
+            departure_port=o.departure_port,
+            confirmed=o.confirmed,
+            flight=o.flight,
+            source=o.source,
+            verified=o.verified,
+        )
     return Journey(
-        arrived_from=_state(t.get("arrived_from"), "journey.arrived_from", nullable=True),
-        onward=_onward(t.get("onward")),
+        arrived_from=None
+        if j.arrived_from is None
+        else _state(j.arrived_from, "journey.arrived_from"),
+        onward=onward,
     )
 
 
-def _visa(value: Any) -> Visa | None:
-    if value is None:
+def _visa(v: _VisaIn | None) -> Visa | None:
+    if v is None:
         return None
-    t = _table(value, "visa", ("valid_from", "valid_until", "kind", "number"))
-    start = _date(t.get("valid_from"), "visa.valid_from")
-    end = _date(t.get("valid_until"), "visa.valid_until")
-    assert start is not None and end is not None
-    if end < start:
-        raise CaseError("visa.valid_until", f"{end} is before valid_from {start}")
-    return Visa(valid_from=start, valid_until=end)
+    if v.valid_until < v.valid_from:
+        raise CaseError("visa.valid_until", f"{v.valid_until} is before valid_from {v.valid_from}")
+    return Visa(valid_from=v.valid_from, valid_until=v.valid_until)
 
 
-def _reference_age(value: Any) -> float | None:
-    """None: not given (not checked). `{"age_hours": null}`: the kiosk has never
-    confirmed its reference data with the border database, which is infinitely stale."""
-    if value is None:
+def _entry_record(e: _EntryRecordIn | None) -> EntryRecord | None:
+    if e is None:
         return None
-    t = _table(value, "reference_data", ("age_hours",))
-    if "age_hours" in t and t["age_hours"] is None:
-        return math.inf
-    age = t.get("age_hours")
-    if isinstance(age, bool) or not isinstance(age, int | float) or not 0 <= age < math.inf:
-        raise CaseError("reference_data.age_hours", f"expected hours >= 0 or null, got {age!r}")
-    try:
-        return float(age)
-    except OverflowError as exc:  # an integer with hundreds of digits
-        raise CaseError("reference_data.age_hours", "too large a number of hours") from exc
-
-
-def _entry_record(value: Any) -> EntryRecord | None:
-    if value is None:
-        return None
-    t = _table(value, "entry_record", ("entry_time", "port", "basis", "permitted_until"))
-    basis = _str(t.get("basis"), "entry_record.basis", nullable=True)
-    if basis is not None and basis not in BASES:
-        raise CaseError("entry_record.basis", f"{basis!r} is not one of {', '.join(BASES)}")
-    until = t.get("permitted_until")
+    if e.basis is not None and e.basis not in BASES:
+        raise CaseError("entry_record.basis", f"{e.basis!r} is not one of {', '.join(BASES)}")
+    until = e.permitted_until
     return EntryRecord(
-        entry_time=_datetime(t.get("entry_time"), "entry_record.entry_time"),
-        port=_port(t.get("port"), "entry_record.port", nullable=True),
-        basis=basis,
-        permitted_until=None if until is None else _datetime(until, "entry_record.permitted_until"),
+        entry_time=_instant(e.entry_time, "entry_record.entry_time"),
+        port=e.port,
+        basis=e.basis,
+        permitted_until=None if until is None else _instant(until, "entry_record.permitted_until"),
     )
 
 
 def parse_case(data: Any) -> Case:
     """Validate a case (a JSON object) and return its typed form; raise CaseError."""
-    t = _table(data, "", CASE_KEYS)
-    for key in ("now", "port", "direction", "document", "checks"):
-        if key not in t:
-            raise CaseError(key, "is required")
-    direction = t["direction"]
-    if direction not in ("entry", "exit"):
-        raise CaseError("direction", f"expected 'entry' or 'exit', got {direction!r}")
-    port = _port(t["port"], "port")
-    assert port is not None
+    try:
+        wire = msgspec.convert(data, _CaseIn, strict=True)
+    except msgspec.ValidationError as exc:
+        raise CaseError(*key_and_problem(exc, data, _CaseIn)) from exc
+    ref = wire.reference_data
     return Case(
-        now=_datetime(t["now"], "now"),
-        port=port,
-        direction="entry" if direction == "entry" else "exit",
-        document=_document(t["document"]),
-        checks=_checks(t["checks"]),
-        journey=_journey(t.get("journey")),
-        visa=_visa(t.get("visa")),
-        reference_age_hours=_reference_age(t.get("reference_data")),
-        entry_record=_entry_record(t.get("entry_record")),
-        case_id=_str(t.get("case_id"), "case_id", nullable=True),
+        now=_instant(wire.now, "now"),
+        port=wire.port,
+        direction=wire.direction,
+        document=_document(wire.document),
+        checks=Checks(**msgspec.structs.asdict(wire.checks)),
+        journey=_journey(wire.journey),
+        visa=_visa(wire.visa),
+        # None: not given (not checked); age_hours null: never confirmed.
+        reference_age_hours=None
+        if ref is None
+        else math.inf
+        if ref.age_hours is None
+        else ref.age_hours,
+        entry_record=_entry_record(wire.entry_record),
+        case_id=wire.case_id,
     )

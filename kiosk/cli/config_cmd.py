@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from typing import Any
+
+from msgspec.structs import asdict
 
 from kiosk.cli.common import add_common_options, config_from_args, print_json
 from kiosk.config import border_url, expand_url
@@ -24,7 +25,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    data = dataclasses.asdict(config)
+    data: dict[str, Any] = {
+        name: asdict(getattr(config, name)) for name in config.__struct_fields__
+    }
     data["effective"] = {
         "local_url": expand_url(config.storage.local_url),
         "border_url": border_url(config),

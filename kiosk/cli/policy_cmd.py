@@ -109,7 +109,8 @@ def _decide(args: argparse.Namespace, case_data: Any) -> Decision:
     try:
         case = parse_case(case_data)
     except CaseError as exc:
-        raise CommandError("invalid_case", str(exc), status=65) from exc
+        # name the file too, as its JSON errors do (`-` is standard input)
+        raise CommandError("invalid_case", f"{args.case}: {exc}", status=65) from exc
     if args.pack:
         packs = _load_packs(args.pack)
         pack = select_pack(packs, case.port, case.now)

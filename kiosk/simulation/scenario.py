@@ -28,10 +28,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
+
+from msgspec.structs import replace  # the config sections are msgspec Structs
 
 from devices.simulated.emulator import Misbehaviour
 from kiosk.config import Config, parse_config

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -15,12 +14,10 @@ INT32_MAX = 2**31 - 1  # the lane column in SQLite and PostgreSQL (Integer)
 
 def numeric_keys() -> list[str]:
     keys = []
-    for section in fields(Config):
-        hint = get_type_hints(Config)[section.name]
-        assert is_dataclass(hint)
+    for section, hint in get_type_hints(Config).items():
         for f, t in get_type_hints(hint).items():
             if t in (int, float):
-                keys.append(f"{section.name}.{f}")
+                keys.append(f"{section}.{f}")
     return keys
 
 

@@ -63,7 +63,7 @@ def test_malformed_case(overrides: dict[str, Any], field: str) -> None:
 
 
 def test_not_an_object() -> None:
-    with pytest.raises(CaseError, match="expected an object"):
+    with pytest.raises(CaseError, match="expected `object`"):
         parse_case([1, 2])
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +209,29 @@ def test_boarding_pass_errors(argv: list[str], code: str) -> None:
     with pytest.raises(CommandError) as info:
         run(["policy", "boarding-pass", *argv])
     assert info.value.code == code
+
+
+# Issue 24 item 3: a case that breaks the schema is refused naming the file, the key
+# path and the problem.
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"checks": {"iris": True}}, r"case\.checks\.iris: unknown key"),
+        ({"checks": {"face_match": "yes"}},
+         r"case\.checks\.face_match: expected `bool \| null`, got 'yes'"),
+        ({"reference_data": {"age_hours": -1}},
+         r"case\.reference_data\.age_hours: expected `float` >= 0\.0, got -1"),
+        ({"direction": "in"}, r"case\.direction: 'in' is not one of 'entry', 'exit'"),
+    ],
+)  # fmt: skip
+def test_schema_errors_name_the_file_and_key(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    case = tmp_path / "traveller.json"
+    good = json.loads((EXAMPLES / "entry-transit-240h-admit.json").read_text())
+    case.write_text(json.dumps({**good, **change}))
+    with pytest.raises(CommandError) as info:
+        run(["policy", "evaluate", str(case), "--json"])
+    assert info.value.code == "invalid_case"
+    assert str(info.value).startswith(f"{case}: "), str(info.value)
+    assert re.search(message, str(info.value)), str(info.value)

@@ -166,6 +166,6 @@ def test_case_must_be_an_object_not_a_list() -> None:
     try:
         parse_case([BASE_CASE])
     except CaseError as exc:
-        assert "expected an object" in str(exc)
+        assert "expected `object`" in str(exc)
     else:
         raise AssertionError("a list was accepted as a case")

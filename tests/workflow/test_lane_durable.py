@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace  # Config is a msgspec Struct
 
 from kiosk.lane.events import DocumentRemoved
 from kiosk.lane.machine import ALARM_EVENT_LOG
@@ -37,7 +37,7 @@ def test_unwritable_event_refers_with_gate_closed_and_raises_the_alarm(
     # every write). The config refuses it now; here it is forced past validation.
     rig = Rig(tmp_path)
     cfg = rig.lane.config
-    rig.lane.config = dataclasses.replace(cfg, kiosk=dataclasses.replace(cfg.kiosk, lane=10**20))
+    rig.lane.config = replace(cfg, kiosk=replace(cfg.kiosk, lane=10**20))
     with caplog.at_level(logging.CRITICAL, logger="kiosk.lane.machine"):
         run_traveller(rig)
     assert rig.gate.opened_count == 0 and rig.gate.state == "closed"
@@ -101,7 +101,7 @@ def test_a_record_the_log_never_takes_keeps_the_alarm_up_for_the_officer(
 ) -> None:
     rig = Rig(tmp_path)
     good = rig.lane.config
-    rig.lane.config = dataclasses.replace(good, kiosk=dataclasses.replace(good.kiosk, lane=10**20))
+    rig.lane.config = replace(good, kiosk=replace(good.kiosk, lane=10**20))
     run_traveller(rig)  # referred; its record can never be stored
     rig.reader.present = False
     rig.lane.post(DocumentRemoved())
