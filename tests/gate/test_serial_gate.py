@@ -152,7 +152,9 @@ def test_a_killed_kiosk_process_leaves_the_gate_closed(controller) -> None:  # t
 
 
 def test_corrupted_lines_are_ignored(
-    gate: SerialGate, controller, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+    gate: SerialGate,
+    controller: tuple[GateControllerEmulator, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     emulator, _ = controller
     events: list[str] = []
