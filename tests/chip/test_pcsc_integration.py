@@ -8,47 +8,59 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from devices.errors import CardRemovedError
+from devices.icao9303 import pcsc
 from devices.icao9303.pcsc import PcscTerminal
 from devices.icao9303.reader import ChipDocumentReader
 from devices.simulated.emulator import ChipEmulator, Misbehaviour
 from devices.simulated.virtual_passport import VirtualPassport
 from devices.simulated.vpcd import VpcdCardServer
 from kiosk.cli.main import main
+from tests.waiting import wait_event, wait_until
 
 pytestmark = pytest.mark.pcsc
 REPO = Path(__file__).resolve().parents[2]
 
 
-def wait_for(predicate: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+def monitor_blocked(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once the terminal's monitor thread waits for a change after a successful
+    first look: from then on it knows the reader is empty, so a card laid down is
+    reported as "placed" rather than taken as the starting state."""
+    blocked = threading.Event()
+    looked = False
+    real = pcsc.scard.SCardGetStatusChange
+
+    def watched(*args: object) -> object:
+        nonlocal looked
+        if threading.current_thread().name != "pcsc-monitor":
+            return real(*args)
+        if looked:
+            blocked.set()
+        answer = real(*args)
+        looked = looked or answer[0] == pcsc.scard.SCARD_S_SUCCESS
+        return answer
+
+    monkeypatch.setattr(pcsc.scard, "SCardGetStatusChange", watched)
+    return blocked
 
 
-def test_read_through_pcscd_with_events(pcscd: str, pace_passport: VirtualPassport) -> None:
+def test_read_through_pcscd_with_events(
+    pcscd: str, pace_passport: VirtualPassport, monkeypatch: pytest.MonkeyPatch
+) -> None:
     terminal = PcscTerminal(pcscd)
     events: list[str] = []
-    seen = threading.Event()
-
-    def listener(event: str) -> None:
-        events.append(event)
-        seen.set()
-
+    watching = monitor_blocked(monkeypatch)
     reader = ChipDocumentReader(terminal)
-    reader.set_listener(listener)
-    time.sleep(0.3)  # the monitor learns the empty state first
+    reader.set_listener(events.append)
+    wait_event(watching, what="the presence monitor's first look at the empty reader")
     server = VpcdCardServer(ChipEmulator.from_passport(pace_passport))
     server.start()
     try:
-        wait_for(reader.document_present)
+        wait_until(reader.document_present, what="the passport on the reader")
         result = reader.read(pace_passport.mrz_key())
         assert result.access_control == "PACE"
         assert result.chip_authentication == "passed"
@@ -58,8 +70,8 @@ def test_read_through_pcscd_with_events(pcscd: str, pace_passport: VirtualPasspo
         assert result.apdus < 40  # extended length went through pcscd
     finally:
         server.stop()
-    wait_for(lambda: not reader.document_present())
-    wait_for(lambda: "removed" in events)
+    wait_until(lambda: not reader.document_present(), what="the passport gone")
+    wait_until(lambda: "removed" in events, what="the removal event")
     reader.set_listener(None)
     assert events[:2] == ["placed", "removed"]
 
@@ -71,12 +83,12 @@ def test_card_pulled_mid_read_through_pcscd(pcscd: str, pace_passport: VirtualPa
     server.start()
     terminal = PcscTerminal(pcscd)
     try:
-        wait_for(terminal.card_present)
+        wait_until(terminal.card_present, what="the card on the reader")
         with pytest.raises(CardRemovedError):
             ChipDocumentReader(terminal).read(pace_passport.mrz_key())
     finally:
         server.stop()
-    wait_for(lambda: not terminal.card_present())
+    wait_until(lambda: not terminal.card_present(), what="the card gone")
 
 
 def test_chip_refusing_extended_length_through_pcscd(
@@ -88,13 +100,13 @@ def test_chip_refusing_extended_length_through_pcscd(
     server.start()
     terminal = PcscTerminal(pcscd)
     try:
-        wait_for(terminal.card_present)
+        wait_until(terminal.card_present, what="the card on the reader")
         result = ChipDocumentReader(terminal).read(pace_passport.mrz_key())
         assert result.files["DG2"] == pace_passport.files["DG2"]
         assert result.chip_authentication == "passed"
     finally:
         server.stop()
-    wait_for(lambda: not terminal.card_present())
+    wait_until(lambda: not terminal.card_present(), what="the card gone")
 
 
 @pytest.mark.slow
@@ -112,7 +124,7 @@ def test_cli_make_serve_read_verify(
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        wait_for(PcscTerminal(pcscd).card_present, 20)
+        wait_until(PcscTerminal(pcscd).card_present, what="the served card on the reader")
         out = tmp_path / "read"
         status = main(
             ["passport", "read", "--reader", pcscd, "--mrz", *manifest["mrz"],
@@ -123,7 +135,7 @@ def test_cli_make_serve_read_verify(
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=10)
         # pcscd must have seen the card go before the next test's card arrives.
-        wait_for(lambda: not PcscTerminal(pcscd).card_present(), 20)
+        wait_until(lambda: not PcscTerminal(pcscd).card_present(), what="the served card gone")
     assert status == 0
     assert report["access"] == "PACE"
     assert report["chip_authentication"] == "passed"

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.slow,
-    # The first test builds and the install test installs the whole package (a virtual
+    # The first test builds (the session's `deb` fixture, tests/packaging/conftest.py,
+    # within its own 1200 s) and the install test installs the whole package (a virtual
     # environment with dlib and Qt): minutes, more on a loaded machine, so these tests
     # get their own bound instead of the suite's 300 s.
     pytest.mark.timeout(1500),
     pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed"),
     pytest.mark.skipif(not Path("/usr/bin/python3").exists(), reason="no Debian python3"),
 ]
-
-
-@pytest.fixture(scope="module")
-def deb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        ["make", "-s", "deb"],
-        cwd=REPO,
-        check=True,
-        timeout=1200,
-        env={**os.environ, "EGATE_DEB_OUT": str(out)},
-    )
-    (package,) = out.glob("egate_*_amd64.deb")
-    yield package
-    shutil.rmtree(REPO / "build" / "deb", ignore_errors=True)
 
 
 def dpkg(*args: str) -> str:

@@ -43,6 +43,7 @@ from tests.border.conftest import KIOSK1_ROLE, ROLES, PgBorder
 from tests.chip.conftest import pcscd_reader
 from tests.chip.test_kiosk_pcsc import READER, VPCD_PORT
 from tests.supervisor.conftest import STATION_TABLES
+from tests.waiting import wait_until
 
 pytestmark = [
     pytest.mark.pcsc,
@@ -62,15 +63,6 @@ def _video(path: Path, frames: list, fps: float = 10.0) -> None:  # type: ignore
     for frame in frames:
         out.write(frame)
     out.release()
-
-
-def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return bool(predicate())
 
 
 def _passport(number: str, surname: str):  # type: ignore[no-untyped-def]
@@ -168,7 +160,10 @@ result_display_s = 180.0
         station.sign_in("E1", "eve-secret-1")
         at_lane = lambda: [r for r in station.queue() if r.at_lane]  # noqa: E731
         # The referral, and the kiosk's status row saying its lane still shows it.
-        assert _wait(at_lane, 120), "".join(err_lines)[-4000:]
+        try:
+            wait_until(at_lane, 120, what="the referral, shown at the lane")
+        except AssertionError as exc:
+            raise AssertionError("".join(err_lines)[-4000:]) from exc
         [referral] = at_lane()
         assert "document_not_authentic" in referral.reasons
         assert gate.state == "closed"
@@ -183,7 +178,11 @@ result_display_s = 180.0
         )
         assert issued.command_id is not None
         command = issued.command_id
-        _wait(lambda: station.command_result(command)[0] is not None, 120)
+        wait_until(
+            lambda: station.command_result(command)[0] is not None,
+            120,
+            what="the kiosk's answer to the admit",
+        )
         result = station.command_result(command)
         opened = gate.state == "open"
     finally:

@@ -5,8 +5,7 @@ an officer's admit opens that kiosk's gate, and no other."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,10 @@ from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.settings import AgentSettings
 from kiosk.supervisor.station import Station
 from tests.supervisor.conftest import CHEAP
+from tests.waiting import wait_until
 
 S = LaneState
 pytestmark = pytest.mark.slow
-
-
-def wait_for(check: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 class Kiosk:
@@ -89,8 +81,8 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
                                                                        params=CHEAP))  # fmt: skip
     station.sign_in("A1", "ada-secret-1")
     one.sim.present(sample("chn-citizen"), face="other")
-    wait_for(lambda: one.sim.lane.state is S.REFERRED)
-    wait_for(lambda: station.queue())
+    wait_until(lambda: one.sim.lane.state is S.REFERRED, what="kiosk 1 refers")
+    wait_until(station.queue, what="the referral in the station queue")
     [summary] = station.queue()
     assert summary.kiosk_id == "SIM-CSX-01" and "face_mismatch" in summary.reasons
     case = station.case(summary.referral_id)
@@ -102,7 +94,10 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     assert case.distance is not None and case.threshold is not None
     assert case.distance > case.threshold
     assert case.document["document_number"] == "E12345678"
-    wait_for(lambda: {v.kiosk_id: v.state for v in station.lanes()}.get("SIM-CSX-02") == "idle")
+    wait_until(
+        lambda: {v.kiosk_id: v.state for v in station.lanes()}.get("SIM-CSX-02") == "idle",
+        what="kiosk 2 reported idle",
+    )
     assert one.sim.gate.opened_count == 0
     # The officer has the traveller look at the camera: the kiosk's fresh capture
     # before it opens must match the chip photo (an "other" face would be rejected).
@@ -110,12 +105,15 @@ def test_officer_admit_opens_the_referring_kiosks_gate(kiosks: tuple[Kiosk, Kios
     result = station.resolve(
         summary.referral_id, "admit", "identity_confirmed", "compared the photos in person"
     )
-    wait_for(lambda: one.sim.gate.state == "open")
-    wait_for(lambda: station.command_result(result.command_id)[0] == "executed")
+    wait_until(lambda: one.sim.gate.state == "open", what="kiosk 1 gate open")
+    wait_until(
+        lambda: station.command_result(result.command_id)[0] == "executed",
+        what="the admit executed",
+    )
     assert two.sim.gate.opened_count == 0  # only the referring kiosk's gate
     assert one.sim.walk_through()
     # The lane is free again (showing "passport left" while it still lies on the reader).
-    wait_for(lambda: one.sim.lane.state in (S.IDLE, S.DOCUMENT_LEFT))
+    wait_until(lambda: one.sim.lane.state in (S.IDLE, S.DOCUMENT_LEFT), what="lane 1 free")
     assert one.sim.gate.state == "closed"
     events = one.sim.storage.events.events()
     assert [e.outcome for e in events] == ["referred", "officer"]
