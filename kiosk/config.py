@@ -85,6 +85,10 @@ class DevicesSection(_Section, frozen=True):
     gate: DeviceKind = "simulated"
     gate_port: str = ""  # serial device of the gate controller (docs/gate.md), e.g. /dev/egate-gate
     gate_baud: BaudRate = 9600
+    # The gate link's timing (docs/gate.md): an unacknowledged command, and a controller
+    # silent this long, fault the gate closed. Longer on a kiosk PC that is often busy.
+    gate_ack_timeout_s: Annotated[float, _within(0.1, 10.0)] = 0.5
+    gate_link_lost_s: Annotated[float, _within(0.5, 30.0)] = 1.0
     mrz_source: DeviceKind = "simulated"
     mrz_device: Literal["camera", "serial"] = "camera"  # page camera OCR, or an MRZ line reader
     mrz_camera_source: str = ""  # document camera (index, file, URL); empty = the face camera

@@ -58,7 +58,12 @@ class ProductionKiosk:
             if d.mrz_camera_source:
                 self.page_camera = OpenCvCamera(parse_source(d.mrz_camera_source))
             mrz = CameraMrzSource(self.page_camera or self.camera)
-        self.gate = SerialGate.on_port(d.gate_port, d.gate_baud)
+        self.gate = SerialGate.on_port(
+            d.gate_port,
+            d.gate_baud,
+            ack_timeout_s=d.gate_ack_timeout_s,
+            lost_after_s=d.gate_link_lost_s,
+        )
         self.services = build_services(self.config, self.storage, self.clock)
         self.lane = Lane(
             self.config,

@@ -112,6 +112,9 @@ def test_unit_of_parse_config() -> None:
         ("[face]\nbudget_s = inf", "face.budget_s: .*got inf"),
         ("[policy]\nreference_max_age_h = -5", "policy.reference_max_age_h"),
         (f'[kiosk]\nid = "{"K" * 65}"', "kiosk.id: expected `str` of length <= 64"),
+        # A link judged lost only after minutes would keep a dead controller's gate "closed".
+        ("[devices]\ngate_link_lost_s = 120", "devices.gate_link_lost_s"),
+        ("[devices]\ngate_ack_timeout_s = 0", "devices.gate_ack_timeout_s"),
     ],
 )
 def test_values_that_would_disable_a_safeguard_are_refused(

@@ -159,6 +159,7 @@ def _production_config(tmp_path: Path, gate_port: str, border_url: str) -> Path:
     cfg.write_text(
         f'[kiosk]\nspeech = false\n[devices]\nreader = "real"\ncamera = "real"\n'
         f'camera_source = "{tmp_path / "face.avi"}"\ngate = "real"\ngate_port = "{gate_port}"\n'
+        "gate_ack_timeout_s = 5.0\ngate_link_lost_s = 10.0\n"
         f'mrz_source = "real"\n[storage]\nlocal_url = "sqlite:///{tmp_path}/l.sqlite"\n'
         f'border_url = "{border_url}"\n'
     )
