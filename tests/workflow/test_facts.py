@@ -12,10 +12,11 @@ from devices.simulated import pki
 from kiosk.config import parse_config
 from kiosk.lane.events import Start
 from kiosk.lane.facts import build_case, chip_genuine
+from kiosk.lane.states import LaneState
 from kiosk.ports import FaceVerification
 from policy.case import Checks, parse_case
 from policy.errors import CaseError
-from tests.workflow.fakes import FACTS, Rig
+from tests.workflow.fakes import FACTS, Rig, run_traveller
 
 
 def chip(ca: str, aa: str) -> ChipReadResult:
@@ -102,3 +103,12 @@ def test_exit_lane_passes_the_entry_record_to_the_policy(tmp_path: Path) -> None
     assert case.direction == "exit" and case.entry_record is not None
     assert (case.entry_record.basis, case.entry_record.permitted_until.isoformat()) == (
         "transit_240h", "2026-03-10T00:00:00+08:00")
+
+
+def test_the_lane_refers_a_traveller_whose_facts_no_case_can_hold(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.lane.services.document_facts = lambda files: replace(FACTS, nationality="12")
+    run_traveller(rig, take_back=False)
+    assert rig.lane.state is LaneState.REFERRED and rig.gate.opened_count == 0
+    assert rig.policy.cases == []  # the policy never saw it
+    assert rig.log.events()[0].reasons == ["case_invalid"]
