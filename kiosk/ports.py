@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.protocols import Camera, Frame
+from policy.case import Case
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,8 @@ class PolicyDecision:
 
 
 class EntryPolicy(Protocol):
-    def evaluate(self, case: Mapping[str, Any]) -> PolicyDecision:
-        """`case` follows the public case format of docs/policy.md."""
+    def evaluate(self, case: Case) -> PolicyDecision:
+        """`case`: the typed policy case (its JSON form is docs/policy.md's)."""
         ...
 
 

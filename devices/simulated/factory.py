@@ -273,11 +273,7 @@ def _make_document(
     if unknown:
         raise FactoryError(f"unknown defect(s) {unknown}; known: {', '.join(DEFECTS)}")
     wanted = set(defects)
-    if now is None:
-        moment = datetime.now(UTC).replace(microsecond=0)
-        today = moment.date()
-    else:
-        today, moment = now, datetime.combine(now, time(12, 0), tzinfo=UTC)
+    today, moment = _today(now)
     if "bac_only" in wanted:
         spec = replace(spec, pace=False, bac=True)
     if not spec.pace and not spec.bac:
@@ -287,8 +283,61 @@ def _make_document(
     if "expired" in wanted and expiry >= today:
         expiry = _shift_years(today, -1)
     issued = spec.date_of_issue or _shift_years(expiry, -10)
+    mrz = _mrz(spec, expiry)
+    files: dict[str, bytes] = {}
+    lines, face = _personal_data(files, spec, mrz, wanted, issued, moment)
+    spec, ca_key, aa_key = _chip_keys(files, spec, wanted)
+
+    numbers = sorted(int(name[2:]) for name in files if name.startswith("DG"))
+    lds = spec.lds_version
+    files["EF.COM"] = EfCom.build(numbers, lds_version=f"{lds[0]:02d}{lds[1]:02d}").encode()
+    test_pki = _sign(files, spec, pki, wanted, numbers, moment)
+
+    # Defects applied after signing: the SOD keeps the genuine hashes.
+    if "tampered_dg1" in wanted:
+        forged = replace(mrz, surname="MALLORY", given_names="EVE", name_field="")
+        files["DG1"] = DataGroup1.build(forged).encode()  # the data page keeps the real MRZ
+    if "tampered_dg2" in wanted:
+        files["DG2"] = _flip_image_byte(files["DG2"], face)
+
+    cloned = "cloned_chip" in wanted
+    return VirtualPassport(
+        files=files,
+        mrz=tuple(lines),
+        document_number=mrz.document_number,
+        birth_date=mrz.birth_date_yymmdd,
+        expiry_date=mrz.expiry_date_yymmdd,
+        can=spec.can or _can_for(mrz.document_number),
+        pace=spec.pace,
+        bac=spec.bac,
+        extended_length=spec.extended_length,
+        pace_parameter_id=spec.pace_parameter_id if spec.pace else None,
+        pace_mapping=spec.pace_mapping,
+        ca_private_key=None if cloned or ca_key is None else private_key_der(ca_key),
+        aa_private_key=None if cloned or aa_key is None else private_key_der(aa_key),
+        csca_cert_der=test_pki.csca_der(),
+        ds_cert_der=test_pki.ds_der(),
+        face_image=face,
+        defects=tuple(dict.fromkeys(defects)),
+        details={
+            "algorithm": test_pki.algorithm,
+            "digest": spec.digest,
+            "dg2_bytes": len(files["DG2"]),
+        },
+    )
+
+
+def _today(now: date | None) -> tuple[date, datetime]:
+    """The issue day and the personalisation/signing moment."""
+    if now is None:
+        moment = datetime.now(UTC).replace(microsecond=0)
+        return moment.date(), moment
+    return now, datetime.combine(now, time(12, 0), tzinfo=UTC)
+
+
+def _mrz(spec: DocumentSpec, expiry: date) -> Mrz:
     try:
-        mrz = Mrz.create(
+        return Mrz.create(
             document_code=spec.document_code,
             issuing_state=spec.issuing_state,
             surname=spec.surname,
@@ -304,7 +353,16 @@ def _make_document(
     except LdsError as exc:
         raise FactoryError(f"MRZ fields: {exc}") from exc
 
-    files: dict[str, bytes] = {}
+
+def _personal_data(
+    files: dict[str, bytes],
+    spec: DocumentSpec,
+    mrz: Mrz,
+    wanted: set[str],
+    issued: date,
+    moment: datetime,
+) -> tuple[Sequence[str], bytes]:
+    """DG1, DG2, DG11 and DG12 into `files`; the MRZ lines and the face image."""
     lines = mrz.lines()
     if "bad_check_digit" in wanted:
         lines = _corrupt_check_digit(mrz)
@@ -336,7 +394,17 @@ def _make_document(
             date_of_issue=issued,
             personalization_time=moment,
         ).encode()
+    return lines, face
 
+
+def _chip_keys(
+    files: dict[str, bytes], spec: DocumentSpec, wanted: set[str]
+) -> tuple[
+    DocumentSpec,
+    ec.EllipticCurvePrivateKey | None,
+    rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None,
+]:
+    """Chip and active authentication keys (DG14, DG15) and EF.CardAccess into `files`."""
     pace_info = _pace_info(spec.pace_parameter_id, spec.pace_mapping) if spec.pace else None
     cam = pace_info is not None and spec.pace_mapping == "CAM"
     if cam:
@@ -378,11 +446,18 @@ def _make_document(
         files["DG14"] = DataGroup14.build(dg14_infos).encode()
     if pace_info is not None:
         files["EF.CardAccess"] = SecurityInfos.of([pace_info]).encode()
+    return spec, ca_key, aa_key
 
-    numbers = sorted(int(name[2:]) for name in files if name.startswith("DG"))
-    lds = spec.lds_version
-    files["EF.COM"] = EfCom.build(numbers, lds_version=f"{lds[0]:02d}{lds[1]:02d}").encode()
 
+def _sign(
+    files: dict[str, bytes],
+    spec: DocumentSpec,
+    pki: TestPki | None,
+    wanted: set[str],
+    numbers: list[int],
+    moment: datetime,
+) -> TestPki:
+    """EF.SOD over the data groups; the PKI that signed it."""
     try:
         test_pki = pki or make_test_pki(
             _issuer_country(spec.issuing_state), algorithm=spec.algorithm, now=moment
@@ -401,36 +476,4 @@ def _make_document(
         )
     except (pki_module.PkiError, sod_module.SodError) as exc:
         raise FactoryError(f"signing: {exc}") from exc
-
-    # Defects applied after signing: the SOD keeps the genuine hashes.
-    if "tampered_dg1" in wanted:
-        forged = replace(mrz, surname="MALLORY", given_names="EVE", name_field="")
-        files["DG1"] = DataGroup1.build(forged).encode()  # the data page keeps the real MRZ
-    if "tampered_dg2" in wanted:
-        files["DG2"] = _flip_image_byte(files["DG2"], face)
-
-    cloned = "cloned_chip" in wanted
-    return VirtualPassport(
-        files=files,
-        mrz=tuple(lines),
-        document_number=mrz.document_number,
-        birth_date=mrz.birth_date_yymmdd,
-        expiry_date=mrz.expiry_date_yymmdd,
-        can=spec.can or _can_for(mrz.document_number),
-        pace=spec.pace,
-        bac=spec.bac,
-        extended_length=spec.extended_length,
-        pace_parameter_id=spec.pace_parameter_id if spec.pace else None,
-        pace_mapping=spec.pace_mapping,
-        ca_private_key=None if cloned or ca_key is None else private_key_der(ca_key),
-        aa_private_key=None if cloned or aa_key is None else private_key_der(aa_key),
-        csca_cert_der=test_pki.csca_der(),
-        ds_cert_der=test_pki.ds_der(),
-        face_image=face,
-        defects=tuple(dict.fromkeys(defects)),
-        details={
-            "algorithm": test_pki.algorithm,
-            "digest": spec.digest,
-            "dg2_bytes": len(files["DG2"]),
-        },
-    )
+    return test_pki

@@ -39,7 +39,26 @@ EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE, EX_TEMPFAIL, EX_NOPERM = 65
 def register(sub: Any) -> None:
     group = sub.add_parser("border", help="border database: schema, roles, reference data, API")
     gsub = group.add_subparsers(dest="border_command", metavar="ACTION", required=True)
+    _register_init(gsub)
+    _register_reference(gsub)
+    _register_api(gsub)
+    _register_owner(gsub)
 
+    entry = gsub.add_parser("entry-record", help="latest admitted entry of a document (exit)")
+    _document_options(entry)
+    _url_option(entry, "default: the configured border database")
+    add_common_options(entry)
+    entry.set_defaults(func=run_entry_record)
+
+    sync = sub.add_parser("sync", help="push the event outbox, pull reference data")
+    sync.add_argument("--once", action="store_true", help="one cycle, then exit")
+    sync.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, metavar="N")
+    _url_option(sync, "border URL (kiosk role); default: storage.border_url")
+    add_common_options(sync)
+    sync.set_defaults(func=run_sync)
+
+
+def _register_init(gsub: Any) -> None:
     init = gsub.add_parser("init", help="create or upgrade the schema and the database roles")
     _url_option(init, "admin URL (PostgreSQL owner/superuser); default: the configured border")
     init.add_argument(
@@ -77,6 +96,8 @@ def register(sub: Any) -> None:
     add_common_options(init)
     init.set_defaults(func=run_init)
 
+
+def _register_reference(gsub: Any) -> None:
     pub = gsub.add_parser("publish", help="publish a reference item for every kiosk")
     pub.add_argument("kind", choices=KINDS)
     pub.add_argument(
@@ -98,6 +119,8 @@ def register(sub: Any) -> None:
     add_common_options(wd)
     wd.set_defaults(func=run_withdraw)
 
+
+def _register_api(gsub: Any) -> None:
     api = gsub.add_parser("api", help="advance passenger information (QA and admin)")
     asub = api.add_subparsers(dest="api_command", metavar="ACTION", required=True)
     add = asub.add_parser("add", help="add an advance passenger information row")
@@ -132,6 +155,9 @@ def register(sub: Any) -> None:
     add_common_options(look)
     look.set_defaults(func=run_api_lookup)
 
+
+def _register_owner(gsub: Any) -> None:
+    """Commands that need the owner URL."""
     resume = gsub.add_parser(
         "chain-resume", help="let a kiosk the border stopped push again (owner URL)"
     )
@@ -162,19 +188,6 @@ def register(sub: Any) -> None:
     _url_option(rekey, "owner URL; default: the configured border database")
     add_common_options(rekey)
     rekey.set_defaults(func=run_key_rotate)
-
-    entry = gsub.add_parser("entry-record", help="latest admitted entry of a document (exit)")
-    _document_options(entry)
-    _url_option(entry, "default: the configured border database")
-    add_common_options(entry)
-    entry.set_defaults(func=run_entry_record)
-
-    sync = sub.add_parser("sync", help="push the event outbox, pull reference data")
-    sync.add_argument("--once", action="store_true", help="one cycle, then exit")
-    sync.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, metavar="N")
-    _url_option(sync, "border URL (kiosk role); default: storage.border_url")
-    add_common_options(sync)
-    sync.set_defaults(func=run_sync)
 
 
 def _url_option(parser: argparse.ArgumentParser, help_text: str) -> None:

@@ -7,10 +7,13 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.safe_files import write_output
+
+if TYPE_CHECKING:  # dlib and the models load only when a face command runs
+    from kiosk.face.stills import StillSettings
 
 
 def register(subparsers: Any) -> None:
@@ -214,6 +217,48 @@ def _group_line(group: str, g: dict[str, Any]) -> str:
     )
 
 
+def _calibration_settings(args: argparse.Namespace) -> StillSettings:
+    """How the stills are encoded: the reference settings unless the options say otherwise."""
+    from kiosk.face.stills import REFERENCE_SETTINGS, StillSettings
+
+    settings = REFERENCE_SETTINGS
+    if args.plain:
+        settings = StillSettings(jitters=0, mirror=False, prepare=False)
+    if args.jitters is not None:
+        if not 0 <= args.jitters <= 100:
+            raise CommandError("invalid_argument", "--jitters must be between 0 and 100")
+        settings = replace(settings, jitters=args.jitters)
+    if args.padding is not None:
+        if not 0.0 <= args.padding <= 1.0:
+            raise CommandError("invalid_argument", "--padding must be between 0 and 1")
+        settings = replace(settings, padding=args.padding)
+    return settings
+
+
+def _print_calibration(report: dict[str, Any]) -> None:
+    shipped = report["at_shipped_threshold"]
+    print(
+        f"{report['images']} images, {report['genuine_pairs']} genuine and "
+        f"{report['impostor_pairs']} impostor pairs; at threshold "
+        f"{report['shipped_threshold']}: FMR {shipped['fmr']:.4%}, FNMR {shipped['fnmr']:.4%}; "
+        f"recommended threshold {report['recommended_threshold']}"
+    )
+    held = report["held_out_identities"]
+    if held["folds"] == 0:
+        print("held-out figures: need at least three people")
+    else:
+        fmr_lo, fmr_hi = held["fmr_bootstrap_people"]
+        fnmr_lo, fnmr_hi = held["fnmr_bootstrap_people"]
+        print(
+            f"{held['method']}: FMR {held['fmr']:.4%} (95% {fmr_lo:.4%}-{fmr_hi:.4%}), "
+            f"FNMR {held['fnmr']:.4%} (95% {fnmr_lo:.4%}-{fnmr_hi:.4%})"
+        )
+    for group, g in report["groups"].items():
+        print(_group_line(group, g))
+    for item in report["unusable"]:
+        print(f"unusable: {item['file']}: {item['reason']}")
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
     from kiosk.face.batch import encode_datasets
     from kiosk.face.calibration import (
@@ -228,7 +273,6 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from kiosk.face.errors import FaceError
     from kiosk.face.matcher import SHIPPED_THRESHOLD
     from kiosk.face.models import load_models
-    from kiosk.face.stills import REFERENCE_SETTINGS, StillSettings
 
     config = config_from_args(args)
     datasets = [Path(d) for d in args.dataset]
@@ -237,17 +281,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
             raise CommandError("invalid_dataset", f"{dataset}: not a folder")
     if len({d.resolve() for d in datasets}) != len(datasets):
         raise CommandError("invalid_dataset", "the same folder was given twice")
-    settings = REFERENCE_SETTINGS
-    if args.plain:
-        settings = StillSettings(jitters=0, mirror=False, prepare=False)
-    if args.jitters is not None:
-        if not 0 <= args.jitters <= 100:
-            raise CommandError("invalid_argument", "--jitters must be between 0 and 100")
-        settings = replace(settings, jitters=args.jitters)
-    if args.padding is not None:
-        if not 0.0 <= args.padding <= 1.0:
-            raise CommandError("invalid_argument", "--padding must be between 0 and 1")
-        settings = replace(settings, padding=args.padding)
+    settings = _calibration_settings(args)
     if args.folds is not None and args.folds < 2:
         raise CommandError("invalid_argument", "--folds must be at least 2")
     if args.workers is not None and not 1 <= args.workers <= 64:
@@ -298,25 +332,5 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        shipped = report["at_shipped_threshold"]
-        print(
-            f"{report['images']} images, {report['genuine_pairs']} genuine and "
-            f"{report['impostor_pairs']} impostor pairs; at threshold "
-            f"{report['shipped_threshold']}: FMR {shipped['fmr']:.4%}, FNMR {shipped['fnmr']:.4%}; "
-            f"recommended threshold {report['recommended_threshold']}"
-        )
-        held = report["held_out_identities"]
-        if held["folds"] == 0:
-            print("held-out figures: need at least three people")
-        else:
-            fmr_lo, fmr_hi = held["fmr_bootstrap_people"]
-            fnmr_lo, fnmr_hi = held["fnmr_bootstrap_people"]
-            print(
-                f"{held['method']}: FMR {held['fmr']:.4%} (95% {fmr_lo:.4%}-{fmr_hi:.4%}), "
-                f"FNMR {held['fnmr']:.4%} (95% {fnmr_lo:.4%}-{fnmr_hi:.4%})"
-            )
-        for group, g in report["groups"].items():
-            print(_group_line(group, g))
-        for item in report["unusable"]:
-            print(f"unusable: {item['file']}: {item['reason']}")
+        _print_calibration(report)
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.ports import PolicyDecision
-from policy.case import parse_case
+from policy.case import Case, parse_case
 from policy.engine import Decision, decide
 from policy.errors import CaseError, NoPackInForce, PackError
 from policy.messages import LANGUAGES, traveller_messages
@@ -169,9 +169,10 @@ class PackPolicy:
             results.append(self._install(raw, str(f)))
         return results
 
-    def decide(self, case: Mapping[str, Any]) -> Decision:
-        """The engine's full decision; raises CaseError or NoPackInForce."""
-        parsed = parse_case(case)
+    def decide(self, case: Case | Mapping[str, Any]) -> Decision:
+        """The engine's full decision; raises CaseError or NoPackInForce. A case in
+        its JSON form (CLI, tests) is parsed first; the lane hands a typed Case."""
+        parsed = case if isinstance(case, Case) else parse_case(case)
         pack = select_pack(self.packs, parsed.port, parsed.now)
         if pack is None:
             raise NoPackInForce(
@@ -179,12 +180,12 @@ class PackPolicy:
             )
         return decide(parsed, pack, max_reference_age_hours=self._reference_max_age_h)
 
-    def evaluate(self, case: Mapping[str, Any]) -> PolicyDecision:
+    def evaluate(self, case: Case | Mapping[str, Any]) -> PolicyDecision:
         """EntryPolicy.evaluate: never raises on bad facts; refers with a reason instead."""
         try:
-            parsed = parse_case(case)
+            parsed = case if isinstance(case, Case) else parse_case(case)
         except CaseError as exc:
-            return _referral("case_invalid", f"The case could not be read: {exc}.")
+            return case_invalid(exc)
         pack = select_pack(self.packs, parsed.port, parsed.now)
         if pack is None:
             return _referral(
@@ -207,6 +208,11 @@ def to_policy_decision(decision: Decision) -> PolicyDecision:
         trace=decision.trace,
         raw=raw,
     )
+
+
+def case_invalid(exc: CaseError) -> PolicyDecision:
+    """The referral for facts that cannot be put in a case (the engine never sees them)."""
+    return _referral("case_invalid", f"The case could not be read: {exc}.")
 
 
 def _referral(code: str, text: str) -> PolicyDecision:

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from devices.protocols import (
 )
 from kiosk.clock import Clock
 from kiosk.config import Config
+from kiosk.decision.policy_adapter import case_invalid
 from kiosk.lane.events import (
     Cancel,
     ChangeLanguage,
@@ -46,7 +47,8 @@ from kiosk.lane.events import (
     Start,
 )
 from kiosk.lane.facts import DocumentFacts, anti_cloning, build_case
-from kiosk.lane.officer_commands import CASE_COMMANDS, LANE_COMMANDS, admit_problem
+from kiosk.lane.officer_commands import carry_out
+from kiosk.lane.records import lane_record
 from kiosk.lane.snapshot import LaneObserver, LaneSnapshot
 from kiosk.lane.states import LaneState, TransactionMachine
 from kiosk.ports import (
@@ -66,6 +68,7 @@ from kiosk.ports import (
 )
 from kiosk.store.event_log import EventLog, EventRecord
 from policy.codes import SENSITIVE_CODES
+from policy.errors import CaseError
 from policy.messages import language_for_nationality
 
 log = logging.getLogger(__name__)
@@ -128,6 +131,9 @@ class _Transaction:
     facts: DocumentFacts | None = None
     chip: ChipReadResult | None = None
     authenticity: AuthenticityResult | None = None
+    # The typed results the policy case is built from (tx.checks has them for the log).
+    chip_genuine: bool | None = None
+    watchlist_hit: bool = False
     face: FaceVerification | None = None
     decision: PolicyDecision | None = None
     reasons: tuple[str, ...] = ()
@@ -257,7 +263,7 @@ class Lane:
     def _handle(self, event: LaneEvent) -> None:
         state = self.machine.state
         if isinstance(event, OfficerCommand):
-            self._officer_command(event)
+            carry_out(self, event)
             return
         if not self.in_service and isinstance(event, Start | DocumentPlaced):
             return  # closed by an officer: no new traveller
@@ -445,6 +451,7 @@ class Lane:
         tx.authenticity = self.services.authenticator.authenticate(tx.chip.files, now)
         genuine = anti_cloning(tx.chip)
         watch = self.services.watchlist(tx.facts)
+        tx.chip_genuine, tx.watchlist_hit = genuine.genuine, bool(watch)
         tx.checks = {
             "document_authentic": tx.authenticity.valid,
             "authenticity_reason": tx.authenticity.reason,
@@ -596,16 +603,21 @@ class Lane:
         exit_record = (
             self.services.entry_record(tx.facts) if self.config.kiosk.direction == "exit" else None
         )
-        case = build_case(
-            self.config,
-            now,
-            tx.facts,
-            tx.checks,
-            tx.face,
-            journey,
-            reference_age_h=self.services.reference_age_h(now),
-            entry_record=exit_record,
-        )
+        try:
+            case = build_case(
+                self.config,
+                now,
+                tx.facts,
+                document_authentic=tx.authenticity is not None and bool(tx.authenticity.valid),
+                chip_genuine=tx.chip_genuine,
+                watchlist_hit=tx.watchlist_hit,
+                face=tx.face,
+                journey=journey,
+                reference_age_h=self.services.reference_age_h(now),
+                entry_record=exit_record,
+            )
+        except CaseError as exc:
+            return case_invalid(exc)
         return self.services.policy.evaluate(case)
 
     def _decide_without_policy(self, reasons: tuple[str, ...], detail: str) -> None:
@@ -686,100 +698,6 @@ class Lane:
         if not self._document_present:
             self._admit(tx)
 
-    # -- officer commands (supervisor station, kiosk.supervisor.agent) -----
-    def _officer_command(self, cmd: OfficerCommand) -> None:
-        """Carry out an officer's command (kiosk.lane.officer_commands): only an
-        authenticated one, addressed here; a case command only for the referral
-        still shown, and an admit only after re-verifying the referred traveller.
-        The command is in the event log before the gate moves; an unlogged one
-        changes nothing."""
-        tx, state = self._tx, self.machine.state
-        result, detail = "executed", ""
-        if cmd.authentication != "verified":
-            result, detail = "rejected", f"command not authenticated: {cmd.authentication}"
-        elif cmd.kiosk_id != self.config.kiosk.id:
-            result, detail = "rejected", "addressed to another kiosk"
-        elif cmd.kind in CASE_COMMANDS:
-            if state is not S.REFERRED or tx is None or tx.id != cmd.transaction_id:
-                result, detail = "rejected", "not the referral in progress at this lane"
-            elif cmd.kind == "admit":
-                self._notify(S.REFERRED, "look_at_camera", officer=self.last_snapshot.officer)
-                problem = admit_problem(self, tx)
-                if problem is not None:
-                    result, detail = "rejected", problem
-                    self._renotify_referred()
-        elif cmd.kind not in LANE_COMMANDS:
-            result, detail = "rejected", f"unknown command {cmd.kind!r}"
-        case = tx if cmd.kind in CASE_COMMANDS and result == "executed" else None
-        if not self._log_officer(cmd, case, result, detail) and result == "executed":
-            result, detail = "failed", "the event log is unavailable; nothing was done"
-            held = self._unlogged[-1]  # written later, as what happened: nothing
-            self._unlogged[-1] = replace(
-                held, checks={**held.checks, "result": result, "detail": detail}, error=detail
-            )
-        elif result == "executed":
-            result, detail = self._execute(cmd, tx, state)
-        if result != "executed":
-            log.warning("officer command %s %s: %s", cmd.kind, result, detail)
-        self._report(CommandResult(cmd.command_id, cmd.kind, result, detail, self.clock.now()))
-        if cmd.done is not None:
-            cmd.done(result, detail)
-
-    def _renotify_referred(self) -> None:
-        last = self.last_snapshot
-        self._notify(
-            S.REFERRED,
-            "see_officer",
-            traveller_reasons=last.traveller_reasons,
-            officer=last.officer,
-        )
-
-    def _execute(
-        self, cmd: OfficerCommand, tx: _Transaction | None, state: LaneState
-    ) -> tuple[str, str]:
-        if cmd.kind == "admit":
-            try:
-                self.devices.gate.open()
-            except DeviceFault as exc:
-                detail = f"gate: {exc}"
-                self._log_officer(cmd, tx, "failed", detail)
-                self._fail("device_fault", detail)
-                return "failed", detail
-            self.machine.move(S.ADMITTED, self.clock.now())
-            self._state_since = self.clock.monotonic()
-            self._notify(S.ADMITTED, "admitted", officer={"admitted_by": cmd.officer_id})
-        elif cmd.kind in ("refuse", "manual"):
-            self._reset()  # the officer takes the traveller; the lane is free
-        elif cmd.kind == "open":
-            self.in_service = True
-            self._notify(state, self.last_snapshot.message)
-        else:
-            self.in_service = cmd.kind != "close"
-            if tx is not None or state not in (S.IDLE, S.ERROR):
-                self._fail("officer_" + cmd.kind, f"{cmd.kind} by officer {cmd.officer_id}")
-            else:  # nothing to abort (an error screen is already up): say it changed
-                self._renotify()
-        return "executed", ""
-
-    def _log_officer(
-        self, cmd: OfficerCommand, tx: _Transaction | None, result: str, detail: str
-    ) -> bool:
-        now = self.clock.now()
-        self._unlogged.append(EventRecord(
-            event_id=str(uuid.uuid4()),  # a re-delivered command is a new entry, never a clash
-            kiosk_id=self.config.kiosk.id, port=self.config.kiosk.port,
-            lane=self.config.kiosk.lane, direction=self.config.kiosk.direction,
-            started_at=cmd.issued_at or now, finished_at=now, stages={}, outcome="officer",
-            decision=cmd.kind[:8], basis=None, reasons=[cmd.reason], policy_pack=None,
-            policy_version=None, document=tx.facts.summary() if tx and tx.facts else {},
-            checks={"command_id": cmd.command_id, "officer_id": cmd.officer_id,
-                    "second_officer_id": cmd.second_officer_id,
-                    "transaction_id": cmd.transaction_id, "reason_text": cmd.text,
-                    "authentication": cmd.authentication, "result": result, "detail": detail},
-            transaction_ms=None, error=None if result == "executed" else detail,
-        ))  # fmt: skip
-        return self.flush_log()
-
     def _fail(self, code: str, detail: str) -> None:
         """The error path: gate closed, transaction logged as aborted, the error
         screen (with the way forward) for timeouts.error_display_s, then idle."""
@@ -842,26 +760,16 @@ class Lane:
         if entering is not None:
             stages.setdefault(entering[0].value, entering[1].isoformat())
         referred_admit = outcome == "referred" and d is not None and d.decision == "admit"
-        record = EventRecord(
+        record = self._record(
+            tx,
             event_id=tx.id,
-            kiosk_id=self.config.kiosk.id,
-            port=self.config.kiosk.port,
-            lane=self.config.kiosk.lane,
-            direction=self.config.kiosk.direction,
-            started_at=tx.started_at,
-            finished_at=self.clock.now(),
             stages=stages,
             outcome=outcome,
             decision="refer" if referred_admit else (
                 d.decision if d else ("refer" if outcome == "referred" else None)
             ),
             basis=None if referred_admit else (d.basis if d else None),
-            reasons=list(tx.reasons),
-            policy_pack=d.pack_id if d else None,
-            policy_version=d.pack_version if d else None,
-            document=tx.facts.summary() if tx.facts else {},
             checks=dict(tx.checks),
-            transaction_ms=tx.transaction_ms,
             error=error,
         )
         tx.logged = True
@@ -871,20 +779,33 @@ class Lane:
 
     def _log_follow_up(self, tx: _Transaction, error: str) -> None:
         # A second event for a transaction already on record (append-only log).
-        d = tx.decision
-        self._unlogged.append(EventRecord(
-            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"egate:follow-up:{tx.id}")),
-            kiosk_id=self.config.kiosk.id, port=self.config.kiosk.port,
-            lane=self.config.kiosk.lane, direction=self.config.kiosk.direction,
-            started_at=tx.started_at, finished_at=self.clock.now(),
-            stages=self.machine.stamps(), outcome="aborted", decision=None, basis=None,
-            reasons=list(tx.reasons), policy_pack=d.pack_id if d else None,
-            policy_version=d.pack_version if d else None,
-            document=tx.facts.summary() if tx.facts else {},
-            checks={**tx.checks, "follows_event": tx.id}, transaction_ms=tx.transaction_ms,
-            error=error,
+        self._unlogged.append(self._record(
+            tx, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"egate:follow-up:{tx.id}")),
+            stages=self.machine.stamps(), outcome="aborted",
+            checks={**tx.checks, "follows_event": tx.id}, error=error,
         ))  # fmt: skip
         self.flush_log()
+
+    def _record(
+        self,
+        tx: _Transaction,
+        *,
+        event_id: str,
+        stages: dict[str, str],
+        outcome: str,
+        checks: dict[str, Any],
+        error: str | None,
+        decision: str | None = None,
+        basis: str | None = None,
+    ) -> EventRecord:
+        """A traveller's event: the transaction's document, reasons, pack and timing."""
+        return lane_record(
+            self.config.kiosk, event_id=event_id, started_at=tx.started_at,
+            finished_at=self.clock.now(), stages=stages, outcome=outcome, decision=decision,
+            basis=basis, reasons=tx.reasons, pack=tx.decision,
+            document=tx.facts.summary() if tx.facts else {}, checks=checks,
+            transaction_ms=tx.transaction_ms, error=error,
+        )  # fmt: skip
 
     @property
     def alarms(self) -> dict[str, str]:

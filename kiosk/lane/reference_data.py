@@ -27,6 +27,7 @@ from kiosk.trust.store import (
     KIND_MASTER_LIST,
     CscaStore,
 )
+from policy.case import Case
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class PolicyFromReference:
                     log.info("policy pack %s withdrawn", origin)
             self._stamp = stamp
 
-    def evaluate(self, case: Mapping[str, Any]) -> PolicyDecision:
+    def evaluate(self, case: Case | Mapping[str, Any]) -> PolicyDecision:
         self._refresh()
         return self.policy.evaluate(case)
 

@@ -421,87 +421,23 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
     snapshots = SnapshotProbe()
     snapshots.attach(kiosk)
     probe.attach(kiosk)
-    texts_seen: set[str] = set()
-    cursor = 0
+    run = _StepRunner(scenario, kiosk, probe, snapshots)
 
     def elapsed() -> float:
         return time.monotonic() - started
-
-    def wait_screen(screen: str, within: float) -> bool:
-        nonlocal cursor
-        deadline = time.monotonic() + within
-        while True:
-            texts_seen.update(probe.visible_texts())
-            seen = probe.screens()
-            for i in range(cursor, len(seen)):
-                if seen[i] == screen:
-                    cursor = i + 1
-                    return True
-            if time.monotonic() > deadline:
-                return False
-            probe.pump(0.02)
 
     try:
         with _lane_running(kiosk):
             probe.pump(0.05)
             for action, arg in scenario.steps:
                 label = f"{action} {arg}" if arg not in ({}, None) else action
-                ok, detail = True, ""
-                if action == "expect":
-                    screen = arg if isinstance(arg, str) else str(arg["screen"])
-                    within = DEFAULT_WITHIN_S if isinstance(arg, str) else float(
-                        arg.get("within", DEFAULT_WITHIN_S))
-                    ok = wait_screen(screen, within)
-                    if not ok:
-                        detail = f"screens seen: {probe.screens()}"
-                elif action == "expect_not":
-                    # Not shown since the last expected screen, nor for the next S s
-                    # (a screen that came and went before this step counts too).
-                    screen = str(arg["screen"])
-                    end = time.monotonic() + float(arg.get("for", 2.0))
-                    while time.monotonic() < end:
-                        probe.pump(0.02)
-                    ok = screen not in probe.screens()[cursor:]
-                    detail = "" if ok else f"{screen} was shown"
-                elif action == "wait":
-                    end = time.monotonic() + float(arg)
-                    while time.monotonic() < end:
-                        texts_seen.update(probe.visible_texts())
-                        probe.pump(0.02)
-                elif action == "start":
-                    if not probe.touch_start(str(arg)):
-                        kiosk.lane.post(Start(str(arg)))
-                elif action == "start_again":
-                    lang = snapshots.snapshots[-1].language if snapshots.snapshots else "en"
-                    kiosk.lane.post(Start(lang))
-                elif action == "switch_language":
-                    if not probe.touch_language(str(arg)):
-                        kiosk.lane.post(ChangeLanguage(str(arg)))
-                elif action == "place_passport":
-                    opts = arg if isinstance(arg, dict) else {}
-                    pulled = opts.get("remove_after_apdus")
-                    kiosk.present(scenario.traveller, _face(opts.get("face", scenario.face)),
-                                  Misbehaviour(remove_after=int(pulled)) if pulled else None)
-                elif action == "remove_passport":
-                    kiosk.remove_passport()
-                elif action == "walk_through":
-                    ok = kiosk.walk_through()
-                    detail = "" if ok else "the gate was not open"
-                elif action == "show_face":
-                    kiosk.show_face(_face(arg), scenario.traveller)
-                elif action == "show_boarding_pass":
-                    kiosk.scenes.set_source(kiosk.boarding_pass_scene(scenario.traveller),
-                                            loop=True)
-                elif action == "camera_fault":
-                    kiosk.scenes.inject_fault(str(arg or "camera unplugged"))
-                elif action == "skip_boarding_pass":
-                    kiosk.lane.post(SkipBoardingPass())
+                ok, detail = run.step(action, arg)
                 result.steps.append(StepResult(label, ok, elapsed(), detail))
                 if not ok:
                     result.fail(f"step '{label}' failed: {detail}")
                     break
             probe.pump(0.05)
-            texts_seen.update(probe.visible_texts())
+            run.texts_seen.update(probe.visible_texts())
             _check_expectations(scenario, kiosk, result, events_before, opened_before)
             if scenario.expect.get("cleared"):
                 _check_cleared(kiosk, result, probe)
@@ -510,7 +446,7 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
                 result.fail(f"screens {result.screens}, expected {scenario.expect['screens']}")
             result.spoken = probe.spoken() or []
             _check_spoken(scenario, result, probe)
-            _check_sensitive(result, snapshots, texts_seen)
+            _check_sensitive(result, snapshots, run.texts_seen)
             _settle(kiosk, probe)
         _drain_face_worker(kiosk)
     except Exception as exc:  # a broken run is a failed scenario, never a crash of the rest
@@ -529,6 +465,87 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
         kiosk.scenes.clear_fault()
     result.seconds = elapsed()
     return result
+
+
+class _StepRunner:
+    """Carries out a scenario's steps on the simulated kiosk, through its screens."""
+
+    def __init__(
+        self, scenario: Scenario, kiosk: SimulatedKiosk, probe: ScreenProbe,
+        snapshots: SnapshotProbe,
+    ) -> None:
+        self.scenario, self.kiosk, self.probe, self.snapshots = scenario, kiosk, probe, snapshots
+        self.texts_seen: set[str] = set()
+        self.cursor = 0  # screens before it were matched by an earlier `expect`
+
+    def wait_screen(self, screen: str, within: float) -> bool:
+        probe = self.probe
+        deadline = time.monotonic() + within
+        while True:
+            self.texts_seen.update(probe.visible_texts())
+            seen = probe.screens()
+            for i in range(self.cursor, len(seen)):
+                if seen[i] == screen:
+                    self.cursor = i + 1
+                    return True
+            if time.monotonic() > deadline:
+                return False
+            probe.pump(0.02)
+
+    def step(self, action: str, arg: Any) -> tuple[bool, str]:
+        """One step; (False, why) when it failed."""
+        scenario, kiosk, probe, snapshots = self.scenario, self.kiosk, self.probe, self.snapshots
+        ok, detail = True, ""
+        if action == "expect":
+            screen = arg if isinstance(arg, str) else str(arg["screen"])
+            within = DEFAULT_WITHIN_S if isinstance(arg, str) else float(
+                arg.get("within", DEFAULT_WITHIN_S))
+            ok = self.wait_screen(screen, within)
+            if not ok:
+                detail = f"screens seen: {probe.screens()}"
+        elif action == "expect_not":
+            # Not shown since the last expected screen, nor for the next S s
+            # (a screen that came and went before this step counts too).
+            screen = str(arg["screen"])
+            end = time.monotonic() + float(arg.get("for", 2.0))
+            while time.monotonic() < end:
+                probe.pump(0.02)
+            ok = screen not in probe.screens()[self.cursor:]
+            detail = "" if ok else f"{screen} was shown"
+        elif action == "wait":
+            end = time.monotonic() + float(arg)
+            while time.monotonic() < end:
+                self.texts_seen.update(probe.visible_texts())
+                probe.pump(0.02)
+        elif action == "start":
+            if not probe.touch_start(str(arg)):
+                kiosk.lane.post(Start(str(arg)))
+        elif action == "start_again":
+            lang = snapshots.snapshots[-1].language if snapshots.snapshots else "en"
+            kiosk.lane.post(Start(lang))
+        elif action == "switch_language":
+            if not probe.touch_language(str(arg)):
+                kiosk.lane.post(ChangeLanguage(str(arg)))
+        elif action == "place_passport":
+            opts = arg if isinstance(arg, dict) else {}
+            pulled = opts.get("remove_after_apdus")
+            kiosk.present(scenario.traveller, _face(opts.get("face", scenario.face)),
+                          Misbehaviour(remove_after=int(pulled)) if pulled else None)
+        elif action == "remove_passport":
+            kiosk.remove_passport()
+        elif action == "walk_through":
+            ok = kiosk.walk_through()
+            detail = "" if ok else "the gate was not open"
+        elif action == "show_face":
+            kiosk.show_face(_face(arg), scenario.traveller)
+        elif action == "show_boarding_pass":
+            kiosk.scenes.set_source(kiosk.boarding_pass_scene(scenario.traveller),
+                                    loop=True)
+        elif action == "camera_fault":
+            kiosk.scenes.inject_fault(str(arg or "camera unplugged"))
+        elif action == "skip_boarding_pass":
+            kiosk.lane.post(SkipBoardingPass())
+        return ok, detail
 
 
 def _check_expectations(scenario: Scenario, kiosk: SimulatedKiosk, result: ScenarioResult,

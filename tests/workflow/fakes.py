@@ -26,6 +26,7 @@ from kiosk.ports import (
 )
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
+from policy.case import Case
 
 FACTS = DocumentFacts("P", "UTO", "UTO", "L898902C3", "ERIKSSON", "ANNA MARIA",
                       date(1974, 8, 12), "F", date(2031, 4, 15))
@@ -120,17 +121,17 @@ class FakeFace:
 
 class FakePolicy:
     def __init__(self) -> None:
-        self.cases: list[Mapping[str, Any]] = []
+        self.cases: list[Case] = []
 
-    def evaluate(self, case: Mapping[str, Any]) -> PolicyDecision:
+    def evaluate(self, case: Case) -> PolicyDecision:
         self.cases.append(case)
-        c = case["checks"]
+        c = case.checks
         reasons = []
-        if not c["document_authentic"]:
+        if not c.document_authentic:
             reasons.append("document_not_authentic")
-        if not c["face_match"]:
+        if not c.face_match:
             reasons.append("face_mismatch")
-        if c["watchlist_hit"]:
+        if c.watchlist_hit:
             reasons.append("watchlist_hit")
         return PolicyDecision("refer" if reasons else "admit", None if reasons else "citizen",
                               tuple(reasons), None, "test-pack", "1")

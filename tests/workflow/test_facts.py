@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from devices.protocols import ChipReadResult
 from devices.simulated import pki
 from kiosk.config import parse_config
 from kiosk.lane.events import Start
 from kiosk.lane.facts import build_case, chip_genuine
+from kiosk.lane.states import LaneState
 from kiosk.ports import FaceVerification
-from tests.workflow.fakes import FACTS, Rig
+from policy.case import Checks, parse_case
+from policy.errors import CaseError
+from tests.workflow.fakes import FACTS, Rig, run_traveller
 
 
 def chip(ca: str, aa: str) -> ChipReadResult:
@@ -33,13 +40,54 @@ def test_case_marks_checks_not_performed_as_null() -> None:
     cfg = parse_config({})
     now = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
     no_face = FaceVerification("no_face", False, "not_checked", None, 0.5, 0, 10.0)
-    case = build_case(cfg, now, FACTS, {"document_authentic": True, "chip_genuine": None},
-                      no_face, None, reference_age_h=1.5)
-    assert case["now"] == "2026-03-01T10:30:00+08:00"  # the port's local time
-    assert case["checks"] == {"document_authentic": True, "chip_genuine": None,
-                              "face_match": None, "liveness": None, "watchlist_hit": False}
-    assert case["reference_data"] == {"age_hours": 1.5}
-    assert "entry_record" not in case
+    case = build_case(cfg, now, FACTS, document_authentic=True, chip_genuine=None,
+                      watchlist_hit=False, face=no_face, journey=None, reference_age_h=1.5)
+    assert case.now.isoformat() == "2026-03-01T10:30:00+08:00"  # the port's local time
+    assert case.checks == Checks(chip_read=True, document_authentic=True, chip_genuine=None,
+                                 face_match=None, liveness=None, watchlist_hit=False)
+    assert case.reference_age_hours == 1.5
+    assert case.entry_record is None
+
+
+def test_a_never_synced_kiosk_gives_the_policy_infinitely_stale_reference_data() -> None:
+    case = build_case(parse_config({}), datetime(2026, 3, 1, tzinfo=UTC), FACTS,
+                      document_authentic=True, chip_genuine=True, watchlist_hit=False,
+                      face=None, journey=None, reference_age_h=None)
+    assert case.reference_age_hours == math.inf
+
+
+def test_the_typed_case_equals_the_parsed_json_case() -> None:
+    """The lane's in-process case is the one the public JSON format describes."""
+    cfg = parse_config({"kiosk": {"direction": "exit"}})
+    now = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
+    face = FaceVerification("match", True, "live", 0.3, 0.5, 3, 500.0)
+    journey = {"arrived_from": "JPN", "onward": {
+        "destination": "KOR", "departure_time": "2026-03-05T09:00:00+08:00",
+        "departure_port": "CSX", "confirmed": True, "flight": "MU123", "source": "api",
+        "verified": True}}
+    record = {"entry_time": "2026-02-27T09:00:00+08:00", "port": "CSX",
+              "basis": "transit_240h", "permitted_until": "2026-03-10T00:00:00+08:00"}
+    typed = build_case(cfg, now, FACTS, document_authentic=True, chip_genuine=None,
+                       watchlist_hit=True, face=face, journey=journey, reference_age_h=2.0,
+                       entry_record=record)
+    parsed = parse_case({
+        "now": "2026-03-01T10:30:00+08:00", "port": cfg.kiosk.port, "direction": "exit",
+        "document": {
+            k: v for k, v in FACTS.summary().items() if k not in ("surname", "given_names")},
+        "checks": {"document_authentic": True, "chip_genuine": None, "face_match": True,
+                   "liveness": True, "watchlist_hit": True},
+        "journey": journey, "visa": None, "reference_data": {"age_hours": 2.0},
+        "entry_record": record,
+    })
+    assert typed == parsed
+
+
+def test_a_fact_no_case_can_hold_refers_as_case_invalid() -> None:
+    bad = replace(FACTS, nationality="12")
+    with pytest.raises(CaseError, match=r"document\.nationality"):
+        build_case(parse_config({}), datetime(2026, 3, 1, tzinfo=UTC), bad,
+                   document_authentic=True, chip_genuine=True, watchlist_hit=False,
+                   face=None, journey=None)
 
 
 def test_exit_lane_passes_the_entry_record_to_the_policy(tmp_path: Path) -> None:
@@ -52,4 +100,15 @@ def test_exit_lane_passes_the_entry_record_to_the_policy(tmp_path: Path) -> None
     rig.reader.place()
     rig.lane.run_pending()
     [case] = rig.policy.cases
-    assert case["direction"] == "exit" and case["entry_record"] == record
+    assert case.direction == "exit" and case.entry_record is not None
+    assert (case.entry_record.basis, case.entry_record.permitted_until.isoformat()) == (
+        "transit_240h", "2026-03-10T00:00:00+08:00")
+
+
+def test_the_lane_refers_a_traveller_whose_facts_no_case_can_hold(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.lane.services.document_facts = lambda files: replace(FACTS, nationality="12")
+    run_traveller(rig, take_back=False)
+    assert rig.lane.state is LaneState.REFERRED and rig.gate.opened_count == 0
+    assert rig.policy.cases == []  # the policy never saw it
+    assert rig.log.events()[0].reasons == ["case_invalid"]

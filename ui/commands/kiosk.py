@@ -20,10 +20,17 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.common import CommandError, add_common_options, config_from_args
-from kiosk.config import ConfigError
+from kiosk.config import Config, ConfigError
+
+if TYPE_CHECKING:  # Qt and the devices are imported only once the kiosk runs
+    from kiosk.runtime.production import ProductionKiosk
+    from ui.bridge import LaneBridge
+    from ui.traveller.lockdown import Lockdown
+    from ui.traveller.window import TravellerWindow
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +97,11 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.lane.events import ChangeLanguage, SkipBoardingPass, Start
     from kiosk.lane.machine import LaneRunner
     from kiosk.runtime.app import open_production_storage
     from kiosk.runtime.production import ProductionKiosk
     from kiosk.runtime.systemd import notify, watchdog_interval_s
-    from ui.bridge import LaneBridge
     from ui.heartbeat import settle_heap
-    from ui.traveller.lockdown import Lockdown
-    from ui.traveller.speech import SilentSpeaker, make_speaker
-    from ui.traveller.window import TravellerWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
@@ -108,20 +110,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CommandError("invalid_config", str(exc), status=78) from exc
     figures: dict[str, Any] = {}
-    speaker = make_speaker(config.kiosk.speech, config.kiosk.speech_engine)
-    if isinstance(speaker, SilentSpeaker):
-        log.warning("speech off: %s", speaker.reason)
-    window = TravellerWindow(config.kiosk.languages, kiosk.camera, speaker=speaker,
-                             high_contrast=config.kiosk.high_contrast)
-    lane = kiosk.lane
-    bridge = LaneBridge()
-    bridge.changed.connect(window.show_snapshot)
-    lane.add_observer(bridge)
-    window.start_requested.connect(lambda lang: lane.post(Start(lang)))
-    window.start_again.connect(lambda lang: lane.post(Start(lang)))
-    window.language_changed.connect(lambda lang: lane.post(ChangeLanguage(lang)))
-    window.boarding_pass_skipped.connect(lambda: lane.post(SkipBoardingPass()))
-    runner = LaneRunner(lane)
+    window, _bridge = _traveller_window(config, kiosk)
+    runner = LaneRunner(kiosk.lane)
     stop_sync = threading.Event()
     try:
         kiosk.start()
@@ -129,14 +119,7 @@ def run(args: argparse.Namespace) -> int:
         kiosk.close()
         message = f"kiosk devices did not start: {exc}"
         raise CommandError("device_fault", message, status=69) from exc
-    lockdown: Lockdown | None = None
-    if config.kiosk.lockdown:
-        lockdown = Lockdown(window, config.kiosk.maintenance_pin_hash, lambda: app.exit(0))
-        lockdown.install(config.kiosk.screen)
-    elif config.kiosk.fullscreen:
-        window.showFullScreen()
-    else:
-        window.show()
+    lockdown = _show(window, config, lambda: app.exit(0))
     settle_heap()
     runner.start()
 
@@ -201,3 +184,43 @@ def run(args: argparse.Namespace) -> int:
 
             write_output(args.report, json.dumps(figures).encode())
     return status
+
+
+def _traveller_window(config: Config, kiosk: ProductionKiosk) -> tuple[TravellerWindow, LaneBridge]:
+    """The traveller window, fed by the lane's snapshots and posting the traveller's
+    touches to the lane; the bridge is returned so it lives as long as the window."""
+    from kiosk.lane.events import ChangeLanguage, SkipBoardingPass, Start
+    from ui.bridge import LaneBridge
+    from ui.traveller.speech import SilentSpeaker, make_speaker
+    from ui.traveller.window import TravellerWindow
+
+    speaker = make_speaker(config.kiosk.speech, config.kiosk.speech_engine)
+    if isinstance(speaker, SilentSpeaker):
+        log.warning("speech off: %s", speaker.reason)
+    window = TravellerWindow(config.kiosk.languages, kiosk.camera, speaker=speaker,
+                             high_contrast=config.kiosk.high_contrast)
+    lane = kiosk.lane
+    bridge = LaneBridge()
+    bridge.changed.connect(window.show_snapshot)
+    lane.add_observer(bridge)
+    window.start_requested.connect(lambda lang: lane.post(Start(lang)))
+    window.start_again.connect(lambda lang: lane.post(Start(lang)))
+    window.language_changed.connect(lambda lang: lane.post(ChangeLanguage(lang)))
+    window.boarding_pass_skipped.connect(lambda: lane.post(SkipBoardingPass()))
+    return window, bridge
+
+
+def _show(window: TravellerWindow, config: Config, leave: Callable[[], None]) -> Lockdown | None:
+    """Show the window: locked down (the maintenance PIN calls `leave`), full screen
+    or windowed, as configured."""
+    from ui.traveller.lockdown import Lockdown
+
+    if config.kiosk.lockdown:
+        lockdown = Lockdown(window, config.kiosk.maintenance_pin_hash, leave)
+        lockdown.install(config.kiosk.screen)
+        return lockdown
+    if config.kiosk.fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    return None

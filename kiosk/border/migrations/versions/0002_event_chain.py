@@ -117,6 +117,13 @@ def _postgresql() -> None:
     schema = bind.execute(sa.text("SELECT current_schema()")).scalar_one()
     path = bind.dialect.identifier_preparer.quote(schema)
     definer = f"SECURITY DEFINER SET search_path = {path}, pg_temp"
+    _pg_chain(definer)
+    _pg_heads_and_alerts(definer)
+    _pg_reference_sequence(definer)
+
+
+def _pg_chain(definer: str) -> None:
+    """The entry-record view, the kiosk id lookup and the events chain trigger."""
     op.execute(f"CREATE OR REPLACE VIEW entry_records AS {_ENTRY_SELECT.format(least='LEAST')}")
     # Only the caller's own mapping: a kiosk cannot learn another kiosk's id.
     op.execute(
@@ -224,6 +231,9 @@ def _postgresql() -> None:
         $$
         """
     )
+
+
+def _pg_heads_and_alerts(definer: str) -> None:
     # The head table follows once per statement (supervisor view, chain head
     # lookups); the trigger above reads the events themselves.
     op.execute(
@@ -298,6 +308,9 @@ def _postgresql() -> None:
     )
     for name in ("border_chain_head(text)", "border_kiosk_alert(text, text, bigint)"):
         op.execute(f"REVOKE ALL ON FUNCTION {name} FROM PUBLIC")
+
+
+def _pg_reference_sequence(definer: str) -> None:
     # Reference data: one counter, writers serialised by a transaction lock so
     # that change_seq becomes visible in increasing order.
     op.execute("CREATE SEQUENCE reference_items_change_seq")

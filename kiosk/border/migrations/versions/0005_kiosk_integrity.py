@@ -150,6 +150,11 @@ _ALERT = """
 
 
 def _log_functions(definer: str) -> None:
+    _log_attest(definer)
+    _log_status_and_rekey(definer)
+
+
+def _log_attest(definer: str) -> None:
     alert = _ALERT.format(kiosk="v_kiosk", kind="v_kind", detail="v_detail", seq="p_seq")
     op.execute(
         f"""
@@ -215,6 +220,9 @@ def _log_functions(definer: str) -> None:
         $$
         """
     )
+
+
+def _log_status_and_rekey(definer: str) -> None:
     op.execute(
         f"""
         CREATE FUNCTION border_log_status(p_proof text)
