@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 import msgspec
 
@@ -180,6 +181,8 @@ class _CaseIn(_Wire, frozen=True):
     case_id: str | None = None
 
 
+_W = TypeVar("_W", bound=_Wire)
+
 CASE_KEYS: Final = _CaseIn.__struct_fields__  # the top-level keys of the case format
 
 
@@ -263,6 +266,34 @@ def _entry_record(e: _EntryRecordIn | None) -> EntryRecord | None:
         basis=e.basis,
         permitted_until=None if until is None else _instant(until, "entry_record.permitted_until"),
     )
+
+
+def _wire_part(data: Any, schema: type[_W], prefix: str) -> _W:
+    try:
+        return msgspec.convert(data, schema, strict=True)
+    except msgspec.ValidationError as exc:
+        key, problem = key_and_problem(exc, data, schema)
+        raise CaseError(f"{prefix}.{key}" if key else prefix, problem) from exc
+
+
+# The parts of a case the lane receives from outside the process (DG1, the journey
+# resolver, the border database) pass the same schema as a whole case: a lane-built
+# case holds nothing `parse_case` would refuse.
+def parse_document(data: Mapping[str, Any]) -> Document:
+    """A case's `document` object (DG1's fields; dates as date objects or ISO text)."""
+    return _document(_wire_part(dict(data), _DocumentIn, "document"))
+
+
+def parse_journey(data: Mapping[str, Any] | None) -> Journey:
+    """A case's `journey` object; None or empty: no journey known."""
+    return _journey(_wire_part(dict(data), _JourneyIn, "journey") if data else None)
+
+
+def parse_entry_record(data: Mapping[str, Any] | None) -> EntryRecord | None:
+    """A case's `entry_record` object; None: no record."""
+    if data is None:
+        return None
+    return _entry_record(_wire_part(dict(data), _EntryRecordIn, "entry_record"))
 
 
 def parse_case(data: Any) -> Case:

@@ -13,10 +13,14 @@ from devices.protocols import ChipReadResult
 from kiosk.config import Config
 from kiosk.ports import FaceVerification
 from kiosk.trust.anticlone import AntiCloning, assess
-from policy.case import Case, Checks, Document, EntryRecord, Journey, Onward
-from policy.codes import BASES
-from policy.errors import CaseError
-from policy.states import normalise_state
+from policy.case import (
+    Case,
+    Checks,
+    Document,
+    parse_document,
+    parse_entry_record,
+    parse_journey,
+)
 
 # Chinese ports keep Beijing time; the policy's "now" and day counting use it.
 PORT_TIMEZONE = timezone(timedelta(hours=8))
@@ -101,9 +105,10 @@ def build_case(
     """The policy case (docs/policy.md) for one traveller, built in-process from the
     lane's typed results; raises CaseError when a fact cannot be put in a case.
 
-    A check is true, false, or None when it was not performed. The journey and the
-    entry record still arrive in the case format (the journey resolver, the border
-    database) and are read into their typed form here.
+    A check is true, false, or None when it was not performed. The document, the journey
+    and the entry record come from outside the process (DG1, the journey resolver, the
+    border database) and pass the case format's own schema (policy.case.parse_*), so a
+    lane-built case holds nothing `parse_case` would refuse.
     """
     face_match = None if face is None or face.distance is None else bool(face.match)
     return Case(
@@ -119,80 +124,29 @@ def build_case(
             liveness=_liveness(face),
             watchlist_hit=watchlist_hit,
         ),
-        journey=_journey(journey),
+        journey=parse_journey(journey),
         visa=None,
         # Always given: a kiosk that has never synced (None) is infinitely stale;
         # the lane must not skip the freshness rule.
         reference_age_hours=math.inf if reference_age_h is None else round(reference_age_h, 3),
         entry_record=(
-            _entry_record(entry_record) if config.kiosk.direction == "exit" and entry_record
+            parse_entry_record(entry_record)
+            if config.kiosk.direction == "exit" and entry_record
             else None
         ),
         case_id=None,
     )
 
 
-def _state(code: str, field: str) -> str:
-    try:
-        return normalise_state(code)
-    except ValueError as exc:
-        raise CaseError(field, str(exc)) from exc
-
-
 def _case_document(facts: DocumentFacts) -> Document:
-    return Document(
-        document_code=facts.document_code.strip().rstrip("<"),
-        issuing_state=_state(facts.issuing_state, "document.issuing_state"),
-        nationality=_state(facts.nationality, "document.nationality"),
-        document_number=facts.document_number.rstrip("<"),
-        birth_date=facts.birth_date,
-        sex=facts.sex or "<",
-        expiry_date=facts.expiry_date,
-    )
-
-
-def _aware(value: Any, field: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError) as exc:
-        raise CaseError(field, f"{value!r} is not an ISO 8601 date-time") from exc
-    if parsed.utcoffset() is None:
-        raise CaseError(field, f"{value!r} has no UTC offset")
-    return parsed
-
-
-def _journey(journey: Mapping[str, Any] | None) -> Journey:
-    if not journey:
-        return Journey(arrived_from=None, onward=None)
-    came = journey.get("arrived_from")
-    onward = journey.get("onward")
-    return Journey(
-        arrived_from=None if came is None else _state(came, "journey.arrived_from"),
-        onward=None if onward is None else Onward(
-            destination=(
-                None if onward.get("destination") is None
-                else _state(onward["destination"], "journey.onward.destination")
-            ),
-            departure_time=_aware(
-                onward.get("departure_time"), "journey.onward.departure_time"
-            ),
-            departure_port=onward.get("departure_port"),
-            confirmed=bool(onward.get("confirmed", False)),
-            flight=onward.get("flight"),
-            source=onward.get("source"),
-            verified=bool(onward.get("verified", False)),
-        ),
-    )  # fmt: skip
-
-
-def _entry_record(record: Mapping[str, Any]) -> EntryRecord:
-    basis = record.get("basis")
-    if basis is not None and basis not in BASES:
-        raise CaseError("entry_record.basis", f"{basis!r} is not one of {', '.join(BASES)}")
-    until = record.get("permitted_until")
-    return EntryRecord(
-        entry_time=_aware(record.get("entry_time"), "entry_record.entry_time"),
-        port=record.get("port"),
-        basis=basis,
-        permitted_until=None if until is None else _aware(until, "entry_record.permitted_until"),
+    return parse_document(
+        {
+            "document_code": facts.document_code,
+            "issuing_state": facts.issuing_state,
+            "nationality": facts.nationality,
+            "document_number": facts.document_number,
+            "birth_date": facts.birth_date,
+            "sex": facts.sex or "<",
+            "expiry_date": facts.expiry_date,
+        }
     )

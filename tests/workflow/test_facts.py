@@ -112,3 +112,39 @@ def test_the_lane_refers_a_traveller_whose_facts_no_case_can_hold(tmp_path: Path
     assert rig.lane.state is LaneState.REFERRED and rig.gate.opened_count == 0
     assert rig.policy.cases == []  # the policy never saw it
     assert rig.log.events()[0].reasons == ["case_invalid"]
+
+
+# The journey and the entry record reach the lane from outside the process (the journey
+# resolver, the border database): the lane-built case reads them through the case
+# format's own schema, so a malformed one is refused, never read generously
+# (bool("false") is True: an unconfirmed flight must not count as confirmed).
+@pytest.mark.parametrize(
+    ("journey", "key"),
+    [
+        ({"onward": {"departure_time": "2026-03-02T10:00+08:00", "confirmed": "false"}},
+         "journey.onward.confirmed"),
+        ({"onward": {"departure_time": "2026-03-02T10:00+08:00", "departure_port": "Pudong"}},
+         "journey.onward.departure_port"),
+        ({"onward": {"departure_time": "2026-03-02T10:00+08:00", "confirmd": True}},
+         "journey.onward.confirmd"),
+        ({"onward": {"departure_time": "9999-03-02T10:00+08:00"}},
+         "journey.onward.departure_time"),
+    ],
+)
+def test_a_malformed_journey_is_refused_by_the_case_schema(
+    journey: dict[str, object], key: str
+) -> None:
+    with pytest.raises(CaseError) as caught:
+        build_case(parse_config({}), datetime(2026, 3, 1, tzinfo=UTC), FACTS,
+                   document_authentic=True, chip_genuine=True, watchlist_hit=False,
+                   face=None, journey=journey)  # fmt: skip
+    assert caught.value.field == key
+
+
+def test_a_malformed_document_number_is_refused_by_the_case_schema() -> None:
+    with pytest.raises(CaseError) as caught:
+        build_case(parse_config({}), datetime(2026, 3, 1, tzinfo=UTC),
+                   replace(FACTS, document_number="E1234 5678"),
+                   document_authentic=True, chip_genuine=True, watchlist_hit=False,
+                   face=None, journey=None)  # fmt: skip
+    assert caught.value.field == "document.document_number"
