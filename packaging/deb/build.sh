@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build dist/egate_VERSION_amd64.deb (`make deb`): the application in its own virtual
-# environment under /opt/egate, built with Debian's python3 from the hash-pinned lock
-# (development tools left out), plus config, systemd units, udev rules and docs.
+# environment under /opt/egate, built with Debian's python3 from the hash-pinned runtime
+# lock (requirements/runtime.txt), plus config, systemd units, udev rules and docs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -18,17 +18,10 @@ mkdir -p "$STAGE$PREFIX" "$OUT"
 log "virtual environment with $("$PY" --version)"
 "$PY" -m venv "$STAGE$PREFIX/venv"
 pip=("$STAGE$PREFIX/venv/bin/python" -m pip --disable-pip-version-check -q)
-# Runtime only: drop the lock's development tools (their own dependencies may stay).
-runtime="$STAGE/runtime-lock.txt"
-awk 'BEGIN { skip = 0 }
-     /^[A-Za-z0-9]/ { name = tolower($1); sub(/[=<>!~\[].*/, "", name)
-                      skip = (name ~ /^(ruff|mypy|import-linter|hypothesis|pytest|pytest-qt|pytest-timeout)$/) }
-     !skip { print }' requirements/lock.txt > "$runtime"
-"${pip[@]}" install --require-hashes -r "$runtime"
-"${pip[@]}" install --no-deps --require-hashes -r requirements/nodeps.txt
+# The runtime lock only: no test, lint or typing tools, and no face-recognition (tests only).
+"${pip[@]}" install --require-hashes -r requirements/runtime.txt
 "${pip[@]}" install --no-deps --no-build-isolation "$ROOT"
-rm "$runtime"
-"$STAGE$PREFIX/venv/bin/python" -c "import face_recognition_models, face_recognition, dlib, cv2, smartcard, PySide6.QtWidgets, kiosk, ui; print('ok')" \
+"$STAGE$PREFIX/venv/bin/python" -c "import face_recognition_models, dlib, cv2, smartcard, PySide6.QtWidgets, kiosk, ui; print('ok')" \
   | grep -qx ok || { log "import check failed"; exit 1; }
 # A venv names its own path in scripts: make it the installed one.
 grep -rlI "$STAGE$PREFIX" "$STAGE$PREFIX/venv" | xargs -r sed -i "s#$STAGE$PREFIX#$PREFIX#g"
