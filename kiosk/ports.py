@@ -39,7 +39,10 @@ FaceOutcome = Literal[
     "no_face",
     "multiple_faces",
     "no_reference_face",
-    "liveness_failed",
+    "liveness_failed",  # the capture shows a presentation attack (photo, screen, no motion)
+    # Liveness could not be measured (too few frames in the window, a blink not measurable):
+    # refer, and say so; not an attack, and not another check's failure.
+    "liveness_inconclusive",
     "camera_fault",
     "timeout",
 ]

@@ -340,7 +340,7 @@ class FaceMatcher:
             liveness = verdict.decision
             if verdict.decision != "live":
                 return result(
-                    "liveness_failed",
+                    "liveness_failed" if verdict.decision == "attack" else "liveness_inconclusive",
                     distance,
                     len(chosen),
                     liveness,

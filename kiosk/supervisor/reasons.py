@@ -63,6 +63,8 @@ FACE_OUTCOMES: Final[dict[str, str]] = {
     "compare the photos yourself",
     "mismatch": "NO MATCH: probably a different person",
     "liveness_failed": "liveness check failed (photo, screen or no movement?)",
+    "liveness_inconclusive": "liveness could not be measured (too few frames or no "
+    "measurable blink in the window); compare the photos and watch the traveller",
     "no_face": "no face seen at the camera",
     "multiple_faces": "more than one person at the camera",
     "no_reference_face": "no usable face in the passport photo",
@@ -74,8 +76,8 @@ FACE_OUTCOMES: Final[dict[str, str]] = {
 def face_verdict(outcome: object, distance: float, threshold: float) -> str:
     """The officer's reading of a comparison: the outcome's text, else from the distance."""
     by_distance = "match" if distance <= threshold else "NO MATCH"
-    if outcome == "liveness_failed":
-        return f"{FACE_OUTCOMES['liveness_failed']}; comparison: {by_distance}"
+    if outcome in ("liveness_failed", "liveness_inconclusive"):
+        return f"{FACE_OUTCOMES[outcome]}; comparison: {by_distance}"
     if isinstance(outcome, str) and outcome in FACE_OUTCOMES:
         return FACE_OUTCOMES[outcome]
     return by_distance
