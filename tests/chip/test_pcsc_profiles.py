@@ -13,9 +13,9 @@ from devices.icao9303.reader import ChipDocumentReader, ChipReadReport
 from devices.simulated.emulator import ChipEmulator
 from devices.simulated.virtual_passport import VirtualPassport
 from devices.simulated.vpcd import VpcdCardServer
+from tests.waiting import wait_until
 
 from .test_chip_profiles import PROFILES, check
-from .test_pcsc_integration import wait_for
 
 pytestmark = pytest.mark.pcsc
 MakePassport = Callable[..., VirtualPassport]
@@ -28,11 +28,11 @@ def read_through_pcscd(reader: str, emulator: ChipEmulator, vp: VirtualPassport)
     server.start()
     terminal = PcscTerminal(reader)
     try:
-        wait_for(terminal.card_present)
+        wait_until(terminal.card_present, what="the card on the reader")
         result = ChipDocumentReader(terminal).read(vp.mrz_key())
     finally:
         server.stop()
-    wait_for(lambda: not terminal.card_present())
+    wait_until(lambda: not terminal.card_present(), what="the card off the reader")
     assert isinstance(result, ChipReadReport)
     return result
 
