@@ -140,7 +140,7 @@ class DemoFleet:
         first: int = 1,
         walk_away_p: float = WALK_AWAY_P,
         referrals_only: bool = False,
-        face_start_timeout_s: float = 60.0,
+        face_start_timeout_s: float = 180.0,
         face_margin_s: float = 20.0,
     ) -> None:
         self.clock = clock or SystemClock()
