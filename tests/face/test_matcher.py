@@ -21,25 +21,14 @@ from kiosk.simulation import synthetic_faces as synthetic
 FAST = MatcherSettings(reference_jitters=1)
 
 
-def run(
-    matcher: FaceMatcher, reference: np.ndarray, frames: list[np.ndarray], budget: float = 4.0
-) -> FaceVerification:
-    cam = SimulatedCamera(frames, fps=30.0)
-    cam.start()
-    try:
-        return matcher.verify(reference, cam, budget)
-    finally:
-        cam.stop()
-
-
 class SteppedCamera:
     """Hands out every frame in turn, in virtual time that is also the matcher's clock:
     however slow the analysis (both cores busy), liveness sees the sequence as
     recorded. A real-time camera drops the frames a slow matcher has no time for,
     and a 133 ms blink can fall between two analysed frames."""
 
-    def __init__(self, frames: list[np.ndarray], fps: float = 30.0) -> None:
-        self.frames, self.fps = frames, fps
+    def __init__(self, frames: list[np.ndarray], fps: float = 30.0, loop: bool = True) -> None:
+        self.frames, self.fps, self.loop = frames, fps, loop
         self.index = -1
         self.fault: str | None = None
 
@@ -60,7 +49,33 @@ class SteppedCamera:
         return self._frame(self.index)
 
     def _frame(self, index: int) -> Frame:
-        return Frame(self.frames[index % len(self.frames)], index / self.fps, index)
+        # Without loop the last frame stays in view, as a camera keeps seeing the scene.
+        at = index % len(self.frames) if self.loop else min(index, len(self.frames) - 1)
+        return Frame(self.frames[at], index / self.fps, index)
+
+
+_CURRENT = threading.local()  # the stepped camera `run` gave the calling thread
+
+
+def _thread_clock() -> float:
+    camera: SteppedCamera = _CURRENT.camera
+    return camera.clock()
+
+
+def stepped_matcher(
+    settings: MatcherSettings = FAST, listener: Callable[[str], None] | None = None
+) -> FaceMatcher:
+    """A matcher whose clock is the virtual time of the camera `run` hands its thread:
+    its verdict cannot depend on how busy the machine is (issue 24 item 6)."""
+    return FaceMatcher(settings, listener=listener, clock=_thread_clock)
+
+
+def run(
+    matcher: FaceMatcher, reference: np.ndarray, frames: list[np.ndarray], budget: float = 4.0
+) -> FaceVerification:
+    cam = SteppedCamera(frames)
+    _CURRENT.camera = cam
+    return matcher.verify(reference, cam, budget)
 
 
 def run_stepped(
@@ -85,7 +100,7 @@ def test_is_a_face_verifier() -> None:
 
 def test_same_person_matches_live(astronaut: np.ndarray, live_astronaut: list[np.ndarray]) -> None:
     heard: list[str] = []
-    result = run(FaceMatcher(FAST, listener=heard.append), astronaut, live_astronaut)
+    result = run(stepped_matcher(FAST, listener=heard.append), astronaut, live_astronaut)
     assert result.outcome == "match" and result.match
     assert result.liveness == "live"
     assert result.distance is not None and result.distance < result.threshold
@@ -100,13 +115,13 @@ def test_someone_else_is_a_mismatch(
     models: DlibModels, astronaut: np.ndarray, grace_hopper: np.ndarray
 ) -> None:
     frames = synthetic.live_sequence(grace_hopper, models, 24, seed=5)
-    result = run(FaceMatcher(FAST), astronaut, frames)
+    result = run(stepped_matcher(FAST), astronaut, frames)
     assert result.outcome == "mismatch" and not result.match
     assert result.distance is not None and result.distance > result.threshold
 
 
 def test_printed_photo_replay_is_refused(models: DlibModels, astronaut: np.ndarray) -> None:
-    result = run(FaceMatcher(FAST), astronaut, synthetic.photo_replay(astronaut, models, 10))
+    result = run(stepped_matcher(FAST), astronaut, synthetic.photo_replay(astronaut, models, 10))
     assert result.outcome == "liveness_failed" and result.liveness == "attack"
     assert result.guidance == "no_motion"
     assert result.match  # the face itself does match: only liveness refuses it
@@ -115,7 +130,7 @@ def test_printed_photo_replay_is_refused(models: DlibModels, astronaut: np.ndarr
 def test_liveness_off_is_not_checked(
     astronaut: np.ndarray, live_astronaut: list[np.ndarray]
 ) -> None:
-    matcher = FaceMatcher(MatcherSettings(reference_jitters=1, liveness="off"))
+    matcher = stepped_matcher(MatcherSettings(reference_jitters=1, liveness="off"))
     result = run(matcher, astronaut, live_astronaut)
     assert result.outcome == "match" and result.liveness == "not_checked"
 
@@ -123,7 +138,7 @@ def test_liveness_off_is_not_checked(
 def test_empty_scene_is_no_face(astronaut: np.ndarray) -> None:
     heard: list[str] = []
     blank = [np.full((480, 640, 3), 90 + i, np.uint8) for i in range(5)]
-    result = run(FaceMatcher(FAST, listener=heard.append), astronaut, blank, budget=0.8)
+    result = run(stepped_matcher(FAST, listener=heard.append), astronaut, blank, budget=0.8)
     assert result.outcome == "no_face" and not result.match and result.distance is None
     assert "no_face" in heard
     assert result.ms < 3000
@@ -133,7 +148,7 @@ def test_unusable_face_times_out_with_guidance(
     astronaut: np.ndarray, live_astronaut: list[np.ndarray]
 ) -> None:
     dark = [(f * 0.25).astype(np.uint8) for f in live_astronaut[:6]]
-    result = run(FaceMatcher(FAST), astronaut, dark, budget=1.0)
+    result = run(stepped_matcher(FAST), astronaut, dark, budget=1.0)
     assert result.outcome == "timeout" and result.guidance == "too_dark"
 
 
@@ -144,7 +159,7 @@ def test_two_people_is_multiple_faces(
     for frame in live_astronaut[:6]:
         half = frame[:, 160:480]  # the face, 190 px wide, with a little room around it
         pair.append(np.ascontiguousarray(np.hstack([half, half[:, ::-1]])))
-    result = run(FaceMatcher(FAST), astronaut, pair, budget=1.0)
+    result = run(stepped_matcher(FAST), astronaut, pair, budget=1.0)
     assert result.outcome == "multiple_faces"
 
 
@@ -173,7 +188,7 @@ def test_warm_up_loads_models() -> None:
 
 def test_reference_without_a_face(live_astronaut: list[np.ndarray]) -> None:
     blank = np.full((320, 240, 3), 200, np.uint8)
-    result = run(FaceMatcher(FAST), blank, live_astronaut)
+    result = run(stepped_matcher(FAST), blank, live_astronaut)
     assert result.outcome == "no_reference_face" and result.guidance == "no_face"
 
 
@@ -194,7 +209,7 @@ def test_listener_errors_do_not_break_verification(
     def broken(code: str) -> None:
         raise RuntimeError("UI gone")
 
-    assert run(FaceMatcher(FAST, listener=broken), astronaut, live_astronaut).outcome == "match"
+    assert run(stepped_matcher(FAST, listener=broken), astronaut, live_astronaut).outcome == "match"
 
 
 def test_reference_is_encoded_once(astronaut: np.ndarray) -> None:
@@ -214,7 +229,7 @@ def test_from_config_takes_the_face_section() -> None:
 def test_concurrent_verifications_share_models(
     astronaut: np.ndarray, live_astronaut: list[np.ndarray]
 ) -> None:
-    matcher = FaceMatcher(FAST)
+    matcher = stepped_matcher()
     outcomes: list[str] = []
 
     def lane() -> None:
@@ -224,7 +239,7 @@ def test_concurrent_verifications_share_models(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join()  # no wall-clock bound of our own: pytest-timeout stops a hang
     assert outcomes == ["match", "match"]
 
 
@@ -252,9 +267,9 @@ def test_head_turn_challenge_refuses_a_moving_print(
     settings = MatcherSettings(reference_jitters=1, liveness="challenge", challenge_s=1.0)
     cutout = synthetic.cutout_photo(astronaut, models, 24, seed=3)  # passes the passive cues
     assert (
-        run(FaceMatcher(MatcherSettings(reference_jitters=1)), astronaut, cutout).outcome == "match"
+        run(stepped_matcher(MatcherSettings(reference_jitters=1)), astronaut, cutout).outcome == "match"
     )
-    result = run(FaceMatcher(settings), astronaut, cutout)
+    result = run(stepped_matcher(settings), astronaut, cutout)
     assert (result.outcome, result.guidance) == ("liveness_failed", "challenge_not_met")
 
 
@@ -274,12 +289,8 @@ def test_approach_motion_does_not_count_as_liveness(
         y, x = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
         canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
         approach.extend([canvas] * 2)
-    cam = SimulatedCamera([*approach, *still], fps=30.0, loop=False)
-    cam.start()
-    try:
-        result = FaceMatcher(FAST).verify(astronaut, cam, 4.0)
-    finally:
-        cam.stop()
+    cam = SteppedCamera([*approach, *still], loop=False)
+    result = FaceMatcher(FAST, clock=cam.clock).verify(astronaut, cam, 4.0)
     assert (result.outcome, result.guidance) == ("liveness_failed", "no_motion")
 
 
@@ -290,11 +301,11 @@ def test_between_the_thresholds_is_uncertain_and_never_a_match(
     referred for an officer to compare (issue 25): never `match`, never admitted."""
     # Liveness off: this is about the distance bands (liveness has its own tests).
     plain = replace(FAST, liveness="off")
-    sure = run(FaceMatcher(plain), astronaut, live_astronaut)
+    sure = run(stepped_matcher(plain), astronaut, live_astronaut)
     assert sure.outcome == "match" and sure.distance is not None
     # The same traveller, with the admit threshold moved below the measured distance.
     strict = replace(plain, threshold=0.01, uncertain_threshold=0.95)
-    result = run(FaceMatcher(strict), astronaut, live_astronaut)
+    result = run(stepped_matcher(strict), astronaut, live_astronaut)
     assert result.outcome == "match_uncertain" and result.match is False
     assert result.distance is not None and 0.01 < result.distance <= 0.95
     assert result.threshold == 0.01  # the threshold reported is the admit threshold
