@@ -143,7 +143,8 @@ class SchemaError(ValueError):
 
 
 def did_you_mean(word: object, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
+    # 0.5: a one-letter slip in a two-letter code ("em" for "en") still matches
+    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -194,17 +195,21 @@ class Checker:
         try:
             return msgspec.convert(data, kind)
         except msgspec.ValidationError as exc:
-            raise self._explain(str(exc), path) from None
+            raise self._explain(str(exc), path, kind) from None
 
-    def _explain(self, text: str, base: str) -> SchemaError:
+    def _explain(self, text: str, base: str, kind: Any) -> SchemaError:
         message, _, at = text.partition(" - at `")
         path = base + at.rstrip("`").removeprefix("$") if at else base
         unknown = re.fullmatch(r"Object contains unknown field `(.*)`", message)
         if unknown:
             key = unknown.group(1)
             struct = _STRUCT_AT.get(re.sub(r"\[\d+\]", "", path))
-            hint = did_you_mean(key, _fields(struct)) if struct else ""
-            allowed = f" (have {', '.join(_fields(struct))})" if struct and not hint else ""
+            # a step's argument: the keys of the mapping its action takes
+            known = _fields(struct) if struct else [
+                name for t in (get_args(kind) or (kind,))
+                if isinstance(t, type) and issubclass(t, msgspec.Struct) for name in _fields(t)]
+            hint = did_you_mean(key, known)
+            allowed = f" (have {', '.join(known)})" if known and not hint else ""
             return self.fail(path, f"unknown key {key!r}{hint}{allowed}", key=key)
         return self.fail(path, message)
 
