@@ -412,12 +412,34 @@ class KioskPool:
             kiosk = SimulatedKiosk(config, self.storage_factory(config), clock=self.clock)
             kiosk.camera.start()
             self.kiosks[key] = kiosk
+            # The face worker's start (a process loading its models, about half of a
+            # run's start-up) overlaps the passports, scenes and window built meanwhile;
+            # prepare() waits for it and raises its error, if any.
+            threading.Thread(target=_warm_up, args=(kiosk,), name="egate-scenario-warm-up",
+                             daemon=True).start()
         return kiosk
+
+    def start(self, scenarios: list[Scenario]) -> None:
+        """Every kiosk the scenarios need and every traveller's passport and scenes,
+        built while the face workers start (each passport under its scenario's clock,
+        as run_scenario would date it)."""
+        for s in scenarios:
+            self.clock.pin(s.clock)
+            kiosk = self.get(s)
+            kiosk.passport(s.traveller)
+            kiosk.prepare_scenes(s.traveller)
 
     def close(self) -> None:
         for kiosk in self.kiosks.values():
             kiosk.close()
         self.kiosks.clear()
+
+
+def _warm_up(kiosk: SimulatedKiosk) -> None:
+    warm_up = getattr(kiosk.services.face, "warm_up", None)
+    if callable(warm_up):
+        with suppress(Exception):  # raised again, in the caller's thread, by prepare()
+            warm_up()
 
 
 def _distrust(kiosk: SimulatedKiosk, state: str) -> None:
@@ -692,12 +714,23 @@ def _settle(kiosk: SimulatedKiosk, probe: ScreenProbe) -> None:
         probe.pump(0.02)
 
 
-def run_scenarios(paths: list[str], probe: ScreenProbe, base_dir: Path,
-                  storage_factory: Callable[[Config], Any]) -> list[ScenarioResult]:
-    """Load every file first (a bad file fails before anything runs), then play each."""
+def run_scenarios(paths: list[str], make_probe: Callable[[], ScreenProbe], base_dir: Path,
+                  storage_factory: Callable[[Config], Any],
+                  progress: Callable[[ScenarioResult], None] | None = None,
+                  ) -> list[ScenarioResult]:
+    """Load every file first (a bad file fails before anything runs), start what the
+    kiosks need, then make the screen side (its start-up overlaps theirs) and play
+    each; `progress` hears of each result as it comes."""
     scenarios = [load_scenario(p) for p in paths]
     pool = KioskPool(base_dir, storage_factory)
     try:
-        return [run_scenario(s, pool, probe) for s in scenarios]
+        pool.start(scenarios)
+        probe = make_probe()
+        results = []
+        for s in scenarios:
+            results.append(run_scenario(s, pool, probe))
+            if progress is not None:
+                progress(results[-1])
+        return results
     finally:
         pool.close()

@@ -350,12 +350,16 @@ class SimulatedKiosk:
         arrives, so that presenting one (from a GUI click) is instant."""
         for t in travellers:
             self.passport(t)
-            for choice in ("same", "other", "photo"):
-                self._scene(choice, t)
+            self.prepare_scenes(t)
         warm_up = getattr(self.services.face, "warm_up", None)
         if callable(warm_up):
             warm_up()
         self.confirm_reference_data()
+
+    def prepare_scenes(self, traveller: SampleTraveller) -> None:
+        """The camera scenes a traveller can bring (each made once, then cached)."""
+        for choice in ("same", "other", "photo"):
+            self._scene(choice, traveller)
 
     def confirm_reference_data(self) -> None:
         """As a kiosk does at start: one pull from the border database, so the
