@@ -36,9 +36,12 @@ from typing import Any, Protocol
 
 import msgspec
 from msgspec.structs import replace  # the config sections are msgspec Structs
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from devices.simulated.emulator import Misbehaviour
 from devices.simulated.factory import DEFECTS
+from kiosk.border.models import AdvancePassengerInfo
 from kiosk.config import Config, parse_config
 from kiosk.lane.events import Cancel, ChangeLanguage, SkipBoardingPass, Start
 from kiosk.lane.machine import LaneRunner
@@ -435,6 +438,17 @@ class KioskPool:
         self.kiosks.clear()
 
 
+def _forget_journeys(kiosk: SimulatedKiosk) -> None:
+    """Each scenario starts with no advance passenger information in the stand-in
+    border database the pool's scenarios share: what an earlier scenario's airline
+    filed for the same passport number and day would otherwise be found for this
+    one's traveller (one who must show a boarding pass would never be asked)."""
+    if kiosk.storage.border is None:
+        return
+    with Session(kiosk.storage.border) as s, s.begin():
+        s.execute(delete(AdvancePassengerInfo))
+
+
 def _warm_up(kiosk: SimulatedKiosk) -> None:
     warm_up = getattr(kiosk.services.face, "warm_up", None)
     if callable(warm_up):
@@ -473,6 +487,8 @@ def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> Sce
     started = time.monotonic()
     pool.clock.pin(scenario.clock)  # before anything is built or dated
     kiosk = pool.get(scenario)
+    if scenario.border != "offline":  # nothing to forget in an unreachable one
+        _forget_journeys(kiosk)
     base_config: Config = kiosk.lane.config
     timeouts = parse_config({"timeouts": scenario.config.get("timeouts", {})}).timeouts
     kiosk.lane.config = replace(base_config, timeouts=timeouts)

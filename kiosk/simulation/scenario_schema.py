@@ -18,7 +18,7 @@ import yaml
 from kiosk.config import Language
 
 FACES = ("same", "other", "photo", "nobody")
-OUTCOMES = ("admitted", "referred", "aborted", "officer")
+OUTCOMES = ("admitted", "referred", "aborted", "officer", "none")  # none: nothing logged
 BORDERS = ("stand-in", "offline")
 LANGUAGES: tuple[str, ...] = get_args(Language)
 # What the lane can show (LaneSnapshot.screen): kiosk/lane/machine.py's messages and

@@ -5,7 +5,9 @@ the same verdicts, and every one is the verdict its file expects.
 The set is chosen to break what was shared: two files whose travellers have the same
 `key:` (one passport valid, one expired: the simulated kiosk cached passports by key,
 so the second file ran the first one's passport) on different pinned clocks (the
-simulated certificates and passports are dated from the clock)."""
+simulated certificates and passports are dated from the clock), and a traveller with
+the same passport number on the same day who has no advance passenger information (the
+stand-in border database kept what the earlier scenario's airline filed)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
 SET = [HERE / "isolation" / "same-key-valid.yaml", HERE / "isolation" / "same-key-expired.yaml",
+       HERE / "isolation" / "same-passport-boarding-pass.yaml",
        HERE / "transit-240h-arrive-after-midnight.yaml"]
 RUN = "import sys; from ui.cli import main; sys.exit(main())"
 
@@ -46,6 +49,7 @@ def test_a_set_gives_the_same_verdicts_in_either_order_and_in_parallel() -> None
     assert ahead == {
         "same-key-valid": (True, "admitted", [], None),
         "same-key-expired": (True, "referred", ahead["same-key-expired"][2], None),
+        "same-passport-boarding-pass": (True, "admitted", [], None),
         "transit-240h-arrive-after-midnight": (True, "admitted", [], None),
     }
     assert "document_expired" in ahead["same-key-expired"][2]
