@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 import msgspec
 import yaml
@@ -148,6 +148,27 @@ def did_you_mean(word: object, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _choices(path: str) -> list[str]:
+    """The values a Literal field at `path` allows ("$.border": stand-in, offline)."""
+    parent, _, name = re.sub(r"\[\d+\]", "", path).rpartition(".")
+    struct = _STRUCT_AT.get(parent)
+    if struct is None:
+        return []
+    hints = get_type_hints(struct)
+    field = next((f for f in msgspec.structs.fields(struct) if f.encode_name == name), None)
+    if field is None:
+        return []
+    kinds = [hints[field.name]]
+    found: list[str] = []
+    while kinds:  # unwrap unions and Literals
+        kind = kinds.pop()
+        if get_origin(kind) is Literal:
+            found += [a for a in get_args(kind) if isinstance(a, str)]
+        else:
+            kinds += list(get_args(kind))
+    return found
+
+
 def _fields(struct: type[msgspec.Struct]) -> list[str]:
     return [f.encode_name for f in msgspec.structs.fields(struct)]
 
@@ -186,9 +207,9 @@ class Checker:
 
     def fail(self, path: str, message: str, key: str | None = None) -> SchemaError:
         line = self.lines.line(path, key)
-        at = f" line {line}" if line else ""
+        at = f" line {line}:" if line else ""
         shown = path.removeprefix("$").removeprefix(".") or "the file"
-        return SchemaError(f"{self.where}:{at}: {shown}: {message}")
+        return SchemaError(f"{self.where}:{at} {shown}: {message}")
 
     def convert(self, data: Any, kind: Any, path: str = "$") -> Any:
         """msgspec.convert with the error turned into file, line and a suggestion."""
@@ -199,7 +220,11 @@ class Checker:
 
     def _explain(self, text: str, base: str, kind: Any) -> SchemaError:
         message, _, at = text.partition(" - at `")
-        path = base + at.rstrip("`").removeprefix("$") if at else base
+        at = at.rstrip("`").partition("` in `")[2] or at.rstrip("`")  # "`key` in `$.x`"
+        path = base + at.removeprefix("$") if at else base
+        enum = re.fullmatch(r"Invalid enum value '(.*)'", message)
+        if enum:
+            message += did_you_mean(enum.group(1), _choices(path))
         unknown = re.fullmatch(r"Object contains unknown field `(.*)`", message)
         if unknown:
             key = unknown.group(1)

@@ -81,6 +81,10 @@ def test_other_mistakes_are_clear(tmp_path: Path) -> None:
         "hours_after_arrival: 260", "hours_after_arrival: soon"))
     assert "unknown defect 'expird'" in _bad(tmp_path, REFUSED.replace(
         "portrait: collins", "portrait: collins\n    defects: [expird]"))
+    assert "did you mean 'collins'" in _bad(tmp_path, REFUSED.replace(
+        "portrait: collins", "portrait: colins"))  # a value of a fixed set
+    assert "did you mean 'offline'" in _bad(tmp_path, "border: offine\n" + REFUSED)
+    assert "a scenario is a mapping" in _bad(tmp_path, "- just\n- a list\n")
     assert "'within'" in _bad(tmp_path, REFUSED.replace(
         "expect: see_officer", "expect: {screen: see_officer, withn: 3}"))
 
