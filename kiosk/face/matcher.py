@@ -448,3 +448,14 @@ class FaceMatcher:
                 else:
                     capture.analysed_since_encode += 1
         return capture
+
+
+def face_matcher(face: FaceSection) -> FaceMatcher:
+    """Builds the dlib matcher inside the face worker process (picklable factory).
+
+    Here rather than in kiosk.runtime.app: the spawned worker imports the module
+    that defines its factory, and this one costs the worker's start-up a third of
+    the runtime's imports (the storage, the lane, the border sync)."""
+    matcher = FaceMatcher.from_config(face)
+    _ = matcher.models  # load the models before the first traveller
+    return matcher

@@ -19,19 +19,18 @@ from devices.errors import ChipError
 from devices.icao9303.lds.dg2 import DataGroup2
 from kiosk.border import BorderApiSource, BorderError, BorderSync, open_border
 from kiosk.clock import Clock
-from kiosk.config import Config, FaceSection, border_url, expand_url, log_key_path
+from kiosk.config import Config, border_url, expand_url, log_key_path
 from kiosk.decision.journey.carrier_keys import CarrierKeys
 from kiosk.decision.journey.resolver import JourneyResolver
 from kiosk.decision.journey.scan_step import scan_boarding_pass
 from kiosk.decision.policy_adapter import PackPolicy
-from kiosk.face.matcher import FaceMatcher
+from kiosk.face.matcher import face_matcher
 from kiosk.face.reference import decode_image
 from kiosk.face.worker import ProcessFaceVerifier
 from kiosk.lane.facts import PORT_TIMEZONE, facts_from_dg1
 from kiosk.lane.machine import JourneyLookup, LaneServices
 from kiosk.lane.reference_data import PolicyFromReference, TrustFromReference, reference_age_h
 from kiosk.lane.watchlist import Watchlist
-from kiosk.ports import FaceVerifier
 from kiosk.runtime.border_probe import production_border_url, require_reachable
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
@@ -159,13 +158,6 @@ def start_sync(config: Config, storage: LocalStorage, stop: threading.Event) -> 
 
 def no_journey(_facts: Any, _now: datetime) -> Mapping[str, Any] | None:
     return None
-
-
-def face_matcher(face: FaceSection) -> FaceVerifier:
-    """Builds the dlib matcher inside the face worker process (picklable factory)."""
-    matcher = FaceMatcher.from_config(face)
-    _ = matcher.models  # load the models before the first traveller
-    return matcher
 
 
 def build_services(

@@ -32,11 +32,12 @@ from devices.protocols import Camera
 from kiosk.border import BorderSync
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, parse_config
+from kiosk.face.matcher import face_matcher
 from kiosk.face.worker import ProcessFaceVerifier
 from kiosk.lane.machine import LaneRunner
 from kiosk.lane.states import LaneState
 from kiosk.ports import FaceVerification
-from kiosk.runtime.app import LocalStorage, face_matcher, open_storage
+from kiosk.runtime.app import LocalStorage, open_storage
 from kiosk.simulation.simulated_kiosk import SAMPLES, SampleTraveller, SimulatedKiosk
 from kiosk.supervisor.agent import KioskAgent, command_key
 from kiosk.supervisor.settings import AgentSettings

@@ -23,26 +23,49 @@ Format (docs/traveller.md "Scenarios"):
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
 from msgspec.structs import replace  # the config sections are msgspec Structs
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from devices.simulated.emulator import Misbehaviour
+from devices.simulated.factory import DEFECTS
+from kiosk.border.models import AdvancePassengerInfo
 from kiosk.config import Config, parse_config
 from kiosk.lane.events import Cancel, ChangeLanguage, SkipBoardingPass, Start
 from kiosk.lane.machine import LaneRunner
 from kiosk.lane.snapshot import LaneSnapshot
 from kiosk.lane.states import LaneState
 from kiosk.safe_files import UnsafeFileError, read_text_input
+from kiosk.simulation.scenario_clock import DEFAULT_CLOCK, PinnedClock
+from kiosk.simulation.scenario_schema import (
+    ACTION_ARGS,
+    ACTIONS,
+    FACES,
+    OUTCOMES,
+    Checker,
+    Expect,
+    Placement,
+    ScenarioFile,
+    SchemaError,
+    ScreenAbsent,
+    ScreenWait,
+    TravellerSection,
+    TravellerSpec,
+)
 from kiosk.simulation.simulated_kiosk import (
+    SAMPLES,
     FaceChoice,
     Onward,
     SampleTraveller,
@@ -54,11 +77,6 @@ from policy.codes import REASON_CODES, SENSITIVE_CODES
 
 S = LaneState
 DEFAULT_WITHIN_S = 30.0
-ACTIONS = ("start", "expect", "expect_not", "place_passport", "remove_passport", "walk_through",
-           "show_face", "switch_language", "camera_fault", "skip_boarding_pass", "start_again",
-           "show_boarding_pass", "wait")
-FACES = ("same", "other", "photo", "nobody")
-AT_BOARDING_PASS = ("answer", "nothing")
 
 
 class ScenarioError(ValueError):
@@ -71,7 +89,6 @@ class ScenarioError(ValueError):
 # sealed and pushed to a real border). `border: offline` stands for the one
 # storage setting a scenario needs.
 SANDBOXED = ("storage", "devices", "policy.pack_dir")
-BORDERS = ("stand-in", "offline")
 OFFLINE_BORDER = "postgresql+psycopg://egate@127.0.0.1:9/none?connect_timeout=1"
 SCENARIO_MAX_BYTES = 256 * 1024
 YAML_MAX_DEPTH = 20
@@ -138,6 +155,8 @@ class Scenario:
     # At the boarding-pass step: "answer" (show the pass the traveller carries, or
     # touch "I have no boarding pass") or "nothing" (wait for the step's timeout).
     at_boarding_pass: str = "answer"
+    # The wall clock's instant when the scenario starts (scenario_clock).
+    clock: datetime = DEFAULT_CLOCK
 
 
 @dataclass
@@ -179,89 +198,111 @@ class ScenarioResult:
 
 
 # -- loading -------------------------------------------------------------------------
-def _traveller(data: Mapping[str, Any], where: str) -> SampleTraveller:
-    if "sample" in data:
-        try:
-            return sample(str(data["sample"]))
-        except KeyError as exc:
-            raise ScenarioError(f"{where}.sample: {exc.args[0]}") from None
-    spec = data.get("spec")
-    if not isinstance(spec, Mapping):
-        raise ScenarioError(f"{where}: give 'sample: KEY' or 'spec: {{...}}'")
-    try:
-        onward = spec.get("onward")
-        return SampleTraveller(
-            key=str(spec.get("key", "scenario")),
-            label=str(spec.get("label", "scenario traveller")),
-            surname=str(spec["surname"]),
-            given_names=str(spec["given_names"]),
-            nationality=str(spec["nationality"]),
-            document_number=str(spec["document_number"]),
-            birth_date=date.fromisoformat(str(spec["birth_date"])),
-            sex=str(spec.get("sex", "F")),
-            portrait=str(spec.get("portrait", "collins")),
-            arrived_from=spec.get("arrived_from"),
-            onward=Onward(str(onward["destination"]), float(onward["hours_after_arrival"]),
-                          confirmed=bool(onward.get("confirmed", True)))
-            if onward else None,
-            defects=tuple(spec.get("defects", ())),
-            # true: the carrier-signed pass; "unsigned": one anyone could print
-            boarding_pass=bool(spec.get("boarding_pass", False)),
-            boarding_pass_signed=spec.get("boarding_pass") != "unsigned",
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ScenarioError(f"{where}.spec: {exc!r}") from None
+def _traveller_key(spec: TravellerSpec, where: str) -> str:
+    """A `spec` traveller's own key: the file's name and a digest of the spec, so two
+    files (or two travellers of one file) never share a passport however they are
+    keyed; the file's `key:` is kept in front, for reading."""
+    digest = hashlib.sha256(
+        msgspec.json.encode([Path(where).name, spec], order="sorted")).hexdigest()[:12]
+    return f"{spec.key or Path(where).stem}@{digest}"
+
+
+def _spec_traveller(spec: TravellerSpec, where: str, check: Checker) -> SampleTraveller:
+    for i, defect in enumerate(spec.defects):
+        check.one_of(defect, DEFECTS, f"$.traveller.spec.defects[{i}]", "defect")
+    onward = spec.onward
+    return SampleTraveller(
+        key=_traveller_key(spec, where), label=spec.label, surname=spec.surname,
+        given_names=spec.given_names, nationality=spec.nationality,
+        document_number=spec.document_number, birth_date=spec.birth_date, sex=spec.sex,
+        portrait=spec.portrait, arrived_from=spec.arrived_from,
+        onward=Onward(onward.destination, onward.hours_after_arrival,
+                      confirmed=onward.confirmed) if onward else None,
+        defects=tuple(spec.defects),
+        boarding_pass=bool(spec.boarding_pass),
+        boarding_pass_signed=spec.boarding_pass != "unsigned",
+    )
+
+
+def _traveller(section: TravellerSection, where: str, check: Checker) -> SampleTraveller:
+    if section.sample is not None and section.spec is not None:
+        raise check.fail("$.traveller", "give either 'sample: KEY' or 'spec: {...}', not both")
+    if section.sample is not None:
+        check.one_of(section.sample, [t.key for t in SAMPLES], "$.traveller.sample",
+                     "sample traveller")
+        return sample(section.sample)
+    if section.spec is None:
+        raise check.fail("$.traveller", "give 'sample: KEY' or 'spec: {...}'")
+    return _spec_traveller(section.spec, where, check)
+
+
+def _steps(raw: list[dict[str, Any]], check: Checker,
+           languages: tuple[str, ...]) -> list[tuple[str, Any]]:
+    steps: list[tuple[str, Any]] = []
+    for i, step in enumerate(raw):
+        path = f"$.steps[{i}]"
+        if len(step) != 1:
+            raise check.fail(path, f"a step is a one-key mapping (an action), got {step!r}")
+        ((action, arg),) = step.items()
+        check.one_of(action, ACTIONS, path, "action")
+        value = check.convert(arg, ACTION_ARGS[action], f"{path}.{action}")
+        where = f"{path}.{action}"
+        if isinstance(value, ScreenWait | ScreenAbsent):
+            check.screen(value.screen, f"{where}.screen")
+        elif action == "expect":
+            check.screen(value, where)
+        elif action in ("start", "switch_language"):
+            check.language(value, where, languages)
+        elif action == "show_face":
+            check.face(value, where)
+        elif isinstance(value, Placement):
+            check.face(value.face, f"{where}.face")
+        steps.append((action, arg))
+    return steps
+
+
+def _expectations(expect: Expect, check: Checker, languages: tuple[str, ...]) -> None:
+    if expect.outcome is not None:
+        check.one_of(expect.outcome, OUTCOMES, "$.expect.outcome", "outcome")
+    for i, code in enumerate(expect.reasons):
+        check.one_of(code, REASON_CODES, f"$.expect.reasons[{i}]", "reason code")
+    for i, screen in enumerate(expect.screens or []):
+        check.screen(screen, f"$.expect.screens[{i}]")
+    for i, said in enumerate(expect.spoken):
+        check.language(said.language, f"$.expect.spoken[{i}].language", languages)
 
 
 def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate the whole file (ScenarioError names the file and the line)."""
     p = Path(path)
     try:
         text = read_text_input(p, SCENARIO_MAX_BYTES)
     except UnsafeFileError as exc:
         raise ScenarioError(f"cannot read scenario {exc}") from None
     data = safe_yaml(text, str(p))
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{p}: a scenario is a mapping")
-    unknown = set(data) - {"name", "description", "config", "border", "traveller", "steps",
-                           "expect"}
-    if unknown:
-        raise ScenarioError(f"{p}: unknown keys {sorted(unknown)}")
-    traveller = data.get("traveller") or {}
-    who = _traveller(traveller, f"{p}: traveller")
-    face = str(traveller.get("face", who.face))  # a sample's own face unless overridden
-    if face not in FACES:
-        raise ScenarioError(f"{p}: traveller.face must be one of {FACES}")
-    at_pass = str(traveller.get("at_boarding_pass", "answer"))
-    if at_pass not in AT_BOARDING_PASS:
-        raise ScenarioError(f"{p}: traveller.at_boarding_pass must be one of {AT_BOARDING_PASS}")
-    steps: list[tuple[str, Any]] = []
-    for i, step in enumerate(data.get("steps") or []):
-        if not isinstance(step, dict) or len(step) != 1:
-            raise ScenarioError(f"{p}: steps[{i}] must be a one-key mapping, got {step!r}")
-        ((action, arg),) = step.items()
-        if action not in ACTIONS:
-            raise ScenarioError(f"{p}: steps[{i}]: unknown action {action!r} (have {ACTIONS})")
-        steps.append((action, arg))
-    expect = data.get("expect") or {}
-    for code in expect.get("reasons", []):
-        if code not in REASON_CODES:
-            raise ScenarioError(f"{p}: expect.reasons: unknown reason code {code!r}")
-    config = data.get("config") or {}
-    if not isinstance(config, dict):
-        raise ScenarioError(f"{p}: config must be a mapping")
-    _sandboxed(config, str(p))
-    border = str(data.get("border", "stand-in"))
-    if border not in BORDERS:
-        raise ScenarioError(f"{p}: border must be one of {BORDERS}")
     try:
-        parse_config(copy.deepcopy(config))
-    except ValueError as exc:
-        raise ScenarioError(f"{p}: config: {exc}") from None
+        check = Checker(str(p), text)
+        if not isinstance(data, dict):
+            raise check.fail("$", "a scenario is a mapping")
+        doc: ScenarioFile = check.convert(data, ScenarioFile)
+        _sandboxed(doc.config, str(p))
+        try:
+            config = parse_config(copy.deepcopy(doc.config))
+        except ValueError as exc:
+            raise check.fail("$.config", str(exc)) from None
+        languages = tuple(config.kiosk.languages)
+        who = _traveller(doc.traveller, str(p), check)
+        check.face(doc.traveller.face, "$.traveller.face")
+        steps = _steps(doc.steps, check, languages)
+        _expectations(doc.expect, check, languages)
+    except SchemaError as exc:
+        raise ScenarioError(str(exc)) from None
     return Scenario(
-        name=str(data.get("name") or p.stem), path=str(p), config=config, border=border,
-        traveller=who, face=face,
-        untrusted_csca=bool(traveller.get("untrusted_csca", False)), steps=steps, expect=expect,
-        at_boarding_pass=at_pass,
+        name=doc.name or p.stem, path=str(p), config=doc.config, border=doc.border,
+        traveller=who, face=doc.traveller.face or who.face,  # a sample's own face by default
+        untrusted_csca=doc.traveller.untrusted_csca, steps=steps,
+        expect=data.get("expect") or {}, at_boarding_pass=doc.traveller.at_boarding_pass,
+        clock=doc.clock or DEFAULT_CLOCK,
     )
 
 
@@ -356,6 +397,8 @@ class KioskPool:
         self.base_dir = base_dir
         self.storage_factory = storage_factory
         self.kiosks: dict[str, SimulatedKiosk] = {}
+        # One wall clock for every kiosk of the pool, pinned by each scenario.
+        self.clock = PinnedClock()
 
     def get(self, s: Scenario) -> SimulatedKiosk:
         key = _kiosk_key(s)
@@ -369,10 +412,25 @@ class KioskPool:
             data["storage"] = {"local_url": f"sqlite:///{self.base_dir}/scenario-{n}.sqlite",
                                "border_url": border}
             config = parse_config(data)
-            kiosk = SimulatedKiosk(config, self.storage_factory(config))
+            kiosk = SimulatedKiosk(config, self.storage_factory(config), clock=self.clock)
             kiosk.camera.start()
             self.kiosks[key] = kiosk
+            # The face worker's start (a process loading its models, about half of a
+            # run's start-up) overlaps the passports, scenes and window built meanwhile;
+            # prepare() waits for it and raises its error, if any.
+            threading.Thread(target=_warm_up, args=(kiosk,), name="egate-scenario-warm-up",
+                             daemon=True).start()
         return kiosk
+
+    def start(self, scenarios: list[Scenario]) -> None:
+        """Every kiosk the scenarios need and every traveller's passport and scenes,
+        built while the face workers start (each passport under its scenario's clock,
+        as run_scenario would date it)."""
+        for s in scenarios:
+            self.clock.pin(s.clock)
+            kiosk = self.get(s)
+            kiosk.passport(s.traveller)
+            kiosk.prepare_scenes(s.traveller)
 
     def close(self) -> None:
         for kiosk in self.kiosks.values():
@@ -380,12 +438,31 @@ class KioskPool:
         self.kiosks.clear()
 
 
+def _forget_journeys(kiosk: SimulatedKiosk) -> None:
+    """Each scenario starts with no advance passenger information in the stand-in
+    border database the pool's scenarios share: what an earlier scenario's airline
+    filed for the same passport number and day would otherwise be found for this
+    one's traveller (one who must show a boarding pass would never be asked)."""
+    if kiosk.storage.border is None:
+        return
+    with Session(kiosk.storage.border) as s, s.begin():
+        s.execute(delete(AdvancePassengerInfo))
+
+
+def _warm_up(kiosk: SimulatedKiosk) -> None:
+    warm_up = getattr(kiosk.services.face, "warm_up", None)
+    if callable(warm_up):
+        with suppress(Exception):  # raised again, in the caller's thread, by prepare()
+            warm_up()
+
+
 def _distrust(kiosk: SimulatedKiosk, state: str) -> None:
     """Replace the trusted CSCA of `state` by an unrelated one: the passport's
     signer is then unknown to the kiosk (the "unknown CSCA" case)."""
     from devices.simulated.pki import make_test_pki
 
-    other = make_test_pki(state, cache_keys=False, csca_serial=99)  # fresh keys
+    other = make_test_pki(state, cache_keys=False, csca_serial=99,  # fresh keys
+                          now=kiosk.clock.now())
     kiosk.storage.reference.put(
         KIND_ANCHOR, f"sim-{state}", other.csca_der(), "scenario: other CSCA"
     )
@@ -408,7 +485,10 @@ def _sensitive_words() -> list[str]:
 def run_scenario(scenario: Scenario, pool: KioskPool, probe: ScreenProbe) -> ScenarioResult:
     result = ScenarioResult(scenario.name, scenario.path)
     started = time.monotonic()
+    pool.clock.pin(scenario.clock)  # before anything is built or dated
     kiosk = pool.get(scenario)
+    if scenario.border != "offline":  # nothing to forget in an unreachable one
+        _forget_journeys(kiosk)
     base_config: Config = kiosk.lane.config
     timeouts = parse_config({"timeouts": scenario.config.get("timeouts", {})}).timeouts
     kiosk.lane.config = replace(base_config, timeouts=timeouts)
@@ -650,12 +730,23 @@ def _settle(kiosk: SimulatedKiosk, probe: ScreenProbe) -> None:
         probe.pump(0.02)
 
 
-def run_scenarios(paths: list[str], probe: ScreenProbe, base_dir: Path,
-                  storage_factory: Callable[[Config], Any]) -> list[ScenarioResult]:
-    """Load every file first (a bad file fails before anything runs), then play each."""
+def run_scenarios(paths: list[str], make_probe: Callable[[], ScreenProbe], base_dir: Path,
+                  storage_factory: Callable[[Config], Any],
+                  progress: Callable[[ScenarioResult], None] | None = None,
+                  ) -> list[ScenarioResult]:
+    """Load every file first (a bad file fails before anything runs), start what the
+    kiosks need, then make the screen side (its start-up overlaps theirs) and play
+    each; `progress` hears of each result as it comes."""
     scenarios = [load_scenario(p) for p in paths]
     pool = KioskPool(base_dir, storage_factory)
     try:
-        return [run_scenario(s, pool, probe) for s in scenarios]
+        pool.start(scenarios)
+        probe = make_probe()
+        results = []
+        for s in scenarios:
+            results.append(run_scenario(s, pool, probe))
+            if progress is not None:
+                progress(results[-1])
+        return results
     finally:
         pool.close()

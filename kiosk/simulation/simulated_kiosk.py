@@ -9,7 +9,7 @@ import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
@@ -210,8 +210,9 @@ class SimulatedKiosk:
     timing: DeviceTiming = INSTANT
 
     def __post_init__(self) -> None:
-        self._pki: dict[str, TestPki] = {}
-        self._passports: dict[str, VirtualPassport] = {}
+        self._pki: dict[tuple[str, date], TestPki] = {}
+        self._anchored: dict[str, date] = {}  # the day of each state's trusted CSCA
+        self._passports: dict[tuple[SampleTraveller, date], VirtualPassport] = {}
         self._by_document: dict[str, _Arrival] = {}
         self._lock = threading.Lock()
         self.current: SampleTraveller | None = None
@@ -294,20 +295,36 @@ class SimulatedKiosk:
         return boarding_pass_scene(text)
 
     # -- set-up ----------------------------------------------------------------------
+    def _issue_day(self) -> date:
+        """The day the simulated authorities issue on: the day before the kiosk
+        clock's (a scenario pins that clock to any instant, so certificates and
+        passports are dated from it, never from the machine's time)."""
+        return self.clock.now().astimezone(UTC).date() - timedelta(days=1)
+
     def pki(self, country: str) -> TestPki:
-        """One test CSCA per issuing state, trusted by this kiosk's store."""
+        """One test CSCA per issuing state (same keys, dated from the clock's day),
+        trusted by this kiosk's store."""
+        day = self._issue_day()
         with self._lock:
-            if country not in self._pki:
-                pki = make_test_pki(country)
-                self._pki[country] = pki
-                # The lane's trust store follows the reference data on its own.
+            pki = self._pki.get((country, day))
+            if pki is None:
+                pki = make_test_pki(country, now=datetime.combine(day, time(0), tzinfo=UTC))
+                self._pki[(country, day)] = pki
+            if self._anchored.get(country) != day:
+                # The CSCA certificate of the clock's day (an earlier day's would not
+                # yet be valid when a scenario pins an earlier clock). The lane's trust
+                # store follows the reference data on its own.
                 self.storage.reference.put(
                     KIND_ANCHOR, f"sim-{country}", pki.csca_der(), "simulator test PKI"
                 )
-            return self._pki[country]
+                self._anchored[country] = day
+            return pki
 
     def passport(self, traveller: SampleTraveller) -> VirtualPassport:
-        cached = self._passports.get(traveller.key)
+        # By the whole traveller and the issue day, not the key alone: two travellers
+        # that share a key (two scenario files) never get each other's passport.
+        day = self._issue_day()
+        cached = self._passports.get((traveller, day))
         if cached is not None:
             return cached
         spec = DocumentSpec(
@@ -323,9 +340,9 @@ class SimulatedKiosk:
             issuing_authority=f"{traveller.issuing_state} PASSPORT AUTHORITY",
         )
         passport = make_document(
-            spec, pki=self.pki(traveller.issuing_state), defects=traveller.defects
+            spec, pki=self.pki(traveller.issuing_state), defects=traveller.defects, now=day
         )
-        self._passports[traveller.key] = passport
+        self._passports[(traveller, day)] = passport
         return passport
 
     def prepare(self, travellers: list[SampleTraveller] | tuple[SampleTraveller, ...]) -> None:
@@ -333,12 +350,16 @@ class SimulatedKiosk:
         arrives, so that presenting one (from a GUI click) is instant."""
         for t in travellers:
             self.passport(t)
-            for choice in ("same", "other", "photo"):
-                self._scene(choice, t)
+            self.prepare_scenes(t)
         warm_up = getattr(self.services.face, "warm_up", None)
         if callable(warm_up):
             warm_up()
         self.confirm_reference_data()
+
+    def prepare_scenes(self, traveller: SampleTraveller) -> None:
+        """The camera scenes a traveller can bring (each made once, then cached)."""
+        for choice in ("same", "other", "photo"):
+            self._scene(choice, traveller)
 
     def confirm_reference_data(self) -> None:
         """As a kiosk does at start: one pull from the border database, so the

@@ -61,11 +61,14 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="unknown action 'jump'"):
         load_scenario(bad)
     bad.write_text("name: x\ntraveller: {sample: nobody-like-this}\n")
-    with pytest.raises(ScenarioError, match="no sample traveller"):
+    with pytest.raises(ScenarioError, match="unknown sample traveller 'nobody-like-this'"):
         load_scenario(bad)
     bad.write_text("traveller: {sample: chn-citizen}\nexpect: {reasons: [made_up]}\n")
     with pytest.raises(ScenarioError, match="unknown reason code"):
         load_scenario(bad)
     bad.write_text("name: x\n")
+    with pytest.raises(ScenarioError, match="missing required field `traveller`"):
+        load_scenario(bad)
+    bad.write_text("name: x\ntraveller: {face: same}\n")
     with pytest.raises(ScenarioError, match="give 'sample: KEY'"):
         load_scenario(bad)

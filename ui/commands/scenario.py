@@ -24,25 +24,39 @@ def register(sub: Any) -> None:
 
 def run_files(args: argparse.Namespace) -> int:
     from kiosk.runtime.app import open_storage
-    from kiosk.simulation.scenario import ScenarioError, SnapshotProbe, run_scenarios
+    from kiosk.simulation.scenario import (
+        ScenarioError,
+        ScenarioResult,
+        ScreenProbe,
+        SnapshotProbe,
+        run_scenarios,
+    )
 
-    probe: Any
-    if args.ui == "offscreen":
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from ui.scenario_probe import WindowProbe
+    def make_probe() -> ScreenProbe:
+        # Made after the kiosks have started their face workers: Qt's start-up
+        # overlaps theirs (kiosk.simulation.scenario.run_scenarios).
+        if args.ui == "offscreen":
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            from ui.scenario_probe import WindowProbe
 
-        probe = WindowProbe()
-    else:
-        probe = SnapshotProbe()
+            return WindowProbe()
+        return SnapshotProbe()
+
+    def progress(r: ScenarioResult) -> None:
+        if not args.json:  # --json prints the results, and only them, at the end
+            mark = "PASS" if r.passed else "FAIL"
+            print(f"{mark} {r.name} ({r.seconds:.1f} s)"
+                  f"{'' if r.passed else ': ' + str(r.failure)}", flush=True)
+
     with tempfile.TemporaryDirectory(prefix="egate-scenarios-") as tmp:
         try:
-            results = run_scenarios(list(args.files), probe, Path(tmp), open_storage)
+            results = run_scenarios(list(args.files), make_probe, Path(tmp), open_storage,
+                                    progress)
         except ScenarioError as exc:
             raise CommandError("bad_scenario", str(exc), status=65) from exc
     if args.json:
         print_json({"scenarios": [r.as_json() for r in results]})
     else:
-        for r in results:
-            mark = "PASS" if r.passed else "FAIL"
-            print(f"{mark} {r.name} ({r.seconds:.1f} s){'' if r.passed else ': ' + str(r.failure)}")
+        failed = sum(not r.passed for r in results)
+        print(f"{len(results) - failed} of {len(results)} scenarios passed", flush=True)
     return 0 if all(r.passed for r in results) else 1
