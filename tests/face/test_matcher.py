@@ -266,9 +266,8 @@ def test_head_turn_challenge_refuses_a_moving_print(
 ) -> None:
     settings = MatcherSettings(reference_jitters=1, liveness="challenge", challenge_s=1.0)
     cutout = synthetic.cutout_photo(astronaut, models, 24, seed=3)  # passes the passive cues
-    assert (
-        run(stepped_matcher(MatcherSettings(reference_jitters=1)), astronaut, cutout).outcome == "match"
-    )
+    plain = stepped_matcher(MatcherSettings(reference_jitters=1))
+    assert run(plain, astronaut, cutout).outcome == "match"
     result = run(stepped_matcher(settings), astronaut, cutout)
     assert (result.outcome, result.guidance) == ("liveness_failed", "challenge_not_met")
 
