@@ -30,7 +30,7 @@ from kiosk.store.models import LogSeal, TransactionEvent
 from kiosk.store.seal import LogKeyError, LogSealer, create_key, load_key, optional_key
 from kiosk.store.verify import BorderCopy, verify_log
 
-EX_DATAERR, EX_UNAVAILABLE, EX_SOFTWARE, EX_NOPERM, EX_CANTCREAT = 65, 69, 70, 77, 73
+EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE, EX_NOPERM, EX_CANTCREAT = 65, 66, 69, 70, 77, 73
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,10 @@ def run_enrol(args: argparse.Namespace) -> int:
         try:
             sealer = _existing(local, path) if args.existing_key else create_key(path)
         except LogKeyError as exc:
-            raise CommandError("log_key", str(exc), status=EX_CANTCREAT) from exc
+            # An existing key that is not there is missing input; a new one that cannot be
+            # written is a file that cannot be created.
+            status = EX_NOINPUT if args.existing_key else EX_CANTCREAT
+            raise CommandError("log_key", str(exc), status=status) from exc
         sealed = _seal_existing(local, sealer)
         enrolled = _enrol_at_border(border, sealer, config.kiosk.id, before)
     finally:

@@ -19,7 +19,7 @@ from kiosk.cli.main import build_parser
 from ui.cli import QT_COMMAND_MODULES
 
 # Documented exit statuses (docs/cli.md); 4 is passport read's access_denied.
-EXIT_STATUSES = {0, 1, 2, 3, 4, 64, 65, 66, 69, 70, 74, 75, 77, 78, 130}
+EXIT_STATUSES = {0, 1, 2, 3, 4, 64, 65, 66, 69, 70, 73, 74, 75, 77, 78, 130}
 
 UNREACHABLE_PG = "postgresql+psycopg://nobody@127.0.0.1:1/x"  # connection refused at once
 
