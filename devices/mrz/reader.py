@@ -42,6 +42,7 @@ class MrzReading:
     check_digits: dict[str, bool] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
     confidence: float = 0.0  # mean template correlation of the chosen characters, 0..1
+    quad: locate.Quad = ()  # where the zone lies in the image: TL, TR, BR, BL (x, y)
     corrections: tuple[str, ...] = ()
     ms: float = 0.0
     problem: str | None = None
@@ -60,6 +61,7 @@ class MrzReading:
             "fields": self.fields,
             "check_digits": self.check_digits,
             "confidence": round(self.confidence, 3),
+            "zone": [[round(x, 1), round(y, 1)] for x, y in self.quad],
             "corrections": list(self.corrections),
             "problem": self.problem,
             "ms": round(self.ms, 1),
@@ -73,9 +75,15 @@ def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzRe
         image if image.ndim == 2 else np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8)
     )
     best: MrzReading | None = None
-    for crop in locate.candidates(gray):
-        for upright in (crop, np.asarray(cv2.rotate(crop, cv2.ROTATE_180), dtype=np.uint8)):
+    for candidate in locate.candidates(gray):
+        crop = candidate.crop
+        for flipped in (False, True):
+            upright = np.asarray(cv2.rotate(crop, cv2.ROTATE_180), np.uint8) if flipped else crop
             reading = _read_crop(upright, today)
+            if reading is not None:
+                # The quad's first corner is the zone's top left as read.
+                quad = candidate.quad[2:] + candidate.quad[:2] if flipped else candidate.quad
+                reading = MrzReading(**{**reading.__dict__, "quad": quad})
             if reading is not None and (best is None or _rank(reading) > _rank(best)):
                 best = reading
             if best is not None and best.valid:
