@@ -160,6 +160,11 @@ def _recognise(
     per_line: list[tuple[float, ...]] = []
     for i, line in enumerate(group):
         scores = glyphs.class_scores(glyphs.cells(ink, line, width), templates)
+        if i == 0 and layout != "TD1" and _reads_as_visa(scores) != layout.startswith("MRV"):
+            # The first letter decides passport/card against visa, as in Mrz.parse:
+            # a layout that would have to overrule it is not tried (a visa read as TD2
+            # with V->W passed the composite check the visa does not have).
+            return MrzReading(found=True, valid=False, layout=layout, problem="not a " + layout)
         row: list[str] = []
         for j, allowed in enumerate(CLASSES[layout][i]):
             ranked = sorted(
@@ -208,6 +213,12 @@ def _recognise(
         corrections=tuple(corrections),
         problem=problem,
     )
+
+
+def _reads_as_visa(scores: npt.NDArray[np.float32]) -> bool:
+    """The first cell reads best as V among the letters."""
+    letters = [ALPHABET.index(ch) for ch in ALPHABET if ch.isalpha()]
+    return ALPHABET[letters[int(np.argmax(scores[0, letters]))]] == "V"
 
 
 def _repair(
