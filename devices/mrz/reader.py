@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -192,12 +193,7 @@ def _recognise(
     except MrzError as exc:
         valid, problem = False, str(exc)
     confidence = float(np.mean(scores_used)) if scores_used else 0.0
-    weakest_line = min(float(np.mean(line)) for line in per_line) if per_line else 0.0
-    if valid and (
-        confidence < _MIN_CONFIDENCE
-        or min(scores_used) < _MIN_CELL_SCORE
-        or weakest_line < _MIN_LINE_CONFIDENCE
-    ):
+    if valid and not clear_enough(per_line):
         valid, problem = False, f"characters too unclear to trust (confidence {confidence:.2f})"
     if not valid and problem is None:
         problem = "check digit failed: " + ", ".join(k for k, ok in checks.items() if not ok)
@@ -212,6 +208,18 @@ def _recognise(
         cell_scores=tuple(per_line),
         corrections=tuple(corrections),
         problem=problem,
+    )
+
+
+def clear_enough(cell_scores: Sequence[Sequence[float]]) -> bool:
+    """The trust floors: the zone's mean, every cell, and every line's own mean."""
+    cells = [score for line in cell_scores for score in line]
+    if not cells:
+        return False
+    return (
+        float(np.mean(cells)) >= _MIN_CONFIDENCE
+        and min(cells) >= _MIN_CELL_SCORE
+        and min(float(np.mean(line)) for line in cell_scores) >= _MIN_LINE_CONFIDENCE
     )
 
 
