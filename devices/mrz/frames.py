@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.icao9303.mrz import Mrz, MrzError
+from devices.mrz.layout import name_well_formed
 from devices.mrz.reader import MrzReading, clear_enough
 
 MIN_VOTES = 3  # two frames cannot outvote each other
@@ -55,7 +56,8 @@ def vote(readings: Sequence[MrzReading]) -> Mrz | None:
                 row_scores.append(float(np.mean(agreeing)))
             fused.append("".join(row))
             scores.append(row_scores)
-        if not clear_enough(scores):
+        layout = group[0].layout
+        if not clear_enough(scores) or layout is None or not name_well_formed(layout, fused):
             return None
         try:
             return Mrz.parse(fused)

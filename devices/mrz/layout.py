@@ -136,3 +136,24 @@ CHECKED: dict[MrzLayout, tuple[CheckedField, ...]] = {
     "MRVA": _VISA,
     "MRVB": _VISA,
 }
+
+
+# Where the name field lies: (line, start) to the end of that line.
+NAME_FIELD: dict[MrzLayout, tuple[int, int]] = {
+    "TD1": (2, 0),
+    "TD2": (0, 5),
+    "TD3": (0, 5),
+    "MRVA": (0, 5),
+    "MRVB": (0, 5),
+}
+
+
+def name_well_formed(layout: MrzLayout, lines: list[str] | tuple[str, ...]) -> bool:
+    """ICAO 9303-3 4.6: name components are joined by one '<', the primary and secondary
+    identifiers by '<<', and only filler follows the name: three fillers followed by a
+    letter (a stray mark read in the filler run) is not a name. No check digit covers
+    the name, so this is the only test a misread there can fail."""
+    line, start = NAME_FIELD[layout]
+    field = lines[line][start:]
+    end = field.find(FILLER * 3)
+    return end < 0 or not field[end:].strip(FILLER)

@@ -22,7 +22,15 @@ import numpy.typing as npt
 
 from devices.icao9303.mrz import Mrz, MrzError
 from devices.mrz import glyphs, locate
-from devices.mrz.layout import ALPHABET, CHECKED, CLASSES, SHAPES, CheckedField, MrzLayout
+from devices.mrz.layout import (
+    ALPHABET,
+    CHECKED,
+    CLASSES,
+    SHAPES,
+    CheckedField,
+    MrzLayout,
+    name_well_formed,
+)
 from devices.protocols import MrzKey
 
 _MAX_SUBSTITUTIONS = 2
@@ -41,6 +49,9 @@ _MIN_LINE_CONFIDENCE = 0.85
 # (this also bounds the search: at most 55 combinations per field).
 _MAX_REPAIR_OPTIONS = 10
 _MIN_REPAIR_MARGIN = 0.05  # the runner-up passing repair must cost this much more
+# Where no check digit looks (names, nationality, sex), a near-tie is a coin toss: the
+# chosen character must beat the runner-up allowed there by this much.
+_MIN_UNCHECKED_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class MrzReading:
     fields: dict[str, Any] = field(default_factory=dict)
     confidence: float = 0.0  # mean template correlation of the chosen characters, 0..1
     cell_scores: tuple[tuple[float, ...], ...] = ()  # per line, per position
+    cell_margins: tuple[tuple[float, ...], ...] = ()  # to the runner-up allowed there
     quad: locate.Quad = ()  # where the zone lies in the image: TL, TR, BR, BL (x, y)
     corrections: tuple[str, ...] = ()
     ms: float = 0.0
@@ -82,9 +94,10 @@ class MrzReading:
 def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzReading:
     """The best MRZ reading of a BGR or grey image; `found` False when none was seen."""
     started = time.perf_counter()
-    gray = (
-        image if image.ndim == 2 else np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8)
-    )
+    # The brightest channel, not the luminance: MRZ ink is black (ICAO 9303-3 asks for
+    # ink that absorbs in the near infrared too), dark in every channel, while coloured
+    # print, stamps and annotations over the zone are bright in at least one.
+    gray = image if image.ndim == 2 else np.asarray(image.max(axis=2), np.uint8)
     best: MrzReading | None = None
     for candidate in locate.candidates(gray):
         crop = candidate.crop
@@ -159,6 +172,7 @@ def _recognise(
     alternatives: dict[tuple[int, int], list[tuple[float, str]]] = {}
     scores_used: list[float] = []
     per_line: list[tuple[float, ...]] = []
+    margins: list[tuple[float, ...]] = []
     for i, line in enumerate(group):
         scores = glyphs.class_scores(glyphs.cells(ink, line, width), templates)
         if i == 0 and layout != "TD1" and _reads_as_visa(scores) != layout.startswith("MRV"):
@@ -167,12 +181,14 @@ def _recognise(
             # with V->W passed the composite check the visa does not have).
             return MrzReading(found=True, valid=False, layout=layout, problem="not a " + layout)
         row: list[str] = []
+        row_margins: list[float] = []
         for j, allowed in enumerate(CLASSES[layout][i]):
             ranked = sorted(
                 ((float(scores[j, ALPHABET.index(ch)]), ch) for ch in allowed), reverse=True
             )
             row.append(ranked[0][1])
             scores_used.append(ranked[0][0])
+            row_margins.append(ranked[0][0] - ranked[1][0] if len(ranked) > 1 else 1.0)
             alternatives[(i, j)] = [
                 (ranked[0][0] - s, ch)
                 for s, ch in ranked[1 : 1 + _ALTERNATIVES]
@@ -180,6 +196,7 @@ def _recognise(
             ]
         chosen.append(row)
         per_line.append(tuple(scores_used[-width:]))
+        margins.append(tuple(row_margins))
     corrections = _repair(layout, chosen, alternatives)
     text = ["".join(row) for row in chosen]
     checks = {f.name: f.passes(text) for f in CHECKED[layout]}
@@ -193,6 +210,10 @@ def _recognise(
     except MrzError as exc:
         valid, problem = False, str(exc)
     confidence = float(np.mean(scores_used)) if scores_used else 0.0
+    if valid and not name_well_formed(layout, text):
+        valid, problem = False, "name field malformed (a stray character after the filler)"
+    if valid and _unclear_unchecked(layout, margins):
+        valid, problem = False, "a character no check digit covers is a near-tie"
     if valid and not clear_enough(per_line):
         valid, problem = False, f"characters too unclear to trust (confidence {confidence:.2f})"
     if not valid and problem is None:
@@ -206,6 +227,7 @@ def _recognise(
         fields=fields,
         confidence=confidence,
         cell_scores=tuple(per_line),
+        cell_margins=tuple(margins),
         corrections=tuple(corrections),
         problem=problem,
     )
@@ -220,6 +242,16 @@ def clear_enough(cell_scores: Sequence[Sequence[float]]) -> bool:
         float(np.mean(cells)) >= _MIN_CONFIDENCE
         and min(cells) >= _MIN_CELL_SCORE
         and min(float(np.mean(line)) for line in cell_scores) >= _MIN_LINE_CONFIDENCE
+    )
+
+
+def _unclear_unchecked(layout: MrzLayout, margins: list[tuple[float, ...]]) -> bool:
+    checked = {cell for f in CHECKED[layout] for cell in f.positions()}
+    return any(
+        margin < _MIN_UNCHECKED_MARGIN
+        for i, row in enumerate(margins)
+        for j, margin in enumerate(row)
+        if (i, j) not in checked
     )
 
 

@@ -147,3 +147,8 @@ def test_camera_source_asks_to_hold_still_when_the_zone_is_clear_of_glare(
     )
     with pytest.raises(DeviceFault, match="hold the page still"):
         source.read_mrz()
+
+
+def test_the_vote_refuses_a_malformed_name_that_every_frame_agrees_on() -> None:
+    stray = _with(TRUTH, 0, 34, "C")  # a mark in the name's filler run
+    assert frames.vote([_reading(stray)] * 3) is None

@@ -147,3 +147,45 @@ def _passing_pair(chosen: list[list[str]], doc: object) -> tuple[tuple[int, str]
                 if doc.passes(["".join(r) for r in trial]):
                     return ((p1, c1), (p2, c2))
     return None
+
+
+def test_a_coloured_stamp_over_the_zone_is_seen_through() -> None:
+    page = render_data_page(PASSPORT.lines(), seed=7)
+    h, w = page.shape[:2]
+    # A red "SPECIMEN" stamp across both MRZ lines (as on the Qatari specimen), inked
+    # over the print: the layers multiply, black stays black.
+    layer = np.full_like(page, 255)
+    cv2.putText(
+        layer,
+        "SPECIMEN",
+        (int(0.2 * w), int(0.93 * h)),
+        cv2.FONT_HERSHEY_DUPLEX,
+        3.0,
+        (40, 40, 215),
+        9,
+    )
+    cv2.rectangle(
+        layer, (int(0.18 * w), int(0.8 * h)), (int(0.7 * w), int(0.97 * h)), (40, 40, 215), 6
+    )
+    stamped = (page.astype(np.uint16) * layer // 255).astype(np.uint8)
+    reading = read_image(stamped)
+    assert reading.valid and reading.lines == PASSPORT.lines(), reading.problem
+
+
+def test_a_stray_letter_in_the_name_fillers_is_not_trusted() -> None:
+    line1, line2 = PASSPORT.lines()
+    stray = line1[:34] + "C" + line1[35:]  # "ANNA<MARIA<<<<<<<<<C<<<<<<<<<"
+    reading = read_image(render_data_page([stray, line2], seed=8))
+    assert reading.found and reading.lines == (stray, line2)
+    assert all(reading.check_digits.values())  # no check digit covers the name
+    assert not reading.valid and reading.mrz_key() is None
+    assert "name field" in (reading.problem or "")
+
+
+def test_name_structure_rule() -> None:
+    from devices.mrz.layout import name_well_formed
+
+    assert name_well_formed("TD3", PASSPORT.lines())
+    assert name_well_formed("TD3", ("P<UTO<<ANNA" + "<" * 33, PASSPORT.lines()[1]))
+    bad = PASSPORT.lines()[0][:40] + "K<<<"
+    assert not name_well_formed("TD3", (bad, PASSPORT.lines()[1]))
