@@ -12,7 +12,7 @@ from typing import Literal
 
 from devices.icao9303.mrz import FILLER, MrzError, check_digit
 
-MrzLayout = Literal["TD1", "TD2", "TD3"]
+MrzLayout = Literal["TD1", "TD2", "TD3", "MRVA", "MRVB"]
 
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -24,7 +24,14 @@ _D = DIGITS + FILLER  # dates (unknown parts are '<')
 _X = DIGITS + LETTERS + FILLER  # document numbers, optional data
 _S = "MFX" + FILLER  # sex
 
-SHAPES: dict[MrzLayout, tuple[int, int]] = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}
+SHAPES: dict[MrzLayout, tuple[int, int]] = {
+    "TD1": (3, 30),
+    "TD2": (2, 36),
+    "TD3": (2, 44),
+    "MRVA": (2, 44),  # visas (ICAO 9303-7): the TD3 and TD2 shapes, no composite digit
+    "MRVB": (2, 36),
+}
+_NOT_V = _A.replace("V", "")  # the first character tells a visa from a passport or card
 
 
 def _classes(*runs: tuple[int, str]) -> tuple[str, ...]:
@@ -37,7 +44,7 @@ def _classes(*runs: tuple[int, str]) -> tuple[str, ...]:
 # Allowed characters per position, line by line.
 CLASSES: dict[MrzLayout, tuple[tuple[str, ...], ...]] = {
     "TD3": (
-        _classes((44, _A)),
+        _classes((1, _NOT_V), (43, _A)),
         _classes(
             (9, _X),
             (1, _N),
@@ -53,7 +60,7 @@ CLASSES: dict[MrzLayout, tuple[tuple[str, ...], ...]] = {
         ),
     ),
     "TD2": (
-        _classes((36, _A)),
+        _classes((1, _NOT_V), (35, _A)),
         _classes(
             (9, _X), (1, _N), (3, _A), (6, _D), (1, _N), (1, _S), (6, _D), (1, _N), (7, _X), (1, _N)
         ),
@@ -62,6 +69,14 @@ CLASSES: dict[MrzLayout, tuple[tuple[str, ...], ...]] = {
         _classes((5, _A), (9, _X), (1, _N + FILLER), (15, _X)),
         _classes((6, _D), (1, _N), (1, _S), (6, _D), (1, _N), (3, _A), (11, _X), (1, _N)),
         _classes((30, _A)),
+    ),
+    "MRVA": (
+        _classes((1, "V"), (43, _A)),
+        _classes((9, _X), (1, _N), (3, _A), (6, _D), (1, _N), (1, _S), (6, _D), (1, _N), (16, _X)),
+    ),
+    "MRVB": (
+        _classes((1, "V"), (35, _A)),
+        _classes((9, _X), (1, _N), (3, _A), (6, _D), (1, _N), (1, _S), (6, _D), (1, _N), (8, _X)),
     ),
 }
 
@@ -92,6 +107,12 @@ class CheckedField:
         return [*cells, self.digit]
 
 
+_VISA = (  # no optional-data and no composite digit on a visa
+    CheckedField("document_number", ((1, 0, 9),), (1, 9)),
+    CheckedField("birth_date", ((1, 13, 19),), (1, 19)),
+    CheckedField("expiry_date", ((1, 21, 27),), (1, 27)),
+)
+
 CHECKED: dict[MrzLayout, tuple[CheckedField, ...]] = {
     "TD3": (
         CheckedField("document_number", ((1, 0, 9),), (1, 9)),
@@ -112,4 +133,27 @@ CHECKED: dict[MrzLayout, tuple[CheckedField, ...]] = {
         CheckedField("expiry_date", ((1, 8, 14),), (1, 14)),
         CheckedField("composite", ((0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)), (1, 29)),
     ),
+    "MRVA": _VISA,
+    "MRVB": _VISA,
 }
+
+
+# Where the name field lies: (line, start) to the end of that line.
+NAME_FIELD: dict[MrzLayout, tuple[int, int]] = {
+    "TD1": (2, 0),
+    "TD2": (0, 5),
+    "TD3": (0, 5),
+    "MRVA": (0, 5),
+    "MRVB": (0, 5),
+}
+
+
+def name_well_formed(layout: MrzLayout, lines: list[str] | tuple[str, ...]) -> bool:
+    """ICAO 9303-3 4.6: name components are joined by one '<', the primary and secondary
+    identifiers by '<<', and only filler follows the name: three fillers followed by a
+    letter (a stray mark read in the filler run) is not a name. No check digit covers
+    the name, so this is the only test a misread there can fail."""
+    line, start = NAME_FIELD[layout]
+    field = lines[line][start:]
+    end = field.find(FILLER * 3)
+    return end < 0 or not field[end:].strip(FILLER)

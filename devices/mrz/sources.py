@@ -9,28 +9,50 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from devices.errors import DeviceFault
 from devices.icao9303.mrz import Mrz, MrzError
+from devices.mrz import frames
 from devices.mrz.layout import SHAPES
 from devices.mrz.reader import MrzReading, read_image
 from devices.protocols import Camera, MrzKey
 
 
 class CameraMrzSource:
-    """OCR of frames from a document camera (or the kiosk camera) until one is valid."""
+    """OCR of frames from a document camera (or the kiosk camera) until one is valid.
 
-    def __init__(self, camera: Camera, timeout_s: float = 4.0) -> None:
+    Each frame is read on its own first; the last `history` readings are also fused by
+    a per-character vote (devices/mrz/frames.py: strict majority at every position,
+    every check digit must hold). Without a valid MRZ by the timeout, the DeviceFault
+    says what the traveller should change (`guidance`: move the page into view, tilt it
+    out of the glare, hold it still).
+    """
+
+    def __init__(
+        self,
+        camera: Camera,
+        timeout_s: float = 4.0,
+        history: int = 5,
+        read: Callable[[Any], MrzReading] = read_image,
+    ) -> None:
         self._camera = camera
         self._timeout_s = timeout_s
+        self._read = read
+        self._recent: deque[MrzReading] = deque(maxlen=max(history, 1))
+        self._glare = False
         self.last_reading: MrzReading | None = None
+        self.guidance: str | None = None
 
     def read_mrz(self) -> MrzKey:
         deadline = time.monotonic() + self._timeout_s
         latest = self._camera.latest()
         last_index = latest.index if latest is not None else -1
+        self._recent.clear()
+        self._glare = False
+        self.guidance = None
         while (remaining := deadline - time.monotonic()) > 0:
             if self._camera.fault:
                 raise DeviceFault(f"document camera: {self._camera.fault}")
@@ -38,12 +60,21 @@ class CameraMrzSource:
             if frame is None:
                 continue
             last_index = frame.index
-            reading = read_image(frame.image)
+            reading = self._read(frame.image)
             self.last_reading = reading
             key = reading.mrz_key()
             if key is not None:
                 return key
-        raise DeviceFault("no valid machine-readable zone in view: reposition the data page")
+            self._recent.append(reading)
+            if reading.found:
+                self._glare = frames.glare_on_zone(frame.image, reading)
+            fused = frames.vote(self._recent)
+            if fused is not None:
+                return fused.mrz_key()
+        self.guidance = frames.guidance(self._recent, self._glare)
+        raise DeviceFault(
+            f"no valid machine-readable zone in view: reposition the data page ({self.guidance})"
+        )
 
 
 class LineStream(Protocol):
