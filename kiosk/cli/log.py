@@ -30,7 +30,9 @@ from kiosk.store.models import LogSeal, TransactionEvent
 from kiosk.store.seal import LogKeyError, LogSealer, create_key, load_key, optional_key
 from kiosk.store.verify import BorderCopy, verify_log
 
-EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE, EX_NOPERM, EX_CANTCREAT = 65, 66, 69, 70, 77, 73
+# sysexits.h
+EX_DATAERR, EX_NOINPUT, EX_UNAVAILABLE, EX_SOFTWARE = 65, 66, 69, 70
+EX_CANTCREAT, EX_NOPERM = 73, 77
 
 log = logging.getLogger(__name__)
 
