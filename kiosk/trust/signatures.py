@@ -34,6 +34,21 @@ _RSA_BARE = {"rsassa_pkcs1v15"}
 _ECDSA_BARE = {"ecdsa", "1.2.840.10045.2.1"}
 
 
+# The two encodings of "no parameters" an AlgorithmIdentifier meets in the field.
+# RFC 5758 3.2 says ECDSA omits them and RFC 4055 that RSA PKCS#1 v1.5 carries NULL,
+# but German master lists and specimen EF.SODs carry NULL after ecdsa-with-SHA1 and
+# others omit it after sha*WithRSAEncryption; OpenSSL, BouncyCastle (JMRTD) and BSI
+# TR-03105-5 accept both (docs/trust.md, "Tolerated encodings").
+_NO_PARAMETERS = (b"", b"\x05\x00")
+
+
+def parameters_absent_or_null(params: Any) -> bool:
+    """Whether an AlgorithmIdentifier's parameters are absent or NULL. asn1crypto gives
+    a Void, a Null or (for OIDs it has no parameter spec for) an Any holding the
+    NULL, so this compares the encoding itself."""
+    return isinstance(params, core.Void) or bytes(params.dump()) in _NO_PARAMETERS
+
+
 def digest_name(name: str) -> str:
     """Check that `name` is a digest this verifier implements."""
     if name not in HASH_ALGORITHMS:
@@ -75,7 +90,7 @@ def decode_scheme(algorithm_der: bytes, digest_hint: str | None = None) -> Signa
     try:
         alg = algos.SignedDigestAlgorithm.load(algorithm_der, strict=True)
         name, dotted = _oid(alg["algorithm"])
-        if name != "rsassa_pss" and not isinstance(alg["parameters"], core.Void | core.Null):
+        if name != "rsassa_pss" and not parameters_absent_or_null(alg["parameters"]):
             # RFC 4055 / RFC 5758: NULL or absent; anything else is an altered identifier
             raise MalformedInputError(f"unexpected parameters for signature algorithm {name}")
         if dotted in ECDSA_PLAIN_DIGESTS:
