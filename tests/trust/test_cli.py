@@ -111,17 +111,8 @@ def test_import_then_verify_from_the_local_store(
     ml = tmp_path / "icao.ml"
     ml.write_bytes(pki.make_master_list([state.csca_cert, member.csca_cert], signer, key))
     status, out = run_main(
-        [
-            "trust",
-            "import",
-            str(ml),
-            "--config",
-            str(config),
-            "--json",
-            "--source",
-            "test PKD",
-            "--bootstrap-anchor",
-        ],
+        ["trust", "import", str(ml), "--config", str(config), "--json", "--source", "test PKD",
+         "--bootstrap-anchor"],
         capsys,
     )
     assert status == 0, out
@@ -161,17 +152,8 @@ def test_import_is_all_or_nothing(
     bad = tmp_path / "junk.der"
     bad.write_bytes(b"\x30\x03\x02\x01\x00")
     status, out = run_main(
-        [
-            "trust",
-            "import",
-            str(good),
-            str(bad),
-            "--config",
-            str(config),
-            "--json",
-            "--bootstrap-anchor",
-        ],
-        capsys,
+        ["trust", "import", str(good), str(bad), "--config", str(config), "--json",
+         "--bootstrap-anchor"], capsys
     )
     assert status == 65
     assert out["error"]["code"] == "invalid_trust_file"

@@ -99,13 +99,8 @@ def test_expired_signer(make_pki: MakePki) -> None:
     with pytest.raises(MasterListError) as err:
         verify_master_list(raw, [], NOW + timedelta(days=365 * 3), require_known_signer=False)
     assert err.value.code == "expired_master_list_signer"
-    assert verify_master_list(
-        raw,
-        [],
-        NOW + timedelta(days=365 * 3),
-        check_signer_validity=False,
-        require_known_signer=False,
-    )
+    assert verify_master_list(raw, [], NOW + timedelta(days=365 * 3), check_signer_validity=False,
+                              require_known_signer=False)
 
 
 def test_non_csca_entries_are_skipped(make_pki: MakePki) -> None:

@@ -32,10 +32,10 @@ def test_synced_master_list_vouching_for_itself_is_not_trusted(tmp_path: Path) -
     # A forged CSCA with the genuine name, in a list signed under the forged CSCA only.
     forged = pki.make_test_pki("UTO", cache_keys=False)
     signer_key = pki.generate_key("rsa2048")
-    signer = pki.make_master_list_signer(forged.csca_cert, forged.csca_key, signer_key.public_key())
-    ml = pki.make_master_list(
-        [forged.csca_cert], signer, signer_key, extra_certificates=[forged.csca_cert]
-    )
+    signer = pki.make_master_list_signer(forged.csca_cert, forged.csca_key,
+                                         signer_key.public_key())
+    ml = pki.make_master_list([forged.csca_cert], signer, signer_key,
+                              extra_certificates=[forged.csca_cert])
     publish(border, prepare("masterlist", ml, None), "publisher")
     assert BorderSync(local, border, "K1").pull().error is None
     raw = pki.build_sod({1: DG1, 2: DG2}, forged.ds_cert, forged.ds_key, lds_version=(1, 8))
@@ -52,10 +52,10 @@ def test_unanchored_link_certificate_cannot_sign_away_a_revocation() -> None:
     a1 = pki.make_test_pki("UTO", cache_keys=False, csca_serial=1)  # trusted by nobody
     a2 = pki.make_test_pki("UTO", cache_keys=False, csca_serial=1)
     link = pki.make_link_certificate(a1.csca_cert, a1.csca_key, a2.csca_cert)
-    empty = pki.make_crl(a2.csca_cert, a2.csca_key, [], number=99, this_update=now).public_bytes(
-        DER
-    )
-    store = CscaStore.from_certificates([g.csca_der(), link.public_bytes(DER)], [revoking, empty])
+    empty = pki.make_crl(a2.csca_cert, a2.csca_key, [], number=99,
+                         this_update=now).public_bytes(DER)
+    store = CscaStore.from_certificates([g.csca_der(), link.public_bytes(DER)],
+                                        [revoking, empty])
     raw = pki.build_sod({1: DG1, 2: DG2}, g.ds_cert, g.ds_key, lds_version=(1, 8))
     verdict = PassiveAuthenticator(store).verify(
         {"EF.SOD": raw, "DG1": DG1, "DG2": DG2}, now + timedelta(seconds=5)
@@ -67,9 +67,8 @@ def test_pack_withdrawn_at_the_border_stops_applying(tmp_path: Path) -> None:
     local = open_local(f"sqlite:///{tmp_path}/local.sqlite")
     border = open_border(f"sqlite:///{tmp_path}/border.sqlite")
     policy = PolicyFromReference(PackPolicy(), ReferenceStore(local))
-    text = (
-        Path(__file__).resolve().parents[2] / "policy" / "packs" / "cn-hunan-transit-240h.toml"
-    ).read_text()
+    text = (Path(__file__).resolve().parents[2] / "policy" / "packs"
+            / "cn-hunan-transit-240h.toml").read_text()
     text = text.replace('version = "1.0"', 'version = "9.9"')
     assert 'version = "9.9"' in text
     publish(border, prepare("policy_pack", text.encode(), "cn-hunan-transit-240h"), "pub")
@@ -80,4 +79,6 @@ def test_pack_withdrawn_at_the_border_stops_applying(tmp_path: Path) -> None:
     assert withdraw(border, "policy_pack", "cn-hunan-transit-240h")
     sync.pull()
     policy._refresh()
-    assert ("cn-hunan-transit-240h", "9.9") not in {(p.id, p.version) for p in policy.policy.packs}
+    assert ("cn-hunan-transit-240h", "9.9") not in {
+        (p.id, p.version) for p in policy.policy.packs
+    }

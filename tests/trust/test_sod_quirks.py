@@ -42,7 +42,8 @@ def test_the_standard_content_type_has_no_quirk(rsa_pki: pki.TestPki) -> None:
 
 def test_an_unlisted_content_type_is_malformed(rsa_pki: pki.TestPki) -> None:
     # The Enschede SDU test OID is accepted by JMRTD, but no field passport needs it.
-    verdict = verify(document(rsa_pki, content_type="1.2.528.1.1006.1.20.1"), [rsa_pki.csca_der()])
+    verdict = verify(document(rsa_pki, content_type="1.2.528.1.1006.1.20.1"),
+                     [rsa_pki.csca_der()])
     assert verdict["reason"] == "malformed_sod"
     assert "eContentType 1.2.528.1.1006.1.20.1" in verdict["notes"][0]
 
@@ -50,13 +51,8 @@ def test_an_unlisted_content_type_is_malformed(rsa_pki: pki.TestPki) -> None:
 def test_a_quirk_still_needs_a_matching_content_type_attribute(rsa_pki: pki.TestPki) -> None:
     econtent = sod.build_lds_security_object(DGS, lds_version=(1, 8))
     signed = pki.build_signed_data(
-        ID_DATA,
-        econtent,
-        rsa_pki.ds_cert,
-        rsa_pki.ds_key,
-        signing_time=NOW,
-        certificates=[rsa_pki.ds_cert],
-        content_type_attribute=sod.ID_LDS_SECURITY_OBJECT,
+        ID_DATA, econtent, rsa_pki.ds_cert, rsa_pki.ds_key, signing_time=NOW,
+        certificates=[rsa_pki.ds_cert], content_type_attribute=sod.ID_LDS_SECURITY_OBJECT,
     )
     verdict = verify(files_of(sod.wrap(signed)), [rsa_pki.csca_der()])
     assert verdict["reason"] == "content_type_mismatch"
@@ -73,20 +69,12 @@ def test_a_quirk_passport_read_from_the_emulated_chip_verifies(content_type: str
     p = pki.make_test_pki("CHN")
     vp = make_document(DocumentSpec(issuing_state="CHN", nationality="CHN"), pki=p)
     numbers = sorted(int(n[2:]) for n in vp.files if n.startswith("DG"))
-    quirky = pki.build_sod(
-        {n: vp.files[f"DG{n}"] for n in numbers},
-        p.ds_cert,
-        p.ds_key,
-        lds_version=(1, 8),
-        content_type=content_type,
-    )
+    quirky = pki.build_sod({n: vp.files[f"DG{n}"] for n in numbers}, p.ds_cert, p.ds_key,
+                           lds_version=(1, 8), content_type=content_type)
     vp = dataclasses.replace(vp, files={**vp.files, "EF.SOD": quirky})
     read = read_chip(InProcessTransport(ChipEmulator.from_passport(vp)), vp.mrz_key())
     assert (read.chip_authentication, read.active_authentication) == ("passed", "passed")
-    verdict = (
-        PassiveAuthenticator(CscaStore.from_certificates([p.csca_der()]))
-        .verify(read.files, datetime.now(UTC))
-        .to_dict()
-    )
+    verdict = PassiveAuthenticator(CscaStore.from_certificates([p.csca_der()])).verify(
+        read.files, datetime.now(UTC)).to_dict()
     assert verdict["verdict"] == "valid", verdict["reasons"]
     assert len(verdict["sod"]["quirks"]) == 1

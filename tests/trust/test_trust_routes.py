@@ -71,9 +71,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def test_a_self_signed_master_list_needs_the_logged_bootstrap(
-    tmp_path: Path,
-    config: Path,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     member = pki.make_test_pki("UTO")
@@ -126,12 +124,8 @@ class Kiosk:
         self.ref = ReferenceStore(self.local)
         if anchor is not None:
             der = anchor.csca_der()
-            self.ref.put(
-                "csca_anchor",
-                hashlib.sha256(der).hexdigest(),
-                der,
-                "egate trust import; bootstrap anchor",
-            )
+            self.ref.put("csca_anchor", hashlib.sha256(der).hexdigest(), der,
+                         "egate trust import; bootstrap anchor")
         self.sync = BorderSync(self.local, self.border, "K1")
         self.trust = TrustFromReference(self.ref)
 
@@ -141,16 +135,10 @@ class Kiosk:
     def insert(self, kind: str, key: str, payload: bytes) -> None:
         """A row written straight into the border database, as a hostile insider could."""
         with Session(self.border) as s, s.begin():
-            s.add(
-                BorderReferenceItem(
-                    kind=kind,
-                    key=key,
-                    payload=payload,
-                    sha256=hashlib.sha256(payload).hexdigest(),
-                    provenance="insider",
-                    published_at=datetime.now(UTC) + timedelta(hours=1),
-                )
-            )
+            s.add(BorderReferenceItem(kind=kind, key=key, payload=payload,
+                                      sha256=hashlib.sha256(payload).hexdigest(),
+                                      provenance="insider",
+                                      published_at=datetime.now(UTC) + timedelta(hours=1)))
 
     def verdict(self, p: pki.TestPki) -> tuple[bool, str | None]:
         result = self.trust.authenticate(files(p), datetime.now(UTC))
@@ -182,27 +170,13 @@ def test_an_administrator_endorsement_makes_an_anchor(
     member = pki.make_test_pki("UTO")
     (tmp_path / "uto.pem").write_bytes(member.csca_pem())
     (tmp_path / "admin.pem").write_bytes(admin_cert.public_bytes(PEM))
-    (tmp_path / "admin.key").write_bytes(
-        admin_key.private_bytes(
-            PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    (tmp_path / "admin.key").write_bytes(admin_key.private_bytes(
+        PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     out_file = tmp_path / "endorsed.ml"
-    status, out = cli(
-        [
-            "trust",
-            "endorse",
-            str(tmp_path / "uto.pem"),
-            "--signer-cert",
-            str(tmp_path / "admin.pem"),
-            "--signer-key",
-            str(tmp_path / "admin.key"),
-            "--out",
-            str(out_file),
-        ],
-        capsys,
-        config,
-    )
+    status, out = cli(["trust", "endorse", str(tmp_path / "uto.pem"),
+                       "--signer-cert", str(tmp_path / "admin.pem"),
+                       "--signer-key", str(tmp_path / "admin.key"), "--out", str(out_file)],
+                      capsys, config)
     assert status == 0, out
     kiosk.publish("masterlist", out_file.read_bytes())
     assert kiosk.sync.pull().error is None
@@ -215,9 +189,8 @@ def test_an_endorsement_under_an_unprovisioned_root_vouches_for_nothing(tmp_path
     kiosk.publish("masterlist", master_list("ZZA", member))  # self-consistent only
     assert kiosk.sync.pull().error is None
     assert kiosk.verdict(member) == (False, "unknown_csca")
-    assert any(
-        "unknown_master_list_signer" in e or "not a provisioned" in e for e in kiosk.load_errors()
-    )
+    assert any("unknown_master_list_signer" in e or "not a provisioned" in e
+               for e in kiosk.load_errors())
 
 
 def test_the_border_cannot_provision_an_anchor(tmp_path: Path) -> None:
@@ -256,24 +229,12 @@ def test_endorse_refuses_a_key_that_is_not_the_signers(
     (tmp_path / "uto.pem").write_bytes(pki.make_test_pki("UTO").csca_pem())
     (tmp_path / "admin.pem").write_bytes(admin_cert.public_bytes(PEM))
     other = pki.cached_key("rsa2048", "someone-else")
-    (tmp_path / "other.key").write_bytes(
-        other.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    status, out = cli(
-        [
-            "trust",
-            "endorse",
-            str(tmp_path / "uto.pem"),
-            "--signer-cert",
-            str(tmp_path / "admin.pem"),
-            "--signer-key",
-            str(tmp_path / "other.key"),
-            "--out",
-            str(tmp_path / "x.ml"),
-        ],
-        capsys,
-        config,
-    )
+    (tmp_path / "other.key").write_bytes(other.private_bytes(
+        PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    status, out = cli(["trust", "endorse", str(tmp_path / "uto.pem"),
+                       "--signer-cert", str(tmp_path / "admin.pem"),
+                       "--signer-key", str(tmp_path / "other.key"),
+                       "--out", str(tmp_path / "x.ml")], capsys, config)
     assert (status, out["error"]["code"]) == (65, "invalid_trust_file")
     assert "does not belong" in out["error"]["message"]
     assert not (tmp_path / "x.ml").exists()

@@ -39,14 +39,8 @@ from tests.workflow.fakes import FakeCamera, FakeFace
 
 Withheld = Literal["genuine", "naive_clone", "deleted", "left_out_of_com"]
 _CACHE: dict[str, VirtualPassport] = {}
-SPEC = DocumentSpec(
-    issuing_state="CHN",
-    nationality="CHN",
-    surname="ZHANG",
-    given_names="LI",
-    document_number="E12345678",
-    birth_date=date(1985, 5, 17),
-)
+SPEC = DocumentSpec(issuing_state="CHN", nationality="CHN", surname="ZHANG", given_names="LI",
+                    document_number="E12345678", birth_date=date(1985, 5, 17))
 
 
 def document(kind: Withheld) -> VirtualPassport:
@@ -61,9 +55,8 @@ def document(kind: Withheld) -> VirtualPassport:
             if kind != "naive_clone":
                 if kind == "deleted":
                     del files["DG14"], files["DG15"]
-                kept = sorted(
-                    int(n[2:]) for n in files if n.startswith("DG") and n not in ("DG14", "DG15")
-                )
+                kept = sorted(int(n[2:]) for n in files
+                              if n.startswith("DG") and n not in ("DG14", "DG15"))
                 files["EF.COM"] = EfCom.build(kept, lds_version="0108").encode()
             _CACHE[kind] = dataclasses.replace(clone, files=files)
     return _CACHE[kind]
@@ -111,18 +104,8 @@ def test_passport_verify_refuses_the_withholding_clone(
     document("deleted").save(doc)
     (tmp_path / "csca.pem").write_bytes((doc / "csca.pem").read_bytes())
     (doc / "csca.pem").unlink()
-    status = main(
-        [
-            "passport",
-            "verify",
-            "--dir",
-            str(doc),
-            "--no-store",
-            "--trust",
-            str(tmp_path / "csca.pem"),
-            "--json",
-        ]
-    )
+    status = main(["passport", "verify", "--dir", str(doc), "--no-store",
+                   "--trust", str(tmp_path / "csca.pem"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert (status, out["verdict"], out["reason"]) == (1, "invalid", "missing_dg14")
     assert out["checks"]["dg_hashes"]["DG15"] == "missing"
