@@ -151,7 +151,13 @@ def run_import(args: argparse.Namespace) -> int:
                 anchor = report.master_list["signer_anchor"]
                 csca = report.master_list["signer_csca"]["sha256"]
                 line += f"; signed by {signer} (CSCA sha256 {csca}, trusted via {anchor})"
+                roles = report.master_list["roles"]
+                line += "; " + ", ".join(f"{n} {role}" for role, n in sorted(roles.items()))
             print(line)
+            for entry in report.entries:
+                if entry.get("status") == "skipped":
+                    who = entry.get("subject", "")
+                    print(f"  skipped entry {entry['index']} {who}: {entry['reason']}")
         for anchor in bootstrap:
             print(f"BOOTSTRAP ANCHOR provisioned: {anchor['subject']} sha256 {anchor['sha256']}")
         print(f"{added} new row(s) in the trust store")
@@ -164,8 +170,10 @@ def run_list(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
+    countries = store.by_country(datetime.now(UTC))
     result = {
         "entries": entries,
+        "countries": countries,
         "counts": counts,
         "master_lists": [ml.describe() for ml in store.master_lists],
         "load_errors": store.load_errors,
@@ -179,6 +187,19 @@ def run_list(args: argparse.Namespace) -> int:
         else:
             anchor = f" ({entry['anchor']})" if "anchor" in entry else ""
             print(f"{entry['kind']:<6}{entry['subject']}{anchor}  until {entry['not_after'][:10]}")
+    for code, summary in countries.items():
+        crls = summary["crls"]
+        freshness = (
+            ", ".join(
+                f"next update {c['next_update'] or 'none'} ({'fresh' if c['fresh'] else 'STALE'})"
+                for c in crls
+            )
+            or "none"
+        )
+        print(
+            f"{code}: {summary['anchors']} anchor(s), {summary['links']} link(s), "
+            f"{summary['cross']} cross, {summary['document_signers']} DS; CRL {freshness}"
+        )
     for error in store.load_errors:
         print(f"unusable: {error}")
     return 0

@@ -134,6 +134,22 @@ class Certificate:
     unknown_critical: tuple[str, ...]
     path_len: int | None = None  # basicConstraints pathLenConstraint
     crl_distribution_points: frozenset[str] = frozenset()  # full names, "uri:http://..."
+    has_basic_constraints: bool = True
+    has_key_usage: bool = True
+
+    @property
+    def issues_certificates(self) -> bool:
+        """Whether this certificate may sign certificates. RFC 5280 wants
+        basicConstraints cA and, where keyUsage is present, keyCertSign. Link
+        certificates in published master lists (Belgium, Cameroon, Italy, Portugal,
+        Luxembourg in the German list) carry keyCertSign without basicConstraints;
+        OpenSSL's default (non-strict) X509_check_ca takes keyUsage keyCertSign alone
+        as a CA, and so does egate (docs/trust.md, "Tolerated encodings")."""
+        if self.has_key_usage and "key_cert_sign" not in self.key_usage:
+            return False
+        if self.has_basic_constraints:
+            return self.is_ca
+        return "key_cert_sign" in self.key_usage
 
     @property
     def self_issued(self) -> bool:
@@ -197,6 +213,8 @@ def parse_certificate(der: bytes) -> Certificate:
             signature_algorithm_der=cert["signature_algorithm"].dump(),
             signature=bytes(cert["signature_value"].native),
             unknown_critical=tuple(sorted(criticals - KNOWN_CRITICAL)),
+            has_basic_constraints=bc is not None,
+            has_key_usage=ku is not None,
         )
     except MalformedInputError:
         raise

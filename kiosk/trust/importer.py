@@ -123,7 +123,7 @@ def import_file(
                 _provision(store, report, cert, provenance, log_bootstrap)
                 continue
             stored = store.add_certificate(cert, provenance)
-            if stored.role in ("csca", "link", "ca"):
+            if stored.role in ("csca", "link", "cross"):
                 row_kind = KIND_CSCA
             elif stored.role == "document_signer":
                 row_kind = KIND_DSC
@@ -149,7 +149,9 @@ def import_file(
         for cert in ml.certificates:
             report.rows.append(ReferenceRow(KIND_CSCA, cert.sha256, cert.der, label))
         report.master_list = ml.describe()
-        report.entries = [{"role": "csca", **c.describe()} for c in ml.certificates]
+        # Every certificate of the list, imported with its role or skipped with the
+        # reason, in list order (issue 20: nothing dropped silently).
+        report.entries = [e.describe() for e in ml.entries]
     return report
 
 

@@ -51,6 +51,7 @@ class MasterList:
     signature_algorithm: str
     signing_time: datetime | None
     skipped: tuple[str, ...]  # entries not imported, with the reason
+    entries: tuple[ListEntry, ...] = ()  # every certificate of the list, in order
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -62,10 +63,65 @@ class MasterList:
             "signature_algorithm": self.signature_algorithm,
             "signing_time": self.signing_time.isoformat() if self.signing_time else None,
             "skipped": list(self.skipped),
+            "roles": self.role_counts(),
         }
 
+    def role_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            key = entry.role or "skipped"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
-def _list_entries(econtent: bytes) -> tuple[list[Certificate], list[str]]:
+
+EntryRole = Literal["anchor_candidate", "link", "cross"]
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One certificate of a master list and what became of it: imported with a role,
+    or skipped with the reason (issue 20: nothing is dropped silently)."""
+
+    index: int
+    role: EntryRole | None  # None: skipped
+    cert: Certificate | None
+    reason: str = ""  # why it was skipped
+    note: str = ""  # imported, with a caveat
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index}
+        if self.role is not None:
+            out |= {"status": "imported", "role": self.role}
+            if self.note:
+                out["note"] = self.note
+        else:
+            out |= {"status": "skipped", "reason": self.reason}
+        if self.cert is not None:
+            out |= self.cert.describe()
+        return out
+
+
+def entry_role(cert: Certificate) -> EntryRole:
+    """anchor_candidate: self-signed (a root, trusted once the list is); link: same
+    name, signed by another key (a key rollover, ICAO 9303-12 5.5.2); cross: signed
+    under another name (a renamed CSCA, or another CSCA's cross certificate). Links
+    and cross certificates are intermediates whatever their signature algorithm."""
+    if cert.self_issued:
+        return "anchor_candidate" if is_self_signed(cert) else "link"
+    return "cross"
+
+
+def is_self_signed(cert: Certificate) -> bool:
+    """Signed by its own key: a root, unlike a link, which keeps the name but is
+    signed by the previous key."""
+    if not cert.self_issued:
+        return False
+    if cert.aki is not None and cert.ski is not None and cert.aki != cert.ski:
+        return False  # names another key: a link; no signature to check
+    return _verifies(cert, cert)
+
+
+def _list_entries(econtent: bytes) -> list[ListEntry]:
     try:
         parsed = CscaMasterListAsn1.load(econtent, strict=True)
         version = int(parsed["version"].native)
@@ -74,19 +130,35 @@ def _list_entries(econtent: bytes) -> tuple[list[Certificate], list[str]]:
         raise MasterListError("malformed_master_list", f"bad CscaMasterList: {exc}") from exc
     if version != 0:
         raise MasterListError("malformed_master_list", f"CscaMasterList version {version}")
-    certs: list[Certificate] = []
-    skipped: list[str] = []
+    entries: list[ListEntry] = []
+    seen: dict[str, int] = {}
     for index, der in enumerate(raw_certs):
         try:
             cert = parse_certificate(der)
         except MalformedInputError as exc:
-            skipped.append(f"entry {index}: {exc}")
+            entries.append(ListEntry(index, None, None, f"undecodable certificate: {exc}"))
             continue
-        if not cert.is_ca or "key_cert_sign" not in cert.key_usage:
-            skipped.append(f"entry {index}: {cert.subject} is not a CSCA certificate")
+        if cert.sha256 in seen:
+            entries.append(ListEntry(index, None, cert, f"duplicate of entry {seen[cert.sha256]}"))
             continue
-        certs.append(cert)
-    return certs, skipped
+        seen[cert.sha256] = index
+        if not cert.issues_certificates and "key_cert_sign" not in cert.key_usage:
+            reason = "not a CSCA, link or cross certificate (no keyCertSign)"
+            entries.append(ListEntry(index, None, cert, reason))
+            continue
+        role = entry_role(cert)
+        if role == "anchor_candidate" and not cert.issues_certificates:
+            reason = "self-signed but basicConstraints cA=FALSE: not a CSCA"
+            entries.append(ListEntry(index, None, cert, reason))
+            continue
+        note = ""
+        if not cert.issues_certificates:
+            note = (
+                "basicConstraints cA=FALSE: kept, but not used as an issuer in a "
+                "certificate path (RFC 5280 4.2.1.9; openssl agrees)"
+            )
+        entries.append(ListEntry(index, role, cert, note=note))
+    return entries
 
 
 def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | None:
@@ -95,7 +167,7 @@ def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | 
         (
             c
             for c in pool
-            if c.is_ca
+            if c.issues_certificates
             and c.subject_key == cert.issuer_key
             and c.sha256 != cert.sha256
             and _verifies(c, cert)
@@ -163,7 +235,9 @@ def verify_master_list(
             "expired_master_list_signer",
             f"master list signer valid {signer.not_before:%Y-%m-%d}..{signer.not_after:%Y-%m-%d}",
         )
-    certs, skipped = _list_entries(signed.econtent)
+    entries = _list_entries(signed.econtent)
+    certs = [e.cert for e in entries if e.role is not None and e.cert is not None]
+    skipped = [f"entry {e.index}: {e.reason}" for e in entries if e.role is None]
     extra: list[Certificate] = []
     for der in signed.certificates:
         if der != signer.der:
@@ -176,7 +250,7 @@ def verify_master_list(
     if found is None:
         # After a key rollover the signer's issuer is the new CSCA key: accept it when
         # a link certificate (in the store or the list) leads to a trusted key.
-        links = [c for c in [*intermediates, *certs, *extra] if c.self_issued or c.is_ca]
+        links = [c for c in [*intermediates, *certs, *extra] if c.issues_certificates]
         link = _issuer_in(signer, links)
         if link is not None and _issuer_in(link, trusted) is not None:
             found = link
@@ -206,6 +280,7 @@ def verify_master_list(
         signature_algorithm=scheme.label,
         signing_time=info.signing_time,
         skipped=tuple(skipped),
+        entries=tuple(entries),
     )
 
 

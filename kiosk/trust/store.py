@@ -35,7 +35,7 @@ from kiosk.trust.certificates import (
     parse_crl,
 )
 from kiosk.trust.errors import TrustError
-from kiosk.trust.masterlist import MasterList, verify_master_list
+from kiosk.trust.masterlist import MasterList, is_self_signed, verify_master_list
 
 # Kinds in the reference-data table (kiosk/store/reference.py).
 KIND_CSCA = "csca"
@@ -44,7 +44,9 @@ KIND_DSC = "dsc"
 KIND_CRL = "crl"
 KIND_MASTER_LIST = "masterlist"
 
-CertificateRole = Literal["csca", "link", "ca", "document_signer", "other"]
+# csca: self-signed root; link: same name, another key's signature (key rollover);
+# cross: issued under another name (renamed CSCA, cross certificate).
+CertificateRole = Literal["csca", "link", "cross", "document_signer", "other"]
 
 
 class ReferenceItemLike(Protocol):
@@ -78,25 +80,14 @@ class StoredCrl:
     provenance: str
 
 
-def is_self_signed(cert: Certificate) -> bool:
-    """Signed by its own key: the mark of a root, unlike a link certificate, which
-    keeps the CSCA's name but is signed by the previous key."""
-    if not cert.self_issued:
-        return False
-    try:
-        signatures.verify_signature(
-            cert.spki_der, cert.signature_algorithm_der, cert.tbs_der, cert.signature
-        )
-    except TrustError:
-        return False
-    return True
-
-
 def classify(cert: Certificate) -> CertificateRole:
-    if cert.is_ca:
+    # A link with keyCertSign but basicConstraints cA=FALSE (several in the German
+    # list) is kept and shown as a link; the path builder does not use it as an
+    # issuer (RFC 5280 4.2.1.9, as openssl), see ca_certificates_named.
+    if cert.issues_certificates or "key_cert_sign" in cert.key_usage:
         if is_self_signed(cert):
-            return "csca"
-        return "link" if cert.self_issued else "ca"
+            return "csca" if cert.issues_certificates else "other"
+        return "link" if cert.self_issued else "cross"
     if "digital_signature" in cert.key_usage:
         return "document_signer"
     return "other"
@@ -209,8 +200,15 @@ class CscaStore:
         return self.add_certificate(cert, provenance, provisioned=True)
 
     def add_certificate(
-        self, cert: bytes | Certificate, provenance: str, *, provisioned: bool = False
+        self,
+        cert: bytes | Certificate,
+        provenance: str,
+        *,
+        provisioned: bool = False,
+        role: CertificateRole | None = None,
     ) -> StoredCertificate:
+        """`role`: as already classified (a master list entry), sparing the check of
+        a self-signature a second time."""
         parsed = cert if isinstance(cert, Certificate) else parse_certificate(cert)
         existing = self._certs.get(parsed.sha256)
         if existing is not None:
@@ -218,7 +216,7 @@ class CscaStore:
                 existing = StoredCertificate(existing.cert, existing.role, provenance, True)
                 self._certs[parsed.sha256] = existing
             return existing
-        role = classify(parsed)
+        role = role or classify(parsed)
         stored = StoredCertificate(parsed, role, provenance, provisioned and role == "csca")
         self._certs[parsed.sha256] = stored
         return stored
@@ -262,8 +260,9 @@ class CscaStore:
             intermediates=[s.cert for s in self._certs.values() if s.role == "link"],
         )
         label = f"{provenance}; master list signed by {ml.signer.subject}"
-        for cert in ml.certificates:
-            self.add_certificate(cert, label)
+        for entry in ml.entries:
+            if entry.role is not None and entry.cert is not None:
+                self.add_certificate(entry.cert, label, role=STORE_ROLE[entry.role])
         self.master_lists.append(ml)
         return ml
 
@@ -288,7 +287,9 @@ class CscaStore:
         return [
             s
             for s in self._certs.values()
-            if s.cert.is_ca and s.cert.subject_key == subject_key and s.role != "other"
+            if s.cert.issues_certificates
+            and s.cert.subject_key == subject_key
+            and s.role != "other"
         ]
 
     def document_signers(self) -> list[Certificate]:
@@ -314,6 +315,43 @@ class CscaStore:
         for c in sorted(self._crls.values(), key=lambda c: c.crl.issuer):
             out.append({"kind": "crl", **c.crl.describe(), "provenance": c.provenance})
         return out
+
+    def by_country(self, at: datetime) -> dict[str, dict[str, Any]]:
+        """Per country (subject C; "??" when absent): anchors, links, cross and DS
+        certificates, and each CRL with whether it is fresh at `at` (its next update
+        not yet passed), for `egate trust list`."""
+        out: dict[str, dict[str, Any]] = {}
+
+        def country(code: str | None) -> dict[str, Any]:
+            key = (code or "??").upper()
+            return out.setdefault(
+                key,
+                {"anchors": 0, "links": 0, "cross": 0, "document_signers": 0, "crls": []},
+            )
+
+        field = {"csca": "anchors", "link": "links", "cross": "cross"}
+        for s in self._certs.values():
+            name = field.get(s.role, "document_signers" if s.role == "document_signer" else "")
+            if name:
+                country(s.cert.country)[name] += 1
+        for c in self._crls.values():
+            next_update = c.crl.next_update
+            fresh = next_update is not None and c.crl.this_update <= at <= next_update
+            country(c.crl.issuer_country)["crls"].append(
+                {
+                    "issuer": c.crl.issuer,
+                    "next_update": next_update.isoformat() if next_update else None,
+                    "fresh": fresh,
+                }
+            )
+        return dict(sorted(out.items()))
+
+
+STORE_ROLE: dict[str, CertificateRole] = {
+    "anchor_candidate": "csca",
+    "link": "link",
+    "cross": "cross",
+}
 
 
 def reference_key(payload: bytes) -> str:
