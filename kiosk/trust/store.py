@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from kiosk.trust import signatures
 from kiosk.trust.certificates import (
     Certificate,
     Crl,
@@ -365,9 +364,7 @@ BORDER_PROVENANCE = "border:"  # how kiosk.border.sync marks what it pulled
 # of a key it also holds locally once the border's is newer).
 TRUST_KINDS_KEYED_BY_DIGEST = frozenset({KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST})
 # Kinds the border may publish; anything else arriving by sync is refused.
-BORDER_KINDS = frozenset(
-    {*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist", "carrier_key"}
-)
+BORDER_KINDS = frozenset({*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist", "carrier_key"})
 
 
 def key_problem(kind: str, key: str, payload: bytes) -> str | None:
