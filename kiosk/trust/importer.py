@@ -25,7 +25,7 @@ from kiosk.trust.certificates import (
     parse_crl,
 )
 from kiosk.trust.errors import MalformedInputError, TrustError
-from kiosk.trust.masterlist import is_master_list
+from kiosk.trust.masterlist import is_master_list, is_unsigned_master_list
 from kiosk.trust.store import (
     KIND_ANCHOR,
     KIND_CRL,
@@ -90,6 +90,12 @@ def detect_kind(data: bytes) -> FileKind:
         pass
     if is_master_list(data):
         return "masterlist"
+    if is_unsigned_master_list(data):
+        # Some apps ship the list's content alone; nothing vouches for it.
+        raise MalformedInputError(
+            "an unsigned CscaMasterList (a master list's content without its CMS "
+            "signature): nothing vouches for its certificates; import the signed list"
+        )
     raise MalformedInputError("not an X.509 certificate, a CRL or an ICAO CSCA master list")
 
 

@@ -291,3 +291,12 @@ def is_master_list(raw: bytes) -> bool:
     except SodError:
         return False
     return True
+
+
+def is_unsigned_master_list(raw: bytes) -> bool:
+    """Whether `raw` is a bare CscaMasterList (version 0 and a SET OF certificates)."""
+    try:
+        parsed = CscaMasterListAsn1.load(raw, strict=True)
+        return int(parsed["version"].native) == 0 and len(parsed["cert_list"]) > 0
+    except DECODE_ERRORS:
+        return False
