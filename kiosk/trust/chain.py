@@ -40,7 +40,7 @@ def build_paths(ds: Certificate, store: CscaStore) -> list[list[Certificate]]:
         if len(path) > MAX_DEPTH:
             return
         seen = {c.sha256 for c in path}
-        for stored in store.ca_certificates_named(tip.issuer_key):
+        for stored in store.ca_certificates_named(tip.issuer_key, tip.aki):
             candidate = stored.cert
             if candidate.sha256 in seen or not _signed_by(candidate, tip):
                 continue

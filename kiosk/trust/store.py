@@ -99,6 +99,11 @@ class CscaStore:
     def __init__(self) -> None:
         self._certs: dict[str, StoredCertificate] = {}
         self._crls: dict[str, StoredCrl] = {}
+        # Look-ups by name, so a chain step costs the same with 10 or 1,000+ CSCAs
+        # in the store (issue 20 item 6): subject name key -> sha256s, CRL issuer
+        # name key -> sha256s.
+        self._by_subject: dict[str, list[str]] = {}
+        self._crls_by_issuer: dict[str, list[str]] = {}
         self.master_lists: list[MasterList] = []
         self.load_errors: list[str] = []
 
@@ -218,6 +223,7 @@ class CscaStore:
         role = role or classify(parsed)
         stored = StoredCertificate(parsed, role, provenance, provisioned and role == "csca")
         self._certs[parsed.sha256] = stored
+        self._by_subject.setdefault(parsed.subject_key, []).append(parsed.sha256)
         return stored
 
     def add_certificates(
@@ -236,6 +242,7 @@ class CscaStore:
             return existing
         stored = StoredCrl(parsed, provenance)
         self._crls[parsed.sha256] = stored
+        self._crls_by_issuer.setdefault(parsed.issuer_key, []).append(parsed.sha256)
         return stored
 
     def add_master_list(
@@ -281,21 +288,27 @@ class CscaStore:
         """The anchors provisioned locally: the only ones that may vouch for a list."""
         return [s.cert for s in self._certs.values() if s.provisioned]
 
-    def ca_certificates_named(self, subject_key: str) -> list[StoredCertificate]:
-        """CA certificates (anchors, link and other CA certificates) with that subject."""
-        return [
+    def ca_certificates_named(
+        self, subject_key: str, key_identifier: bytes | None = None
+    ) -> list[StoredCertificate]:
+        """CA certificates (anchors, link and cross certificates) with that subject;
+        those whose subject key identifier equals `key_identifier` (the AKI of the
+        certificate they would have issued) first, so the first signature tried is
+        usually the right one."""
+        found = [
             s
-            for s in self._certs.values()
-            if s.cert.issues_certificates
-            and s.cert.subject_key == subject_key
-            and s.role != "other"
+            for s in (self._certs[h] for h in self._by_subject.get(subject_key, ()))
+            if s.cert.issues_certificates and s.role != "other"
         ]
+        if key_identifier is not None:
+            found.sort(key=lambda s: s.cert.ski != key_identifier)
+        return found
 
     def document_signers(self) -> list[Certificate]:
         return [s.cert for s in self._certs.values() if s.role == "document_signer"]
 
     def crls_from(self, issuer_key: str) -> list[Crl]:
-        return [s.crl for s in self._crls.values() if s.crl.issuer_key == issuer_key]
+        return [self._crls[h].crl for h in self._crls_by_issuer.get(issuer_key, ())]
 
     def lookup(self, sha256: str) -> StoredCertificate | None:
         return self._certs.get(sha256)
