@@ -171,7 +171,9 @@ class CscaStore:
             self.add_crl(payload, provenance)
         else:
             for cert in load_certificates(payload):
-                if classify(cert) == "csca" and self.lookup(cert.sha256) is None:
+                if self.lookup(cert.sha256) is not None:
+                    continue  # already in, e.g. from its master list: classified there
+                if classify(cert) == "csca":
                     hint = (
                         ""
                         if from_border
