@@ -91,3 +91,27 @@ def test_dutch_specimen_signature_and_hashes_pass(field: Path) -> None:
     assert checks["dg_hashes"]["status"] == "passed"
     assert {checks["dg_hashes"][f"DG{n}"] for n in (1, 2, 15)} == {"passed"}
     assert verdict["reason"] == "unknown_csca"  # the test CSCA is not published
+
+
+@pytest.mark.parametrize("present", [(), (1,), (1, 15)])
+def test_a_field_sod_alone_or_with_some_groups_reports_every_check(
+    field: Path, tmp_path: Path, present: tuple[int, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 20 item 7: an integrator checks a field EF.SOD with whatever groups they
+    have; signature and chain results are still given, the missing groups named, and
+    the verdict stays invalid (never a pass on doubt)."""
+    from tests.trust.test_cli import run_verify
+
+    folder = field / "NL_specimen_2006"
+    (tmp_path / "EF.SOD").write_bytes((folder / "EF.SOD").read_bytes())
+    for n in present:
+        (tmp_path / f"DG{n}.bin").write_bytes((folder / f"DG{n}.bin").read_bytes())
+    status, out = run_verify(["--dir", str(tmp_path), "--no-store"], capsys)
+    assert status == 1 and out["verdict"] == "invalid"
+    checks = out["checks"]
+    assert checks["sod_signature"]["status"] == "passed"
+    assert checks["signed_attributes"]["status"] == "passed"
+    assert checks["ds_certificate_chain"]["status"] == "failed"  # test CSCA unpublished
+    for n in (1, 2, 15):
+        assert checks["dg_hashes"][f"DG{n}"] == ("passed" if n in present else "missing")
+    assert {f"missing_dg{n}" for n in (1, 2, 15) if n not in present} <= set(out["reasons"])
