@@ -26,6 +26,7 @@ from kiosk.safe_files import UnsafeFileError, read_input, write_output
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.certificates import load_certificates
+from kiosk.trust.deviation_list import DeviationListError
 from kiosk.trust.endorse import endorse, load_signer_key
 from kiosk.trust.errors import TrustError
 from kiosk.trust.importer import ImportReport, UnvouchedAnchorError, import_file
@@ -126,7 +127,7 @@ def run_import(args: argparse.Namespace) -> int:
                 )
             )
         except TrustError as exc:
-            typed = isinstance(exc, MasterListError | UnvouchedAnchorError)
+            typed = isinstance(exc, MasterListError | UnvouchedAnchorError | DeviationListError)
             code = exc.code if typed else "invalid_trust_file"
             raise CommandError(code, f"{name}: {exc}", status=65) from exc
     added = 0
@@ -153,6 +154,14 @@ def run_import(args: argparse.Namespace) -> int:
                 line += f"; signed by {signer} (CSCA sha256 {csca}, trusted via {anchor})"
                 roles = report.master_list["roles"]
                 line += "; " + ", ".join(f"{n} {role}" for role, n in sorted(roles.items()))
+            if report.deviation_list is not None:
+                dl = report.deviation_list
+                listed = sum(d["documents"] for d in dl["deviations"])
+                line += (
+                    f"; deviation list of {dl['country']} signed by {dl['signer']['subject']}: "
+                    f"{len(dl['deviations'])} deviation(s) over {listed} document number(s)"
+                    " (kept and listed; not yet applied to verdicts)"
+                )
             print(line)
             for entry in report.entries:
                 if entry.get("status") == "skipped":
@@ -176,6 +185,7 @@ def run_list(args: argparse.Namespace) -> int:
         "countries": countries,
         "counts": counts,
         "master_lists": [ml.describe() for ml in store.master_lists],
+        "deviation_lists": [dl.describe() for dl in store.deviation_lists],
         "load_errors": store.load_errors,
     }
     if args.json:

@@ -24,12 +24,14 @@ from kiosk.trust.certificates import (
     parse_certificate,
     parse_crl,
 )
+from kiosk.trust.deviation_list import is_deviation_list
 from kiosk.trust.errors import MalformedInputError, TrustError
 from kiosk.trust.masterlist import is_master_list, is_unsigned_master_list
 from kiosk.trust.store import (
     KIND_ANCHOR,
     KIND_CRL,
     KIND_CSCA,
+    KIND_DEVIATION_LIST,
     KIND_DSC,
     KIND_MASTER_LIST,
     CscaStore,
@@ -37,7 +39,7 @@ from kiosk.trust.store import (
     reference_key,
 )
 
-FileKind = Literal["certificate", "crl", "masterlist"]
+FileKind = Literal["certificate", "crl", "masterlist", "deviationlist"]
 log = logging.getLogger(__name__)
 
 
@@ -64,12 +66,15 @@ class ImportReport:
     rows: list[ReferenceRow] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
     master_list: dict[str, Any] | None = None
+    deviation_list: dict[str, Any] | None = None
     provisioned: list[dict[str, Any]] = field(default_factory=list)  # bootstrap anchors
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.name, "kind": self.kind, "entries": self.entries}
         if self.master_list is not None:
             out["master_list"] = self.master_list
+        if self.deviation_list is not None:
+            out["deviation_list"] = self.deviation_list
         out["bootstrap_anchors"] = self.provisioned
         return out
 
@@ -90,6 +95,8 @@ def detect_kind(data: bytes) -> FileKind:
         pass
     if is_master_list(data):
         return "masterlist"
+    if is_deviation_list(data):
+        return "deviationlist"
     if is_unsigned_master_list(data):
         # Some apps ship the list's content alone; nothing vouches for it.
         raise MalformedInputError(
@@ -144,6 +151,10 @@ def import_file(
         report.rows.append(ReferenceRow(KIND_CRL, crl.sha256, crl.der, provenance))
         issuer_known = bool(store.ca_certificates_named(crl.issuer_key))
         report.entries.append({"role": "crl", **crl.describe(), "issuer_known": issuer_known})
+    elif kind == "deviationlist":
+        dl = store.add_deviation_list(data, at)
+        report.rows.append(ReferenceRow(KIND_DEVIATION_LIST, reference_key(data), data, provenance))
+        report.deviation_list = dl.describe()
     else:
         ml = store.add_master_list(
             data, provenance, at=at, require_known_signer=not bootstrap_anchor

@@ -33,6 +33,7 @@ from kiosk.trust.certificates import (
     parse_certificate,
     parse_crl,
 )
+from kiosk.trust.deviation_list import DeviationList, verify_deviation_list
 from kiosk.trust.errors import TrustError
 from kiosk.trust.masterlist import MasterList, is_self_signed, verify_master_list
 
@@ -42,6 +43,7 @@ KIND_ANCHOR = "csca_anchor"  # provisioned locally; never accepted from the bord
 KIND_DSC = "dsc"
 KIND_CRL = "crl"
 KIND_MASTER_LIST = "masterlist"
+KIND_DEVIATION_LIST = "deviation_list"  # imported locally; not accepted from the border
 
 # csca: self-signed root; link: same name, another key's signature (key rollover);
 # cross: issued under another name (renamed CSCA, cross certificate).
@@ -105,6 +107,7 @@ class CscaStore:
         self._by_subject: dict[str, list[str]] = {}
         self._crls_by_issuer: dict[str, list[str]] = {}
         self.master_lists: list[MasterList] = []
+        self.deviation_lists: list[DeviationList] = []
         self.load_errors: list[str] = []
 
     # -- building ----------------------------------------------------------------
@@ -144,7 +147,8 @@ class CscaStore:
             # the full pass below reports any problem with the row.
             with contextlib.suppress(TrustError):
                 store._load_links(item)
-        for kind in (KIND_ANCHOR, KIND_MASTER_LIST, KIND_CSCA, KIND_DSC, KIND_CRL):
+        kinds = (KIND_ANCHOR, KIND_MASTER_LIST, KIND_CSCA, KIND_DSC, KIND_CRL, KIND_DEVIATION_LIST)
+        for kind in kinds:
             for item in links if kind == KIND_CSCA else reference.items(kind):
                 try:
                     store._load(kind, item)
@@ -169,6 +173,10 @@ class CscaStore:
             self.add_master_list(payload, provenance, check_signer_validity=False)
         elif kind == KIND_CRL:
             self.add_crl(payload, provenance)
+        elif kind == KIND_DEVIATION_LIST:
+            if from_border:
+                raise TrustError("deviation lists are imported locally, never synced")
+            self.add_deviation_list(payload, datetime.now(UTC))
         else:
             for cert in load_certificates(payload):
                 if self.lookup(cert.sha256) is not None:
@@ -273,6 +281,23 @@ class CscaStore:
                 self.add_certificate(entry.cert, label, role=STORE_ROLE[entry.role])
         self.master_lists.append(ml)
         return ml
+
+    def add_deviation_list(self, raw: bytes, at: datetime) -> DeviationList:
+        """Verify a deviation list (deviation_list.py) and keep it: its signer must
+        chain, as of the list's signing time, to a CSCA this store trusts."""
+
+        def chains(signer: Certificate, when: datetime) -> Certificate | None:
+            from kiosk.trust.chain import build_paths, validate_path  # chain imports us
+
+            for path in build_paths(signer, self):
+                if validate_path(path, when, when).reason is None:
+                    return path[-1]
+            return None
+
+        dl = verify_deviation_list(raw, chains, at)
+        if all(known.sha256 != dl.sha256 for known in self.deviation_lists):
+            self.deviation_lists.append(dl)
+        return dl
 
     # -- queries -------------------------------------------------------------------
 
