@@ -9,7 +9,7 @@ back through CscaStore.from_reference_store. See docs/trust.md.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from kiosk.trust.deviation_list import DeviationListError
 from kiosk.trust.endorse import endorse, load_signer_key
 from kiosk.trust.errors import TrustError
 from kiosk.trust.importer import ImportReport, UnvouchedAnchorError, import_file
-from kiosk.trust.masterlist import MasterListError
+from kiosk.trust.masterlist import ListRules, MasterListError
 from kiosk.trust.store import CscaStore, reference_key
 
 
@@ -61,6 +61,20 @@ def register(sub: Any) -> None:
         action="store_true",
         help="the default (kept for existing scripts): a master list's signer must "
         "chain to a provisioned trust anchor",
+    )
+    imp.add_argument(
+        "--vouched-list-signers",
+        action="store_true",
+        help="let a CSCA trusted only through a master list vouch for another list's "
+        "signer (off by default: trust does not flow from list to list)",
+    )
+    imp.add_argument(
+        "--signer-grace-days",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="a list signed while its signer was valid stays importable this many days "
+        "after the signer expires (default 0)",
     )
     add_common_options(imp)
     imp.set_defaults(func=run_import)
@@ -102,6 +116,9 @@ def run_import(args: argparse.Namespace) -> int:
     reference = open_reference_store(args)
     store = CscaStore.from_reference_store(reference)
     now = datetime.now(UTC)
+    if args.signer_grace_days < 0:
+        raise CommandError("usage", "--signer-grace-days must not be negative", status=64)
+    rules = ListRules(args.vouched_list_signers, timedelta(days=args.signer_grace_days))
     reports: list[ImportReport] = []
     # Decode and verify every file before writing any: an import is all or nothing.
     for name in args.files:
@@ -124,6 +141,7 @@ def run_import(args: argparse.Namespace) -> int:
                     provenance,
                     at=now,
                     bootstrap_anchor=args.bootstrap_anchor,
+                    rules=rules,
                 )
             )
         except TrustError as exc:

@@ -26,7 +26,7 @@ from kiosk.trust.certificates import (
 )
 from kiosk.trust.deviation_list import is_deviation_list
 from kiosk.trust.errors import MalformedInputError, TrustError
-from kiosk.trust.masterlist import is_master_list, is_unsigned_master_list
+from kiosk.trust.masterlist import ListRules, is_master_list, is_unsigned_master_list
 from kiosk.trust.store import (
     KIND_ANCHOR,
     KIND_CRL,
@@ -115,6 +115,7 @@ def import_file(
     at: datetime,
     bootstrap_anchor: bool = False,
     log_bootstrap: bool = True,
+    rules: ListRules | None = None,
 ) -> ImportReport:
     """Add one file's contents to `store` and return the rows to persist
     (`log_bootstrap=False`: anchors for one in-memory check, stored nowhere). Raises
@@ -157,7 +158,7 @@ def import_file(
         report.deviation_list = dl.describe()
     else:
         ml = store.add_master_list(
-            data, provenance, at=at, require_known_signer=not bootstrap_anchor
+            data, provenance, at=at, require_known_signer=not bootstrap_anchor, rules=rules
         )
         label = f"{provenance}; master list {ml.sha256[:16]} signed by {ml.signer.subject}"
         if ml.signer_anchor == "list":  # the bootstrap: its own CSCA becomes the anchor

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from devices.icao9303.asn1 import DECODE_ERRORS
@@ -186,6 +186,38 @@ def _verifies(issuer: Certificate, cert: Certificate) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ListRules:
+    """Master-list trust rules (docs/trust.md, "Master-list trust rules").
+
+    vouched_may_sign_lists: a CSCA that is trusted only because a trusted list vouches
+    for it may vouch for another list's signer. Off: trust would then flow from list to
+    list, and one state's CSCA key (or one wrong entry) could bring in any other
+    state's list; ICAO 9303-12 expects the list signer's CSCA to be obtained bilaterally.
+
+    signer_grace: a list signed (signingTime) while its signer was valid stays
+    importable this long after the signer expires. Zero: the signer must be valid at
+    import, the conservative reading; a list without signingTime gets no grace."""
+
+    vouched_may_sign_lists: bool = False
+    signer_grace: timedelta = timedelta(0)
+
+
+def _signer_validity_problem(
+    signer: Certificate, signing_time: datetime | None, at: datetime, grace: timedelta
+) -> str | None:
+    span = f"master list signer valid {signer.not_before:%Y-%m-%d}..{signer.not_after:%Y-%m-%d}"
+    if signing_time is not None and not signer.valid_at(signing_time):
+        return f"{span}; the list was signed {signing_time:%Y-%m-%d}, outside it"
+    if at < signer.not_before:
+        return f"{span}; not yet valid"
+    allowed = grace if signing_time is not None else timedelta(0)
+    if at > signer.not_after + allowed:
+        tail = f" plus {allowed.days} day(s) of grace" if allowed else ""
+        return f"{span}{tail}; checked {at:%Y-%m-%d}"
+    return None
+
+
 def verify_master_list(
     raw: bytes,
     trusted: Sequence[Certificate],
@@ -194,6 +226,7 @@ def verify_master_list(
     require_known_signer: bool = True,
     check_signer_validity: bool = True,
     intermediates: Sequence[Certificate] = (),
+    rules: ListRules | None = None,
 ) -> MasterList:
     """Decode and verify a master list. `trusted` are the provisioned anchors that may
     vouch for it, `intermediates` link certificates that may lead to them; raises
@@ -230,11 +263,14 @@ def verify_master_list(
         raise MasterListError(
             "bad_key_usage", f"master list signer {signer.subject} is not for master lists"
         )
-    if check_signer_validity and not signer.valid_at(at):
-        raise MasterListError(
-            "expired_master_list_signer",
-            f"master list signer valid {signer.not_before:%Y-%m-%d}..{signer.not_after:%Y-%m-%d}",
-        )
+    rules = rules or ListRules()
+    problem = (
+        _signer_validity_problem(signer, info.signing_time, at, rules.signer_grace)
+        if check_signer_validity
+        else None
+    )
+    if problem is not None:
+        raise MasterListError("expired_master_list_signer", problem)
     entries = _list_entries(signed.econtent)
     certs = [e.cert for e in entries if e.role is not None and e.cert is not None]
     skipped = [f"entry {e.index}: {e.reason}" for e in entries if e.role is None]

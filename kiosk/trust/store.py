@@ -35,7 +35,7 @@ from kiosk.trust.certificates import (
 )
 from kiosk.trust.deviation_list import DeviationList, verify_deviation_list
 from kiosk.trust.errors import TrustError
-from kiosk.trust.masterlist import MasterList, is_self_signed, verify_master_list
+from kiosk.trust.masterlist import ListRules, MasterList, is_self_signed, verify_master_list
 
 # Kinds in the reference-data table (kiosk/store/reference.py).
 KIND_CSCA = "csca"
@@ -263,16 +263,19 @@ class CscaStore:
         at: datetime | None = None,
         require_known_signer: bool = True,
         check_signer_validity: bool = True,
+        rules: ListRules | None = None,
     ) -> MasterList:
         """Verify a master list and add the CSCA certificates it vouches for (see
         masterlist.py). Its signer must chain to a provisioned anchor unless
         `require_known_signer` is False (the logged first bootstrap only)."""
+        rules = rules or ListRules()
         ml = verify_master_list(
             raw,
-            self.provisioned_anchors(),
+            self.anchors() if rules.vouched_may_sign_lists else self.provisioned_anchors(),
             at or datetime.now(UTC),
             require_known_signer=require_known_signer,
             check_signer_validity=check_signer_validity,
+            rules=rules,
             intermediates=[s.cert for s in self._certs.values() if s.role == "link"],
         )
         label = f"{provenance}; master list signed by {ml.signer.subject}"
