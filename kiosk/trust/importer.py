@@ -27,6 +27,7 @@ from kiosk.trust.certificates import (
 from kiosk.trust.deviation_list import is_deviation_list
 from kiosk.trust.errors import MalformedInputError, TrustError
 from kiosk.trust.masterlist import ListRules, is_master_list, is_unsigned_master_list
+from kiosk.trust.pkd_ldif import looks_like_ldif, read_pkd_ldif
 from kiosk.trust.store import (
     KIND_ANCHOR,
     KIND_CRL,
@@ -39,7 +40,7 @@ from kiosk.trust.store import (
     reference_key,
 )
 
-FileKind = Literal["certificate", "crl", "masterlist", "deviationlist"]
+FileKind = Literal["certificate", "crl", "masterlist", "deviationlist", "ldif"]
 log = logging.getLogger(__name__)
 
 
@@ -83,6 +84,8 @@ def detect_kind(data: bytes) -> FileKind:
     """What a trust file holds; MalformedInputError when it is none of the three."""
     if pem.detect(data):
         return "crl" if b"-----BEGIN X509 CRL-----" in data else "certificate"
+    if looks_like_ldif(data):
+        return "ldif"
     try:
         parse_certificate(data)
         return "certificate"
@@ -123,7 +126,9 @@ def import_file(
     UnvouchedAnchorError for a self-signed CSCA nothing vouches for)."""
     kind = detect_kind(data)
     report = ImportReport(name, kind)
-    if kind == "certificate":
+    if kind == "ldif":
+        _import_ldif(store, data, report, provenance, at=at, rules=rules)
+    elif kind == "certificate":
         for cert in load_certificates(data):
             known = store.lookup(cert.sha256)
             if classify(cert) == "csca" and (known is None or known.role != "csca"):
@@ -171,6 +176,39 @@ def import_file(
         # reason, in list order (issue 20: nothing dropped silently).
         report.entries = [e.describe() for e in ml.entries]
     return report
+
+
+# Master lists first: they bring the CSCAs the DS certificates and CRLs chain to.
+_LDIF_ORDER = {"masterlist": 0, "certificate": 1, "crl": 2, "deviationlist": 3}
+
+
+def _import_ldif(
+    store: CscaStore,
+    data: bytes,
+    report: ImportReport,
+    provenance: str,
+    *,
+    at: datetime,
+    rules: ListRules | None,
+) -> None:
+    """An ICAO PKD LDIF file: each object imported on its own under the same rules
+    as a file (no bootstrap), or skipped with the reason; one bad entry among
+    thousands does not block the rest, and every entry is in the report."""
+    objects, skipped = read_pkd_ldif(data)
+    for obj in sorted(objects, key=lambda o: _LDIF_ORDER[o.kind]):
+        label = f"{provenance}; LDIF entry {obj.dn}"
+        try:
+            part = import_file(store, obj.der, obj.dn, label, at=at, rules=rules)
+        except TrustError as exc:
+            report.entries.append(
+                {"dn": obj.dn, "kind": obj.kind, "status": "skipped", "reason": str(exc)}
+            )
+            continue
+        report.rows.extend(part.rows)
+        for entry in part.entries or [{}]:
+            report.entries.append({"dn": obj.dn, "kind": part.kind, "status": "imported", **entry})
+    for skip in skipped:
+        report.entries.append({"dn": skip.dn, "status": "skipped", "reason": skip.reason})
 
 
 def _provision(
