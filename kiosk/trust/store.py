@@ -178,6 +178,8 @@ class CscaStore:
                 raise TrustError("deviation lists are imported locally, never synced")
             self.add_deviation_list(payload, datetime.now(UTC))
         else:
+            if self.lookup(reference_key(payload)) is not None:
+                return  # a DER certificate already in (from its master list): no re-parse
             for cert in load_certificates(payload):
                 if self.lookup(cert.sha256) is not None:
                     continue  # already in, e.g. from its master list: classified there
@@ -203,7 +205,9 @@ class CscaStore:
         ):
             return
         for cert in load_certificates(payload):
-            if classify(cert) == "link":
+            if cert.aki is not None and cert.aki == cert.ski:
+                continue  # names its own key: a root, not a link; spare the signature
+            if classify(cert) in ("link", "cross"):
                 self.add_certificate(cert, provenance)
 
     def provision_anchor(self, data: bytes | Certificate, provenance: str) -> StoredCertificate:
