@@ -178,7 +178,7 @@ def run_import(args: argparse.Namespace) -> int:
                 line += (
                     f"; deviation list of {dl['country']} signed by {dl['signer']['subject']}: "
                     f"{len(dl['deviations'])} deviation(s) over {listed} document number(s)"
-                    " (kept and listed; not yet applied to verdicts)"
+                    " (a listed document that fails is referred with the deviation named)"
                 )
             print(line)
             for entry in report.entries:

@@ -2,11 +2,11 @@
 id-icao-DeviationList (2.23.136.1.1.7), in which an issuing state lists documents
 known to deviate from Doc 9303 (a wrong EF.SOD signature, a wrong data-group hash...).
 
-Import only (issue 20 item 4, first half): the list is decoded, its signature checked
-with the Deviation List Signer certificate it carries, that signer's purpose checked
-(extended key usage id-icao-DeviationListSigningKey) and the signer chained to a CSCA
-the store already trusts. Applying a listed deviation to a verdict is not built yet:
-docs/trust.md, "Deviation lists".
+The list is decoded, its signature checked with the Deviation List Signer certificate
+it carries, that signer's purpose checked (extended key usage
+id-icao-DeviationListSigningKey) and the signer chained to a CSCA the store already
+trusts. A failed verdict for a listed document names the deviation and refers
+(`listed_deviation`); it is never turned into a pass: docs/trust.md, "Deviation lists".
 """
 
 from __future__ import annotations
@@ -271,3 +271,40 @@ def verify_deviation_list(
         signature_algorithm=scheme.label,
         deviations=parse_deviations(signed.econtent),
     )
+
+
+# The failures a listed deviation type explains. Only these are matched; other types
+# (MRZ, chip, encoding deviations) are named when a document is listed but explain no
+# passive-authentication failure.
+_EXPLAINS = {
+    "2.23.136.1.1.7.2.3": ("bad_signature",),  # LDS-SODSignatureWrong
+    "2.23.136.1.1.7.2.2": ("hash_mismatch_dg",),  # LDS-DGHashWrong (any group)
+}
+
+
+def listed_deviation(
+    lists: list[DeviationList], country: str | None, document_number: str, reasons: list[str]
+) -> dict[str, Any] | None:
+    """The deviation that lists this document (by number, in a list of the state whose
+    DS certificate signed it), and which of the verdict's failures it explains. The
+    action is always "refer": a listed deviation names the failure for the officer,
+    it never opens the gate (docs/trust.md, "Deviation lists")."""
+    if not country:
+        return None
+    for dl in lists:
+        if (dl.country or "").upper() != country.upper():
+            continue
+        for deviation in dl.deviations:
+            if document_number not in deviation.document_numbers:
+                continue
+            prefixes = [p for t in deviation.types for p in _EXPLAINS.get(t, ())]
+            explained = [r for r in reasons if any(r.startswith(p) for p in prefixes)]
+            return {
+                "list": dl.sha256,
+                "country": dl.country,
+                "types": [DEVIATION_TYPES.get(t, t) for t in deviation.types],
+                "explains": explained,
+                "unexplained": [r for r in reasons if r not in explained],
+                "action": "refer",
+            }
+    return None

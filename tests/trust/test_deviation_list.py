@@ -117,3 +117,66 @@ def test_the_estonian_list_imports_through_the_german_master_list(
     status, listing = run_main(["trust", "list", "--config", str(config), "--json"], capsys)
     assert [d["country"] for d in listing["deviation_lists"]] == ["EE"]
     assert listing["load_errors"] == []
+
+
+def _dl_signer(p: pki.TestPki) -> tuple[object, pki.PrivateKey]:
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ObjectIdentifier
+
+    key = pki.cached_key("rsa2048", "UTO/dls")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(pki.country_name("UTO", "DLS"))
+        .issuer_name(p.csca_cert.subject)
+        .public_key(key.public_key())  # type: ignore[arg-type]
+        .serial_number(0x5151)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False), True
+        )
+        .add_extension(x509.ExtendedKeyUsage([ObjectIdentifier("2.23.136.1.1.8")]), False)
+        .sign(p.csca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return cert, key
+
+
+def _document(p: pki.TestPki, number: str, *, forged: bool) -> dict[str, bytes]:
+    from datetime import date
+
+    from devices.icao9303.lds.dg1 import DataGroup1
+    from devices.icao9303.mrz import Mrz
+
+    mrz = Mrz.create(issuing_state="UTO", surname="ERIKSSON", given_names="ANNA",
+                     document_number=number, nationality="UTO", birth_date=date(1974, 8, 12),
+                     sex="F", expiry_date=date(2031, 4, 15))  # fmt: skip
+    dgs = {1: DataGroup1.build(mrz).encode(), 2: b"\x75\x03xyz"}
+    key = pki.cached_key("rsa2048", "intruder") if forged else p.ds_key
+    sod = pki.build_sod(dgs, p.ds_cert, key, signing_time=NOW)  # type: ignore[arg-type]
+    return {"EF.SOD": sod, **{f"DG{n}": b for n, b in dgs.items()}}
+
+
+def test_a_listed_document_is_referred_with_the_deviation_named(make_pki: MakePki) -> None:
+    """LDS-SODSignatureWrong for document L1234567: its bad signature stays a failure
+    (the gate never opens on it) but the verdict names the deviation; a document not
+    on the list gets no such note."""
+    from kiosk.trust import PassiveAuthenticator
+
+    p = make_pki("rsa2048", "UTO")
+    signer, key = _dl_signer(p)
+    store = CscaStore.from_certificates([p.csca_der()])
+    import_file(store, _signed(p, signer, key, ["L1234567", "L7654321"]), "dl", "t", at=NOW)
+    listed = PassiveAuthenticator(store).verify(_document(p, "L1234567", forged=True), NOW)
+    out = listed.to_dict()
+    assert out["verdict"] == "invalid" and out["reason"] == "bad_signature"
+    assert out["deviation"]["types"] == ["LDS-SODSignatureWrong"]
+    assert out["deviation"]["explains"] == ["bad_signature"]
+    assert out["deviation"]["action"] == "refer"
+    assert any("deviation list" in n for n in out["notes"])
+    other = PassiveAuthenticator(store).verify(_document(p, "X9999999", forged=True), NOW)
+    assert "deviation" not in other.to_dict()
+    fine = PassiveAuthenticator(store).verify(_document(p, "L1234567", forged=False), NOW)
+    assert fine.valid and "deviation" not in fine.to_dict()

@@ -40,22 +40,24 @@ def _pkd(make_pki: MakePki) -> tuple[bytes, pki.TestPki, CscaStore]:
     member = make_pki("ecdsa-p256", "UTO")
     ml = pki.make_master_list([state.csca_cert, member.csca_cert], signer, key, signing_time=NOW)
     crl = pki.make_crl(member.csca_cert, member.csca_key, [0x4242], now=NOW)
+    rogue = _der(make_pki("rsa2048", "ZZZ").csca_cert)
+    ds_attr, crl_attr = "userCertificate;binary", "certificateRevocationList;binary"
     data = _ldif(
         [
-            (f"cn=ml,o=ml,c=ML,{BASE}", {"pkdMasterListContent": [ml], "objectClass": [b"pkdMasterList"]}),
-            (f"cn=ds,o=dsc,c=UT,{BASE}", {"userCertificate;binary": [_der(member.ds_cert)]}),
-            (f"cn=crl,o=crl,c=UT,{BASE}", {"certificateRevocationList;binary": [_der(crl)]}),
-            (f"cn=rogue,o=dsc,c=ZZ,{BASE}", {"userCertificate;binary": [_der(make_pki("rsa2048", "ZZZ").csca_cert)]}),
-            (f"cn=junk,o=dsc,c=ZZ,{BASE}", {"userCertificate;binary": [b"\x30\x03\x02\x01\x00"]}),
+            (f"cn=ml,o=ml,c=ML,{BASE}", {"pkdMasterListContent": [ml]}),
+            (f"cn=ds,o=dsc,c=UT,{BASE}", {ds_attr: [_der(member.ds_cert)]}),
+            (f"cn=crl,o=crl,c=UT,{BASE}", {crl_attr: [_der(crl)]}),
+            (f"cn=rogue,o=dsc,c=ZZ,{BASE}", {ds_attr: [rogue]}),
+            (f"cn=junk,o=dsc,c=ZZ,{BASE}", {ds_attr: [b"\x30\x03\x02\x01\x00"]}),
             (f"dc=download,{BASE}", {"objectClass": [b"domain"]}),
         ]
-    )  # fmt: skip
+    )
     data += f"\ndn: cn=url,o=dsc,c=ZZ,{BASE}\nuserCertificate;binary:< file:///etc/passwd\n".encode()
     return data, member, CscaStore.from_certificates([state.csca_der()])
 
 
 def test_a_pkd_ldif_file_is_imported_entry_by_entry(make_pki: MakePki) -> None:
-    data, member, store = _pkd(make_pki)
+    data, _member, store = _pkd(make_pki)
     assert detect_kind(data) == "ldif"
     report = import_file(store, data, "icaopkd.ldif", "test", at=NOW)
     by_dn: dict[str, list[dict[str, object]]] = {}
