@@ -209,6 +209,12 @@ def _import_ldif(
             report.entries.append({"dn": obj.dn, "kind": part.kind, "status": "imported", **entry})
     for skip in skipped:
         report.entries.append({"dn": skip.dn, "status": "skipped", "reason": skip.reason})
+    if not report.rows:  # nothing usable at all: an error, not an empty success
+        first = next(e for e in report.entries if e["status"] == "skipped")
+        raise MalformedInputError(
+            f"no entry of the LDIF file could be imported ({len(report.entries)} entries); "
+            f"{first['dn']}: {first['reason']}"
+        )
 
 
 def _provision(

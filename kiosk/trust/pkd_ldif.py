@@ -71,6 +71,9 @@ def read_pkd_ldif(data: bytes) -> tuple[list[PkdObject], list[PkdSkip]]:
                 skipped.append(PkdSkip(name, "no certificate, CRL, master or deviation list"))
     except (ValueError, UnicodeError, IndexError) as exc:
         raise MalformedInputError(f"not readable LDIF (line {parser.line_counter}): {exc}") from exc
-    if not objects and not skipped:
-        raise MalformedInputError("an LDIF file without entries")
+    if not objects:
+        raise MalformedInputError(
+            f"an LDIF file with no certificate, CRL, master or deviation list "
+            f"({len(skipped)} entries)"
+        )
     return objects, skipped
