@@ -9,7 +9,7 @@ back through CscaStore.from_reference_store. See docs/trust.md.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,11 @@ from kiosk.safe_files import UnsafeFileError, read_input, write_output
 from kiosk.store.database import StorageError, open_local
 from kiosk.store.reference import ReferenceStore
 from kiosk.trust.certificates import load_certificates
+from kiosk.trust.deviation_list import DeviationListError
 from kiosk.trust.endorse import endorse, load_signer_key
 from kiosk.trust.errors import TrustError
 from kiosk.trust.importer import ImportReport, UnvouchedAnchorError, import_file
-from kiosk.trust.masterlist import MasterListError
+from kiosk.trust.masterlist import ListRules, MasterListError
 from kiosk.trust.store import CscaStore, reference_key
 
 
@@ -60,6 +61,20 @@ def register(sub: Any) -> None:
         action="store_true",
         help="the default (kept for existing scripts): a master list's signer must "
         "chain to a provisioned trust anchor",
+    )
+    imp.add_argument(
+        "--vouched-list-signers",
+        action="store_true",
+        help="let a CSCA trusted only through a master list vouch for another list's "
+        "signer (off by default: trust does not flow from list to list)",
+    )
+    imp.add_argument(
+        "--signer-grace-days",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="a list signed while its signer was valid stays importable this many days "
+        "after the signer expires (default 0)",
     )
     add_common_options(imp)
     imp.set_defaults(func=run_import)
@@ -101,6 +116,9 @@ def run_import(args: argparse.Namespace) -> int:
     reference = open_reference_store(args)
     store = CscaStore.from_reference_store(reference)
     now = datetime.now(UTC)
+    if args.signer_grace_days < 0:
+        raise CommandError("usage", "--signer-grace-days must not be negative", status=64)
+    rules = ListRules(args.vouched_list_signers, timedelta(days=args.signer_grace_days))
     reports: list[ImportReport] = []
     # Decode and verify every file before writing any: an import is all or nothing.
     for name in args.files:
@@ -123,10 +141,11 @@ def run_import(args: argparse.Namespace) -> int:
                     provenance,
                     at=now,
                     bootstrap_anchor=args.bootstrap_anchor,
+                    rules=rules,
                 )
             )
         except TrustError as exc:
-            typed = isinstance(exc, MasterListError | UnvouchedAnchorError)
+            typed = isinstance(exc, MasterListError | UnvouchedAnchorError | DeviationListError)
             code = exc.code if typed else "invalid_trust_file"
             raise CommandError(code, f"{name}: {exc}", status=65) from exc
     added = 0
@@ -151,7 +170,21 @@ def run_import(args: argparse.Namespace) -> int:
                 anchor = report.master_list["signer_anchor"]
                 csca = report.master_list["signer_csca"]["sha256"]
                 line += f"; signed by {signer} (CSCA sha256 {csca}, trusted via {anchor})"
+                roles = report.master_list["roles"]
+                line += "; " + ", ".join(f"{n} {role}" for role, n in sorted(roles.items()))
+            if report.deviation_list is not None:
+                dl = report.deviation_list
+                listed = sum(d["documents"] for d in dl["deviations"])
+                line += (
+                    f"; deviation list of {dl['country']} signed by {dl['signer']['subject']}: "
+                    f"{len(dl['deviations'])} deviation(s) over {listed} document number(s)"
+                    " (a listed document that fails is referred with the deviation named)"
+                )
             print(line)
+            for entry in report.entries:
+                if entry.get("status") == "skipped":
+                    who = entry.get("subject", "")
+                    print(f"  skipped entry {entry['index']} {who}: {entry['reason']}")
         for anchor in bootstrap:
             print(f"BOOTSTRAP ANCHOR provisioned: {anchor['subject']} sha256 {anchor['sha256']}")
         print(f"{added} new row(s) in the trust store")
@@ -164,10 +197,13 @@ def run_list(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
+    countries = store.by_country(datetime.now(UTC))
     result = {
         "entries": entries,
+        "countries": countries,
         "counts": counts,
         "master_lists": [ml.describe() for ml in store.master_lists],
+        "deviation_lists": [dl.describe() for dl in store.deviation_lists],
         "load_errors": store.load_errors,
     }
     if args.json:
@@ -179,6 +215,19 @@ def run_list(args: argparse.Namespace) -> int:
         else:
             anchor = f" ({entry['anchor']})" if "anchor" in entry else ""
             print(f"{entry['kind']:<6}{entry['subject']}{anchor}  until {entry['not_after'][:10]}")
+    for code, summary in countries.items():
+        crls = summary["crls"]
+        freshness = (
+            ", ".join(
+                f"next update {c['next_update'] or 'none'} ({'fresh' if c['fresh'] else 'STALE'})"
+                for c in crls
+            )
+            or "none"
+        )
+        print(
+            f"{code}: {summary['anchors']} anchor(s), {summary['links']} link(s), "
+            f"{summary['cross']} cross, {summary['document_signers']} DS; CRL {freshness}"
+        )
     for error in store.load_errors:
         print(f"unusable: {error}")
     return 0

@@ -8,6 +8,7 @@ decoding error halfway through a check.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,37 +48,59 @@ def _aware(value: Any) -> datetime:
 
 
 _SHORT = {
-    "country_name": "C",
-    "organization_name": "O",
-    "organizational_unit_name": "OU",
-    "common_name": "CN",
-    "locality_name": "L",
-    "state_or_province_name": "ST",
-    "serial_number": "serialNumber",
+    "2.5.4.6": "C",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.3": "CN",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.5": "serialNumber",
 }
+_ESCAPED = '\\,+"<>;='
+
+
+@dataclass(frozen=True)
+class NameInfo:
+    text: str  # RFC 4514-style, most specific first ("CN=DS 01,O=...,C=UT")
+    key: str  # comparable form (RFC 5280 7.1)
+    country: str | None  # the first C attribute
+
+
+def name_info(name: Any) -> NameInfo:
+    """Text, comparable key and country of a Name, in one pass over its attributes.
+
+    The key holds, per RDN, its attributes sorted, each value NFKC-normalised,
+    case-folded and with runs of spaces collapsed (RFC 5280 7.1; a non-string value
+    compares by its encoding). asn1crypto's `Name.hashable` does the same through
+    LDAP stringprep tables at milliseconds a name, which made a 600-certificate
+    master list take seconds (issue 20 item 6)."""
+    parts: list[str] = []
+    rdns: list[str] = []
+    country: str | None = None
+    for rdn in name.chosen:
+        atvs: list[str] = []
+        for atv in rdn:
+            oid = str(atv["type"].dotted)
+            value = atv["value"]
+            text = value.native
+            if isinstance(text, str):
+                folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+                if oid == "2.5.4.6" and country is None and text:
+                    country = text
+            else:
+                folded = "#" + value.dump().hex()
+            atvs.append(f"{oid}={folded}")
+            shown = str(text)
+            for ch in _ESCAPED:
+                shown = shown.replace(ch, "\\" + ch)
+            parts.append(f"{_SHORT.get(oid, oid)}={shown}")
+        rdns.append("+".join(sorted(atvs)))
+    return NameInfo(",".join(reversed(parts)), "\x1e".join(rdns), country)
 
 
 def name_string(name: Any) -> str:
     """RFC 4514-style text of a Name, most specific first ("CN=DS 01,O=...,C=UT")."""
-    parts: list[str] = []
-    for rdn in name.chosen:
-        for atv in rdn:
-            key = _SHORT.get(str(atv["type"].native), str(atv["type"].dotted))
-            value = str(atv["value"].native)
-            for ch in '\\,+"<>;=':
-                value = value.replace(ch, "\\" + ch)
-            parts.append(f"{key}={value}")
-    return ",".join(reversed(parts))
-
-
-def _country(name: Any) -> str | None:
-    native = name.native
-    if isinstance(native, dict):
-        value = native.get("country_name")
-        if isinstance(value, list):
-            value = value[0] if value else None
-        return str(value) if value else None
-    return None
+    return name_info(name).text
 
 
 def _general_names(names: Any) -> frozenset[str]:
@@ -134,6 +157,22 @@ class Certificate:
     unknown_critical: tuple[str, ...]
     path_len: int | None = None  # basicConstraints pathLenConstraint
     crl_distribution_points: frozenset[str] = frozenset()  # full names, "uri:http://..."
+    has_basic_constraints: bool = True
+    has_key_usage: bool = True
+
+    @property
+    def issues_certificates(self) -> bool:
+        """Whether this certificate may sign certificates. RFC 5280 wants
+        basicConstraints cA and, where keyUsage is present, keyCertSign. Link
+        certificates in published master lists (Belgium, Cameroon, Italy, Portugal,
+        Luxembourg in the German list) carry keyCertSign without basicConstraints;
+        OpenSSL's default (non-strict) X509_check_ca takes keyUsage keyCertSign alone
+        as a CA, and so does egate (docs/trust.md, "Tolerated encodings")."""
+        if self.has_key_usage and "key_cert_sign" not in self.key_usage:
+            return False
+        if self.has_basic_constraints:
+            return self.is_ca
+        return "key_cert_sign" in self.key_usage
 
     @property
     def self_issued(self) -> bool:
@@ -160,6 +199,8 @@ def parse_certificate(der: bytes) -> Certificate:
     try:
         cert = asn1_x509.Certificate.load(bytes(der), strict=True)
         tbs = cert["tbs_certificate"]
+        subject = name_info(cert.subject)
+        issuer = name_info(cert.issuer)
         validity = tbs["validity"]
         bc = cert.basic_constraints_value
         ku = cert.key_usage_value
@@ -176,10 +217,10 @@ def parse_certificate(der: bytes) -> Certificate:
         return Certificate(
             der=bytes(der),
             sha256=hashlib.sha256(der).hexdigest(),
-            subject=name_string(cert.subject),
-            issuer=name_string(cert.issuer),
-            subject_key=str(cert.subject.hashable),
-            issuer_key=str(cert.issuer.hashable),
+            subject=subject.text,
+            issuer=issuer.text,
+            subject_key=subject.key,
+            issuer_key=issuer.key,
             serial=int(cert.serial_number),
             not_before=_aware(validity["not_before"].native),
             not_after=_aware(validity["not_after"].native),
@@ -190,13 +231,15 @@ def parse_certificate(der: bytes) -> Certificate:
             extended_key_usage=frozenset(ekus),
             ski=bytes(ski) if ski is not None else None,
             aki=bytes(aki_value) if aki_value is not None else None,
-            country=_country(cert.subject),
-            issuer_country=_country(cert.issuer),
+            country=subject.country,
+            issuer_country=issuer.country,
             spki_der=tbs["subject_public_key_info"].dump(),
             tbs_der=tbs.dump(),
             signature_algorithm_der=cert["signature_algorithm"].dump(),
             signature=bytes(cert["signature_value"].native),
             unknown_critical=tuple(sorted(criticals - KNOWN_CRITICAL)),
+            has_basic_constraints=bc is not None,
+            has_key_usage=ku is not None,
         )
     except MalformedInputError:
         raise
@@ -323,6 +366,7 @@ def parse_crl(der: bytes) -> Crl:
     try:
         crl = asn1_crl.CertificateList.load(bytes(der), strict=True)
         tbs = crl["tbs_cert_list"]
+        issuer = name_info(crl.issuer)
         next_update = tbs["next_update"].native
         revoked: set[int] = set()
         for entry in tbs["revoked_certificates"]:
@@ -341,9 +385,9 @@ def parse_crl(der: bytes) -> Crl:
         return Crl(
             der=bytes(der),
             sha256=hashlib.sha256(der).hexdigest(),
-            issuer=name_string(crl.issuer),
-            issuer_key=str(crl.issuer.hashable),
-            issuer_country=_country(crl.issuer),
+            issuer=issuer.text,
+            issuer_key=issuer.key,
+            issuer_country=issuer.country,
             this_update=_aware(tbs["this_update"].native),
             next_update=_aware(next_update) if next_update is not None else None,
             revoked=frozenset(revoked),

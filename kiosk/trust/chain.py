@@ -40,7 +40,7 @@ def build_paths(ds: Certificate, store: CscaStore) -> list[list[Certificate]]:
         if len(path) > MAX_DEPTH:
             return
         seen = {c.sha256 for c in path}
-        for stored in store.ca_certificates_named(tip.issuer_key):
+        for stored in store.ca_certificates_named(tip.issuer_key, tip.aki):
             candidate = stored.cert
             if candidate.sha256 in seen or not _signed_by(candidate, tip):
                 continue
@@ -207,7 +207,7 @@ def validate_path(
         if index == 0:
             if "digital_signature" not in cert.key_usage:
                 return PathCheck(path, "bad_key_usage", f"{cert.subject} lacks digitalSignature")
-        elif not cert.is_ca or "key_cert_sign" not in cert.key_usage:
+        elif not cert.issues_certificates:
             return PathCheck(path, "bad_key_usage", f"{cert.subject} is not a CA with keyCertSign")
     too_long = _path_length_violation(path)
     if too_long is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from devices.icao9303.asn1 import DECODE_ERRORS
@@ -51,6 +51,7 @@ class MasterList:
     signature_algorithm: str
     signing_time: datetime | None
     skipped: tuple[str, ...]  # entries not imported, with the reason
+    entries: tuple[ListEntry, ...] = ()  # every certificate of the list, in order
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -62,10 +63,65 @@ class MasterList:
             "signature_algorithm": self.signature_algorithm,
             "signing_time": self.signing_time.isoformat() if self.signing_time else None,
             "skipped": list(self.skipped),
+            "roles": self.role_counts(),
         }
 
+    def role_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            key = entry.role or "skipped"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
-def _list_entries(econtent: bytes) -> tuple[list[Certificate], list[str]]:
+
+EntryRole = Literal["anchor_candidate", "link", "cross"]
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One certificate of a master list and what became of it: imported with a role,
+    or skipped with the reason (issue 20: nothing is dropped silently)."""
+
+    index: int
+    role: EntryRole | None  # None: skipped
+    cert: Certificate | None
+    reason: str = ""  # why it was skipped
+    note: str = ""  # imported, with a caveat
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index}
+        if self.role is not None:
+            out |= {"status": "imported", "role": self.role}
+            if self.note:
+                out["note"] = self.note
+        else:
+            out |= {"status": "skipped", "reason": self.reason}
+        if self.cert is not None:
+            out |= self.cert.describe()
+        return out
+
+
+def entry_role(cert: Certificate) -> EntryRole:
+    """anchor_candidate: self-signed (a root, trusted once the list is); link: same
+    name, signed by another key (a key rollover, ICAO 9303-12 5.5.2); cross: signed
+    under another name (a renamed CSCA, or another CSCA's cross certificate). Links
+    and cross certificates are intermediates whatever their signature algorithm."""
+    if cert.self_issued:
+        return "anchor_candidate" if is_self_signed(cert) else "link"
+    return "cross"
+
+
+def is_self_signed(cert: Certificate) -> bool:
+    """Signed by its own key: a root, unlike a link, which keeps the name but is
+    signed by the previous key."""
+    if not cert.self_issued:
+        return False
+    if cert.aki is not None and cert.ski is not None and cert.aki != cert.ski:
+        return False  # names another key: a link; no signature to check
+    return _verifies(cert, cert)
+
+
+def _list_entries(econtent: bytes) -> list[ListEntry]:
     try:
         parsed = CscaMasterListAsn1.load(econtent, strict=True)
         version = int(parsed["version"].native)
@@ -74,19 +130,35 @@ def _list_entries(econtent: bytes) -> tuple[list[Certificate], list[str]]:
         raise MasterListError("malformed_master_list", f"bad CscaMasterList: {exc}") from exc
     if version != 0:
         raise MasterListError("malformed_master_list", f"CscaMasterList version {version}")
-    certs: list[Certificate] = []
-    skipped: list[str] = []
+    entries: list[ListEntry] = []
+    seen: dict[str, int] = {}
     for index, der in enumerate(raw_certs):
         try:
             cert = parse_certificate(der)
         except MalformedInputError as exc:
-            skipped.append(f"entry {index}: {exc}")
+            entries.append(ListEntry(index, None, None, f"undecodable certificate: {exc}"))
             continue
-        if not cert.is_ca or "key_cert_sign" not in cert.key_usage:
-            skipped.append(f"entry {index}: {cert.subject} is not a CSCA certificate")
+        if cert.sha256 in seen:
+            entries.append(ListEntry(index, None, cert, f"duplicate of entry {seen[cert.sha256]}"))
             continue
-        certs.append(cert)
-    return certs, skipped
+        seen[cert.sha256] = index
+        if not cert.issues_certificates and "key_cert_sign" not in cert.key_usage:
+            reason = "not a CSCA, link or cross certificate (no keyCertSign)"
+            entries.append(ListEntry(index, None, cert, reason))
+            continue
+        role = entry_role(cert)
+        if role == "anchor_candidate" and not cert.issues_certificates:
+            reason = "self-signed but basicConstraints cA=FALSE: not a CSCA"
+            entries.append(ListEntry(index, None, cert, reason))
+            continue
+        note = ""
+        if not cert.issues_certificates:
+            note = (
+                "basicConstraints cA=FALSE: kept, but not used as an issuer in a "
+                "certificate path (RFC 5280 4.2.1.9; openssl agrees)"
+            )
+        entries.append(ListEntry(index, role, cert, note=note))
+    return entries
 
 
 def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | None:
@@ -95,7 +167,7 @@ def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | 
         (
             c
             for c in pool
-            if c.is_ca
+            if c.issues_certificates
             and c.subject_key == cert.issuer_key
             and c.sha256 != cert.sha256
             and _verifies(c, cert)
@@ -114,6 +186,38 @@ def _verifies(issuer: Certificate, cert: Certificate) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ListRules:
+    """Master-list trust rules (docs/trust.md, "Master-list trust rules").
+
+    vouched_may_sign_lists: a CSCA that is trusted only because a trusted list vouches
+    for it may vouch for another list's signer. Off: trust would then flow from list to
+    list, and one state's CSCA key (or one wrong entry) could bring in any other
+    state's list; ICAO 9303-12 expects the list signer's CSCA to be obtained bilaterally.
+
+    signer_grace: a list signed (signingTime) while its signer was valid stays
+    importable this long after the signer expires. Zero: the signer must be valid at
+    import, the conservative reading; a list without signingTime gets no grace."""
+
+    vouched_may_sign_lists: bool = False
+    signer_grace: timedelta = timedelta(0)
+
+
+def _signer_validity_problem(
+    signer: Certificate, signing_time: datetime | None, at: datetime, grace: timedelta
+) -> str | None:
+    span = f"master list signer valid {signer.not_before:%Y-%m-%d}..{signer.not_after:%Y-%m-%d}"
+    if signing_time is not None and not signer.valid_at(signing_time):
+        return f"{span}; the list was signed {signing_time:%Y-%m-%d}, outside it"
+    if at < signer.not_before:
+        return f"{span}; not yet valid"
+    allowed = grace if signing_time is not None else timedelta(0)
+    if at > signer.not_after + allowed:
+        tail = f" plus {allowed.days} day(s) of grace" if allowed else ""
+        return f"{span}{tail}; checked {at:%Y-%m-%d}"
+    return None
+
+
 def verify_master_list(
     raw: bytes,
     trusted: Sequence[Certificate],
@@ -122,6 +226,7 @@ def verify_master_list(
     require_known_signer: bool = True,
     check_signer_validity: bool = True,
     intermediates: Sequence[Certificate] = (),
+    rules: ListRules | None = None,
 ) -> MasterList:
     """Decode and verify a master list. `trusted` are the provisioned anchors that may
     vouch for it, `intermediates` link certificates that may lead to them; raises
@@ -158,12 +263,17 @@ def verify_master_list(
         raise MasterListError(
             "bad_key_usage", f"master list signer {signer.subject} is not for master lists"
         )
-    if check_signer_validity and not signer.valid_at(at):
-        raise MasterListError(
-            "expired_master_list_signer",
-            f"master list signer valid {signer.not_before:%Y-%m-%d}..{signer.not_after:%Y-%m-%d}",
-        )
-    certs, skipped = _list_entries(signed.econtent)
+    rules = rules or ListRules()
+    problem = (
+        _signer_validity_problem(signer, info.signing_time, at, rules.signer_grace)
+        if check_signer_validity
+        else None
+    )
+    if problem is not None:
+        raise MasterListError("expired_master_list_signer", problem)
+    entries = _list_entries(signed.econtent)
+    certs = [e.cert for e in entries if e.role is not None and e.cert is not None]
+    skipped = [f"entry {e.index}: {e.reason}" for e in entries if e.role is None]
     extra: list[Certificate] = []
     for der in signed.certificates:
         if der != signer.der:
@@ -176,7 +286,7 @@ def verify_master_list(
     if found is None:
         # After a key rollover the signer's issuer is the new CSCA key: accept it when
         # a link certificate (in the store or the list) leads to a trusted key.
-        links = [c for c in [*intermediates, *certs, *extra] if c.self_issued or c.is_ca]
+        links = [c for c in [*intermediates, *certs, *extra] if c.issues_certificates]
         link = _issuer_in(signer, links)
         if link is not None and _issuer_in(link, trusted) is not None:
             found = link
@@ -206,6 +316,7 @@ def verify_master_list(
         signature_algorithm=scheme.label,
         signing_time=info.signing_time,
         skipped=tuple(skipped),
+        entries=tuple(entries),
     )
 
 
@@ -216,3 +327,12 @@ def is_master_list(raw: bytes) -> bool:
     except SodError:
         return False
     return True
+
+
+def is_unsigned_master_list(raw: bytes) -> bool:
+    """Whether `raw` is a bare CscaMasterList (version 0 and a SET OF certificates)."""
+    try:
+        parsed = CscaMasterListAsn1.load(raw, strict=True)
+        return int(parsed["version"].native) == 0 and len(parsed["cert_list"]) > 0
+    except DECODE_ERRORS:
+        return False

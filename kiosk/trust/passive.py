@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from devices.icao9303.lds import LdsError
+from devices.icao9303.lds.dg1 import DataGroup1
 from devices.icao9303.sod import SecurityObject, SodError, certificate_matches, parse_sod
 from kiosk.ports import AuthenticityResult
 from kiosk.trust import cms, signatures
@@ -34,6 +36,7 @@ from kiosk.trust.chain import (
     check_revocation,
     validate_path,
 )
+from kiosk.trust.deviation_list import listed_deviation
 from kiosk.trust.errors import MalformedInputError, TrustError, UnsupportedAlgorithmError
 from kiosk.trust.store import CscaStore
 
@@ -95,6 +98,7 @@ class Verdict:
     csca: dict[str, Any] | None = None
     sod: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    deviation: dict[str, Any] | None = None  # a deviation list names this document
 
     def __post_init__(self) -> None:
         for name in ("sod_signature", "signed_attributes", "ds_certificate_chain", "crl"):
@@ -143,6 +147,7 @@ class Verdict:
             "csca": self.csca,
             "sod": self.sod,
             "notes": list(self.notes),
+            **({"deviation": self.deviation} if self.deviation is not None else {}),
         }
 
 
@@ -233,6 +238,26 @@ class PassiveVerifier:
         self._dg_hashes(so, files, v)
         if ds is not None:
             self._chain(ds, info.signing_time, v)
+            if not v.valid and self.store.deviation_lists:
+                self._deviation(ds, files, v)
+
+    def _deviation(self, ds: Certificate, files: Mapping[str, bytes], v: Verdict) -> None:
+        """Name a listed deviation (ICAO 9303-12 deviation lists) on a failed verdict;
+        the verdict stays invalid: the deviation tells the officer why."""
+        raw = files.get("DG1")
+        if raw is None:
+            return
+        try:
+            number = DataGroup1.parse(raw).mrz.document_number
+        except LdsError:
+            return
+        found = listed_deviation(self.store.deviation_lists, ds.country, number, v.reasons)
+        if found is not None:
+            v.deviation = found
+            v.notes.append(
+                f"document {number} is on the {found['country']} deviation list "
+                f"({', '.join(found['types'])}): refer to an officer"
+            )
 
     def _document_signer(self, so: SecurityObject, v: Verdict) -> tuple[Certificate | None, str]:
         info = so.signer_info

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from kiosk.trust import signatures
 from kiosk.trust.certificates import (
     Certificate,
     Crl,
@@ -34,8 +33,9 @@ from kiosk.trust.certificates import (
     parse_certificate,
     parse_crl,
 )
+from kiosk.trust.deviation_list import DeviationList, verify_deviation_list
 from kiosk.trust.errors import TrustError
-from kiosk.trust.masterlist import MasterList, verify_master_list
+from kiosk.trust.masterlist import ListRules, MasterList, is_self_signed, verify_master_list
 
 # Kinds in the reference-data table (kiosk/store/reference.py).
 KIND_CSCA = "csca"
@@ -43,8 +43,11 @@ KIND_ANCHOR = "csca_anchor"  # provisioned locally; never accepted from the bord
 KIND_DSC = "dsc"
 KIND_CRL = "crl"
 KIND_MASTER_LIST = "masterlist"
+KIND_DEVIATION_LIST = "deviation_list"  # imported locally; not accepted from the border
 
-CertificateRole = Literal["csca", "link", "ca", "document_signer", "other"]
+# csca: self-signed root; link: same name, another key's signature (key rollover);
+# cross: issued under another name (renamed CSCA, cross certificate).
+CertificateRole = Literal["csca", "link", "cross", "document_signer", "other"]
 
 
 class ReferenceItemLike(Protocol):
@@ -78,25 +81,14 @@ class StoredCrl:
     provenance: str
 
 
-def is_self_signed(cert: Certificate) -> bool:
-    """Signed by its own key: the mark of a root, unlike a link certificate, which
-    keeps the CSCA's name but is signed by the previous key."""
-    if not cert.self_issued:
-        return False
-    try:
-        signatures.verify_signature(
-            cert.spki_der, cert.signature_algorithm_der, cert.tbs_der, cert.signature
-        )
-    except TrustError:
-        return False
-    return True
-
-
 def classify(cert: Certificate) -> CertificateRole:
-    if cert.is_ca:
+    # A link with keyCertSign but basicConstraints cA=FALSE (several in the German
+    # list) is kept and shown as a link; the path builder does not use it as an
+    # issuer (RFC 5280 4.2.1.9, as openssl), see ca_certificates_named.
+    if cert.issues_certificates or "key_cert_sign" in cert.key_usage:
         if is_self_signed(cert):
-            return "csca"
-        return "link" if cert.self_issued else "ca"
+            return "csca" if cert.issues_certificates else "other"
+        return "link" if cert.self_issued else "cross"
     if "digital_signature" in cert.key_usage:
         return "document_signer"
     return "other"
@@ -109,7 +101,13 @@ class CscaStore:
     def __init__(self) -> None:
         self._certs: dict[str, StoredCertificate] = {}
         self._crls: dict[str, StoredCrl] = {}
+        # Look-ups by name, so a chain step costs the same with 10 or 1,000+ CSCAs
+        # in the store (issue 20 item 6): subject name key -> sha256s, CRL issuer
+        # name key -> sha256s.
+        self._by_subject: dict[str, list[str]] = {}
+        self._crls_by_issuer: dict[str, list[str]] = {}
         self.master_lists: list[MasterList] = []
+        self.deviation_lists: list[DeviationList] = []
         self.load_errors: list[str] = []
 
     # -- building ----------------------------------------------------------------
@@ -149,7 +147,8 @@ class CscaStore:
             # the full pass below reports any problem with the row.
             with contextlib.suppress(TrustError):
                 store._load_links(item)
-        for kind in (KIND_ANCHOR, KIND_MASTER_LIST, KIND_CSCA, KIND_DSC, KIND_CRL):
+        kinds = (KIND_ANCHOR, KIND_MASTER_LIST, KIND_CSCA, KIND_DSC, KIND_CRL, KIND_DEVIATION_LIST)
+        for kind in kinds:
             for item in links if kind == KIND_CSCA else reference.items(kind):
                 try:
                     store._load(kind, item)
@@ -174,9 +173,17 @@ class CscaStore:
             self.add_master_list(payload, provenance, check_signer_validity=False)
         elif kind == KIND_CRL:
             self.add_crl(payload, provenance)
+        elif kind == KIND_DEVIATION_LIST:
+            if from_border:
+                raise TrustError("deviation lists are imported locally, never synced")
+            self.add_deviation_list(payload, datetime.now(UTC))
         else:
+            if self.lookup(reference_key(payload)) is not None:
+                return  # a DER certificate already in (from its master list): no re-parse
             for cert in load_certificates(payload):
-                if classify(cert) == "csca" and self.lookup(cert.sha256) is None:
+                if self.lookup(cert.sha256) is not None:
+                    continue  # already in, e.g. from its master list: classified there
+                if classify(cert) == "csca":
                     hint = (
                         ""
                         if from_border
@@ -198,7 +205,9 @@ class CscaStore:
         ):
             return
         for cert in load_certificates(payload):
-            if classify(cert) == "link":
+            if cert.aki is not None and cert.aki == cert.ski:
+                continue  # names its own key: a root, not a link; spare the signature
+            if classify(cert) in ("link", "cross"):
                 self.add_certificate(cert, provenance)
 
     def provision_anchor(self, data: bytes | Certificate, provenance: str) -> StoredCertificate:
@@ -209,8 +218,15 @@ class CscaStore:
         return self.add_certificate(cert, provenance, provisioned=True)
 
     def add_certificate(
-        self, cert: bytes | Certificate, provenance: str, *, provisioned: bool = False
+        self,
+        cert: bytes | Certificate,
+        provenance: str,
+        *,
+        provisioned: bool = False,
+        role: CertificateRole | None = None,
     ) -> StoredCertificate:
+        """`role`: as already classified (a master list entry), sparing the check of
+        a self-signature a second time."""
         parsed = cert if isinstance(cert, Certificate) else parse_certificate(cert)
         existing = self._certs.get(parsed.sha256)
         if existing is not None:
@@ -218,9 +234,10 @@ class CscaStore:
                 existing = StoredCertificate(existing.cert, existing.role, provenance, True)
                 self._certs[parsed.sha256] = existing
             return existing
-        role = classify(parsed)
+        role = role or classify(parsed)
         stored = StoredCertificate(parsed, role, provenance, provisioned and role == "csca")
         self._certs[parsed.sha256] = stored
+        self._by_subject.setdefault(parsed.subject_key, []).append(parsed.sha256)
         return stored
 
     def add_certificates(
@@ -239,6 +256,7 @@ class CscaStore:
             return existing
         stored = StoredCrl(parsed, provenance)
         self._crls[parsed.sha256] = stored
+        self._crls_by_issuer.setdefault(parsed.issuer_key, []).append(parsed.sha256)
         return stored
 
     def add_master_list(
@@ -249,23 +267,44 @@ class CscaStore:
         at: datetime | None = None,
         require_known_signer: bool = True,
         check_signer_validity: bool = True,
+        rules: ListRules | None = None,
     ) -> MasterList:
         """Verify a master list and add the CSCA certificates it vouches for (see
         masterlist.py). Its signer must chain to a provisioned anchor unless
         `require_known_signer` is False (the logged first bootstrap only)."""
+        rules = rules or ListRules()
         ml = verify_master_list(
             raw,
-            self.provisioned_anchors(),
+            self.anchors() if rules.vouched_may_sign_lists else self.provisioned_anchors(),
             at or datetime.now(UTC),
             require_known_signer=require_known_signer,
             check_signer_validity=check_signer_validity,
+            rules=rules,
             intermediates=[s.cert for s in self._certs.values() if s.role == "link"],
         )
         label = f"{provenance}; master list signed by {ml.signer.subject}"
-        for cert in ml.certificates:
-            self.add_certificate(cert, label)
+        for entry in ml.entries:
+            if entry.role is not None and entry.cert is not None:
+                self.add_certificate(entry.cert, label, role=STORE_ROLE[entry.role])
         self.master_lists.append(ml)
         return ml
+
+    def add_deviation_list(self, raw: bytes, at: datetime) -> DeviationList:
+        """Verify a deviation list (deviation_list.py) and keep it: its signer must
+        chain, as of the list's signing time, to a CSCA this store trusts."""
+
+        def chains(signer: Certificate, when: datetime) -> Certificate | None:
+            from kiosk.trust.chain import build_paths, validate_path  # chain imports us
+
+            for path in build_paths(signer, self):
+                if validate_path(path, when, when).reason is None:
+                    return path[-1]
+            return None
+
+        dl = verify_deviation_list(raw, chains, at)
+        if all(known.sha256 != dl.sha256 for known in self.deviation_lists):
+            self.deviation_lists.append(dl)
+        return dl
 
     # -- queries -------------------------------------------------------------------
 
@@ -283,19 +322,27 @@ class CscaStore:
         """The anchors provisioned locally: the only ones that may vouch for a list."""
         return [s.cert for s in self._certs.values() if s.provisioned]
 
-    def ca_certificates_named(self, subject_key: str) -> list[StoredCertificate]:
-        """CA certificates (anchors, link and other CA certificates) with that subject."""
-        return [
+    def ca_certificates_named(
+        self, subject_key: str, key_identifier: bytes | None = None
+    ) -> list[StoredCertificate]:
+        """CA certificates (anchors, link and cross certificates) with that subject;
+        those whose subject key identifier equals `key_identifier` (the AKI of the
+        certificate they would have issued) first, so the first signature tried is
+        usually the right one."""
+        found = [
             s
-            for s in self._certs.values()
-            if s.cert.is_ca and s.cert.subject_key == subject_key and s.role != "other"
+            for s in (self._certs[h] for h in self._by_subject.get(subject_key, ()))
+            if s.cert.issues_certificates and s.role != "other"
         ]
+        if key_identifier is not None:
+            found.sort(key=lambda s: s.cert.ski != key_identifier)
+        return found
 
     def document_signers(self) -> list[Certificate]:
         return [s.cert for s in self._certs.values() if s.role == "document_signer"]
 
     def crls_from(self, issuer_key: str) -> list[Crl]:
-        return [s.crl for s in self._crls.values() if s.crl.issuer_key == issuer_key]
+        return [self._crls[h].crl for h in self._crls_by_issuer.get(issuer_key, ())]
 
     def lookup(self, sha256: str) -> StoredCertificate | None:
         return self._certs.get(sha256)
@@ -315,6 +362,43 @@ class CscaStore:
             out.append({"kind": "crl", **c.crl.describe(), "provenance": c.provenance})
         return out
 
+    def by_country(self, at: datetime) -> dict[str, dict[str, Any]]:
+        """Per country (subject C; "??" when absent): anchors, links, cross and DS
+        certificates, and each CRL with whether it is fresh at `at` (its next update
+        not yet passed), for `egate trust list`."""
+        out: dict[str, dict[str, Any]] = {}
+
+        def country(code: str | None) -> dict[str, Any]:
+            key = (code or "??").upper()
+            return out.setdefault(
+                key,
+                {"anchors": 0, "links": 0, "cross": 0, "document_signers": 0, "crls": []},
+            )
+
+        field = {"csca": "anchors", "link": "links", "cross": "cross"}
+        for s in self._certs.values():
+            name = field.get(s.role, "document_signers" if s.role == "document_signer" else "")
+            if name:
+                country(s.cert.country)[name] += 1
+        for c in self._crls.values():
+            next_update = c.crl.next_update
+            fresh = next_update is not None and c.crl.this_update <= at <= next_update
+            country(c.crl.issuer_country)["crls"].append(
+                {
+                    "issuer": c.crl.issuer,
+                    "next_update": next_update.isoformat() if next_update else None,
+                    "fresh": fresh,
+                }
+            )
+        return dict(sorted(out.items()))
+
+
+STORE_ROLE: dict[str, CertificateRole] = {
+    "anchor_candidate": "csca",
+    "link": "link",
+    "cross": "cross",
+}
+
 
 def reference_key(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
@@ -327,9 +411,7 @@ BORDER_PROVENANCE = "border:"  # how kiosk.border.sync marks what it pulled
 # of a key it also holds locally once the border's is newer).
 TRUST_KINDS_KEYED_BY_DIGEST = frozenset({KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST})
 # Kinds the border may publish; anything else arriving by sync is refused.
-BORDER_KINDS = frozenset(
-    {*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist", "carrier_key"}
-)
+BORDER_KINDS = frozenset({*TRUST_KINDS_KEYED_BY_DIGEST, "policy_pack", "watchlist", "carrier_key"})
 
 
 def key_problem(kind: str, key: str, payload: bytes) -> str | None:

@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from devices.icao9303 import sod
 from devices.simulated import pki
 from kiosk.trust import CscaStore, PassiveAuthenticator, TrustError, verify_master_list
 from kiosk.trust.certificates import parse_certificate, parse_crl
-from kiosk.trust.importer import detect_kind
+from kiosk.trust.importer import detect_kind, import_file
 from tests.trust.conftest import DGS, NOW, files_of
 
 # EGATE_FUZZ_EXAMPLES raises the budget for a long local run (default 150 per test).
@@ -156,12 +157,18 @@ def test_mutated_master_list_raises_typed_errors(data: st.DataObject) -> None:
 
 @FUZZ
 @given(st.binary(max_size=400))
+@example(b"version:")  # LDIF by its first line (issue 20 item 3)
+@example(b"dn: cn=x\nuserCertificate;binary:: AAAA\n")
+@example(b"# comment\ndn cn=x no colon\n")
 def test_detect_kind_on_garbage(raw: bytes) -> None:
     try:
         kind = detect_kind(raw)
     except TrustError:
         return
-    assert kind in ("certificate", "crl", "masterlist")
+    assert kind in ("certificate", "crl", "masterlist", "deviationlist", "ldif")
+    if kind == "ldif":  # detected by its first line; reading it refuses garbage cleanly
+        with pytest.raises(TrustError):
+            import_file(CscaStore(), raw, "fuzz.ldif", "fuzz", at=NOW)
 
 
 def test_now_is_timezone_aware() -> None:
