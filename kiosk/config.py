@@ -247,6 +247,11 @@ def _check_url(key: str, url: str) -> None:
     if "://" not in url:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL")
     try:
+        if url.startswith(("postgresql://", "postgres://")):
+            # libpq's form, a primary and standbys listed (only then: kiosk.border is heavy).
+            from kiosk.border.libpq_url import normalise
+
+            url = normalise(url)
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL ({exc})") from exc
