@@ -248,10 +248,9 @@ def _check_url(key: str, url: str) -> None:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL")
     try:
         if url.startswith(("postgresql://", "postgres://")):
-            # libpq's form, a primary and standbys listed (only then: kiosk.border is heavy).
-            from kiosk.border.libpq_url import normalise
+            from kiosk.store.libpq_url import normalise
 
-            url = normalise(url)
+            url = normalise(url)  # libpq's form, perhaps a primary and standbys listed
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL ({exc})") from exc

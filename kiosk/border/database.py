@@ -27,8 +27,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from kiosk.border.deadline import guard_engine
 from kiosk.border.errors import BorderError, BorderSchemaError
-from kiosk.border.libpq_url import UrlError, host_count, normalise
 from kiosk.store.database import create_local_engine
+from kiosk.store.libpq_url import UrlError, host_count, normalise
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "border_schema_version"

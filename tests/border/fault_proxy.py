@@ -19,7 +19,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 DELAY_S = 0.5
 MODES = ("pass", "delay", "stall", "mute", "cut")
@@ -29,10 +29,8 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     """Close with RST (SO_LINGER 0), as a dropped connection looks to the peer."""
     sock = writer.get_extra_info("socket")
     if sock is not None:
-        try:
+        with suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
     writer.transport.abort()
 
 
@@ -87,9 +85,7 @@ class FaultProxy:
     # -- the loop ---------------------------------------------------------------------
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._client, "127.0.0.1", 0)
-        )
+        server = self._loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()

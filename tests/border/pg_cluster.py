@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,8 @@ class Node:
     def kill(self) -> None:
         """SIGKILL the whole server at once: a machine that died."""
         for pid in self.pids():
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def stop(self) -> None:
         if (self.datadir / "postmaster.pid").exists():
@@ -141,13 +140,16 @@ def start_pair() -> Iterator[Pair]:
         _conf(primary, f"synchronous_standby_names = '{STANDBY_NAME}'\n"
                        "synchronous_commit = on\n")  # fmt: skip
         primary.start()
-        _as_postgres(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U",
-                      "postgres", "-D", str(standby.datadir), "-X", "stream", "--no-sync"])  # fmt: skip
+        base = ["-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+        _as_postgres(["pg_basebackup", *base, "-D", str(standby.datadir), "-X", "stream",
+                      "--no-sync"])  # fmt: skip
         (standby.datadir / "standby.signal").touch()
         if os.geteuid() == 0:
             os.chown(standby.datadir / "standby.signal", pw.pw_uid, pw.pw_gid)
-        _conf(standby, f"primary_conninfo = 'host=127.0.0.1 port={primary.port} user=postgres "
-                       f"application_name={STANDBY_NAME}'\nsynchronous_standby_names = ''\n")  # fmt: skip
+        conninfo = (
+            f"host=127.0.0.1 port={primary.port} user=postgres application_name={STANDBY_NAME}"
+        )
+        _conf(standby, f"primary_conninfo = '{conninfo}'\nsynchronous_standby_names = ''\n")
         standby.start()
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         for node in (standby, primary):

@@ -41,8 +41,8 @@ FAST = BorderTimeouts(connect_s=2, deadline_s=3, keepalive_idle_s=2, keepalive_i
 CYCLE_BOUND_S = 2 * FAST.deadline_s + FAST.connect_s + 10
 # Over a link with 500 ms each way a connection takes some 4 round trips (TLS,
 # startup, authentication): 4 s. FAST's 2 s would never connect.
-SLOW_LINK = BorderTimeouts(connect_s=10, deadline_s=8, keepalive_idle_s=2,
-                           keepalive_interval_s=1, keepalive_count=2, tcp_user_timeout_ms=8000)  # fmt: skip
+SLOW_LINK = BorderTimeouts(connect_s=10, deadline_s=8, keepalive_idle_s=2, keepalive_interval_s=1,
+                           keepalive_count=2, tcp_user_timeout_ms=8000)  # fmt: skip
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_stalled_link_and_silent_server_end_in_an_error_within_bounds(
     fired = WATCHDOG.fired
 
     proxy.set("stall")  # the open connection goes silent mid-session
-    for e in range(20):
+    for _ in range(20):
         EventLog(local).append(make_record("K1", finished_at=datetime.now(UTC)))
     stalled, took = _bounded_cycle(sync)
     assert stalled.error is not None and stalled.pushed == 0 and stalled.pending == 20
