@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from kiosk.border.deadline import guard_engine
 from kiosk.border.errors import BorderError, BorderSchemaError
+from kiosk.border.sync_commit import guard_commits
 from kiosk.store.database import create_local_engine
 from kiosk.store.libpq_url import UrlError, host_count, normalise
 
@@ -121,6 +122,7 @@ def create_border_engine(url: str, timeouts: BorderTimeouts | None = None) -> En
     except (ArgumentError, ImportError, ValueError) as exc:
         raise BorderError(f"cannot use {redact(url)}: {exc}") from exc
     guard_engine(engine, timeouts.deadline_s)
+    guard_commits(engine)
     _TIMEOUTS[engine] = connect_args
     return engine
 

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, select, text
 from kiosk.border.chain import border_copy
 from kiosk.border.database import BorderTimeouts, create_border_engine, migrate_border
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
-from kiosk.border.sync import BorderSync
+from kiosk.border.sync import BorderSync, SyncResult
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
 from kiosk.store.models import OutboxEntry
@@ -139,4 +139,57 @@ def test_primary_killed_mid_sync_burst_standby_promoted_nothing_lost_or_doubled(
     report = verify_log(local, None, copy)
     assert report.valid, report.faults
     for engine in (kiosk, station, local):
+        engine.dispose()
+
+
+def _cancel_sync_rep_waits(pair: Pair, role: str) -> int:
+    """pg_cancel_backend for the role's sessions waiting on the standby (what a
+    runbook says to do with sessions stuck while the standby is down)."""
+    with psycopg.connect(pair.primary.url(), autocommit=True, connect_timeout=5) as c:
+        rows = c.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+            "WHERE usename = %s AND wait_event = 'SyncRep'",
+            (role,),
+        ).fetchall()
+    return len(rows)
+
+
+def test_a_commit_the_standby_never_confirmed_is_not_taken_as_delivered(
+    pair: Pair, tmp_path: Path
+) -> None:
+    """The standby is down: the primary's commits wait for it. Cancelling such a
+    wait (pg_cancel_backend) makes PostgreSQL answer the COMMIT with success and
+    only a WARNING, the transaction on the primary alone. The kiosk must not
+    mark those events sent (a failover now would lose them); once the standby is
+    back they are confirmed, once each."""
+    wait_streaming(pair)
+    _provision(pair)
+    local = open_local(f"sqlite:///{tmp_path}/local.sqlite")
+    for _ in range(10):
+        EventLog(local).append(make_record("K1", finished_at=datetime.now(UTC)))
+    kiosk = create_border_engine(pair.url(KIOSK_ROLE), BorderTimeouts(connect_s=2, deadline_s=60))
+    sync = BorderSync(local, kiosk, "K1", batch_size=4)
+    pair.standby.stop()
+    results: list[SyncResult] = []
+    worker = threading.Thread(target=lambda: results.append(sync.run_once()), daemon=True)
+    worker.start()
+    cancelled = 0
+    deadline = time.monotonic() + 50
+    while worker.is_alive() and time.monotonic() < deadline:
+        cancelled += _cancel_sync_rep_waits(pair, KIOSK_ROLE)  # every commit that waits
+        worker.join(0.1)
+    assert not worker.is_alive() and cancelled >= 1
+    result = results[0]
+    assert result.error is not None and "synchronous standby" in result.error
+    assert result.pending == 10 and not _acknowledged(local)
+
+    pair.standby.start()
+    wait_streaming(pair)
+    result = sync.run_once()
+    assert result.error is None and result.pending == 0
+    committed = EventLog(local).events()
+    copy = border_copy(kiosk, "K1")
+    assert sorted(copy.hashes) == list(range(1, 11))
+    assert copy.hashes == {e.seq: e.chain_hash for e in committed}
+    for engine in (kiosk, local):
         engine.dispose()

@@ -78,7 +78,9 @@ def test_config_accepts_a_multi_host_border_url_and_refuses_a_bad_one() -> None:
     config = parse_config({**base, "storage": {**base["storage"], "border_url": PAIR}})
     assert config.storage.border_url == PAIR
     with pytest.raises(ConfigError, match="storage.border_url"):
-        parse_config({**base, "storage": {**base["storage"], "border_url": "postgresql://k@db1,db2:x/b"}})
+        parse_config(
+            {**base, "storage": {**base["storage"], "border_url": "postgresql://k@db1,db2:x/b"}}
+        )
 
 
 def test_the_watchdog_cuts_a_socket_that_stays_silent_past_its_deadline() -> None:
