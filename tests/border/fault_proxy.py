@@ -35,8 +35,9 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 class FaultProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, listen_host: str = "127.0.0.1") -> None:
         self.target = (target_host, target_port)
+        self.listen_host = listen_host
         self.mode = "pass"
         self.accepted = 0
         self._loop = asyncio.new_event_loop()
@@ -85,7 +86,7 @@ class FaultProxy:
     # -- the loop ---------------------------------------------------------------------
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        server = self._loop.run_until_complete(asyncio.start_server(self._client, self.listen_host, 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -162,8 +163,8 @@ class FaultProxy:
 
 
 @contextmanager
-def fault_proxy(host: str, port: int) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(host, port).start()
+def fault_proxy(host: str, port: int, listen_host: str = "127.0.0.1") -> Iterator[FaultProxy]:
+    proxy = FaultProxy(host, port, listen_host).start()
     try:
         yield proxy
     finally:
