@@ -86,7 +86,9 @@ class FaultProxy:
     # -- the loop ---------------------------------------------------------------------
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._client, self.listen_host, 0))
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._client, self.listen_host, 0)
+        )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
