@@ -1,9 +1,10 @@
 """A commit the synchronous standby never confirmed is not an acknowledgement.
 
-With synchronous replication a COMMIT waits until the standby holds its WAL. If
-that wait is cancelled, by statement_timeout or a cancel request, PostgreSQL
-keeps the commit on the primary alone and answers *success* with only a
-WARNING ("canceling wait for synchronous replication ... the transaction has
+With synchronous replication a COMMIT waits until the standby holds its WAL,
+for as long as the standby is away (statement_timeout does not end that wait;
+the watchdog's deadline does, with an error). If the wait is cancelled
+(pg_cancel_backend, a client's cancel request), PostgreSQL keeps the commit on
+the primary alone and answers *success* with only a WARNING ("canceling wait for synchronous replication ... the transaction has
 already committed locally, but might not have been replicated"). A kiosk that
 took that for an acknowledgement would mark its events sent, and a failover
 right after would lose them from the border. So the notice turns the commit
