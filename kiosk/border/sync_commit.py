@@ -4,8 +4,9 @@ With synchronous replication a COMMIT waits until the standby holds its WAL,
 for as long as the standby is away (statement_timeout does not end that wait;
 the watchdog's deadline does, with an error). If the wait is cancelled
 (pg_cancel_backend, a client's cancel request), PostgreSQL keeps the commit on
-the primary alone and answers *success* with only a WARNING ("canceling wait for synchronous replication ... the transaction has
-already committed locally, but might not have been replicated"). A kiosk that
+the primary alone and answers *success* with only a WARNING ("canceling wait
+for synchronous replication ... the transaction has already committed locally,
+but might not have been replicated"). A kiosk that
 took that for an acknowledgement would mark its events sent, and a failover
 right after would lose them from the border. So the notice turns the commit
 into an error: the caller treats it as an outage, keeps its events queued and

@@ -23,15 +23,23 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.border.chain import border_copy
 from kiosk.border.database import BorderTimeouts, create_border_engine, migrate_border
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
+from kiosk.border.station_tables import kiosk_status
 from kiosk.border.sync import BorderSync, SyncResult
+from kiosk.clock import FakeClock
 from kiosk.store.database import open_local
 from kiosk.store.event_log import EventLog
 from kiosk.store.models import OutboxEntry
 from kiosk.store.verify import verify_log
+from kiosk.supervisor.officer_ops import provision_command_key
+from kiosk.supervisor.officers import OfficerDirectory
+from kiosk.supervisor.secrets import CHEAP_PARAMS
+from kiosk.supervisor.settings import StationSettings
+from kiosk.supervisor.station import Station, StationError
 from tests.border.conftest import make_record
 from tests.border.pg_cluster import Pair, start_pair, wait_streaming
 from tests.waiting import wait_until
@@ -193,3 +201,70 @@ def test_a_commit_the_standby_never_confirmed_is_not_taken_as_delivered(
     assert copy.hashes == {e.seq: e.chain_hash for e in committed}
     for engine in (kiosk, local):
         engine.dispose()
+
+
+def test_officer_actions_through_a_failover_none_lost_none_doubled(pair: Pair) -> None:
+    """A supervisor keeps issuing lane commands while the primary is SIGKILLed and
+    the standby promoted: each action either failed with an error or is on the
+    promoted server, exactly once, the officer log still verifies, and the
+    station acts again within 10 s of the promotion, with the same session."""
+    wait_streaming(pair)
+    _provision(pair)
+    clock = FakeClock(datetime.now(UTC))
+    settings = StationSettings(idle_sign_out_s=3600)
+    owner = create_border_engine(pair.url(), FAST)
+    provision_command_key(owner, "K1", clock)
+    now = datetime.now(UTC)
+    with owner.begin() as c:  # the lane as its agent would have reported it
+        c.execute(kiosk_status.insert().values(
+            kiosk_id="K1", port="CSX", lane=1, direction="entry", state="idle",
+            in_service=True, pending_events=0, state_since=now, heartbeat_at=now,
+        ))  # fmt: skip
+    OfficerDirectory(owner, clock, settings, CHEAP_PARAMS).add(
+        "S1", "Sam Supervisor", "supervisor", "sam-secret-3"
+    )
+    engine = create_border_engine(pair.url("ha_supervisor"), FAST)
+    station = Station(
+        engine, clock, settings, OfficerDirectory(engine, clock, settings, CHEAP_PARAMS)
+    )
+    station.sign_in("S1", "sam-secret-3")
+    done: list[tuple[float, str]] = []  # (when, action id) of every acknowledged action
+    failed: list[str] = []
+    stop = threading.Event()
+
+    def officer() -> None:
+        while not stop.is_set():
+            try:
+                result = station.lane_command("K1", "reset", "traveller_stuck")
+            except (StationError, SQLAlchemyError) as exc:
+                failed.append(str(exc)[:200])
+                stop.wait(0.2)
+                continue
+            done.append((time.monotonic(), str(result.action_id)))
+
+    worker = threading.Thread(target=officer, daemon=True)
+    worker.start()
+    try:
+        wait_until(lambda: len(done) >= 5 or len(failed) >= 5, 60, "officer actions under way")
+        assert len(done) >= 5, failed[:3]
+        pair.primary.kill()
+        wait_until(lambda: failed, 60, "an action failing on the dead primary")
+        pair.standby.promote()
+        promoted_at = time.monotonic()
+        wait_until(lambda: done[-1][0] > promoted_at, 30, "an action on the promoted standby")
+        assert done[-1][0] - promoted_at < 10.0
+        after = len(done)
+        wait_until(lambda: len(done) >= after + 3, 30, "actions going on")
+    finally:
+        stop.set()
+        worker.join(60)
+    assert not worker.is_alive()
+    acknowledged = [a for _, a in done]
+    with owner.connect() as c:
+        held = [str(r[0]) for r in c.execute(text("SELECT action_id FROM officer_actions"))]
+    assert len(held) == len(set(held))  # none doubled
+    assert set(acknowledged) <= set(held), "an acknowledged officer action was lost"
+    report = station.verify_log()
+    assert report["valid"], report
+    for e in (owner, engine):
+        e.dispose()
