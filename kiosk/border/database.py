@@ -127,6 +127,22 @@ def create_border_engine(url: str, timeouts: BorderTimeouts | None = None) -> En
     return engine
 
 
+# A lane waits for its look-ups (the traveller stands at the gate): a border that
+# does not answer within a few seconds is "unreachable" and the lane refers.
+LOOKUP_TIMEOUTS = BorderTimeouts(
+    connect_s=2, statement_ms=3000, deadline_s=4, keepalive_idle_s=5, keepalive_interval_s=2,
+    keepalive_count=2, tcp_user_timeout_ms=4000,
+)  # fmt: skip
+
+
+def lookup_engine(engine: Engine) -> Engine:
+    """An engine to the same border as `engine` with the lane's tighter bounds
+    (LOOKUP_TIMEOUTS); the SQLite stand-in is returned as it is."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_border_engine(engine.url.render_as_string(hide_password=False), LOOKUP_TIMEOUTS)
+
+
 def libpq_connect_args(engine: Engine) -> dict[str, Any]:
     """Keyword arguments for psycopg.connect() reaching what `engine` reaches
     (every server of a multi-host URL, the same timeouts), for the connections

@@ -181,3 +181,24 @@ def test_cut_drops_and_delay_then_catch_up_exactly_once(
     assert len(EventLog(local).events()) == 658
     _exactly_once(local, kiosk, pg_border)
     kiosk.dispose()
+
+
+def test_an_exit_lane_lookup_on_a_stalled_link_is_unreachable_within_seconds(
+    pg_border: PgBorder, proxy: FaultProxy
+) -> None:
+    """The lane waits for its look-ups: on a silent link it gets "unreachable"
+    (and refers) after LOOKUP_TIMEOUTS' deadline, not the sync's 45 s."""
+    from kiosk.border.database import LOOKUP_TIMEOUTS
+    from kiosk.border.lookups import BorderApiSource
+
+    source = BorderApiSource(_kiosk_via(pg_border, proxy.port, timeouts=BorderTimeouts()))
+    assert source.entry_record("X1234567", "USA") is None  # the pool holds a connection
+    assert source.status.state == "not_found"
+    proxy.set("stall")
+    started = time.monotonic()
+    assert source.entry_record("X1234567", "USA") is None
+    took = time.monotonic() - started
+    assert source.status.state == "unreachable"
+    bound = LOOKUP_TIMEOUTS.deadline_s + 2 * LOOKUP_TIMEOUTS.connect_s + 3
+    assert took < bound, f"the lane waited {took:.1f} s for a look-up"
+    source.engine.dispose()
