@@ -251,6 +251,10 @@ def _check_url(key: str, url: str) -> None:
     if "://" not in url:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL")
     try:
+        if url.startswith(("postgresql://", "postgres://")):
+            from kiosk.store.libpq_url import normalise
+
+            url = normalise(url)  # libpq's form, perhaps a primary and standbys listed
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"{key}: {url!r} is not an SQLAlchemy URL ({exc})") from exc

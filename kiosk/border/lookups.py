@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from kiosk.border.database import lookup_engine
 from kiosk.border.models import AdvancePassengerInfo, entry_records
 from kiosk.border.sync.mapping import normalise_document_number
 from kiosk.border.types import UtcDateTime
@@ -76,7 +77,9 @@ class BorderApiSource:
     """
 
     def __init__(self, border_engine: Engine, zone: tzinfo = UTC) -> None:
-        self.engine = border_engine
+        # Its own pool with the lane's bounds: a look-up must not wait as long
+        # as the sync may (database.LOOKUP_TIMEOUTS).
+        self.engine = lookup_engine(border_engine)
         self.zone = zone
         self._status = LookupStatus("not_found", "none")
         self._lock = threading.Lock()

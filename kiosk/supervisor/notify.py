@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kiosk.border.database import libpq_connect_args
+
 log = logging.getLogger(__name__)
 
 STATION_CHANNEL = "egate_station"
@@ -37,10 +39,10 @@ class ChangeWaiter:
         try:
             import psycopg
 
-            url = self.engine.url.set(drivername="postgresql")
-            conn = psycopg.connect(
-                url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
-            )
+            # Every server of a multi-host URL, read-write only (LISTEN is refused
+            # on a standby), with the engine's timeouts and keepalives: a dead
+            # link ends the wait with an error instead of silence.
+            conn = psycopg.connect(autocommit=True, **libpq_connect_args(self.engine))
             conn.execute(f"LISTEN {self.channel}")
             self._conn = conn
         except Exception as exc:  # unreachable server: poll until it is back
