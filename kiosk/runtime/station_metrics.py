@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from kiosk.border.models import KioskAlert, KioskChainHead
+from kiosk.border.models import KioskAlert, KioskChainHead, KioskLog
 from kiosk.border.station_tables import kiosk_status, referrals
 from kiosk.clock import Clock, as_utc
 from kiosk.config import Config
@@ -139,6 +139,16 @@ class StationMetrics(Collector):
         ):
             stopped.add_metric([kiosk_id], 1.0)
         yield stopped
+        held = GaugeMetricFamily(
+            "egate_station_kiosk_held",
+            "1 while the border holds a kiosk's log (it takes no events until released)",
+            labels=["kiosk_id"],
+        )
+        for (kiosk_id,) in c.execute(
+            select(KioskLog.kiosk_id).where(KioskLog.held_reason.is_not(None))
+        ):
+            held.add_metric([kiosk_id], 1.0)
+        yield held
         alerts = GaugeMetricFamily(
             "egate_station_kiosk_alerts",
             "The border's unacknowledged alerts about kiosk logs, by kiosk and alert code",
