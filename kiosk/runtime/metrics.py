@@ -52,7 +52,13 @@ STAGES = frozenset(s.value for s in LaneState)
 FACE_OUTCOMES = frozenset(get_args(FaceOutcome)) - {"match"}
 CHIP_REASONS = frozenset({"chip_read_failed", "chip_not_genuine", "document_not_authentic"})
 # The lane's error codes (kiosk.lane.machine._fail and the cancelled walk-away).
-ERROR_CODES = frozenset({"timeout", "card_removed", "device_fault", "internal_error", "cancelled"})
+ERROR_CODES = frozenset({
+    "timeout", "card_removed", "device_fault", "internal_error", "cancelled",
+    "officer_close", "officer_reset",
+})  # fmt: skip
+# Officer commands the lane records (kiosk.lane.officer_commands) and their results.
+COMMANDS = frozenset({"admit", "refuse", "manual", "reset", "close", "open"})
+COMMAND_RESULTS = frozenset({"executed", "rejected", "failed"})
 DEVICES = frozenset({"reader", "gate", "camera", "mrz"})
 # Stage and transaction times: a chip read takes about a second, a face a few,
 # a traveller who walks away the document timeout (60 s by default).
@@ -92,11 +98,20 @@ class Observed:
     chip_failures: list[str]
     error: str | None
     device: str | None
+    command: tuple[str, str] | None = None  # an officer's (command, result)
 
 
 def observe(values: Mapping[str, Any]) -> Observed:
     """The metrics of one decoded event (kiosk.store.event_log.readable_values)."""
     checks = values.get("checks") or {}
+    if values.get("outcome") == "officer":
+        # An officer's command at this lane: not a traveller (the referral was counted).
+        command = (
+            _code(str(values.get("decision")), COMMANDS),
+            _code(str(checks.get("result")), COMMAND_RESULTS),
+        )
+        gate = str(checks.get("detail", "")).startswith("gate:")
+        return Observed(None, None, [], [], [], None, "gate" if gate else None, command)
     reasons = [str(r) for r in values.get("reasons") or ()]
     error = values.get("error") or None
     code = _code(error.split(":", 1)[0].strip(), ERROR_CODES) if error else None
@@ -191,6 +206,10 @@ class KioskMetrics(Collector):
             "egate_device_faults", "Device faults that ended a transaction, by device",
             ["device"], registry=None,
         )  # fmt: skip
+        self.officer_commands = Counter(
+            "egate_officer_commands", "Officers' commands the lane recorded, by kind and result",
+            ["command", "result"], registry=None,
+        )  # fmt: skip
         self.gate_cycles = Counter(
             "egate_gate_cycles", "Gate openings for an admitted traveller", registry=None
         )
@@ -242,6 +261,8 @@ class KioskMetrics(Collector):
             self.errors.labels(seen.error).inc()
         if seen.device is not None:
             self.device_faults.labels(seen.device).inc()
+        if seen.command is not None:
+            self.officer_commands.labels(*seen.command).inc()
         if seen.outcome is None:
             return
         self.transactions.labels(seen.outcome).inc()
@@ -272,7 +293,7 @@ class KioskMetrics(Collector):
         for metric in (
             self.transactions, self.transaction_seconds, self.stage_seconds,
             self.face_failures, self.chip_failures, self.errors, self.device_faults,
-            self.gate_cycles, self.unreadable,
+            self.officer_commands, self.gate_cycles, self.unreadable,
         ):  # fmt: skip
             yield from metric.collect()
         yield from self._gauges()

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from devices.errors import CardRemovedError, ChipError, DeviceFault
 from kiosk.clock import FakeClock
 from kiosk.config import ConfigError, parse_config
+from kiosk.lane.events import OfficerCommand
 from kiosk.lane.states import LaneState
 from kiosk.ports import AuthenticityResult
 from kiosk.runtime.metrics import (
@@ -266,3 +267,31 @@ def test_stage_durations_follow_the_stamps_in_time_order() -> None:
         ("waiting_for_document", 1.5), ("reading_chip", 2.5), ("deciding", 1.0),
         ("admitted", 0.0),  # same instant: the record's order, not the alphabet's
     ]
+
+
+def test_an_officer_s_command_is_counted_as_a_command_not_a_traveller(rig: Rig) -> None:
+    metrics = KioskMetrics(rig.lane.config, rig.log.engine, rig.clock)
+    rig.lane.add_observer(metrics)
+    rig.face.match = False
+    run_traveller(rig)  # referred
+    tx = rig.lane.last_snapshot.transaction_id
+    rig.lane.post(OfficerCommand(
+        "c1", "refuse", rig.lane.config.kiosk.id, tx, "A1", "document_checked",
+        authentication="verified",
+    ))  # fmt: skip
+    rig.lane.post(OfficerCommand(
+        "c2", "admit", rig.lane.config.kiosk.id, "not-this-one", "A1", "document_checked",
+        authentication="verified",
+    ))  # fmt: skip
+    rig.lane.run_pending()
+    assert [e.outcome for e in rig.log.events()] == ["referred", "officer", "officer"]
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for m in metrics.collect() for s in m.samples
+    }  # fmt: skip
+    assert value(samples, "egate_transactions_total", outcome="referred") == 1
+    assert value(samples, "egate_transactions_total", outcome="other") == 0
+    assert value(samples, "egate_officer_commands_total", command="refuse", result="executed") == 1
+    assert value(samples, "egate_officer_commands_total", command="admit", result="rejected") == 1
+    assert value(samples, "egate_transaction_errors_total", code="other") == 0
+    assert value(samples, "egate_gate_cycles_total") == 0
