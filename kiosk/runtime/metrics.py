@@ -393,6 +393,13 @@ def serve(collector: Collector, bind: str, port: int, what: str) -> MetricsServe
     return server
 
 
+def sync_ok(sync: Callable[[], BorderSync | None]) -> bool:
+    """The last cycle of the running sync reached the border (False: none yet)."""
+    running = sync()
+    last = running.last_result if running is not None else None
+    return last is not None and last.error is None
+
+
 def start_kiosk_metrics(
     config: Config,
     engine: Engine,
@@ -400,19 +407,18 @@ def start_kiosk_metrics(
     lane: Lane,
     clock: Clock,
     *,
-    sync: BorderSync | None = None,
+    sync: Callable[[], BorderSync | None] = lambda: None,
     faults: Callable[[], Mapping[str, str | None]] | None = None,
 ) -> MetricsServer | None:
     """The kiosk's endpoint when metrics.port is set (the production kiosk and
-    tests compose it the same way); None when off or not bound."""
+    tests compose it the same way); None when off or not bound. `sync`: the
+    background sync once there is one (the endpoint starts before the lane
+    runs, so it counts the first traveller; the border link comes later)."""
     if config.metrics.port == 0:
         return None
     collector = KioskMetrics(
         config, engine, clock,
-        age_h=partial(reference_age_h, reference),
-        sync_ok=(lambda: sync.last_result is not None and sync.last_result.error is None)
-        if sync is not None else (lambda: False),
-        faults=faults,
+        age_h=partial(reference_age_h, reference), sync_ok=partial(sync_ok, sync), faults=faults,
     )  # fmt: skip
     lane.add_observer(collector)
     return serve(collector, config.metrics.bind, config.metrics.port, "kiosk")
