@@ -21,6 +21,11 @@ from kiosk.lane.events import OfficerCommand
 from kiosk.lane.states import LaneState
 from kiosk.ports import AuthenticityResult
 from kiosk.runtime.metrics import (
+    CHIP_REASONS,
+    COMMANDS,
+    ERROR_CODES,
+    FACE_OUTCOMES,
+    STAGES,
     KioskMetrics,
     MetricsServer,
     observe,
@@ -29,6 +34,7 @@ from kiosk.runtime.metrics import (
 )
 from kiosk.store.models import OutboxEntry
 from kiosk.store.reference import ReferenceStore
+from policy.codes import SENSITIVE_CODES
 from tests.workflow.fakes import Rig, run_traveller
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -253,6 +259,30 @@ def test_labels_come_from_closed_vocabularies() -> None:
     assert seen.face_failures == ["other"]
     assert seen.device == "other"
     assert seen.stages == [("other", 1.0)]
+    labelled = CHIP_REASONS | FACE_OUTCOMES | ERROR_CODES | COMMANDS | STAGES
+    assert not labelled & SENSITIVE_CODES  # no label value the traveller may not see
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"checks": ["not", "an", "object"]},
+        {"stages": ["waiting_for_document"]},
+        {"stages": {"reading_chip": "yesterday"}},
+        {"stages": {"reading_chip": 12}},
+        {"reasons": "chip_read_failed"},
+        {"error": 42},
+        {"transaction_ms": True},
+    ],
+)
+def test_a_malformed_event_is_counted_without_breaking_the_scrape(
+    fields: dict[str, Any],
+) -> None:
+    event = {"outcome": "referred", "reasons": [], "checks": {}, "stages": {},
+             "error": None, "transaction_ms": None, **fields}  # fmt: skip
+    seen = observe(event)
+    assert seen.outcome == "referred"
+    assert seen.chip_failures == [] and seen.transaction_s is None
 
 
 def test_stage_durations_follow_the_stamps_in_time_order() -> None:
