@@ -54,8 +54,11 @@ class StationMetrics(Collector):
         clock: Clock,
         settings: StationSettings | None = None,
         identity: ServerIdentity = postgres_identity,
+        ports: tuple[str, ...] = (),
     ) -> None:
         self.engine = engine
+        # Shown at 0 when nothing is there (a dashboard says 0, not "no data").
+        self.ports = ports
         self.clock = clock
         self.settings = settings or StationSettings()
         self.identity = identity
@@ -87,12 +90,14 @@ class StationMetrics(Collector):
         open_by_port = GaugeMetricFamily(
             "egate_station_open_referrals", "Referrals waiting for an officer", labels=["port"]
         )
+        waiting = dict.fromkeys(self.ports, 0)
         for port, count in c.execute(
             select(referrals.c.port, func.count())
             .where(referrals.c.status.in_(OPEN))
             .group_by(referrals.c.port)
-            .order_by(referrals.c.port)
         ):
+            waiting[port] = int(count)
+        for port, count in sorted(waiting.items()):
             open_by_port.add_metric([port], float(count))
         yield open_by_port
 
@@ -105,7 +110,7 @@ class StationMetrics(Collector):
             "egate_station_kiosk_pending_events",
             "Events the kiosk last reported waiting in its outbox", labels=["kiosk_id", "port"],
         )  # fmt: skip
-        totals: dict[str, list[int]] = {}
+        totals: dict[str, list[int]] = {port: [0, 0] for port in self.ports}
         for r in c.execute(
             select(
                 kiosk_status.c.kiosk_id, kiosk_status.c.port,
@@ -189,5 +194,5 @@ def start_station_metrics(
     """`egate supervisor`'s endpoint when metrics.station_port is set; None when off."""
     if config.metrics.station_port == 0:
         return None
-    collector = StationMetrics(engine, clock, settings)
+    collector = StationMetrics(engine, clock, settings, ports=(config.kiosk.port,))
     return serve(collector, config.metrics.bind, config.metrics.station_port, "station")

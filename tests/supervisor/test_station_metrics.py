@@ -109,3 +109,14 @@ def test_an_unreachable_border_still_answers_the_scrape(tmp_path: Path, clock: F
     samples = {s.name: s.value for m in metrics.collect() for s in m.samples}
     assert samples["egate_station_border_up"] == 0
     assert "egate_station_open_referrals" not in samples
+
+
+def test_an_empty_port_shows_zeros_not_nothing(sborder: StationBorder, clock: FakeClock) -> None:
+    metrics = StationMetrics(sborder.station, clock, ports=("CSX",))
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for m in metrics.collect() for s in m.samples
+    }  # fmt: skip
+    assert samples[("egate_station_open_referrals", (("port", "CSX"),))] == 0
+    assert samples[("egate_station_kiosks", (("port", "CSX"), ("state", "online")))] == 0
+    assert samples[("egate_station_kiosks", (("port", "CSX"), ("state", "offline")))] == 0
