@@ -149,6 +149,16 @@ class LoggingSection(_Section, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"  # JSON lines on stderr
 
 
+class MetricsSection(_Section, frozen=True):
+    """The Prometheus endpoint (docs/metrics.md). Port 0: no endpoint."""
+
+    port: Annotated[int, _within(0, 65535)] = 0  # `egate kiosk`
+    station_port: Annotated[int, _within(0, 65535)] = 0  # `egate supervisor`
+    # Loopback by default: the figures describe the port's traffic, so another
+    # interface is a deliberate choice (a management network), never the default.
+    bind: str = "127.0.0.1"
+
+
 class Config(_Section, frozen=True):
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
     devices: DevicesSection = msgspec.field(default_factory=DevicesSection)
@@ -158,6 +168,7 @@ class Config(_Section, frozen=True):
     policy: PolicySection = msgspec.field(default_factory=PolicySection)
     privacy: PrivacySection = msgspec.field(default_factory=PrivacySection)
     logging: LoggingSection = msgspec.field(default_factory=LoggingSection)
+    metrics: MetricsSection = msgspec.field(default_factory=MetricsSection)
 
 
 def _ranges() -> dict[str, tuple[float, float, bool, bool]]:
@@ -208,6 +219,18 @@ def _validate(config: Config) -> None:
         _check_url(f"storage.{url_key}", url)
     _check_pin_hash(k.maintenance_pin_hash)
     _validate_devices(config.devices)
+    _validate_metrics(config.metrics)
+
+
+def _validate_metrics(m: MetricsSection) -> None:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(m.bind)
+    except ValueError as exc:
+        raise ConfigError(f"metrics.bind: {m.bind!r} is not an IP address") from exc
+    if m.port and m.port == m.station_port:
+        raise ConfigError("metrics.station_port: must differ from metrics.port")
 
 
 def _check_pin_hash(value: str) -> None:

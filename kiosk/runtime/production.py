@@ -19,11 +19,13 @@ from devices.gate.serial_gate import SerialGate
 from devices.icao9303.pcsc import pcsc_document_reader
 from devices.mrz.sources import CameraMrzSource, SerialMrzSource
 from devices.protocols import Camera, DocumentReader, MrzSource
+from kiosk.border import BorderSync
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config, ConfigError
 from kiosk.lane.machine import Lane, LaneDevices
 from kiosk.lane.snapshot import LaneSnapshot
 from kiosk.runtime.app import LocalStorage, build_services, start_sync
+from kiosk.runtime.metrics import MetricsServer, start_kiosk_metrics
 from kiosk.supervisor.agent import attach_supervisor
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class ProductionKiosk:
             self.clock,
         )
         self.lane.add_observer(StateLog())
+        self.metrics: MetricsServer | None = None
+        self.sync: BorderSync | None = None
 
     def start(self) -> None:
         """Cameras and readers first, then the gate (which closes itself on start)."""
@@ -89,6 +93,11 @@ class ProductionKiosk:
             threading.Thread(
                 target=_warm, args=(warm_up,), name="face-warm-up", daemon=True
             ).start()
+        # Before the lane runs, so the first traveller is counted (docs/metrics.md).
+        self.metrics = start_kiosk_metrics(
+            self.config, self.storage.engine, self.storage.reference, self.lane, self.clock,
+            sync=lambda: self.sync, faults=self.device_faults,
+        )  # fmt: skip
 
     def connect(self, stop: threading.Event) -> None:
         """The border link: the outbox sync and the supervisor agent (status, referrals,
@@ -98,10 +107,22 @@ class ProductionKiosk:
             self.config, self.lane, self.storage.border, self.clock, stop,
             sync.pending if sync is not None else None,
         )  # fmt: skip
+        self.sync = sync
+
+    def device_faults(self) -> dict[str, str | None]:
+        """Each device's standing fault (None: healthy), for the metrics."""
+        faults = {"camera": self.camera.fault, "gate": self.gate.fault}
+        if self.serial_mrz is not None:
+            faults["mrz"] = self.serial_mrz.fault
+        elif self.page_camera is not None:
+            faults["mrz"] = self.page_camera.fault
+        return faults
 
     def close(self) -> None:
         """Gate closed first; then every thread and the face worker process end."""
         self.lane.close_gate()
+        if self.metrics is not None:
+            self.metrics.close()
         self.gate.stop()
         if self.serial_mrz is not None:
             self.serial_mrz.stop()

@@ -36,7 +36,11 @@ install -d "$STAGE/lib/systemd/system" "$STAGE/usr/bin" "$STAGE/usr/share/doc/eg
 install -m 0644 packaging/systemd/*.service packaging/systemd/*.timer "$STAGE/lib/systemd/system/"
 install -D -m 0644 packaging/udev/60-egate.rules "$STAGE/lib/udev/rules.d/60-egate.rules"
 ln -s "$PREFIX/venv/bin/egate" "$STAGE/usr/bin/egate"
-install -m 0644 docs/deployment.md docs/gate.md packaging/egate.example.toml "$STAGE/usr/share/doc/egate/"
+install -m 0644 docs/deployment.md docs/gate.md docs/metrics.md packaging/egate.example.toml \
+  "$STAGE/usr/share/doc/egate/"
+# Prometheus alert rules and the Grafana dashboard for the port's monitoring (docs/metrics.md).
+install -D -m 0644 -t "$STAGE/usr/share/egate/monitoring" \
+  packaging/monitoring/egate-alerts.yml packaging/monitoring/egate-dashboard.json
 printf 'egate (%s) stable; urgency=medium\n\n  * Release %s.\n\n -- egate engineers <engineers@egate-kiosk.org>  %s\n' \
   "$VERSION" "$VERSION" "$(date -R)" | gzip -9n > "$STAGE/usr/share/doc/egate/changelog.gz"
 printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: egate\n\nFiles: *\nCopyright: egate engineers\nLicense: proprietary\n Bundled Python packages keep their own licences (see /opt/egate/venv).\n' \

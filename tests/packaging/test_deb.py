@@ -59,11 +59,15 @@ def test_payload_has_the_application_units_and_config(deb: Path) -> None:
         "./lib/udev/rules.d/60-egate.rules",
         "./usr/share/doc/egate/deployment.md",
         "./usr/share/doc/egate/copyright",
+        "./usr/share/doc/egate/metrics.md",
+        "./usr/share/egate/monitoring/egate-alerts.yml",
+        "./usr/share/egate/monitoring/egate-dashboard.json",
     ):
         assert path in listing, path
     assert "./usr/bin/egate -> /opt/egate/venv/bin/egate" in listing
     # Development tools stay out of the kiosk.
     assert "site-packages/ruff" not in listing and "site-packages/mypy/" not in listing
+    assert "site-packages/prometheus_client/" in listing  # the metrics endpoint's library
     assert "/build/deb/" not in listing
 
 

@@ -3,7 +3,8 @@ behind pcscd and vpcd, cameras playing video files, the gate controller on a pty
 refers a traveller; the referral reaches the station through the kiosk's agent; an
 officer admits; the kiosk re-reads the chip and re-matches the face, then opens the
 gate. With the passport taken and another laid on the reader, the same admit is
-rejected and the gate stays closed."""
+rejected and the gate stays closed. The running kiosk's metrics endpoint (issue 23
+item 5) is scraped over HTTP after each step and must say what it did."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from kiosk.supervisor.station import Station
 from tests.border.conftest import KIOSK1_ROLE, ROLES, PgBorder
 from tests.chip.conftest import pcscd_reader
 from tests.chip.test_kiosk_pcsc import READER, VPCD_PORT
+from tests.kiosk.test_metrics import free_port, scrape, value
 from tests.supervisor.conftest import STATION_TABLES
 from tests.waiting import wait_until
 
@@ -87,6 +89,7 @@ def test_officer_admit_opens_the_gate_only_for_the_referred_passport(
     _video(tmp_path / "page.avi", [render_data_page(traveller.mrz, seed=7)] * 5, fps=5.0)
     gate, gate_port = GateControllerEmulator.on_pty(watchdog_s=2.0)
     config_file = tmp_path / "kiosk.toml"
+    metrics_port = free_port()
     config_file.write_text(f"""
 [kiosk]
 id = "K1"
@@ -112,6 +115,8 @@ sync_interval_s = 1.0
 gate_passage_s = 30.0
 document_return_s = 180.0
 result_display_s = 180.0
+[metrics]
+port = {metrics_port}
 """)
     config = load_config(str(config_file))
     storage = open_storage(config)
@@ -170,6 +175,8 @@ result_display_s = 180.0
         [referral] = at_lane()
         assert "document_not_authentic" in referral.reasons
         assert gate.state == "closed"
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        page, referred = scrape(metrics_url)
         if swap:  # T takes the passport; B lays theirs
             server.stop()
             time.sleep(1.5)
@@ -188,6 +195,7 @@ result_display_s = 180.0
         )
         result = station.command_result(command)
         opened = gate.state == "open"
+        _, after = scrape(metrics_url)
     finally:
         server.stop()
         if swapped is not None:
@@ -214,6 +222,19 @@ result_display_s = 180.0
         assert opened
     officer_events = [e for e in storage.events.events() if e.outcome == "officer"]
     assert [e.checks["authentication"] for e in officer_events] == ["verified"]
+    # The metrics of the running kiosk: one traveller, referred on the document.
+    assert value(referred, "egate_transactions_total", outcome="referred") == 1
+    assert value(referred, "egate_transactions_total", outcome="admitted") == 0
+    assert value(referred, "egate_chip_failures_total", reason="document_not_authentic") == 1
+    assert value(referred, "egate_stage_seconds_count", stage="reading_chip") == 1
+    assert value(referred, "egate_gate_cycles_total") == 0
+    assert value(referred, "egate_kiosk_info", kiosk_id="K1", port="CSX", lane="1",
+                 direction="entry") == 1  # fmt: skip
+    assert "E12345678" not in page and "ZHANG" not in page
+    admit = ("admit", "rejected" if swap else "executed")
+    assert value(after, "egate_officer_commands_total", command=admit[0], result=admit[1]) == 1
+    assert value(after, "egate_gate_cycles_total") == (0 if swap else 1)
+    assert value(after, "egate_transactions_total", outcome="referred") == 1  # still one traveller
     with owner.begin() as c:  # the session's border database serves the next tests
         c.execute(text(f"TRUNCATE {STATION_TABLES} RESTART IDENTITY"))
     for engine in (owner, supervisor):

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kiosk.cli.supervisor import open_station_border
     from kiosk.clock import SystemClock
+    from kiosk.runtime.station_metrics import start_station_metrics
     from kiosk.supervisor.station import Station
     from ui.commands.kiosk import stop_resource_tracker
     from ui.supervisor.window import SupervisorWindow
@@ -100,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     fleet = None
+    metrics = None
     workdir: tempfile.TemporaryDirectory[str] | None = None
     try:
         if args.demo:
@@ -109,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         station = Station(
             engine, clock, image_retention_h=config.privacy.referral_image_retention_h
         )
+        metrics = start_station_metrics(config, engine, clock, station.settings)
         if args.language != "en":
             from ui.i18n import Translations
 
@@ -136,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         watch.stop()
         window.close()
     finally:
+        if metrics is not None:
+            metrics.close()
         if fleet is not None:
             # Stops the lanes, agents, cameras and the shared face worker process.
             fleet.stop()
