@@ -16,6 +16,7 @@ from kiosk.lane.states import LaneState
 from policy.messages import referral_message
 from ui.i18n import LANGUAGE_NAMES, keep_words
 from ui.traveller import strings as T
+from ui.traveller.palette import NORMAL, palette
 from ui.traveller.pictograms import Pictogram
 from ui.traveller.preview import CameraPreview
 from ui.traveller.strings import tr
@@ -23,8 +24,8 @@ from ui.traveller.text import FitLabel
 
 S = LaneState
 
-# Outcome colours: white text on each is at least 7:1 (WCAG AAA for large text).
-OUTCOME_COLOURS = {"admitted": "#0b6b2e", "referred": "#0a4a8c", "error": "#8e1b1b"}
+# Kept for callers of the old name: the colours now live in ui.traveller.palette.
+OUTCOME_COLOURS = NORMAL.outcome
 
 
 class Screen(QWidget):
@@ -244,16 +245,18 @@ class OutcomeScreen(Screen):
         self.update()
 
     def colour(self) -> QColor:
-        return QColor("#000000") if self.high_contrast else QColor(OUTCOME_COLOURS[self.kind])
+        return QColor(palette(self.high_contrast).outcome[self.kind])
+
+    def frame_colour(self) -> QColor:
+        return QColor(palette(True).frame[self.kind])
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), self.colour())
         if self.high_contrast:  # the outcome's colour as a thick frame on black
             pen_w = max(8, self.width() // 60)
-            p.fillRect(0, 0, self.width(), pen_w, QColor(OUTCOME_COLOURS[self.kind]))
-            p.fillRect(0, self.height() - pen_w, self.width(), pen_w,
-                       QColor(OUTCOME_COLOURS[self.kind]))
+            p.fillRect(0, 0, self.width(), pen_w, self.frame_colour())
+            p.fillRect(0, self.height() - pen_w, self.width(), pen_w, self.frame_colour())
         p.end()
 
     def retranslate(self, language: str) -> None:

@@ -17,6 +17,8 @@ from kiosk.lane.states import LaneState
 from ui.i18n import Translations
 from ui.traveller import strings as T
 from ui.traveller.chrome import StepIndicator, TopBar
+from ui.traveller.palette import palette
+from ui.traveller.passport_language import passport_language
 from ui.traveller.screens import FaceScreen, InstructionScreen, OutcomeScreen, Screen, WelcomeScreen
 from ui.traveller.speech import SilentSpeaker, Speaker
 from ui.traveller.text import FitLabel
@@ -29,6 +31,9 @@ PROGRESS_TEXTS = {code: (step.title, step.detail) for code, step in T.STEPS.item
 
 HISTORY = 2000  # snapshots remembered (states_seen ...)
 GUIDANCE_SPEECH_GAP_S = 2.5  # do not talk over the traveller with every guidance change
+# The idle welcome shows each language in turn: long enough to read the title and the
+# hint twice, short enough that a traveller sees theirs within half a minute.
+WELCOME_CYCLE_MS = 5000
 
 # The step indicator's position of each state (0: not shown).
 _STEP = {
@@ -41,24 +46,23 @@ def style_sheet(unit: float, high_contrast: bool) -> str:
     def px(v: float) -> int:
         return max(10, round(v * unit))
 
-    if high_contrast:
-        bg, ink, btn_bg, btn_ink, border, checked_bg, checked_ink = (
-            "#000000", "#ffffff", "#000000", "#ffff00", "#ffff00", "#ffff00", "#000000")
-    else:
-        bg, ink, btn_bg, btn_ink, border, checked_bg, checked_ink = (
-            "#f4f6f8", "#1b2b3a", "#0a66c2", "#ffffff", "#0a66c2", "#073f78", "#ffffff")
+    c = palette(high_contrast)
+    # The top bar's buttons are outlined while off and filled while on: the active
+    # language is the one filled button among the languages (one style, no second
+    # "offered" highlight beside it).
     return f"""
-QWidget#traveller, QStackedWidget, Screen, QWidget#topbar {{ background: {bg}; }}
-QLabel {{ color: {ink}; background: transparent; }}
-OutcomeScreen QLabel {{ color: #ffffff; }}
-QPushButton {{ font-size: {px(40)}px; padding: {px(14)}px {px(28)}px; color: {btn_ink};
+QWidget#traveller, QStackedWidget, Screen, QWidget#topbar {{ background: {c.bg}; }}
+QLabel {{ color: {c.ink}; background: transparent; }}
+OutcomeScreen QLabel {{ color: {c.on_outcome}; }}
+QPushButton {{ font-size: {px(40)}px; padding: {px(14)}px {px(28)}px; color: {c.action_ink};
   min-height: {px(64)}px;
-  background: {btn_bg}; border: {px(3)}px solid {border}; border-radius: {px(14)}px; }}
-QPushButton:checked {{ background: {checked_bg}; color: {checked_ink}; }}
+  background: {c.action_bg}; border: {px(3)}px solid {c.action_border};
+  border-radius: {px(14)}px; }}
 QWidget#topbar QPushButton {{ font-size: {px(26)}px; padding: {px(6)}px {px(16)}px;
-  min-height: {px(44)}px;
-  border-radius: {px(10)}px; }}
-QPushButton[offered="true"] {{ border: {px(5)}px solid #ffb300; }}
+  min-height: {px(44)}px; color: {c.switch_ink}; background: {c.bg};
+  border: {px(3)}px solid {c.switch_border}; border-radius: {px(10)}px; }}
+QWidget#topbar QPushButton:checked {{ background: {c.switch_on_bg}; color: {c.switch_on_ink};
+  border-color: {c.switch_on_bg}; font-weight: bold; }}
 OutcomeScreen QPushButton {{ background: #ffffff; color: #1b2b3a; border-color: #ffffff; }}
 """
 
@@ -126,6 +130,11 @@ class TravellerWindow(QWidget):
         self._since = time.monotonic()
         self._last_prompt: tuple[str, str] | None = None
         self._last_guidance_spoken = 0.0
+        # The traveller touched a language in this transaction (it then always wins);
+        # a touch on the welcome screen counts for the transaction it starts.
+        self._chosen = False
+        self._chosen_at_start = False
+        self._passport_language_done = False
         # Recent history for tests and scenarios; bounded, a kiosk runs for months.
         self.states_seen: deque[LaneState] = deque(maxlen=HISTORY)
         self.screens_seen: deque[str] = deque(maxlen=HISTORY)
@@ -134,6 +143,10 @@ class TravellerWindow(QWidget):
         self._clock.setInterval(250)
         self._clock.timeout.connect(self._tick)
         self._clock.start()
+        self._cycle = QTimer(self)
+        self._cycle.setInterval(WELCOME_CYCLE_MS)
+        self._cycle.timeout.connect(self.cycle_welcome_language)
+        self._cycle.start()
         self.top.contrast.setChecked(high_contrast)
         self.set_high_contrast(high_contrast)
         self._apply_language(self.default_language, speak=False)
@@ -155,25 +168,31 @@ class TravellerWindow(QWidget):
 
     # -- the traveller's touches ----------------------------------------------
     def _start(self, language: str) -> None:
+        self._chosen_at_start = True
         self._apply_language(language, speak=False)
         self.start_requested.emit(language)
 
     def choose_language(self, language: str) -> None:
-        """The language bar: switch now and tell the lane (speech, later screens)."""
+        """The language bar: switch now and tell the lane (speech, later screens).
+        The traveller's choice: kept for the transaction, the passport's never replaces it."""
+        self._chosen = True
         self._apply_language(language, speak=True)
         self.language_changed.emit(language)
 
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on
         self.result.high_contrast = on
-        ink, accent = (QColor("#ffffff"), QColor("#ffff00")) if on else (
-            QColor("#1b2b3a"), QColor("#0a66c2"))
+        c = palette(on)
+        ink, accent = QColor(c.ink), QColor(c.accent)
         for screen in (self.welcome, self.progress, self.boarding_pass):
             screen.pictogram.set_colours(ink, accent)
-        # On the outcome's colour (or black) the icon is white.
-        white = QColor("#ffffff")
-        self.result.icon.set_colours(white, QColor("#ffff00") if on else white)
-        self.steps.ink, self.steps.accent = ink, accent
+        # On the outcome's colour (or black) the icon is white (yellow highlights on black).
+        white = QColor(c.on_outcome)
+        self.result.icon.set_colours(white, accent if on else white)
+        steps = self.steps
+        steps.ink, steps.accent, steps.on_accent = ink, accent, QColor(c.on_accent)
+        steps.done, steps.on_done = QColor(c.done), QColor(c.on_done)
+        steps.update()
         self.result.update()
         self._style_key = None
         self._restyle()
@@ -225,8 +244,12 @@ class TravellerWindow(QWidget):
         if snapshot.transaction_id != self._tx_id:
             # A new traveller (or none): the lane's language, not the last traveller's.
             self._tx_id = snapshot.transaction_id
+            self._chosen = self._chosen_at_start and snapshot.transaction_id is not None
+            self._chosen_at_start = False
+            self._passport_language_done = False
             if snapshot.language != self.language:
                 self._apply_language(snapshot.language, speak=False)
+        self._follow_passport(snapshot)
         self.top.offer(snapshot.offered_language)
         if state is not S.CAPTURING_FACE:
             self.face.clear()
@@ -260,6 +283,28 @@ class TravellerWindow(QWidget):
         if not self.screens_seen or self.screens_seen[-1] != snapshot.screen:
             self.screens_seen.append(snapshot.screen)
         self._speak(force=False)
+
+    def _follow_passport(self, snapshot: LaneSnapshot) -> None:
+        """Once DG1 is read: the holder's language, unless the traveller chose one."""
+        if self._passport_language_done or snapshot.transaction_id is None:
+            return
+        language = passport_language(snapshot, self.languages)
+        if language is None:
+            return  # not read yet
+        self._passport_language_done = True
+        if self._chosen or language == self.language:
+            return
+        self._apply_language(language, speak=False)  # spoken below with the new screen
+        self.language_changed.emit(language)  # the lane's speech and records follow
+
+    def cycle_welcome_language(self) -> None:
+        """The idle welcome in the next language (nobody is being served)."""
+        idle = self.snapshot is None or self.snapshot.state is S.IDLE
+        if not idle or self.stack.currentWidget() is not self.welcome or not self.languages:
+            return
+        order = list(self.languages)
+        at = order.index(self.language) if self.language in order else -1
+        self._apply_language(order[(at + 1) % len(order)], speak=False)
 
     def _show_welcome(self) -> None:
         # Nothing of the last traveller stays: every screen forgets its content.
@@ -377,6 +422,31 @@ class TravellerWindow(QWidget):
         for label in self.findChildren(FitLabel):
             label.set_base_px(round(sizes.get(label.role, 44) * u))
         self.steps.setFixedHeight(max(48, round(96 * u)))
+
+    def graphic_colours(self) -> list[tuple[str, str, str]]:
+        """(part, colour, background) of every graphic on show now: the step circles and
+        lines, the pictograms, the outcome's frame (the contrast check's input; the
+        camera picture and its guide are not judged: their background is the scene)."""
+        from ui.traveller.pictograms import Pictogram
+
+        out: list[tuple[str, str, str]] = []
+        bg = self.screen_background()
+        if self.steps.isVisibleTo(self):
+            n = len(self.steps.steps())
+            for step in range(1, n + 1):
+                out.append((f"step {step} circle", self.steps.colours(step)[0].name(), bg))
+        current = self.stack.currentWidget()
+        behind = self.result.colour().name() if current is self.result else bg
+        for picture in self.findChildren(Pictogram):
+            if picture.isVisibleTo(self):
+                out += [(name, fg.name(), back.name())
+                        for name, fg, back in picture.colour_pairs(QColor(behind))]
+        if current is self.result and self.high_contrast:
+            out.append(("outcome frame", self.result.frame_colour().name(), behind))
+        return out
+
+    def screen_background(self) -> str:
+        return palette(self.high_contrast).bg
 
     def visible_texts(self) -> list[str]:
         """Every text a traveller can see now (labels and buttons)."""
