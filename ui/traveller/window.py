@@ -46,6 +46,9 @@ def style_sheet(unit: float, high_contrast: bool) -> str:
     def px(v: float) -> int:
         return max(10, round(v * unit))
 
+    def line(v: float) -> int:  # borders: thin lines stay thin on small screens
+        return max(2, round(v * unit))
+
     c = palette(high_contrast)
     # The top bar's buttons are outlined while off and filled while on: the active
     # language is the one filled button among the languages (one style, no second
@@ -56,11 +59,11 @@ QLabel {{ color: {c.ink}; background: transparent; }}
 OutcomeScreen QLabel {{ color: {c.on_outcome}; }}
 QPushButton {{ font-size: {px(40)}px; padding: {px(14)}px {px(28)}px; color: {c.action_ink};
   min-height: {px(64)}px;
-  background: {c.action_bg}; border: {px(3)}px solid {c.action_border};
+  background: {c.action_bg}; border: {line(3)}px solid {c.action_border};
   border-radius: {px(14)}px; }}
 QWidget#topbar QPushButton {{ font-size: {px(26)}px; padding: {px(6)}px {px(16)}px;
   min-height: {px(44)}px; color: {c.switch_ink}; background: {c.bg};
-  border: {px(3)}px solid {c.switch_border}; border-radius: {px(10)}px; }}
+  border: {line(3)}px solid {c.switch_border}; border-radius: {px(10)}px; }}
 QWidget#topbar QPushButton:checked {{ background: {c.switch_on_bg}; color: {c.switch_on_ink};
   border-color: {c.switch_on_bg}; font-weight: bold; }}
 OutcomeScreen QPushButton {{ background: #ffffff; color: #1b2b3a; border-color: #ffffff; }}
@@ -324,8 +327,14 @@ class TravellerWindow(QWidget):
         self.stack.setCurrentWidget(screen)
 
     def _update_steps(self, snapshot: LaneSnapshot) -> None:
-        with_pass = S.SCANNING_BOARDING_PASS in self._tx_states()
+        seen = self._tx_states()
+        if snapshot.steps:  # the lane's plan: the same number of steps throughout
+            with_pass = "boarding_pass" in snapshot.steps
+        else:  # a snapshot without one (made-up screens): what this traveller met
+            with_pass = S.SCANNING_BOARDING_PASS in seen
         step = _STEP.get(snapshot.state, 0)
+        if step == 2 and with_pass and S.SCANNING_BOARDING_PASS in seen:
+            step = 3  # deciding again after the boarding pass
         if step == -1:
             step = 4 if with_pass else 3
         self.steps.setVisible(step != 0)
