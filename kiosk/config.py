@@ -136,6 +136,9 @@ class FaceSection(_Section, frozen=True):
     # eligible) skips the face step unless the officer station wants the face compared
     # for such referrals too (docs/traveller.md, "Order of the steps").
     for_document_referrals: bool = False
+    # Tries at the camera when nobody was seen in one (an empty camera is a traveller
+    # not yet in place, not a failed match): the countdown restarts for each.
+    attempts: Annotated[int, _within(1, 3)] = 2
 
 
 class PolicySection(_Section, frozen=True):

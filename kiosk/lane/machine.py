@@ -163,6 +163,7 @@ class _Transaction:
     journey: Mapping[str, Any] | None = None
     passport_left: bool = False
     chip_io_ms: float | None = None  # the reader's read call: device-bound time
+    face_attempt: int = 1  # the try at the camera under way (face.attempts)
     # Exit lanes: the entry record, looked up once (the policy may be asked twice).
     entry_record: Mapping[str, Any] | None = None
     entry_record_read: bool = False
@@ -340,7 +341,7 @@ class Lane:
     def _renotify(self) -> None:
         last = self.last_snapshot
         self._notify(last.state, last.message, traveller_reasons=last.traveller_reasons,
-                     guidance=last.guidance, officer=last.officer)
+                     guidance=last.guidance, officer=last.officer, attempt=last.attempt)
 
     def _reader_has_document(self) -> bool:
         try:
@@ -555,13 +556,27 @@ class Lane:
         face = self.services.face
         listen = getattr(face, "set_listener", None)
         if callable(listen):  # guidance (too far, hold still ...) for the screen
-            listen(lambda code: self._notify(S.CAPTURING_FACE, "look_at_camera", guidance=code))
+            listen(lambda code: self._notify(S.CAPTURING_FACE, "look_at_camera", guidance=code,
+                                             attempt=tx.face_attempt))
         budget = self.config.timeouts.face_s
         try:
-            if tx.face_ticket is not None and isinstance(face, EarlyReferenceVerifier):
-                verdict = face.verify_prepared(tx.face_ticket, self.devices.camera, budget)
-            else:
-                verdict = face.verify(tx.reference, self.devices.camera, budget)
+            for attempt in range(1, self.config.face.attempts + 1):
+                if tx.face_ticket is not None and isinstance(face, EarlyReferenceVerifier):
+                    ticket, tx.face_ticket = tx.face_ticket, None  # one verification each
+                    verdict = face.verify_prepared(ticket, self.devices.camera, budget)
+                else:
+                    verdict = face.verify(tx.reference, self.devices.camera, budget)
+                tx.checks["face_attempts"] = attempt
+                tx.face_attempt = attempt
+                if verdict.outcome != "no_face" or attempt == self.config.face.attempts:
+                    break
+                # Nobody at the camera: another try with a fresh countdown, asking the
+                # traveller to step in front of it (never a referral for an empty camera
+                # at the first try).
+                self._state_since = self.clock.monotonic()
+                tx.face_attempt = attempt + 1
+                self._notify(S.CAPTURING_FACE, "look_at_camera", guidance="no_face",
+                             attempt=tx.face_attempt)
         finally:
             tx.face_ticket = None  # one verification per encoding, never another's
             tx.reference = None  # the chip photo is kept no longer than needed

@@ -32,6 +32,8 @@ class LaneSnapshot:
     # The steps the step indicator shows, the same for every traveller of this lane
     # ("passport", "face", ["boarding_pass",] "gate"): never changes mid-transaction.
     steps: tuple[str, ...] = ()
+    # The try at the camera (face.attempts): a new one restarts the countdown.
+    attempt: int = 1
 
     @property
     def screen(self) -> str:

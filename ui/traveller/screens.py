@@ -199,10 +199,12 @@ class FaceScreen(Screen):
 
     def retranslate(self, language: str) -> None:
         super().retranslate(language)
-        self.title.set_content(tr(T.LOOK_AT_CAMERA), language)
-        # Before the first guidance: what to do, not "hold still" at an empty camera.
-        text = T.GUIDANCE.get(self.code or "", T.REMOVE_HAT)
-        self.guidance.set_content(tr(text), language)
+        title = tr(T.LOOK_AT_CAMERA)
+        self.title.set_content(title, language)
+        # Only what the face analysis saw (no guess before its first report: no "remove
+        # your hat" to a bare head), and never the title's words a second time.
+        text = tr(T.GUIDANCE[self.code]) if self.code in T.GUIDANCE else ""
+        self.guidance.set_content("" if text == title else text, language)
         self.set_seconds_left(self.seconds_left, self.preview.progress)
 
     def clear(self) -> None:

@@ -4,6 +4,7 @@ lane call runs elsewhere (signals carry the traveller's touches to the lane)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 
@@ -238,8 +239,10 @@ class TravellerWindow(QWidget):
         state = snapshot.state
         if state is S.RESETTING:
             return
-        if previous is None or previous.state is not state or previous.message != snapshot.message:
-            self._since = time.monotonic()
+        if previous is None or previous.state is not state or (
+            previous.message != snapshot.message or previous.attempt != snapshot.attempt
+        ):
+            self._since = time.monotonic()  # a new step, or a new try at the camera
         if state is S.REFERRED and previous is not None and previous.state is S.REFERRED and (
             previous.document_on_reader != snapshot.document_on_reader
         ):
@@ -355,7 +358,10 @@ class TravellerWindow(QWidget):
             used = None
         else:
             elapsed = time.monotonic() - self._since
-            left = max(0, round(s.deadline_s - elapsed))
+            remaining = s.deadline_s - elapsed
+            # Whole seconds rounded up and never "0 s": when the time is up the lane
+            # moves on, and while it finishes the countdown is not shown at all.
+            left = math.ceil(remaining) if remaining > 0 else None
             used = min(1.0, elapsed / s.deadline_s) if s.deadline_s > 0 else 1.0
         current = self.stack.currentWidget()
         if current is self.face:
