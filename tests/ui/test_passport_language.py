@@ -187,3 +187,12 @@ def test_only_the_active_language_is_highlighted(qtbot: QtBot) -> None:
     assert checked == ["ja"]
     sheet = window.styleSheet()
     assert "offered" not in sheet  # no second highlight style
+
+
+def test_a_closed_window_no_longer_cycles(qtbot: QtBot) -> None:
+    window = TravellerWindow(LANGUAGES)
+    qtbot.addWidget(window)
+    window.show()
+    window.close()
+    window.cycle_welcome_language()
+    assert window.language == LANGUAGES[0]

@@ -308,6 +308,8 @@ class TravellerWindow(QWidget):
         idle = self.snapshot is None or self.snapshot.state is S.IDLE
         if not idle or self.stack.currentWidget() is not self.welcome or not self.languages:
             return
+        if not self.isVisible():
+            return  # the translator is application-wide: a hidden window must not switch it
         order = list(self.languages)
         at = order.index(self.language) if self.language in order else -1
         self._apply_language(order[(at + 1) % len(order)], speak=False)
