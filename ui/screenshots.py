@@ -116,9 +116,11 @@ def render(
 
 
 def save(out: Path, rendered: Rendered, optimise: bool = True) -> Path:
-    """`{lang}-{screen}-{W}x{H}.png`; optimised PNGs are palette images (small)."""
+    """`{lang}-{screen}-{W}x{H}.png` (`...-high-contrast.png` in high contrast, so the
+    two modes never overwrite each other); optimised PNGs are palette images (small)."""
     w, h = rendered.size
-    path = out / f"{rendered.language}-{rendered.screen}-{w}x{h}.png"
+    mode = "-high-contrast" if rendered.window.high_contrast else ""
+    path = out / f"{rendered.language}-{rendered.screen}-{w}x{h}{mode}.png"
     image = rendered.window.grab().toImage()
     if not optimise:
         image.save(str(path))

@@ -4,6 +4,8 @@ what is behind it (measured on the rendered pixels), each graphic 3:1."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication
@@ -48,3 +50,15 @@ def test_the_check_finds_a_faint_step(qapp: QApplication) -> None:
         r.window.steps.repaint()
         assert any("step 2 number" in p for p in contrast_problems(r.window))
         assert QRect().isNull()
+
+
+def test_high_contrast_screenshots_have_their_own_names(qapp: QApplication,
+                                                       tmp_path: Path) -> None:
+    from ui.screenshots import save
+
+    names = []
+    for high_contrast in (False, True):
+        for r in render(("en",), ((1024, 768),), ("welcome",), high_contrast=high_contrast):
+            names.append(save(tmp_path, r).name)
+    assert names == ["en-welcome-1024x768.png", "en-welcome-1024x768-high-contrast.png"]
+    assert len(list(tmp_path.iterdir())) == 2
