@@ -193,26 +193,28 @@ class Pictogram(QWidget):
         p.drawArc(QRectF(50 - r, 30 - r / 2, 2 * r, r), 0, 180 * 16)
 
     def _draw_boarding_pass(self, p: QPainter, t: float) -> None:
+        # A large pass (it fills most of the square: the figure, not the camera band,
+        # is the instruction) slides under the camera, which then sees its barcode.
         p.setPen(self._pen(self.ink, 2))
         p.setBrush(self.ink)
-        p.drawRoundedRect(QRectF(62, 10, 26, 16), 3, 3)
+        p.drawRoundedRect(QRectF(70, 4, 26, 16), 3, 3)
         p.setBrush(self.accent)
-        p.drawEllipse(QPointF(75, 18), 4.5, 4.5)
-        x = 8 + 16 * self._ease(t / 0.6)
-        p.setPen(self._pen(self.ink, 1.5))
+        p.drawEllipse(QPointF(83, 12), 4.5, 4.5)
+        x = 2 + 14 * self._ease(t / 0.6)
+        p.setPen(self._pen(self.ink, 2))
         p.setBrush(QColor("white"))
-        p.drawRoundedRect(QRectF(x, 40, 46, 30), 3, 3)
+        p.drawRoundedRect(QRectF(x, 38, 72, 50), 4, 4)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(BARCODE))
-        for i, w in enumerate((1.5, 1, 2.5, 1, 1.5, 3, 1, 2, 1, 1.5)):
-            p.drawRect(QRectF(x + 5 + i * 3.6, 46, w, 18))
+        for i, w in enumerate((2.2, 1.4, 3.6, 1.4, 2.2, 4.4, 1.4, 3, 1.4, 2.2, 3.6, 1.4)):
+            p.drawRect(QRectF(x + 7 + i * 5.0, 48, w, 30))
         if t > 0.6:  # the camera sees the barcode
             c = QColor(self.accent)
             c.setAlphaF(0.5)
             p.setBrush(c)
-            path = QPainterPath(QPointF(75, 24))
-            path.lineTo(QPointF(x + 46, 42))
-            path.lineTo(QPointF(x + 30, 68))
+            path = QPainterPath(QPointF(83, 20))
+            path.lineTo(QPointF(x + 70, 44))
+            path.lineTo(QPointF(x + 46, 84))
             path.closeSubpath()
             p.drawPath(path)
 

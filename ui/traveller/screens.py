@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QGridLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.lane.snapshot import LaneSnapshot
 from kiosk.lane.states import LaneState
@@ -122,14 +129,22 @@ class InstructionScreen(Screen):
         self.message = ""
         self.direction = "entry"
         self.pictogram = Pictogram("passport")
-        self.layout_.addWidget(self.pictogram, 4)
-        self.title = self.text("title", 3)
-        self.detail = self.text("body", 3)
         self.preview: CameraPreview | None = None
+        self.row: QBoxLayout | None = None
         if preview:
+            # Pictogram and camera side by side: the pictogram keeps a quarter of the
+            # screen's height without the camera band pushing the texts off a 4:3 screen.
+            row = self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+            row.setSpacing(24)
             self.preview = CameraPreview(mirrored=False, oval=False)
             self.preview.setAccessibleName("camera")
-            self.layout_.addWidget(self.preview, 3)
+            row.addWidget(self.pictogram, 1)
+            row.addWidget(self.preview, 1)
+            self.layout_.addLayout(row, 4)
+        else:
+            self.layout_.addWidget(self.pictogram, 4)
+        self.title = self.text("title", 3)
+        self.detail = self.text("body", 3)
         self.countdown = self.text("countdown", 1)
         self.button: QPushButton | None = None
         self._button_text = button
@@ -138,6 +153,12 @@ class InstructionScreen(Screen):
             self.button.clicked.connect(self.button_clicked)
             self.layout_.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
         self.seconds_left: int | None = None
+
+    def set_portrait(self, portrait: bool) -> None:
+        """Pictogram above the camera on a portrait screen (the width is short there)."""
+        if self.row is not None:
+            self.row.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+                                  else QBoxLayout.Direction.LeftToRight)
 
     def show_message(self, message: str, direction: str) -> None:
         self.message = message

@@ -66,7 +66,7 @@ QWidget#topbar QPushButton {{ font-size: {px(26)}px; padding: {px(6)}px {px(16)}
   min-height: {px(44)}px; color: {c.switch_ink}; background: {c.bg};
   border: {line(3)}px solid {c.switch_border}; border-radius: {px(10)}px; }}
 QWidget#topbar QPushButton:checked {{ background: {c.switch_on_bg}; color: {c.switch_on_ink};
-  border-color: {c.switch_on_bg}; font-weight: bold; }}
+  border-color: {c.switch_on_bg}; }}
 OutcomeScreen QPushButton {{ background: #ffffff; color: #1b2b3a; border-color: #ffffff; }}
 """
 
@@ -128,7 +128,7 @@ class TravellerWindow(QWidget):
         self.boarding_pass.button_clicked.connect(self.boarding_pass_skipped)
         self.result.start_again.connect(lambda: self.start_again.emit(self.language))
 
-        self._style_key: tuple[float, bool, bool] | None = None
+        self._style_key: tuple[float, bool, bool, int] | None = None
         self.snapshot: LaneSnapshot | None = None
         self._tx_id: str | None = None
         self._since = time.monotonic()
@@ -428,10 +428,15 @@ class TravellerWindow(QWidget):
         u = max(0.4, min(width, height) / 1080)
         # Controls in two rows where one row does not fit (portrait, small screens).
         narrow = height > width or not self.top.fits_in_one_row(width, u)
-        key = (round(u, 2), self.high_contrast, narrow)
+        key = (round(u, 2), self.high_contrast, narrow, height)
         if key == self._style_key:
             return
         self._style_key = key
+        # The boarding pass pictogram at least a quarter of the screen's height: it is
+        # the instruction, the camera band beside it only a check (issue 22).
+        # The figure spans 84 of the square's 100 units: 0.3 of the height makes it 1/4.
+        self.boarding_pass.pictogram.setMinimumHeight(round(height * 0.3))
+        self.boarding_pass.set_portrait(height > width)
         self.top.set_portrait(narrow)
         self.welcome.set_columns(3 if height > width or width < 1200 else len(self.languages))
         self.setStyleSheet(style_sheet(u, self.high_contrast))
