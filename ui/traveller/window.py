@@ -114,7 +114,7 @@ class TravellerWindow(QWidget):
             self.welcome, self.progress, self.face, self.boarding_pass, self.result)
         for screen in self.screens:
             self.stack.addWidget(screen)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.top)
@@ -437,6 +437,7 @@ class TravellerWindow(QWidget):
         # The figure spans 84 of the square's 100 units: 0.3 of the height makes it 1/4.
         self.boarding_pass.pictogram.setMinimumHeight(round(height * 0.3))
         self.boarding_pass.set_portrait(height > width)
+        self._place_controls(at_bottom=height > width)
         self.top.set_portrait(narrow)
         self.welcome.set_columns(3 if height > width or width < 1200 else len(self.languages))
         self.setStyleSheet(style_sheet(u, self.high_contrast))
@@ -444,6 +445,17 @@ class TravellerWindow(QWidget):
         for label in self.findChildren(FitLabel):
             label.set_base_px(round(sizes.get(label.role, 44) * u))
         self.steps.setFixedHeight(max(48, round(96 * u)))
+
+    def _place_controls(self, at_bottom: bool) -> None:
+        """Portrait screens are tall (a 1920 px screen's top is out of reach from a
+        wheelchair): the language, contrast and mute buttons go below the screens,
+        next to the welcome's language buttons and the step's own button; landscape
+        keeps them on top, where the eye starts (docs/traveller.md, "Reach")."""
+        index = self._layout.indexOf(self.top)
+        wanted = self._layout.count() - 1 if at_bottom else 0
+        if index != wanted:
+            self._layout.removeWidget(self.top)
+            self._layout.insertWidget(wanted, self.top)
 
     def graphic_colours(self) -> list[tuple[str, str, str]]:
         """(part, colour, background) of every graphic on show now: the step circles and
