@@ -132,6 +132,13 @@ class FaceSection(_Section, frozen=True):
     budget_s: Annotated[float, _within(0.0, 60.0, low_open=True)] = 1.5  # to pick the best frame
     max_frames: Annotated[int, _within(1, 1000)] = 8
     liveness: Literal["off", "passive", "challenge"] = "passive"
+    # A document that decides a referral by itself (expired, not authentic, not
+    # eligible) skips the face step unless the officer station wants the face compared
+    # for such referrals too (docs/traveller.md, "Order of the steps").
+    for_document_referrals: bool = False
+    # Tries at the camera when nobody was seen in one (an empty camera is a traveller
+    # not yet in place, not a failed match): the countdown restarts for each.
+    attempts: Annotated[int, _within(1, 3)] = 2
 
 
 class PolicySection(_Section, frozen=True):

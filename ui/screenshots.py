@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QRect, QSize
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from devices.protocols import Frame
@@ -115,9 +116,11 @@ def render(
 
 
 def save(out: Path, rendered: Rendered, optimise: bool = True) -> Path:
-    """`{lang}-{screen}-{W}x{H}.png`; optimised PNGs are palette images (small)."""
+    """`{lang}-{screen}-{W}x{H}.png` (`...-high-contrast.png` in high contrast, so the
+    two modes never overwrite each other); optimised PNGs are palette images (small)."""
     w, h = rendered.size
-    path = out / f"{rendered.language}-{rendered.screen}-{w}x{h}.png"
+    mode = "-high-contrast" if rendered.window.high_contrast else ""
+    path = out / f"{rendered.language}-{rendered.screen}-{w}x{h}{mode}.png"
     image = rendered.window.grab().toImage()
     if not optimise:
         image.save(str(path))
@@ -185,4 +188,88 @@ def layout_problems(window: TravellerWindow, size: tuple[int, int]) -> list[str]
         for b, box_b in boxes[i + 1:]:
             if box_a.intersects(box_b):
                 problems.append(f"{a} overlaps {b}")
+    return problems
+
+
+def _pixels(window: TravellerWindow) -> np.ndarray:
+    """The window as rendered now: an (h, w, 3) RGB array."""
+    image = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    buf = np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * image.height())
+    rows = buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return rows.reshape(image.height(), image.width(), 3).copy()
+
+
+def text_contrast(pixels: np.ndarray, box: QRect) -> tuple[float, str, str] | None:
+    """The contrast of the text in `box`: its background is the box's commonest colour,
+    the text's colour the pixel that differs most from it (a glyph's solid core; the
+    anti-aliased edges lie between the two). None for a box without any ink."""
+    from ui.traveller.wcag import contrast_ratio, relative_luminance
+
+    h, w = pixels.shape[:2]
+    x0, y0 = max(0, box.left()), max(0, box.top())
+    x1, y1 = min(w, box.right() + 1), min(h, box.bottom() + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    region = pixels[y0:y1, x0:x1].reshape(-1, 3).astype(np.uint32)
+    packed = (region[:, 0] << 16) | (region[:, 1] << 8) | region[:, 2]
+    colours, counts = np.unique(packed, return_counts=True)
+    if len(colours) < 2:
+        return None
+    bg = f"#{int(colours[np.argmax(counts)]):06x}"
+    lb = relative_luminance(bg)
+    # Only the extremes of luminance can be the farthest from bg.
+    lum = np.array([relative_luminance(f"#{int(c):06x}") for c in colours])
+    far = colours[np.argmax(np.abs(lum - lb))]
+    fg = f"#{int(far):06x}"
+    return contrast_ratio(fg, bg), fg, bg
+
+
+def text_boxes(window: TravellerWindow) -> list[tuple[str, QRect]]:
+    """Every text the traveller sees now, each with the box its glyphs are drawn in."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QAbstractButton
+
+    from ui.traveller.text import FitLabel
+
+    out: list[tuple[str, QRect]] = []
+    for label in window.findChildren(FitLabel):
+        if label.isVisibleTo(window) and label.text():
+            r = label.contentsRect()
+            out.append((f"text {label.raw!r}", QRect(label.mapTo(window, r.topLeft()), r.size())))
+    for button in window.findChildren(QAbstractButton):
+        if not button.isVisibleTo(window) or not button.text():
+            continue
+        fm = button.fontMetrics()
+        tw = min(fm.horizontalAdvance(button.text()), button.width() - 8)
+        th = min(fm.height(), button.height() - 8)
+        centre = button.mapTo(window, button.rect().center())
+        out.append((f"button {button.text()!r}",
+                    QRect(centre - QPoint(tw // 2, th // 2), QSize(tw, th))))
+    if window.steps.isVisibleTo(window):
+        for name, box in window.steps.text_boxes():
+            out.append((name, box.translated(window.steps.mapTo(window, QPoint(0, 0)))))
+    return out
+
+
+def contrast_problems(window: TravellerWindow) -> list[str]:
+    """Every text and graphic below WCAG 2.2 AA against its background (4.5:1 text,
+    3:1 graphics), measured on the rendered pixels (texts) and on the colours the
+    painted parts declare they use (graphics)."""
+    from ui.traveller.wcag import GRAPHIC_MIN, TEXT_MIN, contrast_ratio
+
+    pixels = _pixels(window)
+    problems: list[str] = []
+    for name, box in text_boxes(window):
+        measured = text_contrast(pixels, box)
+        if measured is None:
+            problems.append(f"{name}: no text drawn in {box.getRect()}")
+            continue
+        ratio, fg, bg = measured
+        if ratio < TEXT_MIN:
+            problems.append(f"{name}: {fg} on {bg} is {ratio:.2f}:1 (text needs {TEXT_MIN}:1)")
+    for name, fg, bg in window.graphic_colours():
+        ratio = contrast_ratio(fg, bg)
+        if ratio < GRAPHIC_MIN:
+            problems.append(f"{name}: {fg} on {bg} is {ratio:.2f}:1 "
+                            f"(a graphic needs {GRAPHIC_MIN}:1)")
     return problems

@@ -71,6 +71,15 @@ from policy.codes import SENSITIVE_CODES
 from policy.errors import CaseError
 from policy.messages import language_for_nationality
 
+# Reasons the document decides on its own (with the nationality and the date): no
+# face and no boarding pass can lift them, so the traveller is referred without
+# those steps (issue 22). Journey-dependent reasons are not here.
+DOCUMENT_REFERRALS = frozenset({
+    "document_not_authentic", "chip_not_genuine", "document_not_accepted", "document_expired",
+    "nationality_not_eligible", "under_minimum_age",
+})
+FACE_REASONS = frozenset({"face_mismatch", "liveness_failed"})
+
 log = logging.getLogger(__name__)
 S = LaneState
 
@@ -154,6 +163,10 @@ class _Transaction:
     journey: Mapping[str, Any] | None = None
     passport_left: bool = False
     chip_io_ms: float | None = None  # the reader's read call: device-bound time
+    face_attempt: int = 1  # the try at the camera under way (face.attempts)
+    # Exit lanes: the entry record, looked up once (the policy may be asked twice).
+    entry_record: Mapping[str, Any] | None = None
+    entry_record_read: bool = False
     early_dg2: bytes | None = None  # the DG2 whose encoding began during the read
 
 
@@ -328,7 +341,7 @@ class Lane:
     def _renotify(self) -> None:
         last = self.last_snapshot
         self._notify(last.state, last.message, traveller_reasons=last.traveller_reasons,
-                     guidance=last.guidance, officer=last.officer)
+                     guidance=last.guidance, officer=last.officer, attempt=last.attempt)
 
     def _reader_has_document(self) -> bool:
         try:
@@ -391,6 +404,7 @@ class Lane:
             offered_language=tx.offered_language if tx else None,
             direction=self.config.kiosk.direction,
             deadline_s=self._deadline_s(to),
+            steps=self._steps(),
             **extra,
         )
         self.last_snapshot = snapshot
@@ -399,6 +413,13 @@ class Lane:
                 observer.lane_changed(snapshot)
             except Exception:
                 log.exception("lane observer failed")
+
+    def _steps(self) -> tuple[str, ...]:
+        """The step indicator's plan: the boarding-pass step wherever this lane may ask
+        for one (shown as done when a traveller's journey is already known)."""
+        if self.services.boarding_pass is not None:
+            return ("passport", "face", "boarding_pass", "gate")
+        return ("passport", "face", "gate")
 
     def _begin(self, language: str) -> None:
         if language in self.config.kiosk.languages:
@@ -463,10 +484,27 @@ class Lane:
             "watchlist_hit": watch,
             "chip_io_ms": round(tx.chip_io_ms or 0.0, 1),  # the timing split (simulate lane)
         }
+        if self._document_refers(tx):
+            # Referred whatever the face or a boarding pass would show: the traveller
+            # is not made to do those steps first. The face is still compared where
+            # the officer station wants one for such referrals (face.for_document_referrals).
+            if self.config.face.for_document_referrals:
+                self._capture_face(tx)
+            else:
+                tx.face_ticket, tx.reference = None, None  # the chip photo is not needed
+                tx.checks["face_capture"] = "skipped: the document decides a referral"
+            self._decide(tx, document_refers=True)
+            return
         # The face is compared even when the document failed: the officer who takes
         # the referral sees every check, and no reason is reported for a check not made.
         self._capture_face(tx)
         self._decide(tx)
+
+    def _document_refers(self, tx: _Transaction) -> bool:
+        """Does the policy refer this document before any face or journey is known?
+        Only reasons no later step can lift count (DOCUMENT_REFERRALS)."""
+        early = self._evaluate(tx, self.clock.now(), None)
+        return early.decision == "refer" and bool(DOCUMENT_REFERRALS & set(early.reasons))
 
     def _on_chip_file(self, name: str, raw: bytes) -> None:
         """DG2 is read first (devices.icao9303.reader early_files): start encoding its
@@ -518,13 +556,27 @@ class Lane:
         face = self.services.face
         listen = getattr(face, "set_listener", None)
         if callable(listen):  # guidance (too far, hold still ...) for the screen
-            listen(lambda code: self._notify(S.CAPTURING_FACE, "look_at_camera", guidance=code))
+            listen(lambda code: self._notify(S.CAPTURING_FACE, "look_at_camera", guidance=code,
+                                             attempt=tx.face_attempt))
         budget = self.config.timeouts.face_s
         try:
-            if tx.face_ticket is not None and isinstance(face, EarlyReferenceVerifier):
-                verdict = face.verify_prepared(tx.face_ticket, self.devices.camera, budget)
-            else:
-                verdict = face.verify(tx.reference, self.devices.camera, budget)
+            for attempt in range(1, self.config.face.attempts + 1):
+                if tx.face_ticket is not None and isinstance(face, EarlyReferenceVerifier):
+                    ticket, tx.face_ticket = tx.face_ticket, None  # one verification each
+                    verdict = face.verify_prepared(ticket, self.devices.camera, budget)
+                else:
+                    verdict = face.verify(tx.reference, self.devices.camera, budget)
+                tx.checks["face_attempts"] = attempt
+                tx.face_attempt = attempt
+                if verdict.outcome != "no_face" or attempt == self.config.face.attempts:
+                    break
+                # Nobody at the camera: another try with a fresh countdown, asking the
+                # traveller to step in front of it (never a referral for an empty camera
+                # at the first try).
+                self._state_since = self.clock.monotonic()
+                tx.face_attempt = attempt + 1
+                self._notify(S.CAPTURING_FACE, "look_at_camera", guidance="no_face",
+                             attempt=tx.face_attempt)
         finally:
             tx.face_ticket = None  # one verification per encoding, never another's
             tx.reference = None  # the chip photo is kept no longer than needed
@@ -561,7 +613,7 @@ class Lane:
         """Only a face verdict whose frames are this transaction's own may admit."""
         return tx.face is not None and tx.checks.get("face_provenance") == "ok"
 
-    def _decide(self, tx: _Transaction) -> None:
+    def _decide(self, tx: _Transaction, document_refers: bool = False) -> None:
         assert tx.facts is not None
         self._move(S.DECIDING, "deciding")
         now = self.clock.now()
@@ -569,7 +621,9 @@ class Lane:
         tx.journey = journey
         tx.decision = self._evaluate(tx, now, journey)
         step = self.services.boarding_pass
-        if step is not None and "no_onward_journey" in tx.decision.reasons:
+        if step is not None and not document_refers and (
+            "no_onward_journey" in tx.decision.reasons
+        ):
             # No advance passenger information: ask for the boarding pass, then
             # decide again with what it says.
             self._skip_boarding_pass.clear()
@@ -587,11 +641,16 @@ class Lane:
                 tx.journey = scanned
                 tx.decision = self._evaluate(tx, self.clock.now(), scanned)
         tx.reasons = tuple(tx.decision.reasons)
+        if document_refers and tx.face is None and not self.config.face.for_document_referrals:
+            # No reason for a check not made: the officer sees the document's reasons.
+            tx.reasons = tuple(r for r in tx.reasons if r not in FACE_REASONS)
         if tx.decision.permitted_until:
             # Exit lanes check overstays against this (border database entry record).
             tx.checks["permitted_until"] = tx.decision.permitted_until
         tx.transaction_ms = self._elapsed_ms(tx)
-        if tx.decision.decision == "admit" and not tx.reasons and self._face_trusted(tx):
+        if document_refers:
+            self._refer(tx)  # never an admission on this path, whatever was stripped
+        elif tx.decision.decision == "admit" and not tx.reasons and self._face_trusted(tx):
             self._return_document(tx)
         else:
             self._refer(tx)
@@ -600,9 +659,9 @@ class Lane:
         self, tx: _Transaction, now: datetime, journey: Mapping[str, Any] | None
     ) -> PolicyDecision:
         assert tx.facts is not None
-        exit_record = (
-            self.services.entry_record(tx.facts) if self.config.kiosk.direction == "exit" else None
-        )
+        if self.config.kiosk.direction == "exit" and not tx.entry_record_read:
+            tx.entry_record, tx.entry_record_read = self.services.entry_record(tx.facts), True
+        exit_record = tx.entry_record
         try:
             case = build_case(
                 self.config,

@@ -29,6 +29,11 @@ class LaneSnapshot:
     direction: str = "entry"
     # Seconds the traveller has in this state before the lane moves on (None: no limit).
     deadline_s: float | None = None
+    # The steps the step indicator shows, the same for every traveller of this lane
+    # ("passport", "face", ["boarding_pass",] "gate"): never changes mid-transaction.
+    steps: tuple[str, ...] = ()
+    # The try at the camera (face.attempts): a new one restarts the countdown.
+    attempt: int = 1
 
     @property
     def screen(self) -> str:

@@ -101,7 +101,9 @@ def test_someone_else_at_camera_is_referred(journey: Journey) -> None:
     assert journey.kiosk.gate.opened_count == 0
     snap = journey.window.result.snapshot
     assert snap is not None and "face_mismatch" in snap.traveller_reasons
-    assert "see an officer" in journey.window.result.title.raw.lower()
+    # A Chinese citizen's passport: the screens follow it into Chinese (issue 22).
+    assert journey.window.language == "zh_CN"
+    assert journey.window.result.title.raw == "请联系工作人员"
     assert journey.heartbeat.max_stall_ms < 100, (
         journey.heartbeat.max_stall_ms, journey.heartbeat.max_gap_ms,
         journey.heartbeat.worst_context)

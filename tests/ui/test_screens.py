@@ -71,3 +71,16 @@ def test_referral_screen_is_the_same_for_every_reason_and_never_names_one(
             assert window.snapshot is not None and window.snapshot.state is LaneState.REFERRED
     finally:
         window.close()
+
+
+def test_the_boarding_pass_pictogram_is_a_quarter_of_the_screen(qapp: QApplication) -> None:
+    for r in render(("en", "ru"), LAYOUT_SIZES, ("boarding_pass",)):
+        picture = r.window.boarding_pass.pictogram
+        # The figure as painted: the rows of the widget that hold anything but background.
+        image = picture.grab().toImage()
+        bg = image.pixel(0, 0)
+        rows = [y for y in range(image.height())
+                if any(image.pixel(x, y) != bg for x in range(0, image.width(), 2))]
+        drawn = rows[-1] - rows[0] + 1 if rows else 0
+        assert drawn >= r.size[1] / 4, (r.size, drawn)
+        assert not layout_problems(r.window, r.size), layout_problems(r.window, r.size)

@@ -94,12 +94,15 @@ def test_exit_lane_passes_the_entry_record_to_the_policy(tmp_path: Path) -> None
     rig = Rig(tmp_path, kiosk={"direction": "exit"})
     record = {"entry_time": "2026-02-27T09:00:00+08:00", "port": "CSX",
               "basis": "transit_240h", "permitted_until": "2026-03-10T00:00:00+08:00"}
-    rig.lane.services.entry_record = lambda facts: record
+    looked_up = []
+    rig.lane.services.entry_record = lambda facts: looked_up.append(facts) or record
     rig.lane.post(Start())
     rig.lane.run_pending()
     rig.reader.place()
     rig.lane.run_pending()
-    [case] = rig.policy.cases
+    # Asked twice (does the document alone refer? then the decision), one lookup.
+    assert looked_up == [FACTS]
+    case = rig.policy.cases[-1]
     assert case.direction == "exit" and case.entry_record is not None
     assert (case.entry_record.basis, case.entry_record.permitted_until.isoformat()) == (
         "transit_240h", "2026-03-10T00:00:00+08:00")

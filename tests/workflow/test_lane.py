@@ -68,12 +68,18 @@ def test_watchlist_reason_is_never_shown_to_traveller(tmp_path: Path) -> None:
     assert snap.officer["reasons"] == ["watchlist_hit"]
 
 
-def test_forged_document_is_referred_with_its_reason(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
+@pytest.mark.parametrize("officer_wants_face", [False, True])
+def test_forged_document_is_referred_with_its_reason(
+    tmp_path: Path, officer_wants_face: bool,
+) -> None:
+    rig = Rig(tmp_path, face={"for_document_referrals": officer_wants_face})
     rig.auth.result = AuthenticityResult(False, "hash_mismatch_dg1", {})
     run_traveller(rig)
     assert rig.states()[-1] == "referred"
-    assert rig.face.calls == 1  # the officer still gets the face comparison
+    # The face step only where the officer station wants it for such referrals
+    # (issue 22): otherwise the traveller is referred before it.
+    assert rig.face.calls == (1 if officer_wants_face else 0)
+    assert ("capturing_face" in rig.states()) is officer_wants_face
     officer = rig.snapshots[-1].officer
     assert officer["reasons"] == ["document_not_authentic"]
     assert officer["checks"]["authenticity_reason"] == "hash_mismatch_dg1"

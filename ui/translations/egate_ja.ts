@@ -108,8 +108,8 @@
         <translation>パスポートを&#8203;動かさないでください</translation>
     </message>
     <message>
-        <source>Please look at the camera</source>
-        <translation>カメラを&#8203;見てください</translation>
+        <source>Please step in front of the camera</source>
+        <translation>カメラの&#8203;前に&#8203;立ってください</translation>
     </message>
     <message>
         <source>Please look straight at the camera</source>

@@ -108,8 +108,8 @@
         <translation>여권을 그대로 두십시오</translation>
     </message>
     <message>
-        <source>Please look at the camera</source>
-        <translation>카메라를 봐 주십시오</translation>
+        <source>Please step in front of the camera</source>
+        <translation>카메라 앞에 서 주십시오</translation>
     </message>
     <message>
         <source>Please look straight at the camera</source>

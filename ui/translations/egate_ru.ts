@@ -108,8 +108,8 @@
         <translation>Не убирайте паспорт со считывателя</translation>
     </message>
     <message>
-        <source>Please look at the camera</source>
-        <translation>Посмотрите в камеру</translation>
+        <source>Please step in front of the camera</source>
+        <translation>Встаньте перед камерой</translation>
     </message>
     <message>
         <source>Please look straight at the camera</source>

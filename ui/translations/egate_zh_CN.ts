@@ -108,8 +108,8 @@
         <translation>请勿移动护照</translation>
     </message>
     <message>
-        <source>Please look at the camera</source>
-        <translation>请注视摄像头</translation>
+        <source>Please step in front of the camera</source>
+        <translation>请站到摄像头前</translation>
     </message>
     <message>
         <source>Please look straight at the camera</source>

@@ -3,7 +3,7 @@ language offered first), high contrast and mute, and the step indicator."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
@@ -83,11 +83,7 @@ class TopBar(QWidget):
 
     def offer(self, language: str | None) -> None:
         if language != self.offered:
-            self.offered = language
-            for lang, b in self.buttons.items():
-                b.setProperty("offered", lang == language)
-                b.style().unpolish(b)
-                b.style().polish(b)
+            self.offered = language  # first in the row; highlighted only once active
             self._arrange()
 
     def set_current(self, language: str) -> None:
@@ -127,6 +123,8 @@ class StepIndicator(QWidget):
         self.ink = QColor("#1b2b3a")
         self.accent = QColor("#0a66c2")
         self.done = QColor("#2e7d32")
+        self.on_accent = QColor("white")
+        self.on_done = QColor("white")
 
     def steps(self) -> list[str]:
         names = [T.STEP_PASSPORT, T.STEP_FACE]
@@ -147,30 +145,53 @@ class StepIndicator(QWidget):
         self.language = language
         self.set_step(self.current, self.with_boarding_pass)
 
+    def _geometry(self) -> tuple[float, float, float, float]:
+        """(slot width, circle radius, circle centre y, height) of the painting."""
+        h = self.height()
+        r = h * 0.2
+        return self.width() / max(1, len(self.steps())), r, r + 6, h
+
+    def text_boxes(self) -> list[tuple[str, QRect]]:
+        """Where each number and name is painted (the contrast check measures there)."""
+        slot, r, cy, h = self._geometry()
+        out: list[tuple[str, QRect]] = []
+        for i, name in enumerate(self.steps()):
+            cx = slot * (i + 0.5)
+            inner = r * 0.7  # inside the circle: its fill and the number only
+            out.append((f"step {i + 1} number",
+                        QRectF(cx - inner, cy - inner, 2 * inner, 2 * inner).toRect()))
+            out.append((f"step {i + 1} name {tr(name)!r}",
+                        QRectF(cx - slot / 2 + 2, cy + r + 3, slot - 4, h - cy - r - 4).toRect()))
+        return out
+
+    def colours(self, step: int) -> tuple[QColor, QColor]:
+        """(circle, line and name colour; number colour) of `step` now."""
+        if step < self.current:
+            return self.done, self.on_done
+        if step == self.current:
+            return self.accent, self.on_accent
+        return self.ink, self.ink
+
     def paintEvent(self, event: QPaintEvent) -> None:
         names = self.steps()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         n = len(names)
-        h = self.height()
-        r = h * 0.2
-        slot = self.width() / n
+        slot, r, cy, h = self._geometry()
         font = QFont(self.font())
         font.setPixelSize(max(10, int(h * 0.24)))
         p.setFont(font)
         for i, name in enumerate(names):
             cx = slot * (i + 0.5)
-            cy = r + 6
             step = i + 1
+            colour, number = self.colours(step)
             if i < n - 1:
                 p.setPen(QPen(self.done if step < self.current else self.ink, 3))
                 p.drawLine(QPointF(cx + r + 4, cy), QPointF(cx + slot - r - 4, cy))
-            colour = self.done if step < self.current else (
-                self.accent if step == self.current else self.ink)
             p.setPen(QPen(colour, 3))
             p.setBrush(colour if step <= self.current else Qt.BrushStyle.NoBrush)
             p.drawEllipse(QPointF(cx, cy), r, r)
-            p.setPen(QPen(QColor("white") if step <= self.current else self.ink))
+            p.setPen(QPen(number))
             p.drawText(QRectF(cx - r, cy - r, 2 * r, 2 * r), Qt.AlignmentFlag.AlignCenter,
                        "✓" if step < self.current else str(step))
             p.setPen(QPen(colour))

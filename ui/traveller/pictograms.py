@@ -14,6 +14,10 @@ KINDS = (
     "walk", "officer", "check", "error", "timeout",
 )
 PERIOD_MS = 2400  # one loop of every animation
+BOOKLET_COVER = "#7a1f2b"
+BOOKLET_GOLD = "#e0b84c"
+BADGE = "#c62828"
+BARCODE = "#000000"  # a boarding pass is black on white, in either mode
 
 
 class Pictogram(QWidget):
@@ -43,6 +47,23 @@ class Pictogram(QWidget):
     def set_colours(self, ink: QColor, accent: QColor) -> None:
         self.ink, self.accent = ink, accent
         self.update()
+
+    def colour_pairs(self, background: QColor) -> list[tuple[str, QColor, QColor]]:
+        """(part, colour, the colour it is seen against) of every part of this kind
+        that carries meaning (WCAG 1.4.11: 3:1). Fills outlined in ink (the passport
+        cover, the boarding pass) are judged by their outline."""
+        pairs = [(f"{self.kind} outline", self.ink, background),
+                 (f"{self.kind} highlight", self.accent, background)]
+        if self.kind in ("passport", "take_passport", "passport_left"):
+            pairs.append((f"{self.kind} emblem", QColor(BOOKLET_GOLD), QColor(BOOKLET_COVER)))
+        if self.kind == "passport_left":
+            pairs += [("badge", QColor(BADGE), background),
+                      ("badge mark", QColor("white"), QColor(BADGE))]
+        if self.kind == "walk":
+            pairs.append(("gate flaps", self.accent, background))
+        if self.kind == "boarding_pass":
+            pairs.append(("barcode", QColor(BARCODE), QColor("white")))
+        return pairs
 
     def showEvent(self, event: QShowEvent) -> None:
         self._timer.start()
@@ -88,11 +109,11 @@ class Pictogram(QWidget):
         p.drawRoundedRect(QRectF(26, 70, 48, 6), 2, 2)
 
     def _booklet(self, p: QPainter, x: float, y: float, w: float = 34, h: float = 46) -> None:
-        cover = QColor("#7a1f2b")
+        cover = QColor(BOOKLET_COVER)
         p.setPen(self._pen(self.ink, 1.5))
         p.setBrush(cover)
         p.drawRoundedRect(QRectF(x, y, w, h), 3, 3)
-        gold = QColor("#e0b84c")
+        gold = QColor(BOOKLET_GOLD)
         p.setPen(self._pen(gold, 1.5))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawEllipse(QPointF(x + w / 2, y + h * 0.42), w * 0.22, w * 0.22)
@@ -126,7 +147,7 @@ class Pictogram(QWidget):
 
     def _badge(self, p: QPainter, x: float, y: float, mark: str) -> None:
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#c62828"))
+        p.setBrush(QColor(BADGE))
         p.drawEllipse(QPointF(x, y), 11, 11)
         p.setPen(self._pen(QColor("white"), 3.5))
         if mark == "!":
@@ -172,26 +193,28 @@ class Pictogram(QWidget):
         p.drawArc(QRectF(50 - r, 30 - r / 2, 2 * r, r), 0, 180 * 16)
 
     def _draw_boarding_pass(self, p: QPainter, t: float) -> None:
+        # A large pass (it fills most of the square: the figure, not the camera band,
+        # is the instruction) slides under the camera, which then sees its barcode.
         p.setPen(self._pen(self.ink, 2))
         p.setBrush(self.ink)
-        p.drawRoundedRect(QRectF(62, 10, 26, 16), 3, 3)
+        p.drawRoundedRect(QRectF(70, 4, 26, 16), 3, 3)
         p.setBrush(self.accent)
-        p.drawEllipse(QPointF(75, 18), 4.5, 4.5)
-        x = 8 + 16 * self._ease(t / 0.6)
-        p.setPen(self._pen(self.ink, 1.5))
+        p.drawEllipse(QPointF(83, 12), 4.5, 4.5)
+        x = 2 + 14 * self._ease(t / 0.6)
+        p.setPen(self._pen(self.ink, 2))
         p.setBrush(QColor("white"))
-        p.drawRoundedRect(QRectF(x, 40, 46, 30), 3, 3)
+        p.drawRoundedRect(QRectF(x, 38, 72, 50), 4, 4)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self.ink)
-        for i, w in enumerate((1.5, 1, 2.5, 1, 1.5, 3, 1, 2, 1, 1.5)):
-            p.drawRect(QRectF(x + 5 + i * 3.6, 46, w, 18))
+        p.setBrush(QColor(BARCODE))
+        for i, w in enumerate((2.2, 1.4, 3.6, 1.4, 2.2, 4.4, 1.4, 3, 1.4, 2.2, 3.6, 1.4)):
+            p.drawRect(QRectF(x + 7 + i * 5.0, 48, w, 30))
         if t > 0.6:  # the camera sees the barcode
             c = QColor(self.accent)
             c.setAlphaF(0.5)
             p.setBrush(c)
-            path = QPainterPath(QPointF(75, 24))
-            path.lineTo(QPointF(x + 46, 42))
-            path.lineTo(QPointF(x + 30, 68))
+            path = QPainterPath(QPointF(83, 20))
+            path.lineTo(QPointF(x + 70, 44))
+            path.lineTo(QPointF(x + 46, 84))
             path.closeSubpath()
             p.drawPath(path)
 
@@ -201,7 +224,7 @@ class Pictogram(QWidget):
         p.setBrush(self.ink)
         p.drawRect(QRectF(36, 40, 6, 50))
         p.drawRect(QRectF(58, 40, 6, 50))
-        flap = QColor("#2e7d32")
+        flap = self.accent  # the open flaps: seen on the outcome's green as on black
         p.setBrush(flap)
         p.drawRect(QRectF(42, 58, 3, 16))
         p.drawRect(QRectF(55, 58, 3, 16))

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QGridLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.lane.snapshot import LaneSnapshot
 from kiosk.lane.states import LaneState
 from policy.messages import referral_message
 from ui.i18n import LANGUAGE_NAMES, keep_words
 from ui.traveller import strings as T
+from ui.traveller.palette import NORMAL, palette
 from ui.traveller.pictograms import Pictogram
 from ui.traveller.preview import CameraPreview
 from ui.traveller.strings import tr
@@ -23,8 +31,8 @@ from ui.traveller.text import FitLabel
 
 S = LaneState
 
-# Outcome colours: white text on each is at least 7:1 (WCAG AAA for large text).
-OUTCOME_COLOURS = {"admitted": "#0b6b2e", "referred": "#0a4a8c", "error": "#8e1b1b"}
+# Kept for callers of the old name: the colours now live in ui.traveller.palette.
+OUTCOME_COLOURS = NORMAL.outcome
 
 
 class Screen(QWidget):
@@ -121,14 +129,22 @@ class InstructionScreen(Screen):
         self.message = ""
         self.direction = "entry"
         self.pictogram = Pictogram("passport")
-        self.layout_.addWidget(self.pictogram, 4)
-        self.title = self.text("title", 3)
-        self.detail = self.text("body", 3)
         self.preview: CameraPreview | None = None
+        self.row: QBoxLayout | None = None
         if preview:
+            # Pictogram and camera side by side: the pictogram keeps a quarter of the
+            # screen's height without the camera band pushing the texts off a 4:3 screen.
+            row = self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+            row.setSpacing(24)
             self.preview = CameraPreview(mirrored=False, oval=False)
             self.preview.setAccessibleName("camera")
-            self.layout_.addWidget(self.preview, 3)
+            row.addWidget(self.pictogram, 1)
+            row.addWidget(self.preview, 1)
+            self.layout_.addLayout(row, 4)
+        else:
+            self.layout_.addWidget(self.pictogram, 4)
+        self.title = self.text("title", 3)
+        self.detail = self.text("body", 3)
         self.countdown = self.text("countdown", 1)
         self.button: QPushButton | None = None
         self._button_text = button
@@ -137,6 +153,12 @@ class InstructionScreen(Screen):
             self.button.clicked.connect(self.button_clicked)
             self.layout_.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
         self.seconds_left: int | None = None
+
+    def set_portrait(self, portrait: bool) -> None:
+        """Pictogram above the camera on a portrait screen (the width is short there)."""
+        if self.row is not None:
+            self.row.setDirection(QBoxLayout.Direction.TopToBottom if portrait
+                                  else QBoxLayout.Direction.LeftToRight)
 
     def show_message(self, message: str, direction: str) -> None:
         self.message = message
@@ -198,10 +220,12 @@ class FaceScreen(Screen):
 
     def retranslate(self, language: str) -> None:
         super().retranslate(language)
-        self.title.set_content(tr(T.LOOK_AT_CAMERA), language)
-        # Before the first guidance: what to do, not "hold still" at an empty camera.
-        text = T.GUIDANCE.get(self.code or "", T.REMOVE_HAT)
-        self.guidance.set_content(tr(text), language)
+        title = tr(T.LOOK_AT_CAMERA)
+        self.title.set_content(title, language)
+        # Only what the face analysis saw (no guess before its first report: no "remove
+        # your hat" to a bare head), and never the title's words a second time.
+        text = tr(T.GUIDANCE[self.code]) if self.code in T.GUIDANCE else ""
+        self.guidance.set_content("" if text == title else text, language)
         self.set_seconds_left(self.seconds_left, self.preview.progress)
 
     def clear(self) -> None:
@@ -244,16 +268,18 @@ class OutcomeScreen(Screen):
         self.update()
 
     def colour(self) -> QColor:
-        return QColor("#000000") if self.high_contrast else QColor(OUTCOME_COLOURS[self.kind])
+        return QColor(palette(self.high_contrast).outcome[self.kind])
+
+    def frame_colour(self) -> QColor:
+        return QColor(palette(True).frame[self.kind])
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), self.colour())
         if self.high_contrast:  # the outcome's colour as a thick frame on black
             pen_w = max(8, self.width() // 60)
-            p.fillRect(0, 0, self.width(), pen_w, QColor(OUTCOME_COLOURS[self.kind]))
-            p.fillRect(0, self.height() - pen_w, self.width(), pen_w,
-                       QColor(OUTCOME_COLOURS[self.kind]))
+            p.fillRect(0, 0, self.width(), pen_w, self.frame_colour())
+            p.fillRect(0, self.height() - pen_w, self.width(), pen_w, self.frame_colour())
         p.end()
 
     def retranslate(self, language: str) -> None:

@@ -91,7 +91,10 @@ GUIDANCE: dict[str, str] = {
     "blurred": "Please hold still",
     "hold_still": "Please hold still",
     "eyes_closed": "Please open your eyes",
-    "no_face": "Please look at the camera",
+    # Nobody in the picture: where to stand, not "look" (the title says that already).
+    "no_face": "Please step in front of the camera",
+    # Only when the face analysis reports a hat or sunglasses, never as a default.
+    "hat_or_sunglasses": REMOVE_HAT,
     "multiple_faces": "One person at a time, please",
     "blink": "Please blink",
     "turn_left": "Please turn your head to the left",

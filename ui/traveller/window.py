@@ -4,6 +4,7 @@ lane call runs elsewhere (signals carry the traveller's touches to the lane)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 
@@ -17,6 +18,8 @@ from kiosk.lane.states import LaneState
 from ui.i18n import Translations
 from ui.traveller import strings as T
 from ui.traveller.chrome import StepIndicator, TopBar
+from ui.traveller.palette import palette
+from ui.traveller.passport_language import passport_language
 from ui.traveller.screens import FaceScreen, InstructionScreen, OutcomeScreen, Screen, WelcomeScreen
 from ui.traveller.speech import SilentSpeaker, Speaker
 from ui.traveller.text import FitLabel
@@ -29,6 +32,9 @@ PROGRESS_TEXTS = {code: (step.title, step.detail) for code, step in T.STEPS.item
 
 HISTORY = 2000  # snapshots remembered (states_seen ...)
 GUIDANCE_SPEECH_GAP_S = 2.5  # do not talk over the traveller with every guidance change
+# The idle welcome shows each language in turn: long enough to read the title and the
+# hint twice, short enough that a traveller sees theirs within half a minute.
+WELCOME_CYCLE_MS = 5000
 
 # The step indicator's position of each state (0: not shown).
 _STEP = {
@@ -41,24 +47,26 @@ def style_sheet(unit: float, high_contrast: bool) -> str:
     def px(v: float) -> int:
         return max(10, round(v * unit))
 
-    if high_contrast:
-        bg, ink, btn_bg, btn_ink, border, checked_bg, checked_ink = (
-            "#000000", "#ffffff", "#000000", "#ffff00", "#ffff00", "#ffff00", "#000000")
-    else:
-        bg, ink, btn_bg, btn_ink, border, checked_bg, checked_ink = (
-            "#f4f6f8", "#1b2b3a", "#0a66c2", "#ffffff", "#0a66c2", "#073f78", "#ffffff")
+    def line(v: float) -> int:  # borders: thin lines stay thin on small screens
+        return max(2, round(v * unit))
+
+    c = palette(high_contrast)
+    # The top bar's buttons are outlined while off and filled while on: the active
+    # language is the one filled button among the languages (one style, no second
+    # "offered" highlight beside it).
     return f"""
-QWidget#traveller, QStackedWidget, Screen, QWidget#topbar {{ background: {bg}; }}
-QLabel {{ color: {ink}; background: transparent; }}
-OutcomeScreen QLabel {{ color: #ffffff; }}
-QPushButton {{ font-size: {px(40)}px; padding: {px(14)}px {px(28)}px; color: {btn_ink};
+QWidget#traveller, QStackedWidget, Screen, QWidget#topbar {{ background: {c.bg}; }}
+QLabel {{ color: {c.ink}; background: transparent; }}
+OutcomeScreen QLabel {{ color: {c.on_outcome}; }}
+QPushButton {{ font-size: {px(40)}px; padding: {px(14)}px {px(28)}px; color: {c.action_ink};
   min-height: {px(64)}px;
-  background: {btn_bg}; border: {px(3)}px solid {border}; border-radius: {px(14)}px; }}
-QPushButton:checked {{ background: {checked_bg}; color: {checked_ink}; }}
+  background: {c.action_bg}; border: {line(3)}px solid {c.action_border};
+  border-radius: {px(14)}px; }}
 QWidget#topbar QPushButton {{ font-size: {px(26)}px; padding: {px(6)}px {px(16)}px;
-  min-height: {px(44)}px;
-  border-radius: {px(10)}px; }}
-QPushButton[offered="true"] {{ border: {px(5)}px solid #ffb300; }}
+  min-height: {px(44)}px; color: {c.switch_ink}; background: {c.bg};
+  border: {line(3)}px solid {c.switch_border}; border-radius: {px(10)}px; }}
+QWidget#topbar QPushButton:checked {{ background: {c.switch_on_bg}; color: {c.switch_on_ink};
+  border-color: {c.switch_on_bg}; }}
 OutcomeScreen QPushButton {{ background: #ffffff; color: #1b2b3a; border-color: #ffffff; }}
 """
 
@@ -106,7 +114,7 @@ class TravellerWindow(QWidget):
             self.welcome, self.progress, self.face, self.boarding_pass, self.result)
         for screen in self.screens:
             self.stack.addWidget(screen)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.top)
@@ -120,12 +128,17 @@ class TravellerWindow(QWidget):
         self.boarding_pass.button_clicked.connect(self.boarding_pass_skipped)
         self.result.start_again.connect(lambda: self.start_again.emit(self.language))
 
-        self._style_key: tuple[float, bool, bool] | None = None
+        self._style_key: tuple[float, bool, bool, int] | None = None
         self.snapshot: LaneSnapshot | None = None
         self._tx_id: str | None = None
         self._since = time.monotonic()
         self._last_prompt: tuple[str, str] | None = None
         self._last_guidance_spoken = 0.0
+        # The traveller touched a language in this transaction (it then always wins);
+        # a touch on the welcome screen counts for the transaction it starts.
+        self._chosen = False
+        self._chosen_at_start = False
+        self._passport_language_done = False
         # Recent history for tests and scenarios; bounded, a kiosk runs for months.
         self.states_seen: deque[LaneState] = deque(maxlen=HISTORY)
         self.screens_seen: deque[str] = deque(maxlen=HISTORY)
@@ -134,6 +147,10 @@ class TravellerWindow(QWidget):
         self._clock.setInterval(250)
         self._clock.timeout.connect(self._tick)
         self._clock.start()
+        self._cycle = QTimer(self)
+        self._cycle.setInterval(WELCOME_CYCLE_MS)
+        self._cycle.timeout.connect(self.cycle_welcome_language)
+        self._cycle.start()
         self.top.contrast.setChecked(high_contrast)
         self.set_high_contrast(high_contrast)
         self._apply_language(self.default_language, speak=False)
@@ -155,25 +172,31 @@ class TravellerWindow(QWidget):
 
     # -- the traveller's touches ----------------------------------------------
     def _start(self, language: str) -> None:
+        self._chosen_at_start = True
         self._apply_language(language, speak=False)
         self.start_requested.emit(language)
 
     def choose_language(self, language: str) -> None:
-        """The language bar: switch now and tell the lane (speech, later screens)."""
+        """The language bar: switch now and tell the lane (speech, later screens).
+        The traveller's choice: kept for the transaction, the passport's never replaces it."""
+        self._chosen = True
         self._apply_language(language, speak=True)
         self.language_changed.emit(language)
 
     def set_high_contrast(self, on: bool) -> None:
         self.high_contrast = on
         self.result.high_contrast = on
-        ink, accent = (QColor("#ffffff"), QColor("#ffff00")) if on else (
-            QColor("#1b2b3a"), QColor("#0a66c2"))
+        c = palette(on)
+        ink, accent = QColor(c.ink), QColor(c.accent)
         for screen in (self.welcome, self.progress, self.boarding_pass):
             screen.pictogram.set_colours(ink, accent)
-        # On the outcome's colour (or black) the icon is white.
-        white = QColor("#ffffff")
-        self.result.icon.set_colours(white, QColor("#ffff00") if on else white)
-        self.steps.ink, self.steps.accent = ink, accent
+        # On the outcome's colour (or black) the icon is white (yellow highlights on black).
+        white = QColor(c.on_outcome)
+        self.result.icon.set_colours(white, accent if on else white)
+        steps = self.steps
+        steps.ink, steps.accent, steps.on_accent = ink, accent, QColor(c.on_accent)
+        steps.done, steps.on_done = QColor(c.done), QColor(c.on_done)
+        steps.update()
         self.result.update()
         self._style_key = None
         self._restyle()
@@ -216,8 +239,10 @@ class TravellerWindow(QWidget):
         state = snapshot.state
         if state is S.RESETTING:
             return
-        if previous is None or previous.state is not state or previous.message != snapshot.message:
-            self._since = time.monotonic()
+        if previous is None or previous.state is not state or (
+            previous.message != snapshot.message or previous.attempt != snapshot.attempt
+        ):
+            self._since = time.monotonic()  # a new step, or a new try at the camera
         if state is S.REFERRED and previous is not None and previous.state is S.REFERRED and (
             previous.document_on_reader != snapshot.document_on_reader
         ):
@@ -225,8 +250,12 @@ class TravellerWindow(QWidget):
         if snapshot.transaction_id != self._tx_id:
             # A new traveller (or none): the lane's language, not the last traveller's.
             self._tx_id = snapshot.transaction_id
+            self._chosen = self._chosen_at_start and snapshot.transaction_id is not None
+            self._chosen_at_start = False
+            self._passport_language_done = False
             if snapshot.language != self.language:
                 self._apply_language(snapshot.language, speak=False)
+        self._follow_passport(snapshot)
         self.top.offer(snapshot.offered_language)
         if state is not S.CAPTURING_FACE:
             self.face.clear()
@@ -261,6 +290,30 @@ class TravellerWindow(QWidget):
             self.screens_seen.append(snapshot.screen)
         self._speak(force=False)
 
+    def _follow_passport(self, snapshot: LaneSnapshot) -> None:
+        """Once DG1 is read: the holder's language, unless the traveller chose one."""
+        if self._passport_language_done or snapshot.transaction_id is None:
+            return
+        language = passport_language(snapshot, self.languages)
+        if language is None:
+            return  # not read yet
+        self._passport_language_done = True
+        if self._chosen or language == self.language:
+            return
+        self._apply_language(language, speak=False)  # spoken below with the new screen
+        self.language_changed.emit(language)  # the lane's speech and records follow
+
+    def cycle_welcome_language(self) -> None:
+        """The idle welcome in the next language (nobody is being served)."""
+        idle = self.snapshot is None or self.snapshot.state is S.IDLE
+        if not idle or self.stack.currentWidget() is not self.welcome or not self.languages:
+            return
+        if not self.isVisible():
+            return  # the translator is application-wide: a hidden window must not switch it
+        order = list(self.languages)
+        at = order.index(self.language) if self.language in order else -1
+        self._apply_language(order[(at + 1) % len(order)], speak=False)
+
     def _show_welcome(self) -> None:
         # Nothing of the last traveller stays: every screen forgets its content.
         for screen in self.screens:
@@ -279,8 +332,14 @@ class TravellerWindow(QWidget):
         self.stack.setCurrentWidget(screen)
 
     def _update_steps(self, snapshot: LaneSnapshot) -> None:
-        with_pass = S.SCANNING_BOARDING_PASS in self._tx_states()
+        seen = self._tx_states()
+        if snapshot.steps:  # the lane's plan: the same number of steps throughout
+            with_pass = "boarding_pass" in snapshot.steps
+        else:  # a snapshot without one (made-up screens): what this traveller met
+            with_pass = S.SCANNING_BOARDING_PASS in seen
         step = _STEP.get(snapshot.state, 0)
+        if step == 2 and with_pass and S.SCANNING_BOARDING_PASS in seen:
+            step = 3  # deciding again after the boarding pass
         if step == -1:
             step = 4 if with_pass else 3
         self.steps.setVisible(step != 0)
@@ -301,7 +360,10 @@ class TravellerWindow(QWidget):
             used = None
         else:
             elapsed = time.monotonic() - self._since
-            left = max(0, round(s.deadline_s - elapsed))
+            remaining = s.deadline_s - elapsed
+            # Whole seconds rounded up and never "0 s": when the time is up the lane
+            # moves on, and while it finishes the countdown is not shown at all.
+            left = math.ceil(remaining) if remaining > 0 else None
             used = min(1.0, elapsed / s.deadline_s) if s.deadline_s > 0 else 1.0
         current = self.stack.currentWidget()
         if current is self.face:
@@ -366,10 +428,16 @@ class TravellerWindow(QWidget):
         u = max(0.4, min(width, height) / 1080)
         # Controls in two rows where one row does not fit (portrait, small screens).
         narrow = height > width or not self.top.fits_in_one_row(width, u)
-        key = (round(u, 2), self.high_contrast, narrow)
+        key = (round(u, 2), self.high_contrast, narrow, height)
         if key == self._style_key:
             return
         self._style_key = key
+        # The boarding pass pictogram at least a quarter of the screen's height: it is
+        # the instruction, the camera band beside it only a check (issue 22).
+        # The figure spans 84 of the square's 100 units: 0.3 of the height makes it 1/4.
+        self.boarding_pass.pictogram.setMinimumHeight(round(height * 0.3))
+        self.boarding_pass.set_portrait(height > width)
+        self._place_controls(at_bottom=height > width)
         self.top.set_portrait(narrow)
         self.welcome.set_columns(3 if height > width or width < 1200 else len(self.languages))
         self.setStyleSheet(style_sheet(u, self.high_contrast))
@@ -377,6 +445,42 @@ class TravellerWindow(QWidget):
         for label in self.findChildren(FitLabel):
             label.set_base_px(round(sizes.get(label.role, 44) * u))
         self.steps.setFixedHeight(max(48, round(96 * u)))
+
+    def _place_controls(self, at_bottom: bool) -> None:
+        """Portrait screens are tall (a 1920 px screen's top is out of reach from a
+        wheelchair): the language, contrast and mute buttons go below the screens,
+        next to the welcome's language buttons and the step's own button; landscape
+        keeps them on top, where the eye starts (docs/traveller.md, "Reach")."""
+        index = self._layout.indexOf(self.top)
+        wanted = self._layout.count() - 1 if at_bottom else 0
+        if index != wanted:
+            self._layout.removeWidget(self.top)
+            self._layout.insertWidget(wanted, self.top)
+
+    def graphic_colours(self) -> list[tuple[str, str, str]]:
+        """(part, colour, background) of every graphic on show now: the step circles and
+        lines, the pictograms, the outcome's frame (the contrast check's input; the
+        camera picture and its guide are not judged: their background is the scene)."""
+        from ui.traveller.pictograms import Pictogram
+
+        out: list[tuple[str, str, str]] = []
+        bg = self.screen_background()
+        if self.steps.isVisibleTo(self):
+            n = len(self.steps.steps())
+            for step in range(1, n + 1):
+                out.append((f"step {step} circle", self.steps.colours(step)[0].name(), bg))
+        current = self.stack.currentWidget()
+        behind = self.result.colour().name() if current is self.result else bg
+        for picture in self.findChildren(Pictogram):
+            if picture.isVisibleTo(self):
+                out += [(name, fg.name(), back.name())
+                        for name, fg, back in picture.colour_pairs(QColor(behind))]
+        if current is self.result and self.high_contrast:
+            out.append(("outcome frame", self.result.frame_colour().name(), behind))
+        return out
+
+    def screen_background(self) -> str:
+        return palette(self.high_contrast).bg
 
     def visible_texts(self) -> list[str]:
         """Every text a traveller can see now (labels and buttons)."""
