@@ -260,6 +260,7 @@ def run_officers_log(args: argparse.Namespace) -> int:
 def run_officers_kiosk_key(args: argparse.Namespace) -> int:
     """A new random command key for the kiosk, in the border (table only the officer
     functions' owner reads) and in a file for the kiosk (0600). Never printed."""
+    from kiosk.safe_files import check_output
     from kiosk.supervisor.agent import command_key_path
     from kiosk.supervisor.command_mac import write_key
     from kiosk.supervisor.officer_ops import provision_command_key
@@ -267,6 +268,8 @@ def run_officers_kiosk_key(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     engine = open_station_border(args, config)
     out = args.out or command_key_path(config)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output(out)  # before the border's key changes: a refused path loses nothing
     try:
         key = provision_command_key(engine, args.kiosk_id, SystemClock())
     except SQLAlchemyError as exc:

@@ -10,12 +10,13 @@ Whoever can only write the `commands` table cannot make a MAC.
 from __future__ import annotations
 
 import hmac
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
+
+from kiosk.safe_files import write_output
 
 KEY_BYTES = 32
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,10 +69,8 @@ def read_key(path: Path) -> bytes | None:
 
 
 def write_key(path: Path, key: bytes) -> None:
-    """Owner-only file, written atomically."""
+    """Owner-only file, written atomically through the one checked writer: a path that is
+    a device, a link or under /dev is refused (a rename onto /dev/null would replace the
+    device node for the whole machine)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    os.replace(tmp, path)
+    write_output(path, key, mode=0o600)

@@ -92,3 +92,29 @@ def test_referrals_list_and_resolve(
     assert lane.rig.log.events()[-1].checks["second_officer_id"] == "B2"
     status, listed = run(capsys, "referrals", "list", "--url", url, "--json")
     assert listed == []
+
+
+# `officers kiosk-key --out` wrote with its own rename: onto /dev/null (the hostile-input
+# test drew it) that replaced the machine's device node with a regular file. Now it goes
+# through the one checked writer, and a refused path is refused before the border's key
+# changes. (A symlink stands in for the device here: the old rename replaced it too.)
+def test_kiosk_key_out_refuses_a_link_or_device_before_issuing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/b.sqlite"
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"keep")
+    link = tmp_path / "command.key"
+    link.symlink_to(target)
+    status, out = run(capsys, "officers", "kiosk-key", "K1", "--url", url, "--out", str(link),
+                      "--json")  # fmt: skip
+    assert status == 74 and out["error"]["code"] == "invalid_output"
+    assert link.is_symlink() and target.read_bytes() == b"keep"
+    status, out = run(capsys, "officers", "kiosk-key", "K1", "--url", url, "--out", "/dev/null",
+                      "--json")  # fmt: skip
+    assert status == 74 and Path("/dev/null").is_char_device()
+    written = tmp_path / "ok" / "command.key"
+    status, out = run(capsys, "officers", "kiosk-key", "K1", "--url", url, "--out", str(written),
+                      "--json")  # fmt: skip
+    assert status == 0 and len(written.read_bytes()) == 32
+    assert written.stat().st_mode & 0o777 == 0o600
