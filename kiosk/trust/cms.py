@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from devices.icao9303.sod import SignerInfo, certificate_matches
+from devices.icao9303.sod import (
+    SignedData,
+    SignerInfo,
+    SodError,
+    certificate_matches,
+    parse_signed_data,
+)
 from kiosk.trust import signatures
 from kiosk.trust.certificates import Certificate, parse_certificate
-from kiosk.trust.errors import MalformedInputError, UnsupportedAlgorithmError
+from kiosk.trust.errors import MalformedInputError, TrustError, UnsupportedAlgorithmError
 
 
 @dataclass(frozen=True)
@@ -101,3 +107,44 @@ def signer_reference(info: SignerInfo) -> str:
     if info.subject_key_identifier is not None:
         return f"subjectKeyIdentifier {info.subject_key_identifier.hex()}"
     return f"serial {format(info.serial_number or 0, 'x')}"
+
+
+@dataclass(frozen=True)
+class SignedList:
+    """A single-signer ICAO list (CSCA master list, deviation list) whose signature held."""
+
+    signed: SignedData
+    info: SignerInfo
+    signer: Certificate
+    scheme: signatures.SignatureScheme
+
+
+def verify_single_signer_list(
+    raw: bytes, content_type: str, kind: str, error: Callable[[str, str], Exception]
+) -> SignedList:
+    """Decode a signed list of `content_type` and verify its one SignerInfo with the signer
+    certificate the list carries (ICAO 9303-12: one signer per list). Failures raise
+    `error(code, message)` with the codes malformed_KIND, unknown_KIND_signer,
+    bad_KIND_signature, or the signed-attribute check's own code. What the signer may sign
+    (key usage, chain) is the caller's rule."""
+    try:
+        signed = parse_signed_data(raw, content_type)
+    except SodError as exc:
+        raise error(f"malformed_{kind}", str(exc)) from exc
+    if len(signed.signer_infos) != 1:
+        raise error(f"malformed_{kind}", f"{len(signed.signer_infos)} SignerInfos, expected one")
+    info = signed.signer_infos[0]
+    signer, _notes = find_signer_certificate(info, signed.certificates)
+    if signer is None:
+        raise error(
+            f"unknown_{kind}_signer",
+            f"the signer certificate ({signer_reference(info)}) is not in the list",
+        )
+    attrs = check_signed_attributes(info, signed.econtent_type, signed.econtent)
+    if attrs.reason is not None:
+        raise error(attrs.reason, attrs.detail)
+    try:
+        scheme = verify_signer(info, signed.econtent, signer)
+    except TrustError as exc:
+        raise error(f"bad_{kind}_signature", str(exc)) from exc
+    return SignedList(signed, info, signer, scheme)

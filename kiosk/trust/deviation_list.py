@@ -220,28 +220,10 @@ def verify_deviation_list(
     """Decode and verify a deviation list. `chains(signer, when)` returns the CSCA the
     signer chains to in the store as of `when` (the signing time), or None. Raises
     DeviationListError with a stable code."""
-    try:
-        signed = parse_signed_data(raw, ID_ICAO_DEVIATION_LIST)
-    except SodError as exc:
-        raise DeviationListError("malformed_deviation_list", str(exc)) from exc
-    if len(signed.signer_infos) != 1:
-        raise DeviationListError(
-            "malformed_deviation_list", f"{len(signed.signer_infos)} SignerInfos, expected one"
-        )
-    info = signed.signer_infos[0]
-    signer, _notes = cms.find_signer_certificate(info, signed.certificates)
-    if signer is None:
-        raise DeviationListError(
-            "unknown_deviation_list_signer",
-            f"the signer certificate ({cms.signer_reference(info)}) is not in the list",
-        )
-    attrs = cms.check_signed_attributes(info, signed.econtent_type, signed.econtent)
-    if attrs.reason is not None:
-        raise DeviationListError(attrs.reason, attrs.detail)
-    try:
-        scheme = cms.verify_signer(info, signed.econtent, signer)
-    except TrustError as exc:
-        raise DeviationListError("bad_deviation_list_signature", str(exc)) from exc
+    checked = cms.verify_single_signer_list(
+        raw, ID_ICAO_DEVIATION_LIST, "deviation_list", DeviationListError
+    )
+    signed, info, signer, scheme = checked.signed, checked.info, checked.signer, checked.scheme
     if "digital_signature" not in signer.key_usage or (
         signer.extended_key_usage
         and ID_ICAO_DEVIATION_LIST_SIGNING_KEY not in signer.extended_key_usage

@@ -231,28 +231,10 @@ def verify_master_list(
     """Decode and verify a master list. `trusted` are the provisioned anchors that may
     vouch for it, `intermediates` link certificates that may lead to them; raises
     MasterListError with a stable code on any failure."""
-    try:
-        signed = parse_signed_data(raw, ID_ICAO_CSCA_MASTER_LIST)
-    except SodError as exc:
-        raise MasterListError("malformed_master_list", str(exc)) from exc
-    if len(signed.signer_infos) != 1:
-        raise MasterListError(
-            "malformed_master_list", f"{len(signed.signer_infos)} SignerInfos, expected one"
-        )
-    info = signed.signer_infos[0]
-    signer, _notes = cms.find_signer_certificate(info, signed.certificates)
-    if signer is None:
-        raise MasterListError(
-            "unknown_master_list_signer",
-            f"the signer certificate ({cms.signer_reference(info)}) is not in the list",
-        )
-    attrs = cms.check_signed_attributes(info, signed.econtent_type, signed.econtent)
-    if attrs.reason is not None:
-        raise MasterListError(attrs.reason, attrs.detail)
-    try:
-        scheme = cms.verify_signer(info, signed.econtent, signer)
-    except TrustError as exc:
-        raise MasterListError("bad_master_list_signature", str(exc)) from exc
+    checked = cms.verify_single_signer_list(
+        raw, ID_ICAO_CSCA_MASTER_LIST, "master_list", MasterListError
+    )
+    signed, info, signer, scheme = checked.signed, checked.info, checked.signer, checked.scheme
     if "digital_signature" not in signer.key_usage:
         raise MasterListError(
             "bad_key_usage", f"master list signer {signer.subject} lacks digitalSignature"
