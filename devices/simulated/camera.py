@@ -4,6 +4,14 @@ The demo's control panel switches sequences at run time ("same person",
 "someone else", "printed photo"), so `set_source` swaps what is played without
 restarting the thread. Faults can be injected to drive the workflow's
 camera_fault path.
+
+A looping sequence whose frames differ is a person moving: no person comes back
+to the very same pixels once per loop, so each repetition is shifted by a few
+pixels (`loop_shift`). Without it, frames one loop apart (0.8 s for the 24-frame
+scenes) were pixel-identical and the liveness check rightly called a traveller
+whose frames the face worker happened to take a loop apart a still photo (a CI
+run referred a holder for `liveness_failed`). A still sequence (a print on a
+stand: every frame the same) repeats unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +30,11 @@ from devices.errors import DeviceFault
 
 Image = npt.NDArray[np.uint8]
 Source = Sequence[Image] | str | Path
+
+# Per-repetition shifts in units of `shift_step`: nine distinct positions, so frames
+# of one capture (seconds apart) never repeat exactly; neighbours differ by at
+# least one step.
+_LOOP_SHIFTS = ((0, 0), (1, 1), (-1, 0), (0, -1), (1, -1), (-1, 1), (0, 1), (1, 0), (-1, -1))
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -55,6 +68,35 @@ def _read_video(path: Path) -> list[Image]:
         return frames
     finally:
         cap.release()
+
+
+def shift_step(width: int) -> int:
+    """Pixels per loop shift: 4 at 640 px wide, never below 2 (a measured 2-4 px
+    shift changes the face region by 8-24 grey levels, far above the liveness
+    check's 1.5 still threshold)."""
+    return max(2, round(width / 160))
+
+
+def loop_shift(image: Image, repetition: int, moving: bool) -> Image:
+    """The frame as played in the `repetition`-th pass of a looping sequence."""
+    dx, dy = _LOOP_SHIFTS[repetition % len(_LOOP_SHIFTS)]
+    if not moving or (dx, dy) == (0, 0):
+        return image
+    step = shift_step(image.shape[1])
+    matrix = np.array([[1, 0, dx * step], [0, 1, dy * step]], dtype=np.float32)
+    out = np.asarray(
+        cv2.warpAffine(
+            image, matrix, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE
+        ),
+        dtype=np.uint8,
+    )
+    out.setflags(write=False)
+    return out
+
+
+def _moving(frames: Sequence[Image]) -> bool:
+    first = frames[0]
+    return any(f is not first and not np.array_equal(f, first) for f in frames[1:])
 
 
 def load_sequence(source: Source) -> list[Image]:
@@ -100,7 +142,9 @@ class SimulatedCamera(ThreadedCamera):
         self._lock = threading.Lock()
         self._frames = load_sequence(source)
         self._loop = loop
+        self._moving = _moving(self._frames)
         self._position = 0
+        self._repetition = 0  # passes completed through the looping sequence
 
     # -- devices.protocols.Camera -------------------------------------------------
 
@@ -122,9 +166,12 @@ class SimulatedCamera(ThreadedCamera):
         index on is of the new sequence, none before it (publishing holds the lock).
         """
         frames = load_sequence(source)
+        moving = _moving(frames)
         with self._lock:
             self._frames = frames
+            self._moving = moving
             self._position = 0
+            self._repetition = 0
             if loop is not None:
                 self._loop = loop
             return self._buffer.next_index
@@ -143,7 +190,8 @@ class SimulatedCamera(ThreadedCamera):
                 if not self._loop:
                     return
                 self._position = 0
-            image = self._frames[self._position]
+                self._repetition += 1
+            image = loop_shift(self._frames[self._position], self._repetition, self._moving)
             self._position += 1
             self._buffer.publish(image)
 

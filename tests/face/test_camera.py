@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from pathlib import Path
@@ -44,19 +43,20 @@ def test_simulated_camera_plays_in_order_at_its_rate() -> None:
     cam = SimulatedCamera([solid(i) for i in range(5)], fps=50.0, loop=True)
     cam.start()
     try:
-        seen: list[int] = []
-        stamps: list[float] = []
+        frames = []
         last = -1
-        while len(seen) < 12:
-            frame = cam.wait_frame(last, timeout=1.0)
+        while len(frames) < 12:
+            frame = cam.wait_frame(last, timeout=5.0)
             assert frame is not None
             last = frame.index
-            seen.append(int(frame.image[0, 0, 0]))
-            stamps.append(frame.timestamp)
-        # Consecutive values modulo the loop length (the reader may skip none at 50 fps).
-        assert all((b - a) % 5 == 1 for a, b in itertools.pairwise(seen))
-        rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
-        assert 35.0 < rate < 65.0
+            frames.append(frame)
+        # Each index shows its place in the loop, whichever frames a busy reader skipped.
+        first = frames[0]
+        for f in frames:
+            assert int(f.image[0, 0, 0]) == (int(first.image[0, 0, 0]) + f.index - first.index) % 5
+        # Never faster than its rate (slower only when the machine starves its thread).
+        span = frames[-1].timestamp - first.timestamp
+        assert span >= 0.9 * (frames[-1].index - first.index) / 50.0
         assert not cam.fault
     finally:
         cam.stop()

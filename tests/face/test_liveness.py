@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
+from devices.simulated.camera import SimulatedCamera
+from devices.simulated.scenes import live_scene, printed_photo_scene
 from kiosk.face.detection import FaceBox, detect_faces
 from kiosk.face.landmarks import find_landmarks
 from kiosk.face.liveness import FrameObservation, assess_liveness, detect_border, observe
@@ -145,3 +148,33 @@ def test_rendered_sequences(
 ) -> None:
     result = assess_liveness(_observations(sequences[name], models), challenge)  # type: ignore[arg-type]
     assert result.decision == decision, result
+
+
+def _observed_one_loop_apart(
+    models: DlibModels, frames: tuple[np.ndarray, ...], passes: int = 3
+) -> list[FrameObservation]:
+    """What liveness sees of a looping simulated scene when the face worker happens to
+    take its frames exactly one loop apart (frames are published by hand: no thread)."""
+    cam = SimulatedCamera(frames, fps=30.0, loop=True)
+    seen = []
+    for n in range(passes * len(frames)):
+        cam._publish_next()
+        frame = cam.latest()
+        if n % len(frames) == 5 and frame is not None:
+            rgb = np.asarray(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+            box = detect_faces(rgb, models)[0]
+            seen.append(observe(rgb, box, find_landmarks(rgb, box, models), n / 30.0))
+    return seen
+
+
+def test_a_simulated_person_sampled_one_loop_apart_still_moves(models: DlibModels) -> None:
+    """A person never returns to the same pixels: before the camera shifted each pass of
+    a moving scene, these frames were identical and a holder was referred as a photo."""
+    seen = _observed_one_loop_apart(models, live_scene("hopper", seed=2))
+    assert len(seen) == 3
+    assert assess_liveness(seen).decision == "live"
+
+
+def test_a_simulated_print_stays_still_across_loops(models: DlibModels) -> None:
+    result = assess_liveness(_observed_one_loop_apart(models, printed_photo_scene("hopper")))
+    assert result.decision == "attack" and "no_motion" in result.reasons
