@@ -5,13 +5,14 @@ The demo's control panel switches sequences at run time ("same person",
 restarting the thread. Faults can be injected to drive the workflow's
 camera_fault path.
 
-A looping sequence whose frames differ is a person moving: no person comes back
+A looping sequence played with `moving=True` is a person: no person comes back
 to the very same pixels once per loop, so each repetition is shifted by a few
 pixels (`loop_shift`). Without it, frames one loop apart (0.8 s for the 24-frame
 scenes) were pixel-identical and the liveness check rightly called a traveller
 whose frames the face worker happened to take a loop apart a still photo (a CI
-run referred a holder for `liveness_failed`). A still sequence (a print on a
-stand: every frame the same) repeats unchanged.
+run referred a holder for `liveness_failed`). Anything else (a print on a stand,
+a replayed still with sensor noise, a boarding pass) repeats unchanged: the
+caller says which, as frame differences cannot tell motion from noise.
 """
 
 from __future__ import annotations
@@ -94,11 +95,6 @@ def loop_shift(image: Image, repetition: int, moving: bool) -> Image:
     return out
 
 
-def _moving(frames: Sequence[Image]) -> bool:
-    first = frames[0]
-    return any(f is not first and not np.array_equal(f, first) for f in frames[1:])
-
-
 def load_sequence(source: Source) -> list[Image]:
     """Frames (BGR, read-only) from arrays, a folder of images, one image or a video."""
     if isinstance(source, str | Path):
@@ -134,7 +130,9 @@ class SimulatedCamera(ThreadedCamera):
 
     thread_name = "simulated-camera"
 
-    def __init__(self, source: Source, fps: float = 30.0, loop: bool = True) -> None:
+    def __init__(
+        self, source: Source, fps: float = 30.0, loop: bool = True, moving: bool = False
+    ) -> None:
         super().__init__()
         if fps <= 0:
             raise ValueError("fps must be positive")
@@ -142,7 +140,7 @@ class SimulatedCamera(ThreadedCamera):
         self._lock = threading.Lock()
         self._frames = load_sequence(source)
         self._loop = loop
-        self._moving = _moving(self._frames)
+        self._moving = moving
         self._position = 0
         self._repetition = 0  # passes completed through the looping sequence
 
@@ -159,14 +157,14 @@ class SimulatedCamera(ThreadedCamera):
         with self._lock:
             return not self._loop and self._position >= len(self._frames)
 
-    def set_source(self, source: Source, loop: bool | None = None) -> int:
-        """Switch to another sequence from its first frame (the demo's control panel).
+    def set_source(self, source: Source, loop: bool | None = None, moving: bool = False) -> int:
+        """Switch to another sequence from its first frame (the demo's control panel);
+        `moving`: a person, whose loop repetitions are shifted (module docstring).
 
         Returns the index of the new sequence's first frame: every frame from that
         index on is of the new sequence, none before it (publishing holds the lock).
         """
         frames = load_sequence(source)
-        moving = _moving(frames)
         with self._lock:
             self._frames = frames
             self._moving = moving

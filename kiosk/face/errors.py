@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from kiosk.errors import CodedError
 
-class FaceError(Exception):
-    """Base of the face pipeline's errors."""
+
+class FaceError(CodedError):
+    """Base of the face pipeline's errors; each subclass names its stable code."""
 
     code = "face_error"
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(type(self).code, message)
 
 
 class UnreadableImageError(FaceError):

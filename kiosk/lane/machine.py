@@ -308,6 +308,8 @@ class Lane:
                 state = self.machine.state
             if state is S.WAITING_FOR_DOCUMENT:
                 self._process_document()
+            elif state in (S.REFERRED, S.ERROR):
+                self._renotify()  # observers (station, journal) see a document is back
         elif isinstance(event, DocumentRemoved):
             # A removal mid-read surfaces as CardRemovedError from the reader itself.
             self._document_present = False

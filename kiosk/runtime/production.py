@@ -136,16 +136,19 @@ class ProductionKiosk:
 
 class StateLog:
     """Each lane state change as an info line (journald): what an engineer reads to
-    follow a lane. States and message codes only; never traveller data."""
+    follow a lane. States, message codes and whether a document lies on the reader
+    (a passport taken from a referral changes no state, yet forbids an officer
+    admit); never traveller data."""
 
     def __init__(self) -> None:
-        self._last: tuple[str, str] | None = None
+        self._last: tuple[str, str, str] | None = None
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
-        now = (snapshot.state.value, snapshot.message)
+        document = "on reader" if snapshot.document_on_reader else "off reader"
+        now = (snapshot.state.value, snapshot.message, document)
         if now != self._last:
             self._last = now
-            log.info("lane state %s (%s)", *now)
+            log.info("lane state %s (%s) document %s", *now)
 
 
 def _warm(warm_up: Callable[[], None]) -> None:

@@ -151,11 +151,11 @@ def test_rendered_sequences(
 
 
 def _observed_one_loop_apart(
-    models: DlibModels, frames: tuple[np.ndarray, ...], passes: int = 3
+    models: DlibModels, frames: tuple[np.ndarray, ...], moving: bool, passes: int = 3
 ) -> list[FrameObservation]:
     """What liveness sees of a looping simulated scene when the face worker happens to
     take its frames exactly one loop apart (frames are published by hand: no thread)."""
-    cam = SimulatedCamera(frames, fps=30.0, loop=True)
+    cam = SimulatedCamera(frames, fps=30.0, loop=True, moving=moving)
     seen = []
     for n in range(passes * len(frames)):
         cam._publish_next()
@@ -170,11 +170,12 @@ def _observed_one_loop_apart(
 def test_a_simulated_person_sampled_one_loop_apart_still_moves(models: DlibModels) -> None:
     """A person never returns to the same pixels: before the camera shifted each pass of
     a moving scene, these frames were identical and a holder was referred as a photo."""
-    seen = _observed_one_loop_apart(models, live_scene("hopper", seed=2))
+    seen = _observed_one_loop_apart(models, live_scene("hopper", seed=2), moving=True)
     assert len(seen) == 3
     assert assess_liveness(seen).decision == "live"
 
 
 def test_a_simulated_print_stays_still_across_loops(models: DlibModels) -> None:
-    result = assess_liveness(_observed_one_loop_apart(models, printed_photo_scene("hopper")))
+    print_ = printed_photo_scene("hopper")
+    result = assess_liveness(_observed_one_loop_apart(models, print_, moving=False))
     assert result.decision == "attack" and "no_motion" in result.reasons

@@ -97,8 +97,11 @@ class Run:
     presented: list[Presented] = field(default_factory=list)
 
     def earlier(self) -> list[tuple[int, str, list[int]]]:
-        return [(i, p.kind, p.earlier_frames()) for i, p in enumerate(self.presented)
-                if p.earlier_frames()]
+        return [
+            (i, p.kind, p.earlier_frames())
+            for i, p in enumerate(self.presented)
+            if p.earlier_frames()
+        ]
 
     def wrong(self) -> list[tuple[int, str]]:
         return [(i, w) for i, p in enumerate(self.presented) if (w := p.wrong()) is not None]
@@ -121,7 +124,7 @@ def present(
         verifier.warm_up()
         for i in range(count):
             kind = KINDS[i % len(KINDS)]
-            boundary = camera.set_source(frames[kind])
+            boundary = camera.set_source(frames[kind], moving=kind in ("holder", "other"))
             ticket = verifier.start_reference(reference)  # a fresh encoding every time
             verdict = verifier.verify_prepared(ticket, camera, BUDGETS[kind])
             done = Presented(kind, boundary, verdict)

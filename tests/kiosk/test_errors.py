@@ -6,6 +6,13 @@ import pytest
 
 from kiosk.cli.common import CommandError
 from kiosk.errors import CodedError
+from kiosk.face.errors import (
+    FaceError,
+    ModelsUnavailableError,
+    MultipleFacesError,
+    NoFaceError,
+    UnreadableImageError,
+)
 from kiosk.supervisor.officer_ops import OpsRefused
 from kiosk.supervisor.officers import OfficerError
 from kiosk.supervisor.secrets import SecretError, normalise_officer_id
@@ -16,8 +23,11 @@ from kiosk.supervisor.station import StationError
 def test_code_and_message(kind: type[CodedError]) -> None:
     error = kind("some_code", "what went wrong")
     assert isinstance(error, CodedError)
-    assert (error.code, error.message, str(error)) == ("some_code", "what went wrong",
-                                                       "what went wrong")
+    assert (error.code, error.message, str(error)) == (
+        "some_code",
+        "what went wrong",
+        "what went wrong",
+    )
 
 
 def test_ops_refused_keeps_its_detail() -> None:
@@ -36,3 +46,21 @@ def test_secret_error_is_still_a_value_error() -> None:
     with pytest.raises(ValueError) as caught:
         normalise_officer_id("bad id!")
     assert isinstance(caught.value, CodedError) and caught.value.code == "invalid_officer_id"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (UnreadableImageError, "unreadable_image"),
+        (NoFaceError, "no_face"),
+        (ModelsUnavailableError, "models_unavailable"),
+    ],
+)
+def test_face_errors_are_coded_errors_with_their_class_code(
+    kind: type[FaceError], code: str
+) -> None:
+    error = kind("what went wrong")
+    assert isinstance(error, CodedError)
+    assert (error.code, error.message, str(error)) == (code, "what went wrong", "what went wrong")
+    crowd = MultipleFacesError("two people", count=2)
+    assert (crowd.code, crowd.count) == ("multiple_faces", 2)

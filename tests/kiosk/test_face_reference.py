@@ -85,7 +85,7 @@ def test_the_worker_encodes_with_its_helper() -> None:
     from devices.simulated.scenes import live_scene
 
     verifier = ProcessFaceVerifier(partial(FaceMatcher, MatcherSettings(reference_jitters=2)))
-    camera = SimulatedCamera(live_scene("collins", seed=1), fps=30.0, loop=True)
+    camera = SimulatedCamera(live_scene("collins", seed=1), fps=30.0, loop=True, moving=True)
     camera.start()
     try:
         verifier.warm_up()
@@ -110,7 +110,7 @@ def test_a_dead_helper_fails_the_verification_closed_and_is_restarted() -> None:
     from kiosk.face.worker import FaceWorkerError
 
     verifier = ProcessFaceVerifier(partial(FaceMatcher, MatcherSettings(reference_jitters=2)))
-    camera = SimulatedCamera(live_scene("collins", seed=1), fps=30.0, loop=True)
+    camera = SimulatedCamera(live_scene("collins", seed=1), fps=30.0, loop=True, moving=True)
     camera.start()
     try:
         verifier.warm_up()

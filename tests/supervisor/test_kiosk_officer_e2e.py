@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -156,6 +155,12 @@ port = {metrics_port}
             err_lines.append(line)
 
     threading.Thread(target=follow, daemon=True).start()
+
+    def lane_saw(document: str, since: int) -> bool:  # a "lane state referred ..." line
+        return any(
+            '"lane state referred' in line and document in line for line in err_lines[since:]
+        )
+
     server = VpcdCardServer(ChipEmulator.from_passport(traveller), port=VPCD_PORT)
     swapped: VpcdCardServer | None = None
     result: tuple[str | None, str | None] = (None, None)
@@ -178,11 +183,21 @@ port = {metrics_port}
         metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         page, referred = scrape(metrics_url)
         if swap:  # T takes the passport; B lays theirs
+            mark = len(err_lines)
             server.stop()
-            time.sleep(1.5)
+            wait_until(
+                lambda: lane_saw("document off reader", mark),
+                60,
+                what="the kiosk seeing the passport taken",
+            )
+            mark = len(err_lines)
             swapped = VpcdCardServer(ChipEmulator.from_passport(other), port=VPCD_PORT)
             swapped.start()
-            time.sleep(1.5)
+            wait_until(
+                lambda: lane_saw("document on reader", mark),
+                60,
+                what="the kiosk seeing another passport laid down",
+            )
         issued = station.resolve(
             referral.referral_id, "admit", "document_checked", "compared the photos in person"
         )

@@ -58,6 +58,20 @@ def test_face_mismatch_refers_and_keeps_best_frame_for_officer(tmp_path: Path) -
     assert rig.lane.state is LaneState.IDLE
 
 
+def test_a_passport_laid_on_a_referral_is_shown_to_observers(tmp_path: Path) -> None:
+    """The station and the journal learn a document lies on the reader again (an
+    officer admit after a swap is refused as passport_left_reader either way)."""
+    rig = Rig(tmp_path)
+    rig.face.match = False
+    run_traveller(rig)
+    rig.reader.remove()
+    rig.lane.run_pending()
+    assert not rig.snapshots[-1].document_on_reader
+    rig.reader.place()
+    rig.lane.run_pending()
+    assert rig.lane.state is LaneState.REFERRED and rig.snapshots[-1].document_on_reader
+
+
 def test_watchlist_reason_is_never_shown_to_traveller(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.watch = True
