@@ -112,156 +112,39 @@ class SampleTraveller:
 
 
 SAMPLES: tuple[SampleTraveller, ...] = (
-    SampleTraveller(
-        "chn-citizen",
-        "Chinese citizen returning home",
-        "ZHANG",
-        "LI",
-        "CHN",
-        "E12345678",
-        date(1985, 5, 17),
-        "F",
-        "collins",
-    ),
-    SampleTraveller(
-        "usa-transit-240h",
-        "US transit passenger, Tokyo to Seoul",
-        "COLLINS",
-        "EILEEN",
-        "USA",
-        "X1234567",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        arrived_from="JPN",
-        onward=Onward("KOR", 96),
-    ),
-    SampleTraveller(
-        "gbr-transit-240h",
-        "British transit passenger, Bangkok to Hong Kong",
-        "HOPPER",
-        "GRACE",
-        "GBR",
-        "509876543",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="THA",
-        onward=Onward("HKG", 200),
-    ),
-    SampleTraveller(
-        "usa-face-mismatch",
-        "Someone else in front of the camera",
-        "COLLINS",
-        "EILEEN",
-        "USA",
-        "X7654321",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        face="other",
-        arrived_from="JPN",
-        onward=Onward("KOR", 48),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "deu-expired",
-        "German passport that has expired",
-        "HOPPER",
-        "GRACE",
-        "DEU",
-        "C01X00T47",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="SGP",
-        onward=Onward("JPN", 30),
-        defects=("expired",),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "fra-tampered",
-        "French passport with altered chip data",
-        "COLLINS",
-        "EILEEN",
-        "FRA",
-        "18AB12345",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        arrived_from="KOR",
-        onward=Onward("JPN", 30),
-        defects=("tampered_dg1",),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "usa-same-country",
-        "US passenger flying back to the US",
-        "HOPPER",
-        "GRACE",
-        "USA",
-        "X5550001",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="USA",
-        onward=Onward("USA", 50),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "aus-no-onward",
-        "Australian without an onward ticket",
-        "COLLINS",
-        "EILEEN",
-        "AUS",
-        "PA1234567",
-        date(1956, 11, 19),
-        "F",
-        "collins",
-        expect="refer",
-    ),
-    SampleTraveller(
-        "can-boarding-pass",
-        "Canadian transit passenger, boarding pass only",
-        "HOPPER",
-        "GRACE",
-        "CAN",
-        "AB123456",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        arrived_from="JPN",
-        onward=Onward("KOR", 50),
-        boarding_pass=True,
-    ),
-    SampleTraveller(
-        "gbr-impostor",
-        "Someone else with a British transit passport",
-        "HOPPER",
-        "GRACE",
-        "GBR",
-        "508765432",
-        date(1946, 12, 9),
-        "F",
-        "hopper",
-        face="other",
-        arrived_from="THA",
-        onward=Onward("HKG", 200),
-        expect="refer",
-    ),
-    SampleTraveller(
-        "chn-printed-photo",
-        "A printed photo held up to the camera",
-        "ZHANG",
-        "LI",
-        "CHN",
-        "E87654321",
-        date(1985, 5, 17),
-        "F",
-        "collins",
-        face="photo",
-        expect="refer",
-    ),
+    SampleTraveller("chn-citizen", "Chinese citizen returning home", "ZHANG", "LI", "CHN",
+                    "E12345678", date(1985, 5, 17), "F", "collins"),
+    SampleTraveller("usa-transit-240h", "US transit passenger, Tokyo to Seoul", "COLLINS",
+                    "EILEEN", "USA", "X1234567", date(1956, 11, 19), "F", "collins",
+                    arrived_from="JPN", onward=Onward("KOR", 96)),
+    SampleTraveller("gbr-transit-240h", "British transit passenger, Bangkok to Hong Kong",
+                    "HOPPER", "GRACE", "GBR", "509876543", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="THA", onward=Onward("HKG", 200)),
+    SampleTraveller("usa-face-mismatch", "Someone else in front of the camera", "COLLINS",
+                    "EILEEN", "USA", "X7654321", date(1956, 11, 19), "F", "collins",
+                    face="other", arrived_from="JPN", onward=Onward("KOR", 48), expect="refer"),
+    SampleTraveller("deu-expired", "German passport that has expired", "HOPPER", "GRACE",
+                    "DEU", "C01X00T47", date(1946, 12, 9), "F", "hopper", arrived_from="SGP",
+                    onward=Onward("JPN", 30), defects=("expired",), expect="refer"),
+    SampleTraveller("fra-tampered", "French passport with altered chip data", "COLLINS",
+                    "EILEEN", "FRA", "18AB12345", date(1956, 11, 19), "F", "collins",
+                    arrived_from="KOR", onward=Onward("JPN", 30), defects=("tampered_dg1",),
+                    expect="refer"),
+    SampleTraveller("usa-same-country", "US passenger flying back to the US", "HOPPER",
+                    "GRACE", "USA", "X5550001", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="USA", onward=Onward("USA", 50), expect="refer"),
+    SampleTraveller("aus-no-onward", "Australian without an onward ticket", "COLLINS",
+                    "EILEEN", "AUS", "PA1234567", date(1956, 11, 19), "F", "collins",
+                    expect="refer"),
+    SampleTraveller("can-boarding-pass", "Canadian transit passenger, boarding pass only",
+                    "HOPPER", "GRACE", "CAN", "AB123456", date(1946, 12, 9), "F", "hopper",
+                    arrived_from="JPN", onward=Onward("KOR", 50), boarding_pass=True),
+    SampleTraveller("gbr-impostor", "Someone else with a British transit passport", "HOPPER",
+                    "GRACE", "GBR", "508765432", date(1946, 12, 9), "F", "hopper",
+                    face="other", arrived_from="THA", onward=Onward("HKG", 200), expect="refer"),
+    SampleTraveller("chn-printed-photo", "A printed photo held up to the camera", "ZHANG",
+                    "LI", "CHN", "E87654321", date(1985, 5, 17), "F", "collins", face="photo",
+                    expect="refer"),
 )
 
 
@@ -343,9 +226,8 @@ class SimulatedKiosk:
             if getattr(devices, key) == "real":
                 # No gate controller or page reader driver ships with egate yet:
                 # refuse rather than pretend.
-                raise ConfigError(
-                    f"devices.{key}: 'real' has no driver in this build; use 'simulated'"
-                )
+                raise ConfigError(f"devices.{key}: 'real' has no driver in this build; "
+                                  "use 'simulated'")
         # A real PC/SC reader works with passports served by `egate chip serve` (or
         # real ones whose MRZ the panel's traveller supplies); a real camera is a webcam.
         self.reader: DocumentReader = (
@@ -378,9 +260,8 @@ class SimulatedKiosk:
         )
         self.lane.add_observer(self)
         for carrier in SIM_CARRIERS:
-            self.storage.reference.put(
-                KIND_CARRIER_KEY, f"{carrier}:sim", sim_carrier_pem(), "simulator test carrier key"
-            )
+            self.storage.reference.put(KIND_CARRIER_KEY, f"{carrier}:sim", sim_carrier_pem(),
+                                       "simulator test carrier key")
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
         """The simulated traveller reacts to the screen: when asked for a boarding
@@ -405,14 +286,10 @@ class SimulatedKiosk:
         dest = {"KOR": "ICN", "JPN": "NRT", "HKG": "HKG", "USA": "LAX"}.get(
             t.onward.destination if t.onward else "", "ICN"
         )
-        text = bcbp(
-            t.surname,
-            t.given_names,
-            [
-                Leg(origin, "CSX", "NH", "934", local.date()),
-                Leg("CSX", dest, "KE", "834", onward_day),
-            ],
-        )
+        text = bcbp(t.surname, t.given_names, [
+            Leg(origin, "CSX", "NH", "934", local.date()),
+            Leg("CSX", dest, "KE", "834", onward_day),
+        ])
         if t.boarding_pass_signed:
             text = sign_boarding_pass(text, SIM_CARRIER_KEY)
         return boarding_pass_scene(text)
