@@ -183,19 +183,40 @@ class _Session:
     # --- access control -----------------------------------------------------------
 
     def read_card_access(self) -> None:
+        """EF.CardAccess, by its short file identifier 1C in the master file.
+
+        A chip that an earlier read left inside the eMRTD application (no reset in
+        between: the same passport read again for an officer's admit) has no file 1C
+        there, so the read also selects the master file (ISO 7816-4 3F00) and tries once
+        more; without it the second read fell back to BAC, and a PACE-only chip
+        could not be read twice.
+        """
+        data = self._card_access_by_sfi()
+        if data is None and self._select_master_file():
+            data = self._card_access_by_sfi()
+        self.card_access = data
+
+    def _select_master_file(self) -> bool:
+        try:
+            resp = self.plain(CommandApdu(0x00, 0xA4, 0x00, 0x0C, b"\x3f\x00"))
+        except ChipError:
+            return False
+        return resp.sw == SW_OK
+
+    def _card_access_by_sfi(self) -> bytes | None:
         try:
             resp = self.plain(CommandApdu(0x00, 0xB0, 0x9C, 0x00, ne=256))  # SFI 1C
         except ChipError:
-            return
+            return None
         if resp.sw not in (SW_OK, SW_END_OF_FILE) or not resp.data:
-            return
+            return None
         data = resp.data
         while len(data) == 256 * (len(data) // 256) and len(data) < 4096:
             more = self.plain(CommandApdu(0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, ne=256))
             if more.sw not in (SW_OK, SW_END_OF_FILE) or not more.data:
                 break
             data += more.data
-        self.card_access = data
+        return data
 
     def pace_candidates(self) -> list[PACEInfo]:
         """The PACEInfos to try, best first: CAM (it proves the chip as well, 9303-11

@@ -134,7 +134,7 @@ def _log_command(
 def chip_fingerprint(files: Mapping[str, bytes]) -> str:
     """One digest over what identifies the chip: its data groups and EF.SOD, which signs
     them (names and contents). Files read before access control (EF.CardAccess) are not
-    signed, prove nothing, and differed between two reads of one chip in the e2e test."""
+    signed and prove nothing (a second read once lost it: devices/icao9303/reader.py)."""
     h = hashlib.sha256()
     for name in sorted(n for n in files if n == "EF.SOD" or n.startswith("DG")):
         h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())

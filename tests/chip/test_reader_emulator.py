@@ -110,6 +110,21 @@ def test_pace_only_chip(make_passport: MakePassport) -> None:
     assert result.access_control == "PACE"
 
 
+def test_a_chip_read_twice_without_a_reset_gives_the_same_files(
+    make_passport: MakePassport,
+) -> None:
+    """An officer's admit reads the referred passport again while it stays in the field:
+    the first read left the chip in the eMRTD application, where EF.CardAccess (in the
+    master file) is not found. A PACE-only chip must still open, with the same files."""
+    vp = make_passport(bac=False)
+    transport = InProcessTransport(ChipEmulator.from_passport(vp))
+    first = read_chip(transport, vp.mrz_key())
+    again = read_chip(transport, vp.mrz_key())
+    assert (first.access_control, again.access_control) == ("PACE", "PACE")
+    assert dict(again.files) == dict(first.files)
+    assert "EF.CardAccess" in again.files
+
+
 def test_cloned_chip_fails_ca_and_aa_but_files_are_read(make_passport: MakePassport) -> None:
     vp = make_passport("cloned_chip")
     result = read(vp)
