@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.border.conftest import KIOSK1_ROLE, PgBorder
+from tests.waiting import wait_until
 from ui.traveller.lockdown import MAINTENANCE_TAPS, Lockdown, hash_pin, verify_pin
 from ui.traveller.window import TravellerWindow
 
@@ -182,20 +183,15 @@ def test_sigterm_closes_the_gate_and_ends_every_child(tmp_path: Path, pg_border:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert "ready" in line, line
-        deadline = time.monotonic() + 30
-        children: set[int] = set()
-        while time.monotonic() < deadline and len(children) < 2:  # face worker + tracker
-            children = _children(proc.pid)
-            time.sleep(0.1)
-        assert len(children) >= 2, children
+        wait_until(lambda: len(_children(proc.pid)) >= 2, 30,
+                   what="the face worker and the resource tracker started")
+        children = _children(proc.pid)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0
         assert "stopped, gate closed" in out
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(c) for c in children):
-            time.sleep(0.1)
-        assert not [c for c in children if _alive(c)]
+        wait_until(lambda: not [c for c in children if _alive(c)], 10,
+                   what="the kiosk's child processes gone after SIGTERM")
         assert gate.state == "closed"
     finally:
         if proc.poll() is None:
