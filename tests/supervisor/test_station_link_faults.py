@@ -24,8 +24,8 @@ from kiosk.supervisor.agent import KioskAgent
 from kiosk.supervisor.officers import OfficerDirectory
 from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.station import LaneView, Station
-from tests.border.fault_proxy import fault_proxy
 from tests.border.conftest import KIOSK1_ROLE, ROLES, PgBorder
+from tests.border.fault_proxy import fault_proxy
 from tests.supervisor.conftest import CHEAP, Lane, enrol
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
