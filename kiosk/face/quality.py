@@ -3,7 +3,8 @@
 The checks follow the capture conditions ISO/IEC 19794-5 asks of a frontal
 portrait (face size and centring, frontal pose, exposure, focus, open eyes),
 adapted to a live kiosk frame. Codes, in the order the traveller should fix
-them: too_far, too_close, off_centre, looking_away, too_dark, blurred,
+them: too_far, too_close, off_centre, looking_away, hat_or_sunglasses (raised
+for dark glasses only: kiosk/face/occlusion.py), too_dark, blurred,
 eyes_closed. Every check is a number compared with a threshold, so tests and
 the calibration can reason about it.
 """
@@ -18,15 +19,24 @@ import numpy as np
 
 from kiosk.face.detection import FaceBox, RgbImage
 from kiosk.face.landmarks import Landmarks
+from kiosk.face.occlusion import EyeRegion, eye_region
 
 Guidance = Literal[
-    "too_far", "too_close", "off_centre", "looking_away", "too_dark", "blurred", "eyes_closed"
+    "too_far",
+    "too_close",
+    "off_centre",
+    "looking_away",
+    "hat_or_sunglasses",
+    "too_dark",
+    "blurred",
+    "eyes_closed",
 ]
 GUIDANCE_ORDER: tuple[Guidance, ...] = (
     "too_far",
     "too_close",
     "off_centre",
     "looking_away",
+    "hat_or_sunglasses",
     "too_dark",
     "blurred",
     "eyes_closed",
@@ -44,6 +54,10 @@ class QualityThresholds:
     min_brightness: float = 55.0  # mean grey level of the face box
     min_sharpness: float = 12.0  # 1000 x Laplacian variance / grey variance, face at 128 px
     min_eye_aspect_ratio: float = 0.17  # below: eyes closed (68-point model only)
+    # Dark glasses: eye region median AND 90th percentile below these shares of the
+    # cheek's median (kiosk/face/occlusion.py; docs/face.md has the measurement).
+    max_eye_median_ratio: float = 0.25
+    max_eye_bright_ratio: float = 0.34
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,7 @@ class QualityReport:
     sharpness: float
     eye_aspect_ratio: float | None
     metrics: dict[str, float] = field(default_factory=dict)
+    eyes: EyeRegion | None = None
 
     @property
     def usable(self) -> bool:
@@ -115,6 +130,9 @@ def assess_quality(
         found.add("off_centre")
     if abs(yaw) > t.max_yaw_ratio or abs(roll) > t.max_roll_degrees:
         found.add("looking_away")
+    eyes = eye_region(rgb, landmarks) if "too_far" not in found else None
+    if eyes is not None and eyes.dark_glasses(t.max_eye_median_ratio, t.max_eye_bright_ratio):
+        found.add("hat_or_sunglasses")
     if brightness < t.min_brightness:
         found.add("too_dark")
     if sharpness < t.min_sharpness:
@@ -130,4 +148,5 @@ def assess_quality(
         brightness=brightness,
         sharpness=sharpness,
         eye_aspect_ratio=ear,
+        eyes=eyes,
     )
