@@ -148,11 +148,10 @@ def run_import(args: argparse.Namespace) -> int:
             typed = isinstance(exc, MasterListError | UnvouchedAnchorError | DeviationListError)
             code = exc.code if typed else "invalid_trust_file"
             raise CommandError(code, f"{name}: {exc}", status=65) from exc
-    added = 0
-    for report in reports:
-        for row in report.rows:
-            if reference.put(row.kind, row.key, row.payload, row.provenance):
-                added += 1
+    # One transaction, a fixed number of statements (issue 20 item 6).
+    added = reference.put_many(
+        (row.kind, row.key, row.payload, row.provenance) for r in reports for row in r.rows
+    )
     bootstrap = [a for r in reports for a in r.provisioned]
     result = {
         "imported": [r.describe() for r in reports],

@@ -176,14 +176,33 @@ def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | 
     )
 
 
+# (issuer sha256, certificate sha256) -> whether the signature verifies: a store
+# reload re-classifies every list entry, and a verdict on the same bytes cannot change.
+_VERIFIED: dict[tuple[str, str], bool] = {}
+_VERIFIED_LIMIT = 8192
+
+
+def forget_verified() -> None:
+    """Drop the remembered signature verdicts (benchmarks: a cold process)."""
+    _VERIFIED.clear()
+
+
 def _verifies(issuer: Certificate, cert: Certificate) -> bool:
+    key = (issuer.sha256, cert.sha256)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        return known
     try:
         signatures.verify_signature(
             issuer.spki_der, cert.signature_algorithm_der, cert.tbs_der, cert.signature
         )
+        known = True
     except TrustError:
-        return False
-    return True
+        known = False
+    if len(_VERIFIED) >= _VERIFIED_LIMIT:
+        _VERIFIED.clear()
+    _VERIFIED[key] = known
+    return known
 
 
 @dataclass(frozen=True)
