@@ -177,7 +177,8 @@ def run_import(args: argparse.Namespace) -> int:
                 line += (
                     f"; deviation list of {dl['country']} signed by {dl['signer']['subject']}: "
                     f"{len(dl['deviations'])} deviation(s) over {listed} document number(s)"
-                    " (a listed document that fails is referred with the deviation named)"
+                    " (a listed document that fails names the deviation: refer, or accept"
+                    " with a note under the policy accept_listed; docs/trust.md)"
                 )
             print(line)
             for entry in report.entries:

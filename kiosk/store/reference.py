@@ -63,7 +63,6 @@ class ReferenceStore:
             return 0
         kinds = sorted({kind for kind, _ in wanted})
         now = datetime.now(UTC)
-        table = ReferenceRow.__table__
         with self.engine.begin() as connection:
             # Every stored digest of these kinds: one statement, however many keys.
             stored = {
@@ -88,9 +87,11 @@ class ReferenceStore:
                 elif stored[(kind, key)][1] != digest:
                     changed.append({"row_id": stored[(kind, key)][0], **values})
             if new:
-                connection.execute(insert(table), new)
+                connection.execute(insert(ReferenceRow), new)
             if changed:
-                connection.execute(update(table).where(table.c.id == bindparam("row_id")), changed)
+                connection.execute(
+                    update(ReferenceRow).where(ReferenceRow.id == bindparam("row_id")), changed
+                )
         return len(new) + len(changed)
 
     def items(self, kind: str) -> list[ReferenceItem]:

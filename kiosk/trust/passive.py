@@ -20,11 +20,12 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg1 import DataGroup1
+from devices.icao9303.lds.dg12 import DataGroup12
 from devices.icao9303.sod import SecurityObject, SodError, certificate_matches, parse_sod
 from kiosk.ports import AuthenticityResult
 from kiosk.trust import cms, signatures
@@ -36,7 +37,14 @@ from kiosk.trust.chain import (
     check_revocation,
     validate_path,
 )
-from kiosk.trust.deviation_list import listed_deviation
+from kiosk.trust.deviation_list import (
+    ACCEPT_WITH_NOTE,
+    DEFAULT_DEVIATION_POLICY,
+    REFER,
+    DeviationPolicy,
+    DocumentFacts,
+    listed_deviation,
+)
 from kiosk.trust.errors import MalformedInputError, TrustError, UnsupportedAlgorithmError
 from kiosk.trust.store import CscaStore
 
@@ -111,6 +119,8 @@ class Verdict:
 
     @property
     def valid(self) -> bool:
+        if self.deviation is not None and self.deviation["action"] == ACCEPT_WITH_NOTE:
+            return True  # every failure explained by a listed, acceptable deviation
         return (
             not self.reasons
             and all(
@@ -194,15 +204,57 @@ def _signer_summary(cert: Certificate, source: str) -> dict[str, Any]:
     }
 
 
+def _issued(so: SecurityObject, files: Mapping[str, bytes], v: Verdict) -> date | None:
+    """The document's issuance date for a deviation list's issuance period: DG12's
+    date of issue when DG12 was read and its hash holds, else EF.SOD's signingTime
+    (the document is signed when it is personalised)."""
+    raw = files.get("DG12")
+    if raw is not None and 12 in so.dg_hashes and "hash_mismatch_dg12" not in v.reasons:
+        try:
+            issued = DataGroup12.parse(raw).issue_date()
+        except LdsError:
+            issued = None
+        if issued is not None:
+            return issued
+    signed = so.signer_info.signing_time
+    return signed.date() if signed is not None else None
+
+
+# The checks a listed deviation type may excuse, by the reason it explains.
+_EXCUSED_CHECK = {"bad_signature": "sod_signature", "hash_mismatch_dg": "dg_hashes"}
+
+
+def _only_explained_checks_failed(v: Verdict, found: dict[str, Any]) -> bool:
+    """Every check passed but those whose failure the deviation explains: a check
+    that was not run (a group not read, a chain not built) is never excused."""
+    excused = {
+        check
+        for reason in found["explains"]
+        for prefix, check in _EXCUSED_CHECK.items()
+        if reason.startswith(prefix)
+    }
+    required = ("sod_signature", "signed_attributes", "dg_hashes", "ds_certificate_chain")
+    return all(
+        v.checks[name]["status"] == "passed" for name in required if name not in excused
+    ) and v.checks["crl"]["status"] in ("passed", "not_available")
+
+
 class PassiveVerifier:
-    """Runs the checks for one document against a CscaStore."""
+    """Runs the checks for one document against a CscaStore. `deviation_policy`: what
+    a failure that a trusted deviation list explains becomes (deviation_list.py)."""
 
     def __init__(
-        self, store: CscaStore, *, require_crl: bool = False, accept_stale_crl: bool = False
+        self,
+        store: CscaStore,
+        *,
+        require_crl: bool = False,
+        accept_stale_crl: bool = False,
+        deviation_policy: DeviationPolicy = DEFAULT_DEVIATION_POLICY,
     ) -> None:
         self.store = store
         self.require_crl = require_crl
         self.accept_stale_crl = accept_stale_crl
+        self.deviation_policy = deviation_policy
 
     def verify(self, files: Mapping[str, bytes], at: datetime) -> Verdict:
         verdict = Verdict(checked_at=_aware(at))
@@ -239,25 +291,44 @@ class PassiveVerifier:
         if ds is not None:
             self._chain(ds, info.signing_time, v)
             if not v.valid and self.store.deviation_lists:
-                self._deviation(ds, files, v)
+                self._deviation(ds, so, files, v)
 
-    def _deviation(self, ds: Certificate, files: Mapping[str, bytes], v: Verdict) -> None:
-        """Name a listed deviation (ICAO 9303-12 deviation lists) on a failed verdict;
-        the verdict stays invalid: the deviation tells the officer why."""
+    def _deviation(
+        self, ds: Certificate, so: SecurityObject, files: Mapping[str, bytes], v: Verdict
+    ) -> None:
+        """Name a listed deviation (ICAO 9303-12 deviation lists) on a failed verdict:
+        it refers, or, under the policy "accept_listed", a failure that the deviation
+        fully explains and that cannot hide a forgery is accepted with a note
+        (deviation_list.listed_deviation; docs/trust.md, "Deviation lists")."""
+        number = code = None
         raw = files.get("DG1")
-        if raw is None:
+        if raw is not None:
+            try:
+                mrz = DataGroup1.parse(raw).mrz
+                number, code = mrz.document_number, mrz.document_code
+            except LdsError:
+                pass
+        facts = DocumentFacts(ds.country, number, code, _issued(so, files, v), ds)
+        found = listed_deviation(
+            self.store.deviation_lists, facts, v.ordered_reasons, self.deviation_policy
+        )
+        if found is None:
             return
-        try:
-            number = DataGroup1.parse(raw).mrz.document_number
-        except LdsError:
-            return
-        found = listed_deviation(self.store.deviation_lists, ds.country, number, v.reasons)
-        if found is not None:
-            v.deviation = found
-            v.notes.append(
-                f"document {number} is on the {found['country']} deviation list "
-                f"({', '.join(found['types'])}): refer to an officer"
-            )
+        if found["action"] == ACCEPT_WITH_NOTE and not _only_explained_checks_failed(v, found):
+            found["action"] = REFER
+        v.deviation = found
+        who = f"document {number}" if number else "this document"
+        outcome = (
+            f"accepted with a note (policy {self.deviation_policy}): "
+            f"{', '.join(found['explains'])} explained"
+            if found["action"] == ACCEPT_WITH_NOTE
+            else "refer to an officer"
+        )
+        v.notes.append(
+            f"{who} is on the {found['country']} deviation list "
+            f"({', '.join(found['types'])}; matched by {', '.join(found['matched_by'])}): "
+            f"{outcome}"
+        )
 
     def _document_signer(self, so: SecurityObject, v: Verdict) -> tuple[Certificate | None, str]:
         info = so.signer_info
@@ -404,10 +475,18 @@ class PassiveAuthenticator:
     """kiosk.ports.DocumentAuthenticator backed by a CscaStore."""
 
     def __init__(
-        self, store: CscaStore, *, require_crl: bool = False, accept_stale_crl: bool = False
+        self,
+        store: CscaStore,
+        *,
+        require_crl: bool = False,
+        accept_stale_crl: bool = False,
+        deviation_policy: DeviationPolicy = DEFAULT_DEVIATION_POLICY,
     ) -> None:
         self.verifier = PassiveVerifier(
-            store, require_crl=require_crl, accept_stale_crl=accept_stale_crl
+            store,
+            require_crl=require_crl,
+            accept_stale_crl=accept_stale_crl,
+            deviation_policy=deviation_policy,
         )
 
     @property
