@@ -159,6 +159,25 @@ def lookup_and_import(quick: bool) -> None:
             lambda a=auth: a.authenticate(files, NOW),
             20 if quick else 100,
         )
+    # EF.SOD without its DS certificate: the stored one (from the PKD) is looked up.
+    bare = pki.build_sod(DGS, p.ds_cert, p.ds_key, include_certificate=False)
+    bare_files = {**files, "EF.SOD": bare}
+    ds_key = pki.cached_key("ecdsa-p256", "bench/other-ds")
+    signers = [
+        pki.make_ds_certificate(p.csca_cert, p.csca_key, ds_key.public_key(), now=NOW,
+                                serial=0x5000 + i).public_bytes(serialization.Encoding.DER)
+        for i in range(1000)
+    ]  # fmt: skip
+    ds_der = p.ds_cert.public_bytes(serialization.Encoding.DER)
+    for extra in (signers[:10], signers):
+        store = CscaStore.from_certificates([p.csca_der(), *extra, ds_der])
+        auth = PassiveAuthenticator(store)
+        assert auth.authenticate(bare_files, NOW).valid
+        timed(
+            f"passive authentication, DS among {len(extra) + 1} stored DS",
+            lambda a=auth: a.authenticate(bare_files, NOW),
+            20 if quick else 100,
+        )
 
 
 def main() -> None:

@@ -23,13 +23,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from asn1crypto import x509 as asn1_x509
+
+from devices.icao9303.asn1 import DECODE_ERRORS
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg1 import DataGroup1
 from devices.icao9303.lds.dg12 import DataGroup12
-from devices.icao9303.sod import SecurityObject, SodError, certificate_matches, parse_sod
+from devices.icao9303.sod import (
+    SecurityObject,
+    SignerInfo,
+    SodError,
+    certificate_matches,
+    parse_sod,
+)
 from kiosk.ports import AuthenticityResult
 from kiosk.trust import cms, signatures
-from kiosk.trust.certificates import Certificate
+from kiosk.trust.certificates import Certificate, name_info
 from kiosk.trust.chain import (
     PathCheck,
     RevocationResult,
@@ -340,7 +349,7 @@ class PassiveVerifier:
             v.fail("malformed_ds_certificate")
             v.checks["sod_signature"].update(status="failed", detail=notes[0])
             return None, ""
-        for stored in self.store.document_signers():
+        for stored in self._stored_signers(info):
             if certificate_matches(stored.der, info):
                 return stored, "trust_store"
         v.fail("ds_certificate_not_found")
@@ -348,6 +357,19 @@ class PassiveVerifier:
         v.checks["sod_signature"].update(status="failed", detail=detail)
         v.checks["ds_certificate_chain"].update(status="failed", detail=detail)
         return None, ""
+
+    def _stored_signers(self, info: SignerInfo) -> list[Certificate]:
+        """The stored DS certificates EF.SOD's signer identifier may name, by index
+        (issue 20 item 6: the PKD brings thousands); certificate_matches decides."""
+        if info.subject_key_identifier is not None:
+            return self.store.document_signers_named(ski=info.subject_key_identifier)
+        if info.issuer_der is None or info.serial_number is None:
+            return []
+        try:
+            issuer_key = name_info(asn1_x509.Name.load(info.issuer_der)).key
+        except DECODE_ERRORS:
+            return []
+        return self.store.document_signers_named(issuer_key=issuer_key, serial=info.serial_number)
 
     def _signed_attributes(self, so: SecurityObject, v: Verdict) -> None:
         result = cms.check_signed_attributes(so.signer_info, so.econtent_type, so.econtent)
