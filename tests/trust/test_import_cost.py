@@ -16,6 +16,7 @@ from devices.simulated import pki
 from kiosk.cli.main import main
 from kiosk.store.database import open_local
 from kiosk.store.reference import ReferenceStore
+from tests.border.conftest import pg_server  # noqa: F401 - fixture
 from tests.trust.conftest import NOW
 
 
@@ -79,8 +80,18 @@ def test_statement_count_does_not_grow_with_the_certificate_count(
     assert small == large
 
 
-def test_put_many_is_put_in_one_transaction(tmp_path: Path, statements: list[str]) -> None:
-    store = ReferenceStore(open_local(f"sqlite:///{tmp_path}/ref.sqlite"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def local_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The local store on SQLite and on the real PostgreSQL (tests/border/conftest.py)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ref.sqlite"
+    server = request.getfixturevalue("pg_server")
+    return str(server.create_database().render_as_string(hide_password=False))
+
+
+def test_put_many_is_put_in_one_transaction(local_url: str, statements: list[str]) -> None:
+    engine = open_local(local_url)
+    store = ReferenceStore(engine)
     assert store.put("csca", "a", b"old", "first")
     statements.clear()
     rows = [("csca", "a", b"new", "second"), ("csca", "b", b"b", "x"), ("crl", "c", b"c", "y"),
@@ -98,3 +109,4 @@ def test_put_many_is_put_in_one_transaction(tmp_path: Path, statements: list[str
     assert a is not None and (a.payload, a.provenance) == (b"new", "second")
     assert b is not None and b.provenance == "x"  # the same payload again keeps the first
     assert [i.key for i in store.items("crl")] == ["c"]
+    engine.dispose()
