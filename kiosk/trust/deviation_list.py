@@ -140,6 +140,9 @@ class Deviation:
     dsc_serial: int | None = None  # ...and serial
     dsc_ski: bytes | None = None  # subjectKeyIdentifier
     dsc_digest: bytes | None = None  # certificateDigest (the list's digestAlg)
+    # Data groups a data-group deviation's parameters name (INTEGER 1..16, TR-03129);
+    # empty: the deviation does not say which.
+    data_groups: frozenset[int] = frozenset()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -149,6 +152,7 @@ class Deviation:
             "issued_from": self.issued_from.isoformat() if self.issued_from else None,
             "issued_until": self.issued_until.isoformat() if self.issued_until else None,
             "dsc": self.dsc,
+            "data_groups": sorted(self.data_groups),
         }
 
 
@@ -200,6 +204,7 @@ def _deviation(item: Any) -> Deviation:
     doc_type = docs["document_type"]
     return Deviation(
         types=tuple(str(d["deviation_type"].dotted) for d in item["descriptions"]),
+        data_groups=_data_groups(item["descriptions"]),
         document_type=None if isinstance(doc_type, core.Void) else str(doc_type.native),
         document_numbers=numbers,
         issued_from=first,
@@ -210,6 +215,27 @@ def _deviation(item: Any) -> Deviation:
         dsc_ski=ski,
         dsc_digest=digest,
     )
+
+
+def _data_groups(descriptions: Any) -> frozenset[int]:
+    """The data groups named by the parameters of LDS-DGMalformed / LDS-DGHashWrong
+    descriptions when those are an INTEGER 1..16; parameters of another form name
+    none (the deviation then applies to whichever group fails)."""
+    groups: set[int] = set()
+    for description in descriptions:
+        parameters = description["parameters"]
+        if isinstance(parameters, core.Void) or str(description["deviation_type"].dotted) not in (
+            "2.23.136.1.1.7.2.1",
+            "2.23.136.1.1.7.2.2",
+        ):
+            continue
+        try:
+            value = parameters.parse(core.Integer).native
+        except DECODE_ERRORS:
+            continue
+        if isinstance(value, int) and 1 <= value <= 16:
+            groups.add(value)
+    return frozenset(groups)
 
 
 def parse_deviations(econtent: bytes) -> tuple[Deviation, ...]:
@@ -375,19 +401,26 @@ def _same_signer(deviation: Deviation, ds: Certificate, digest_algorithm: str) -
     return False
 
 
-def _acceptable(deviation_types: list[str], reason: str) -> bool:
-    """Whether `reason` is explained by one of the types that may be accepted."""
-    for oid in deviation_types:
+def _verdict_on(deviation: Deviation, reason: str) -> tuple[bool, bool]:
+    """(whether `deviation` explains `reason`, whether it may then be accepted). A
+    data-group deviation whose parameters name groups explains those groups only."""
+    explains = acceptable = False
+    for oid in deviation.types:
         rule = DEVIATION_RULES.get(oid)
-        if rule is None or not rule.acceptable:
-            continue
-        if not any(reason.startswith(p) for p in rule.explains):
+        if rule is None or not any(reason.startswith(p) for p in rule.explains):
             continue
         group = reason.removeprefix("hash_mismatch_dg")
-        if group != reason and (not group.isdigit() or int(group) in DECISION_GROUPS):
-            continue
-        return True
-    return False
+        if group != reason:
+            if not group.isdigit():
+                continue
+            if deviation.data_groups and int(group) not in deviation.data_groups:
+                continue
+            explains = True
+            acceptable = acceptable or (rule.acceptable and int(group) not in DECISION_GROUPS)
+        else:
+            explains = True
+            acceptable = acceptable or rule.acceptable
+    return explains, acceptable
 
 
 def listed_deviation(
@@ -407,6 +440,7 @@ def listed_deviation(
     types: list[str] = []
     matched_by: set[str] = set()
     listed_in: list[str] = []
+    matched: list[Deviation] = []
     for dl in lists:
         if (dl.country or "").upper() != facts.country.upper():
             continue
@@ -414,22 +448,27 @@ def listed_deviation(
             criteria = _matched_by(deviation, facts, dl.digest_algorithm)
             if criteria is None:
                 continue
+            matched.append(deviation)
             matched_by.update(criteria)
             types.extend(t for t in deviation.types if t not in types)
             if dl.sha256 not in listed_in:
                 listed_in.append(dl.sha256)
     if not listed_in:
         return None
-    prefixes = [
-        p for t in types for p in (DEVIATION_RULES[t].explains if t in DEVIATION_RULES else ())
-    ]
-    explained = [r for r in reasons if any(r.startswith(p) for p in prefixes)]
+    explained: list[str] = []
+    acceptable: list[str] = []
+    for reason in reasons:
+        verdicts = [_verdict_on(d, reason) for d in matched]
+        if any(explains for explains, _ in verdicts):
+            explained.append(reason)
+        if any(explains and ok for explains, ok in verdicts):
+            acceptable.append(reason)
     unexplained = [r for r in reasons if r not in explained]
     accept = (
         policy == "accept_listed"
         and bool(explained)
         and not unexplained
-        and all(_acceptable(types, r) for r in explained)
+        and acceptable == explained
     )
     return {
         "list": listed_in[0],

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from asn1crypto import cms as asn1_cms
+from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 
@@ -44,12 +45,16 @@ MRZ_WRONG_DATA = "2.23.136.1.1.7.3.1"
 FIELD = SHARED / "reference" / "field-pki"
 
 
-def _list(p: pki.TestPki, documents: dict[str, Any], *types: str, digest: str = "") -> bytes:
+def _list(
+    p: pki.TestPki, documents: dict[str, Any], *types: str, digest: str = "", group: int = 0
+) -> bytes:
+    descriptions = [
+        {"deviation_type": t, **({"parameters": core.Integer(group, explicit=0)} if group else {})}
+        for t in types
+    ]
     content: dict[str, Any] = {
         "version": 0,
-        "deviations": [
-            {"documents": documents, "descriptions": [{"deviation_type": t} for t in types]}
-        ],
+        "deviations": [{"documents": documents, "descriptions": descriptions}],
     }
     if digest:
         content["digest_alg"] = {"algorithm": digest}
@@ -127,6 +132,23 @@ def test_accept_listed_accepts_it_with_a_note(make_pki: MakePki) -> None:
                                       "accept_listed")  # fmt: skip
     dg1 = _verify(store, _document(p, wrong_dg=1), "accept_listed")
     assert (dg1["verdict"], dg1["deviation"]["action"]) == ("invalid", "refer")
+
+
+def test_a_deviation_naming_a_group_explains_that_group_only(make_pki: MakePki) -> None:
+    """LDS-DGHashWrong with parameters INTEGER 11 (the group, TR-03129)."""
+    p = make_pki("rsa2048", "UTO")
+    raw = _list(p, {"document_numbers": ["L1234567"]}, DG_HASH_WRONG, group=11)
+    store = _store(p, raw)
+    assert store.deviation_lists[0].describe()["deviations"][0]["data_groups"] == [11]
+    named = _verify(store, _document(p, wrong_dg=11), "accept_listed")
+    assert (named["verdict"], named["deviation"]["action"]) == ("valid", "accept_with_note")
+    files = _document(p, wrong_dg=11, issued=date(2026, 3, 1))
+    files["DG12"] = files["DG12"][:-1] + b"9"  # DG12 wrong as well: not the named group
+    other = _verify(store, files, "accept_listed")
+    assert other["verdict"] == "invalid"
+    assert other["deviation"]["explains"] == ["hash_mismatch_dg11"]
+    assert other["deviation"]["unexplained"] == ["hash_mismatch_dg12"]
+    assert other["deviation"]["action"] == "refer"
 
 
 @pytest.mark.parametrize("group", [1, 2])
