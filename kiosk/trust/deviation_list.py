@@ -180,11 +180,16 @@ class DeviationList:
         }
 
 
+def _document_number(text: str) -> str:
+    """Compared as the MRZ gives it: upper case, without trailing fillers."""
+    return text.strip().rstrip("<").upper()
+
+
 def _deviation(item: Any) -> Deviation:
     docs = item["documents"]
     numbers: frozenset[str] = frozenset()
     if not isinstance(docs["document_numbers"], core.Void):
-        numbers = frozenset(str(n.native) for n in docs["document_numbers"])
+        numbers = frozenset(_document_number(str(n.native)) for n in docs["document_numbers"])
     period = docs["issuing_date"]
     first = last = None
     if not isinstance(period, core.Void):
@@ -363,7 +368,8 @@ def _matched_by(
     criterion at all is matched by no document rather than by all of them."""
     matched: list[str] = []
     if deviation.document_numbers:
-        if facts.document_number not in deviation.document_numbers:
+        number = facts.document_number
+        if number is None or _document_number(number) not in deviation.document_numbers:
             return None
         matched.append("document_number")
     if deviation.document_type is not None:

@@ -49,6 +49,7 @@ from kiosk.trust.chain import (
 from kiosk.trust.deviation_list import (
     ACCEPT_WITH_NOTE,
     DEFAULT_DEVIATION_POLICY,
+    DEVIATION_POLICIES,
     REFER,
     DeviationPolicy,
     DocumentFacts,
@@ -263,6 +264,11 @@ class PassiveVerifier:
         self.store = store
         self.require_crl = require_crl
         self.accept_stale_crl = accept_stale_crl
+        if deviation_policy not in DEVIATION_POLICIES:
+            raise ValueError(
+                f"deviation policy {deviation_policy!r}: expected one of "
+                f"{', '.join(DEVIATION_POLICIES)}"
+            )
         self.deviation_policy = deviation_policy
 
     def verify(self, files: Mapping[str, bytes], at: datetime) -> Verdict:

@@ -245,6 +245,12 @@ def test_deviations_by_issuance_period_and_document_type(make_pki: MakePki) -> N
     assert other_type["verdict"] == "invalid" and "deviation" not in other_type
 
 
+def test_an_unknown_policy_is_refused(make_pki: MakePki) -> None:
+    p = make_pki("rsa2048", "UTO")
+    with pytest.raises(ValueError, match="accept_listed"):
+        PassiveAuthenticator(_store(p), deviation_policy="accept")  # type: ignore[arg-type]
+
+
 def test_a_list_of_another_state_does_not_apply(make_pki: MakePki) -> None:
     p = make_pki("rsa2048", "UTO")
     q = make_pki("rsa2048", "ZZA")
