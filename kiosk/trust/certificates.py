@@ -66,7 +66,24 @@ class NameInfo:
     country: str | None  # the first C attribute
 
 
+_NAMES: dict[bytes, NameInfo] = {}
+_NAMES_LIMIT = 8192  # distinct names held; a master list has a few hundred
+
+
 def name_info(name: Any) -> NameInfo:
+    """name_info of a Name, remembered by its DER: a self-signed certificate's issuer
+    is its subject, and most certificates share their issuer's name."""
+    der = name.dump()
+    known = _NAMES.get(der)
+    if known is None:
+        known = _name_info(name)
+        if len(_NAMES) >= _NAMES_LIMIT:
+            _NAMES.clear()
+        _NAMES[der] = known
+    return known
+
+
+def _name_info(name: Any) -> NameInfo:
     """Text, comparable key and country of a Name, in one pass over its attributes.
 
     The key holds, per RDN, its attributes sorted, each value NFKC-normalised,
@@ -194,8 +211,32 @@ class Certificate:
         }
 
 
+_PARSED: dict[bytes, Certificate] = {}
+_PARSED_LIMIT = 4096
+
+
 def parse_certificate(der: bytes) -> Certificate:
-    """Decode one DER certificate; MalformedInputError on anything unusable."""
+    """Decode one DER certificate; MalformedInputError on anything unusable.
+    Each certificate is decoded once per process (issue 20 item 6): reloading the
+    store meets a certificate in its row, in its master list and in the list being
+    imported. The record is immutable; a refusal is not remembered."""
+    der = bytes(der)
+    known = _PARSED.get(der)
+    if known is None:
+        known = _parse_certificate(der)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[der] = known
+    return known
+
+
+def forget_decoded() -> None:
+    """Drop the remembered certificates and names (benchmarks: a cold process)."""
+    _PARSED.clear()
+    _NAMES.clear()
+
+
+def _parse_certificate(der: bytes) -> Certificate:
     try:
         cert = asn1_x509.Certificate.load(bytes(der), strict=True)
         tbs = cert["tbs_certificate"]

@@ -162,28 +162,45 @@ def _list_entries(econtent: bytes) -> list[ListEntry]:
 
 
 def _issuer_in(cert: Certificate, pool: Sequence[Certificate]) -> Certificate | None:
-    """The CA certificate of `pool` whose name and key issued `cert`."""
-    return next(
-        (
-            c
-            for c in pool
-            if c.issues_certificates
-            and c.subject_key == cert.issuer_key
-            and c.sha256 != cert.sha256
-            and _verifies(c, cert)
-        ),
-        None,
-    )
+    """The CA certificate of `pool` whose name and key issued `cert`: those of the
+    issuer's name, the one whose SKI is `cert`'s AKI tried first, so the first
+    signature checked is the right one after a key rollover."""
+    named = [
+        c
+        for c in pool
+        if c.subject_key == cert.issuer_key and c.issues_certificates and c.sha256 != cert.sha256
+    ]
+    named.sort(key=lambda c: cert.aki is None or c.ski != cert.aki)
+    return next((c for c in named if _verifies(c, cert)), None)
+
+
+# (issuer sha256, certificate sha256) -> whether the signature verifies: a store
+# reload re-classifies every list entry, and a verdict on the same bytes cannot change.
+_VERIFIED: dict[tuple[str, str], bool] = {}
+_VERIFIED_LIMIT = 8192
+
+
+def forget_verified() -> None:
+    """Drop the remembered signature verdicts (benchmarks: a cold process)."""
+    _VERIFIED.clear()
 
 
 def _verifies(issuer: Certificate, cert: Certificate) -> bool:
+    key = (issuer.sha256, cert.sha256)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        return known
     try:
         signatures.verify_signature(
             issuer.spki_der, cert.signature_algorithm_der, cert.tbs_der, cert.signature
         )
+        known = True
     except TrustError:
-        return False
-    return True
+        known = False
+    if len(_VERIFIED) >= _VERIFIED_LIMIT:
+        _VERIFIED.clear()
+    _VERIFIED[key] = known
+    return known
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,25 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from asn1crypto import x509 as asn1_x509
+
+from devices.icao9303.asn1 import DECODE_ERRORS
 from devices.icao9303.lds import LdsError
 from devices.icao9303.lds.dg1 import DataGroup1
-from devices.icao9303.sod import SecurityObject, SodError, certificate_matches, parse_sod
+from devices.icao9303.lds.dg12 import DataGroup12
+from devices.icao9303.sod import (
+    SecurityObject,
+    SignerInfo,
+    SodError,
+    certificate_matches,
+    parse_sod,
+)
 from kiosk.ports import AuthenticityResult
 from kiosk.trust import cms, signatures
-from kiosk.trust.certificates import Certificate
+from kiosk.trust.certificates import Certificate, name_info
 from kiosk.trust.chain import (
     PathCheck,
     RevocationResult,
@@ -36,7 +46,15 @@ from kiosk.trust.chain import (
     check_revocation,
     validate_path,
 )
-from kiosk.trust.deviation_list import listed_deviation
+from kiosk.trust.deviation_list import (
+    ACCEPT_WITH_NOTE,
+    DEFAULT_DEVIATION_POLICY,
+    DEVIATION_POLICIES,
+    REFER,
+    DeviationPolicy,
+    DocumentFacts,
+    listed_deviation,
+)
 from kiosk.trust.errors import MalformedInputError, TrustError, UnsupportedAlgorithmError
 from kiosk.trust.store import CscaStore
 
@@ -111,6 +129,8 @@ class Verdict:
 
     @property
     def valid(self) -> bool:
+        if self.deviation is not None and self.deviation["action"] == ACCEPT_WITH_NOTE:
+            return True  # every failure explained by a listed, acceptable deviation
         return (
             not self.reasons
             and all(
@@ -194,15 +214,62 @@ def _signer_summary(cert: Certificate, source: str) -> dict[str, Any]:
     }
 
 
+def _issued(so: SecurityObject, files: Mapping[str, bytes], v: Verdict) -> date | None:
+    """The document's issuance date for a deviation list's issuance period: DG12's
+    date of issue when DG12 was read and its hash holds, else EF.SOD's signingTime
+    (the document is signed when it is personalised)."""
+    raw = files.get("DG12")
+    if raw is not None and 12 in so.dg_hashes and "hash_mismatch_dg12" not in v.reasons:
+        try:
+            issued = DataGroup12.parse(raw).issue_date()
+        except LdsError:
+            issued = None
+        if issued is not None:
+            return issued
+    signed = so.signer_info.signing_time
+    return signed.date() if signed is not None else None
+
+
+# The checks a listed deviation type may excuse, by the reason it explains.
+_EXCUSED_CHECK = {"bad_signature": "sod_signature", "hash_mismatch_dg": "dg_hashes"}
+
+
+def _only_explained_checks_failed(v: Verdict, found: dict[str, Any]) -> bool:
+    """Every check passed but those whose failure the deviation explains: a check
+    that was not run (a group not read, a chain not built) is never excused."""
+    excused = {
+        check
+        for reason in found["explains"]
+        for prefix, check in _EXCUSED_CHECK.items()
+        if reason.startswith(prefix)
+    }
+    required = ("sod_signature", "signed_attributes", "dg_hashes", "ds_certificate_chain")
+    return all(
+        v.checks[name]["status"] == "passed" for name in required if name not in excused
+    ) and v.checks["crl"]["status"] in ("passed", "not_available")
+
+
 class PassiveVerifier:
-    """Runs the checks for one document against a CscaStore."""
+    """Runs the checks for one document against a CscaStore. `deviation_policy`: what
+    a failure that a trusted deviation list explains becomes (deviation_list.py)."""
 
     def __init__(
-        self, store: CscaStore, *, require_crl: bool = False, accept_stale_crl: bool = False
+        self,
+        store: CscaStore,
+        *,
+        require_crl: bool = False,
+        accept_stale_crl: bool = False,
+        deviation_policy: DeviationPolicy = DEFAULT_DEVIATION_POLICY,
     ) -> None:
         self.store = store
         self.require_crl = require_crl
         self.accept_stale_crl = accept_stale_crl
+        if deviation_policy not in DEVIATION_POLICIES:
+            raise ValueError(
+                f"deviation policy {deviation_policy!r}: expected one of "
+                f"{', '.join(DEVIATION_POLICIES)}"
+            )
+        self.deviation_policy = deviation_policy
 
     def verify(self, files: Mapping[str, bytes], at: datetime) -> Verdict:
         verdict = Verdict(checked_at=_aware(at))
@@ -239,25 +306,44 @@ class PassiveVerifier:
         if ds is not None:
             self._chain(ds, info.signing_time, v)
             if not v.valid and self.store.deviation_lists:
-                self._deviation(ds, files, v)
+                self._deviation(ds, so, files, v)
 
-    def _deviation(self, ds: Certificate, files: Mapping[str, bytes], v: Verdict) -> None:
-        """Name a listed deviation (ICAO 9303-12 deviation lists) on a failed verdict;
-        the verdict stays invalid: the deviation tells the officer why."""
+    def _deviation(
+        self, ds: Certificate, so: SecurityObject, files: Mapping[str, bytes], v: Verdict
+    ) -> None:
+        """Name a listed deviation (ICAO 9303-12 deviation lists) on a failed verdict:
+        it refers, or, under the policy "accept_listed", a failure that the deviation
+        fully explains and that cannot hide a forgery is accepted with a note
+        (deviation_list.listed_deviation; docs/trust.md, "Deviation lists")."""
+        number = code = None
         raw = files.get("DG1")
-        if raw is None:
+        if raw is not None:
+            try:
+                mrz = DataGroup1.parse(raw).mrz
+                number, code = mrz.document_number, mrz.document_code
+            except LdsError:
+                pass
+        facts = DocumentFacts(ds.country, number, code, _issued(so, files, v), ds)
+        found = listed_deviation(
+            self.store.deviation_lists, facts, v.ordered_reasons, self.deviation_policy
+        )
+        if found is None:
             return
-        try:
-            number = DataGroup1.parse(raw).mrz.document_number
-        except LdsError:
-            return
-        found = listed_deviation(self.store.deviation_lists, ds.country, number, v.reasons)
-        if found is not None:
-            v.deviation = found
-            v.notes.append(
-                f"document {number} is on the {found['country']} deviation list "
-                f"({', '.join(found['types'])}): refer to an officer"
-            )
+        if found["action"] == ACCEPT_WITH_NOTE and not _only_explained_checks_failed(v, found):
+            found["action"] = REFER
+        v.deviation = found
+        who = f"document {number}" if number else "this document"
+        outcome = (
+            f"accepted with a note (policy {self.deviation_policy}): "
+            f"{', '.join(found['explains'])} explained"
+            if found["action"] == ACCEPT_WITH_NOTE
+            else "refer to an officer"
+        )
+        v.notes.append(
+            f"{who} is on the {found['country']} deviation list "
+            f"({', '.join(found['types'])}; matched by {', '.join(found['matched_by'])}): "
+            f"{outcome}"
+        )
 
     def _document_signer(self, so: SecurityObject, v: Verdict) -> tuple[Certificate | None, str]:
         info = so.signer_info
@@ -269,7 +355,7 @@ class PassiveVerifier:
             v.fail("malformed_ds_certificate")
             v.checks["sod_signature"].update(status="failed", detail=notes[0])
             return None, ""
-        for stored in self.store.document_signers():
+        for stored in self._stored_signers(info):
             if certificate_matches(stored.der, info):
                 return stored, "trust_store"
         v.fail("ds_certificate_not_found")
@@ -277,6 +363,19 @@ class PassiveVerifier:
         v.checks["sod_signature"].update(status="failed", detail=detail)
         v.checks["ds_certificate_chain"].update(status="failed", detail=detail)
         return None, ""
+
+    def _stored_signers(self, info: SignerInfo) -> list[Certificate]:
+        """The stored DS certificates EF.SOD's signer identifier may name, by index
+        (issue 20 item 6: the PKD brings thousands); certificate_matches decides."""
+        if info.subject_key_identifier is not None:
+            return self.store.document_signers_named(ski=info.subject_key_identifier)
+        if info.issuer_der is None or info.serial_number is None:
+            return []
+        try:
+            issuer_key = name_info(asn1_x509.Name.load(info.issuer_der)).key
+        except DECODE_ERRORS:
+            return []
+        return self.store.document_signers_named(issuer_key=issuer_key, serial=info.serial_number)
 
     def _signed_attributes(self, so: SecurityObject, v: Verdict) -> None:
         result = cms.check_signed_attributes(so.signer_info, so.econtent_type, so.econtent)
@@ -404,10 +503,18 @@ class PassiveAuthenticator:
     """kiosk.ports.DocumentAuthenticator backed by a CscaStore."""
 
     def __init__(
-        self, store: CscaStore, *, require_crl: bool = False, accept_stale_crl: bool = False
+        self,
+        store: CscaStore,
+        *,
+        require_crl: bool = False,
+        accept_stale_crl: bool = False,
+        deviation_policy: DeviationPolicy = DEFAULT_DEVIATION_POLICY,
     ) -> None:
         self.verifier = PassiveVerifier(
-            store, require_crl=require_crl, accept_stale_crl=accept_stale_crl
+            store,
+            require_crl=require_crl,
+            accept_stale_crl=accept_stale_crl,
+            deviation_policy=deviation_policy,
         )
 
     @property

@@ -106,6 +106,10 @@ class CscaStore:
         # name key -> sha256s.
         self._by_subject: dict[str, list[str]] = {}
         self._crls_by_issuer: dict[str, list[str]] = {}
+        # Document signers by (issuer name key, serial) and by SKI: EF.SOD names its
+        # signer one of these two ways, and the PKD brings thousands of them.
+        self._ds_by_issuer_serial: dict[tuple[str, int], list[str]] = {}
+        self._ds_by_ski: dict[bytes, list[str]] = {}
         self.master_lists: list[MasterList] = []
         self.deviation_lists: list[DeviationList] = []
         self.load_errors: list[str] = []
@@ -238,6 +242,11 @@ class CscaStore:
         stored = StoredCertificate(parsed, role, provenance, provisioned and role == "csca")
         self._certs[parsed.sha256] = stored
         self._by_subject.setdefault(parsed.subject_key, []).append(parsed.sha256)
+        if role == "document_signer":
+            key = (parsed.issuer_key, parsed.serial)
+            self._ds_by_issuer_serial.setdefault(key, []).append(parsed.sha256)
+            if parsed.ski is not None:
+                self._ds_by_ski.setdefault(parsed.ski, []).append(parsed.sha256)
         return stored
 
     def add_certificates(
@@ -340,6 +349,19 @@ class CscaStore:
 
     def document_signers(self) -> list[Certificate]:
         return [s.cert for s in self._certs.values() if s.role == "document_signer"]
+
+    def document_signers_named(
+        self, *, issuer_key: str | None = None, serial: int | None = None, ski: bytes | None = None
+    ) -> list[Certificate]:
+        """The stored DS certificates with this issuer name key and serial, or with this
+        subject key identifier: an index look-up, whatever the number stored."""
+        if ski is not None:
+            found = self._ds_by_ski.get(ski, [])
+        elif issuer_key is not None and serial is not None:
+            found = self._ds_by_issuer_serial.get((issuer_key, serial), [])
+        else:
+            found = []
+        return [self._certs[h].cert for h in found]
 
     def crls_from(self, issuer_key: str) -> list[Crl]:
         return [self._crls[h].crl for h in self._crls_by_issuer.get(issuer_key, ())]

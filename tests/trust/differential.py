@@ -115,6 +115,22 @@ def openssl_crl(der: bytes, issuer_der: bytes) -> tuple[bool, str]:
     return result.returncode == 0 and "verify OK" in text, text
 
 
+def egate_decode(der: bytes) -> tuple[bool, str]:
+    try:
+        parse_certificate(der)
+    except TrustError as exc:
+        return False, str(exc)
+    return True, "ok"
+
+
+def openssl_decode(der: bytes) -> tuple[bool, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "cert.der")
+        path.write_bytes(der)
+        result = _run(["x509", "-inform", "DER", "-in", str(path), "-noout"])
+    return result.returncode == 0, (result.stdout + result.stderr).strip()[:300]
+
+
 def openssl_cms(der: bytes) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "cms.der")
@@ -130,7 +146,8 @@ def reference_objects(root: Path) -> list[tuple[str, str, bytes, bytes]]:
     """(name, kind, der, issuer der) for every certificate, CRL and CMS object under
     `root`: loose files, the certificates inside master lists (each paired with the
     certificate of the same lists whose name and key identifier issued it; those whose
-    issuer is not there are left out) and every EF.SOD."""
+    issuer is not there are kind "decode": compared on decoding alone) and every
+    EF.SOD."""
     from devices.icao9303.masterlist_schema import CscaMasterList
 
     objects: list[tuple[str, str, bytes, bytes]] = []
@@ -185,10 +202,19 @@ def reference_objects(root: Path) -> list[tuple[str, str, bytes, bytes]]:
         for issuer in issuers[:1]:
             objects.append((f"cert {cert.subject} {digest[:12]}", "certificate",
                             pool[digest], issuer.der))  # fmt: skip
+    # Certificates whose issuer none of the files holds (a link signed by a key no
+    # list carries any more) are judged on their encoding alone: kind "decode".
+    judged = {o[2] for o in objects if o[1] == "certificate"}
+    for digest, der in pool.items():
+        if der not in judged:
+            objects.append((f"cert {parsed[digest].subject} {digest[:12]}", "decode", der, b""))
     crls = [o for o in objects if o[1] == "crl"]
     for crl_entry in crls:
         crl = parse_crl(crl_entry[2])
-        issuer = next((c for c in parsed.values() if c.subject_key == crl.issuer_key), None)
+        # the CSCA generation whose SKI the CRL's AKI names, else the first of the name
+        named = [c for c in parsed.values() if c.subject_key == crl.issuer_key]
+        named.sort(key=lambda c: crl.aki is None or c.ski != crl.aki)
+        issuer = named[0] if named else None
         objects.remove(crl_entry)
         if issuer is not None:
             objects.append((crl_entry[0], "crl", crl_entry[2], issuer.der))

@@ -57,3 +57,36 @@ def test_chain_cost_does_not_grow_with_the_store(
     # however many other CSCAs the store holds.
     assert _signature_checks(small, files, monkeypatch) == [True, False]
     assert _signature_checks(large, files, monkeypatch) == [True, False]
+
+
+def test_a_stored_document_signer_is_found_by_index(
+    rsa_pki: pki.TestPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An EF.SOD without its DS certificate (the PKD's DS certificates serve): the
+    stored one is found by issuer and serial, or by SKI, with one candidate compared,
+    however many DS certificates the store holds (it compared every one)."""
+    from kiosk.trust import passive
+
+    key = pki.cached_key("ecdsa-p256", "lookup/other-ds")
+    others = [
+        _der(pki.make_ds_certificate(rsa_pki.csca_cert, rsa_pki.csca_key, key.public_key(),
+                                     now=NOW, serial=0x5000 + i))
+        for i in range(300)
+    ]  # fmt: skip
+    store = CscaStore.from_certificates([rsa_pki.csca_der(), *others, _der(rsa_pki.ds_cert)])
+    compared: list[bytes] = []
+    real = passive.certificate_matches
+
+    def counting(der: bytes, info: Any) -> bool:
+        compared.append(der)
+        return real(der, info)
+
+    monkeypatch.setattr(passive, "certificate_matches", counting)
+    for form in ("issuer_serial", "ski"):
+        compared.clear()
+        files = document(rsa_pki, include_certificate=False, signer_identifier=form)
+        result = PassiveAuthenticator(store).verify(files, NOW)
+        assert result.valid, result.reasons
+        assert result.document_signer is not None
+        assert result.document_signer["source"] == "trust_store"
+        assert compared == [_der(rsa_pki.ds_cert)], form

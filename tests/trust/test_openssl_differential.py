@@ -33,6 +33,8 @@ def _verdicts(kind: str, der: bytes, issuer: bytes) -> tuple[tuple[bool, str], t
         return d.egate_certificate(der, issuer), d.openssl_certificate(der, issuer)
     if kind == "crl":
         return d.egate_crl(der, issuer), d.openssl_crl(der, issuer)
+    if kind == "decode":
+        return d.egate_decode(der), d.openssl_decode(der)
     return d.egate_cms(der), d.openssl_cms(der)
 
 
@@ -83,3 +85,35 @@ def test_every_reference_object_matches_openssl() -> None:
         if ours[0] != theirs[0]:
             differences.append(f"{name}: egate {ours}, openssl {theirs}")
     assert not differences, "\n".join(differences)
+
+
+# Files under field-pki that hold no certificate, CRL or signature: data groups and
+# EF.COM, whose hashes passive authentication checks (tests/trust/test_field_pki.py).
+NOT_PKI = ("DG1.bin", "DG2.bin", "DG15.bin", "EF.COM", "README.md")
+
+
+@pytest.mark.shared
+def test_every_field_pki_file_is_compared() -> None:
+    """Nothing under field-pki is left out of the comparison: every file is a CMS
+    object or CRL compared by name, a certificate compared with its issuer or on its
+    decoding, or an unsigned list whose every certificate is."""
+    from devices.icao9303.masterlist_schema import CscaMasterList
+
+    field = REFERENCE / "field-pki"
+    if not field.is_dir():
+        unavailable("../shared/reference/field-pki is absent")
+    objects = d.reference_objects(REFERENCE)
+    names = {name for name, *_ in objects}
+    certificates = {der for _, kind, der, _ in objects if kind in ("certificate", "decode")}
+    left_out = []
+    for path in sorted(p for p in field.rglob("*") if p.is_file()):
+        name, data = str(path.relative_to(REFERENCE)), path.read_bytes()
+        if path.name in NOT_PKI or name in names or data in certificates:
+            continue
+        try:
+            listed = {c.dump() for c in CscaMasterList.load(data, strict=True)["cert_list"]}
+        except ValueError:
+            listed = set()
+        if not listed or not listed <= certificates:
+            left_out.append(name)
+    assert not left_out
