@@ -147,6 +147,13 @@ class PolicySection(_Section, frozen=True):
     reference_max_age_h: Annotated[float, _within(0.0, 8760.0, low_open=True)] = 24.0
 
 
+class TrustSection(_Section, frozen=True):
+    # What a deviation list (ICAO 9303-12) entry does to the failure it explains
+    # (docs/trust.md): "refer" names it for the officer; "accept_listed" passes a
+    # listed data-group hash failure outside DG1/DG2/DG14/DG15 with a note.
+    deviation_policy: Literal["refer", "accept_listed"] = "refer"
+
+
 class PrivacySection(_Section, frozen=True):
     # Biometric images are kept no longer than needed: 30 days at the very most.
     referral_image_retention_h: Annotated[float, _within(0.0, 720.0)] = 24.0
@@ -173,6 +180,7 @@ class Config(_Section, frozen=True):
     timeouts: TimeoutsSection = msgspec.field(default_factory=TimeoutsSection)
     face: FaceSection = msgspec.field(default_factory=FaceSection)
     policy: PolicySection = msgspec.field(default_factory=PolicySection)
+    trust: TrustSection = msgspec.field(default_factory=TrustSection)
     privacy: PrivacySection = msgspec.field(default_factory=PrivacySection)
     logging: LoggingSection = msgspec.field(default_factory=LoggingSection)
     metrics: MetricsSection = msgspec.field(default_factory=MetricsSection)

@@ -19,6 +19,7 @@ from kiosk.cli.trust import open_reference_store
 from kiosk.config import expand_url
 from kiosk.safe_files import DEFAULT_LIMIT as TRUST_MAX_BYTES
 from kiosk.safe_files import read_input
+from kiosk.trust.deviation_list import DEFAULT_DEVIATION_POLICY, DEVIATION_POLICIES
 from kiosk.trust.errors import TrustError
 from kiosk.trust.importer import import_file
 from kiosk.trust.passive import PassiveAuthenticator
@@ -45,6 +46,11 @@ def register(sub: Any) -> None:
     p.add_argument("--at", metavar="ISO8601", help="check time (default: now, UTC)")
     p.add_argument("--require-crl", action="store_true", help="fail when no CRL is available")
     p.add_argument("--accept-stale-crl", action="store_true", help="accept an expired CRL")
+    p.add_argument(
+        "--deviation-policy", choices=DEVIATION_POLICIES, default=DEFAULT_DEVIATION_POLICY,
+        help="what a listed deviation does to the failure it explains (docs/trust.md; "
+        "default: refer)",
+    )  # fmt: skip
     add_common_options(p)
     p.set_defaults(func=run)
 
@@ -145,8 +151,9 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError("invalid_trust_file", f"{path}: {exc}", status=65) from exc
         sources.append(str(path))
     authenticator = PassiveAuthenticator(
-        store, require_crl=args.require_crl, accept_stale_crl=args.accept_stale_crl
-    )
+        store, require_crl=args.require_crl, accept_stale_crl=args.accept_stale_crl,
+        deviation_policy=args.deviation_policy,
+    )  # fmt: skip
     verdict = authenticator.verify(files, at)
     result = verdict.to_dict()
     result["input"] = {"dir": str(args.dir), "files": names, "ignored": ignored}

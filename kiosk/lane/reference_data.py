@@ -18,11 +18,13 @@ from kiosk.clock import as_utc
 from kiosk.decision.policy_adapter import PackPolicy
 from kiosk.ports import AuthenticityResult, PolicyDecision
 from kiosk.store.reference import ReferenceStore
+from kiosk.trust.deviation_list import DEFAULT_DEVIATION_POLICY, DeviationPolicy
 from kiosk.trust.passive import PassiveAuthenticator
 from kiosk.trust.store import (
     KIND_ANCHOR,
     KIND_CRL,
     KIND_CSCA,
+    KIND_DEVIATION_LIST,
     KIND_DSC,
     KIND_MASTER_LIST,
     CscaStore,
@@ -31,7 +33,9 @@ from policy.case import Case
 
 log = logging.getLogger(__name__)
 
-TRUST_KINDS = (KIND_ANCHOR, KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST)
+# Every kind CscaStore.from_reference_store reads: a deviation list imported on a
+# running kiosk applies to the next traveller, not after a restart.
+TRUST_KINDS = (KIND_ANCHOR, KIND_CSCA, KIND_DSC, KIND_CRL, KIND_MASTER_LIST, KIND_DEVIATION_LIST)
 POLICY_PACK_KIND = "policy_pack"
 REFERENCE_ORIGIN = "reference:"
 SYNC_HEARTBEAT = ("border_sync", "last_pull")
@@ -40,11 +44,14 @@ SYNC_HEARTBEAT = ("border_sync", "last_pull")
 class TrustFromReference:
     """kiosk.ports.DocumentAuthenticator over the current local trust store."""
 
-    def __init__(self, store: ReferenceStore) -> None:
+    def __init__(
+        self, store: ReferenceStore, deviation_policy: DeviationPolicy = DEFAULT_DEVIATION_POLICY
+    ) -> None:
         self.store = store
+        self.deviation_policy = deviation_policy
         self._lock = threading.Lock()
         self._stamp: tuple[int, datetime | None] | None = None
-        self._auth = PassiveAuthenticator(CscaStore())
+        self._auth = PassiveAuthenticator(CscaStore(), deviation_policy=deviation_policy)
 
     def current(self) -> PassiveAuthenticator:
         stamp = self.store.fingerprint(TRUST_KINDS)
@@ -53,7 +60,7 @@ class TrustFromReference:
                 trust = CscaStore.from_reference_store(self.store)
                 for problem in trust.load_errors:
                     log.warning("trust store: %s", problem)
-                self._auth = PassiveAuthenticator(trust)
+                self._auth = PassiveAuthenticator(trust, deviation_policy=self.deviation_policy)
                 self._stamp = stamp
             return self._auth
 

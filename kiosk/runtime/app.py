@@ -173,7 +173,7 @@ def build_services(
         # for the boarding pass when there is none.
         journey = JourneyResolver(case_lookup=api) if api is not None else no_journey
     return LaneServices(
-        authenticator=TrustFromReference(storage.reference),
+        authenticator=TrustFromReference(storage.reference, config.trust.deviation_policy),
         face=ProcessFaceVerifier(partial(face_matcher, config.face)),
         policy=PolicyFromReference(PackPolicy.from_config(config), storage.reference),
         document_facts=facts_from_dg1,

@@ -46,6 +46,7 @@ def test_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ('[kiosk]\nlanguages = ["fr"]', "kiosk.languages"),
         ("[kiosk\nid=1", "not valid TOML"),
         ('kiosk = "x"', "kiosk: expected `object`, got 'x'"),
+        ('[trust]\ndeviation_policy = "accept"', "trust.deviation_policy"),
     ],
 )
 def test_invalid_config_names_key_and_problem(tmp_path: Path, toml: str, message: str) -> None:
@@ -159,3 +160,11 @@ def test_a_config_value_can_not_be_coerced_from_a_string() -> None:
     with pytest.raises(ConfigError, match=r"kiosk\.lane: expected `int`, got '3'"):
         parse_config({"kiosk": {"lane": "3"}})
     assert parse_config({"timeouts": {"face_s": 5}}).timeouts.face_s == 5.0  # int is a number
+
+
+def test_the_deviation_policy_is_configurable_and_refers_by_default(tmp_path: Path) -> None:
+    from kiosk.trust.deviation_list import DEFAULT_DEVIATION_POLICY, DEVIATION_POLICIES
+
+    assert parse_config({}).trust.deviation_policy == DEFAULT_DEVIATION_POLICY == "refer"
+    for policy in DEVIATION_POLICIES:  # the config accepts exactly what the verifier knows
+        assert parse_config({"trust": {"deviation_policy": policy}}).trust.deviation_policy == policy

@@ -69,3 +69,26 @@ def test_reference_age_counts_from_the_last_sync_heartbeat(tmp_path: Path) -> No
     assert reference_age_h(ref, now) is None
     ref.put("border_sync", "last_pull", now.isoformat().encode(), "border:now")
     assert 2.9 < reference_age_h(ref, now + timedelta(hours=3)) < 3.1  # type: ignore[operator]
+
+
+def test_a_deviation_list_imported_on_a_running_kiosk_applies_to_the_next_traveller(
+    tmp_path: Path,
+) -> None:
+    """TRUST_KINDS once left deviation lists out: one imported while the kiosk ran
+    changed nothing until something else in the trust data changed."""
+    from tests.trust.conftest import NOW
+    from tests.trust.test_deviation_apply import DG_HASH_WRONG, _document, _list
+
+    ref = store(tmp_path)
+    p = make_test_pki("UTO", now=NOW)
+    ref.put("csca_anchor", "UTO-1", p.csca_der(), "egate trust import; bootstrap anchor")
+    trust = TrustFromReference(ref, deviation_policy="accept_listed")
+    files = _document(p, wrong_dg=11)
+    before = trust.authenticate(files, NOW)
+    assert (before.valid, before.reason) == (False, "hash_mismatch_dg11")
+    assert "deviation" not in before.detail
+    listed = _list(p, {"document_numbers": ["L1234567"]}, DG_HASH_WRONG)
+    ref.put("deviation_list", sha256(listed).hexdigest(), listed, "egate trust import")
+    after = trust.authenticate(files, NOW)
+    assert after.valid, after.detail
+    assert after.detail["deviation"]["action"] == "accept_with_note"

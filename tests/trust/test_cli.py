@@ -256,3 +256,20 @@ def test_text_output(
     assert args.func(args) == 1
     text = capsys.readouterr().out
     assert text.startswith("verdict: invalid (unknown_csca)")
+
+
+def test_verify_takes_the_deviation_policy(
+    tmp_path: Path, rsa_pki: pki.TestPki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    passport_verify.register(parser.add_subparsers())
+    doc = write_document(tmp_path / "doc", rsa_pki)
+    assert parser.parse_args(["verify", "--dir", str(doc)]).deviation_policy == "refer"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["verify", "--dir", str(doc), "--deviation-policy", "accept"])
+    capsys.readouterr()
+    csca = tmp_path / "csca.pem"
+    csca.write_bytes(rsa_pki.csca_pem())
+    status, out = run_verify(["--dir", str(doc), "--trust", str(csca), "--no-store",
+                              "--deviation-policy", "accept_listed"], capsys)  # fmt: skip
+    assert status == 0 and out["verdict"] == "valid"  # nothing listed: nothing changes
