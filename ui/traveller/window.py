@@ -10,7 +10,14 @@ from collections import deque
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QAbstractButton, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QLabel,
+    QLayout,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from devices.protocols import Camera
 from kiosk.lane.snapshot import LaneSnapshot
@@ -117,6 +124,11 @@ class TravellerWindow(QWidget):
         layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        # The kiosk's window has the screen's size, never its content's minimum: with
+        # the default constraint every screen change re-set the window's minimum size,
+        # which Qt passes to the platform window (offscreen and some Xvfb set-ups print
+        # "This plugin does not support propagateSizeHints()" each time).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(self.top)
         layout.addWidget(self.steps)
         layout.addWidget(self.stack, 1)
