@@ -131,6 +131,7 @@ class DemoWindow(QWidget):
             kiosk.config.kiosk.languages, kiosk.camera,
             speaker=make_speaker(kiosk.config.kiosk.speech, kiosk.config.kiosk.speech_engine),
             high_contrast=kiosk.config.kiosk.high_contrast,
+            officer_desk=kiosk.config.ui.officer_desk,
         )
         self.panel = SimulatorPanel(kiosk)
         self.panel.setFixedWidth(380)

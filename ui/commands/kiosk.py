@@ -198,7 +198,8 @@ def _traveller_window(config: Config, kiosk: ProductionKiosk) -> tuple[Traveller
     if isinstance(speaker, SilentSpeaker):
         log.warning("speech off: %s", speaker.reason)
     window = TravellerWindow(config.kiosk.languages, kiosk.camera, speaker=speaker,
-                             high_contrast=config.kiosk.high_contrast)
+                             high_contrast=config.kiosk.high_contrast,
+                             officer_desk=config.ui.officer_desk)
     lane = kiosk.lane
     bridge = LaneBridge()
     bridge.changed.connect(window.show_snapshot)

@@ -128,7 +128,8 @@ def _run_offscreen(
         finished = Signal()
 
     _app = QApplication.instance() or QApplication([])  # must stay referenced
-    window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera)
+    window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera,
+                             officer_desk=kiosk.config.ui.officer_desk)
     bridge = LaneBridge()
     bridge.changed.connect(window.show_snapshot)
     kiosk.lane.add_observer(bridge)

@@ -93,6 +93,7 @@ class TravellerWindow(QWidget):
         *,
         speaker: Speaker | None = None,
         high_contrast: bool = False,
+        officer_desk: str = "ahead",
     ) -> None:
         super().__init__()
         self.setObjectName("traveller")
@@ -116,7 +117,7 @@ class TravellerWindow(QWidget):
                                                button=T.NO_BOARDING_PASS)
         assert self.boarding_pass.preview is not None
         self.boarding_pass.preview.set_camera(camera)
-        self.result = OutcomeScreen()
+        self.result = OutcomeScreen(officer_desk)
         self.screens: tuple[Screen, ...] = (
             self.welcome, self.progress, self.face, self.boarding_pass, self.result)
         for screen in self.screens:
@@ -202,6 +203,7 @@ class TravellerWindow(QWidget):
         ink, accent = QColor(c.ink), QColor(c.accent)
         for screen in (self.welcome, self.progress, self.boarding_pass):
             screen.pictogram.set_colours(ink, accent)
+        self.face.hint.set_colours(ink, accent)
         # On the outcome's colour (or black) the icon is white (yellow highlights on black).
         white = QColor(c.on_outcome)
         self.result.icon.set_colours(white, accent if on else white)
