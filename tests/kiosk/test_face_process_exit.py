@@ -82,3 +82,28 @@ def test_no_semaphore_tracebacks_after_the_worker_and_tracker_stop(
     assert "leaked semaphore" not in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr == ""
+
+
+def test_the_tracker_is_left_running_while_a_semaphore_is_in_use(tmp_path: Path) -> None:
+    # In one process (tests run `egate supervisor` in-process) another face worker's
+    # queue is still in use when a command stops: ending the tracker would unlink its
+    # semaphores under it, and each would print a traceback at exit.
+    script = tmp_path / "still_used.py"
+    script.write_text(textwrap.dedent(
+        """
+        import multiprocessing as mp
+        from ui.commands.kiosk import stop_resource_tracker
+
+        if __name__ == "__main__":
+            queue = mp.get_context("spawn").Queue()
+            stop_resource_tracker()
+            queue.put("still works")
+            print(queue.get(timeout=10))
+        """
+    ))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "still works"
+    assert done.stderr == ""

@@ -17,6 +17,7 @@ from kiosk.config import ConfigError, parse_config
 from kiosk.lane.snapshot import LaneSnapshot
 from kiosk.lane.states import LaneState
 from ui.traveller import pictograms
+from ui.traveller import strings as T
 from ui.traveller.palette import HIGH_CONTRAST, NORMAL
 from ui.traveller.pictograms import Pictogram
 from ui.traveller.window import TravellerWindow
@@ -154,6 +155,7 @@ def test_a_desk_direction_not_known_is_refused() -> None:
 def test_recoverable_errors_are_calm_and_distinct(qtbot: QtBot) -> None:
     w = make_window(qtbot)
     seen: dict[str, tuple[str, str, bool]] = {}
+    titles: dict[str, str] = {}
     for name, snapshot in {
         "timeout": snap(S.ERROR, "error_timeout", deadline_s=8.0),
         "removed": snap(S.ERROR, "error_card_removed", deadline_s=8.0),
@@ -163,10 +165,13 @@ def test_recoverable_errors_are_calm_and_distinct(qtbot: QtBot) -> None:
         w.show_snapshot(snapshot)
         seen[name] = (w.result.colour().name(), w.result.icon.kind,
                       w.result.button.isVisibleTo(w))
+        titles[name] = w.result.title.raw
     assert seen["timeout"] == (NORMAL.outcome["retry"], "try_again_clock", True)
     assert seen["removed"] == (NORMAL.outcome["retry"], "try_again_passport", True)
     assert seen["fault"][:2] == (NORMAL.outcome["error"], "error")
     assert seen["referred"][:2] == (NORMAL.outcome["referred"], "officer")
     assert len({seen["timeout"][0], seen["fault"][0], seen["referred"][0]}) == 3
+    assert titles["timeout"] == titles["removed"] == T.TRY_AGAIN_TITLE  # calm, no "sorry"
+    assert titles["fault"] == T.ERROR_TITLE
     # High contrast: black for all, told apart by their frames.
     assert len({HIGH_CONTRAST.frame[k] for k in ("retry", "error", "referred")}) == 3

@@ -69,9 +69,20 @@ def pin_hash(args: argparse.Namespace) -> int:
 
 
 def stop_resource_tracker() -> None:
-    """End multiprocessing's resource-tracker process (it outlives a SIGTERM'd parent)."""
-    from multiprocessing import resource_tracker
+    """End multiprocessing's resource-tracker process (it outlives a SIGTERM'd parent).
 
+    Not while a named semaphore of this process is still in use (a face worker not
+    closed, or another one in the same process, as in tests): the tracker would unlink
+    it as "leaked", and its own finalizer would then print a sem_unlink
+    FileNotFoundError traceback at exit. The tracker then ends with this process."""
+    import gc
+    from multiprocessing import resource_tracker, synchronize
+
+    live = [o for o in gc.get_objects()
+            if isinstance(o, synchronize.SemLock) and getattr(o._semlock, "name", None)]
+    if live:
+        log.debug("resource tracker left running: %d semaphores in use", len(live))
+        return
     tracker = resource_tracker._resource_tracker
     if getattr(tracker, "_pid", None) is not None:
         try:

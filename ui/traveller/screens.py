@@ -320,7 +320,7 @@ class OutcomeScreen(Screen):
             detail = referral_message(language)
         else:
             what, way = T.ERRORS.get(s.message, T.ERRORS["error_internal_error"])
-            title = tr(T.ERROR_TITLE)
+            title = tr(T.TRY_AGAIN_TITLE if s.message in T.RECOVERABLE else T.ERROR_TITLE)
             detail = f"{tr(what)} {tr(way)}" if language not in ("zh_CN", "ja") else (
                 f"{tr(what)}{tr(way)}"
             )

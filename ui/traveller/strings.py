@@ -60,6 +60,7 @@ ADMITTED_EXIT = "Have a good journey"
 REFERRED_TITLE = "Please see an officer"
 TAKE_IT_WITH_YOU = "Take your passport with you"
 ERROR_TITLE = "Sorry, this did not work"
+TRY_AGAIN_TITLE = "Please try again"  # a recoverable error's title: calm, not "sorry"
 START_AGAIN = "Start again"
 # Errors a traveller recovers from by trying again: shown calmly (not as a fault),
 # with what to do differently, and their pictograms.
@@ -111,7 +112,8 @@ def all_sources() -> set[str]:
     """Every string the traveller screens translate."""
     out = {WELCOME, LANE_TITLE, ARRIVALS, DEPARTURES, CHOOSE, START_IN, NO_BOARDING_PASS,
            LOOK_AT_CAMERA, REMOVE_HAT, ADMITTED_TITLE, ADMITTED_ENTRY, ADMITTED_EXIT,
-           REFERRED_TITLE, TAKE_IT_WITH_YOU, ERROR_TITLE, START_AGAIN, STEP_PASSPORT, STEP_FACE,
+           REFERRED_TITLE, TAKE_IT_WITH_YOU, ERROR_TITLE, TRY_AGAIN_TITLE, START_AGAIN,
+           STEP_PASSPORT, STEP_FACE,
            STEP_BOARDING_PASS, STEP_GATE, HIGH_CONTRAST, MUTE, UNMUTE, TIME_LEFT, LANGUAGE}
     for step in STEPS.values():
         out |= {step.title, step.detail}
