@@ -55,8 +55,8 @@ SCREENS: dict[str, tuple[LaneSnapshot, ...]] = {
     "passport_left": (_snap(S.DOCUMENT_LEFT, "passport_left", document_on_reader=True),),
 }
 # The small set kept in docs/screens/.
-DOC_SCREENS = ("welcome", "place_passport", "face", "take_passport", "admitted", "referred",
-               "error_timeout")
+DOC_SCREENS = ("welcome", "place_passport", "reading_chip", "face", "take_passport",
+               "admitted", "referred", "error_timeout")
 
 
 class StillCamera:
