@@ -78,8 +78,10 @@ def stop_resource_tracker() -> None:
     import gc
     from multiprocessing import resource_tracker, synchronize
 
+    gc.collect()  # a queue dropped in a reference cycle frees its semaphores now
     live = [o for o in gc.get_objects()
-            if isinstance(o, synchronize.SemLock) and getattr(o._semlock, "name", None)]
+            if isinstance(o, synchronize.SemLock)
+            and getattr(getattr(o, "_semlock", None), "name", None)]
     if live:
         log.debug("resource tracker left running: %d semaphores in use", len(live))
         return
