@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -136,6 +137,11 @@ class DemoWindow(QWidget):
         self.panel = SimulatorPanel(kiosk)
         self.panel.setFixedWidth(380)
         layout = QHBoxLayout(self)
+        # A fixed minimum, set before the window exists, instead of the layout re-setting
+        # it at every screen change (the offscreen platform printed "This plugin does not
+        # support propagateSizeHints()" each time).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(1024, 640)
         layout.addWidget(self.traveller, 1)
         layout.addWidget(self.panel)
         self.bridge = LaneBridge()

@@ -72,3 +72,21 @@ def test_the_offscreen_demo_lane_is_quiet(tmp_path: Path, as_json: bool) -> None
         assert json.loads(done.stdout)["travellers"] == 2
     else:
         assert done.stdout.splitlines()[0] == "travellers: 2"
+
+
+def test_the_demo_window_is_quiet(tmp_path: Path) -> None:
+    # egate demo speaks (Qt Multimedia: its FFmpeg banner, the optional PipeWire
+    # library, a missing sound server) and lays out its window at every screen change.
+    done = _run(["demo", "--quit-after", "6"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == "", done.stderr
+
+
+def test_only_the_documented_qt_messages_are_filtered() -> None:
+    from ui.qt_messages import is_known
+
+    assert is_known("qt.multimedia.ffmpeg", "Using Qt multimedia with FFmpeg version 9.0.1")
+    assert is_known(None, "PulseAudioService: pa_context_connect() failed")
+    assert not is_known("qt.multimedia.ffmpeg", "Could not open the codec")
+    assert not is_known(None, "This plugin does not support propagateSizeHints()")
+    assert not is_known("qt.qpa.xcb", "Couldn't load pipewire-0.3 library")
