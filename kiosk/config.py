@@ -77,6 +77,18 @@ class KioskSection(_Section, frozen=True):
     high_contrast: bool = False
 
 
+class UiSection(_Section, frozen=True):
+    """Where the traveller screen stands in the hall (docs/traveller.md, "Reach")."""
+
+    # The staffed desk as a traveller facing the kiosk sees it: the referral screen's
+    # arrow points there ("ahead": straight on, drawn pointing up as signs do).
+    officer_desk: Literal["left", "right", "ahead"] = "ahead"
+    # The screen's visible area as mounted: its lower edge above the floor and its
+    # height, in mm (27-inch 16:9 portrait: 598 mm). The reach check uses them.
+    screen_bottom_mm: Annotated[int, _within(0, 2500)] = 800
+    screen_height_mm: Annotated[int, _within(50, 2500)] = 598
+
+
 class DevicesSection(_Section, frozen=True):
     reader: DeviceKind = "simulated"
     reader_name: str = ""  # PC/SC reader name (substring); empty = first reader
@@ -175,6 +187,7 @@ class MetricsSection(_Section, frozen=True):
 
 class Config(_Section, frozen=True):
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
+    ui: UiSection = msgspec.field(default_factory=UiSection)
     devices: DevicesSection = msgspec.field(default_factory=DevicesSection)
     storage: StorageSection = msgspec.field(default_factory=StorageSection)
     timeouts: TimeoutsSection = msgspec.field(default_factory=TimeoutsSection)

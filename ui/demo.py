@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -131,10 +132,16 @@ class DemoWindow(QWidget):
             kiosk.config.kiosk.languages, kiosk.camera,
             speaker=make_speaker(kiosk.config.kiosk.speech, kiosk.config.kiosk.speech_engine),
             high_contrast=kiosk.config.kiosk.high_contrast,
+            officer_desk=kiosk.config.ui.officer_desk,
         )
         self.panel = SimulatorPanel(kiosk)
         self.panel.setFixedWidth(380)
         layout = QHBoxLayout(self)
+        # A fixed minimum, set before the window exists, instead of the layout re-setting
+        # it at every screen change (the offscreen platform printed "This plugin does not
+        # support propagateSizeHints()" each time).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(1024, 640)
         layout.addWidget(self.traveller, 1)
         layout.addWidget(self.panel)
         self.bridge = LaneBridge()

@@ -27,7 +27,8 @@ class WindowProbe:
 
     def attach(self, kiosk: SimulatedKiosk) -> None:
         self.speaker = RecordingSpeaker()
-        window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera, speaker=self.speaker)
+        window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera, speaker=self.speaker,
+                                 officer_desk=kiosk.config.ui.officer_desk)
         window.fit_to(*self.size)
         lane = kiosk.lane
         window.start_requested.connect(lambda lang: lane.post(Start(lang)))

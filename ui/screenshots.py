@@ -38,6 +38,9 @@ SCREENS: dict[str, tuple[LaneSnapshot, ...]] = {
     "deciding": (_snap(S.DECIDING, "deciding", document_on_reader=True),),
     "face": (_snap(S.CAPTURING_FACE, "look_at_camera", guidance="too_far",
                    document_on_reader=True, offered_language="ja", deadline_s=10.0),),
+    # The hat-and-sunglasses pictogram appears only with this guidance.
+    "face_hat": (_snap(S.CAPTURING_FACE, "look_at_camera", guidance="hat_or_sunglasses",
+                       document_on_reader=True, deadline_s=10.0),),
     "boarding_pass": (_snap(S.SCANNING_BOARDING_PASS, "show_boarding_pass",
                             document_on_reader=True, deadline_s=15.0),),
     "take_passport": (_snap(S.RETURNING_DOCUMENT, "take_passport", document_on_reader=True,
@@ -52,8 +55,8 @@ SCREENS: dict[str, tuple[LaneSnapshot, ...]] = {
     "passport_left": (_snap(S.DOCUMENT_LEFT, "passport_left", document_on_reader=True),),
 }
 # The small set kept in docs/screens/.
-DOC_SCREENS = ("welcome", "place_passport", "face", "take_passport", "admitted", "referred",
-               "error_timeout")
+DOC_SCREENS = ("welcome", "place_passport", "reading_chip", "face", "take_passport",
+               "admitted", "referred", "error_timeout")
 
 
 class StillCamera:

@@ -208,6 +208,32 @@ def _checked(
     return replace(verdict, provenance=provenance)
 
 
+def _release(q: Any, timeout_s: float = 2.0) -> None:
+    """Close a queue whose worker is gone and let its feeder thread finish.
+
+    A spawn-context queue holds three named POSIX semaphores, unlinked by a finalizer
+    when the queue is dropped or at interpreter exit. Left to exit, they were still
+    registered when `egate kiosk`/`supervisor` ended multiprocessing's resource
+    tracker (ui/commands/kiosk.py); the tracker unlinked them, and at exit every one
+    printed a "sem_unlink ... FileNotFoundError" traceback. Once the feeder thread
+    (CPython's private `_thread`, None when nothing was ever put) has ended, nothing
+    else holds the queue, so dropping it unlinks and unregisters its semaphores at once.
+    """
+    q.cancel_join_thread()  # never block interpreter exit on an unread frame
+    q.close()
+    feeder = getattr(q, "_thread", None)
+    reader = getattr(q, "_reader", None)
+    deadline = time.monotonic() + timeout_s
+    while feeder is not None and feeder.is_alive() and time.monotonic() < deadline:
+        # Nobody reads the other end any more: read what the feeder still writes, so a
+        # full pipe cannot hold it (it closes both ends itself after the last item).
+        try:
+            if reader is not None and reader.poll(0.02):
+                reader.recv_bytes()
+        except (OSError, EOFError, ValueError):  # closed by the feeder meanwhile
+            feeder.join(0.02)
+
+
 class ProcessFaceVerifier:
     """kiosk.ports.FaceVerifier that runs `factory()`'s verifier in a child process.
 
@@ -451,8 +477,8 @@ class ProcessFaceVerifier:
                 process.join(timeout=2.0)
             # Whatever is still buffered for a dead worker must not block exit.
             for q in (self._requests, self._frames, self._results):
-                q.cancel_join_thread()
-                q.close()
+                _release(q)
+            self._requests = self._frames = self._results = None
 
     def _stop_helpers(self) -> None:
         helpers, self._helpers = self._helpers, []
@@ -469,8 +495,7 @@ class ProcessFaceVerifier:
                     helper.terminate()
                     helper.join(timeout=2.0)
             for q in queues:
-                q.cancel_join_thread()
-                q.close()
+                _release(q)
 
     def close(self) -> None:
         with self._lock:

@@ -69,9 +69,22 @@ def pin_hash(args: argparse.Namespace) -> int:
 
 
 def stop_resource_tracker() -> None:
-    """End multiprocessing's resource-tracker process (it outlives a SIGTERM'd parent)."""
-    from multiprocessing import resource_tracker
+    """End multiprocessing's resource-tracker process (it outlives a SIGTERM'd parent).
 
+    Not while a named semaphore of this process is still in use (a face worker not
+    closed, or another one in the same process, as in tests): the tracker would unlink
+    it as "leaked", and its own finalizer would then print a sem_unlink
+    FileNotFoundError traceback at exit. The tracker then ends with this process."""
+    import gc
+    from multiprocessing import resource_tracker, synchronize
+
+    gc.collect()  # a queue dropped in a reference cycle frees its semaphores now
+    live = [o for o in gc.get_objects()
+            if isinstance(o, synchronize.SemLock)
+            and getattr(getattr(o, "_semlock", None), "name", None)]
+    if live:
+        log.debug("resource tracker left running: %d semaphores in use", len(live))
+        return
     tracker = resource_tracker._resource_tracker
     if getattr(tracker, "_pid", None) is not None:
         try:
@@ -198,7 +211,8 @@ def _traveller_window(config: Config, kiosk: ProductionKiosk) -> tuple[Traveller
     if isinstance(speaker, SilentSpeaker):
         log.warning("speech off: %s", speaker.reason)
     window = TravellerWindow(config.kiosk.languages, kiosk.camera, speaker=speaker,
-                             high_contrast=config.kiosk.high_contrast)
+                             high_contrast=config.kiosk.high_contrast,
+                             officer_desk=config.ui.officer_desk)
     lane = kiosk.lane
     bridge = LaneBridge()
     bridge.changed.connect(window.show_snapshot)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli.common import CommandError, print_json
+from ui.progress import Progress
 
 
 def register(sub: Any) -> None:
@@ -42,13 +43,20 @@ def run_files(args: argparse.Namespace) -> int:
             return WindowProbe()
         return SnapshotProbe()
 
-    def progress(r: ScenarioResult) -> None:
-        if not args.json:  # --json prints the results, and only them, at the end
-            mark = "PASS" if r.passed else "FAIL"
-            print(f"{mark} {r.name} ({r.seconds:.1f} s)"
-                  f"{'' if r.passed else ': ' + str(r.failure)}", flush=True)
+    # Without --json the result lines on stdout are the progress off a terminal.
+    bar = Progress("egate scenario run", len(args.files), lines=args.json)
 
-    with tempfile.TemporaryDirectory(prefix="egate-scenarios-") as tmp:
+    def progress(r: ScenarioResult) -> None:
+        mark = "PASS" if r.passed else "FAIL"
+        line = (f"{mark} {r.name} ({r.seconds:.1f} s)"
+                f"{'' if r.passed else ': ' + str(r.failure)}")
+        if not args.json:  # stdout carries the JSON, and only it, at the end
+            print(line, flush=True)
+        bar.advance(line)
+
+    # Start-up (kiosk, face worker, window) takes seconds before the first result.
+    bar.note(f"{len(args.files)} files, starting the simulated kiosk")
+    with tempfile.TemporaryDirectory(prefix="egate-scenarios-") as tmp, bar:
         try:
             results = run_scenarios(list(args.files), make_probe, Path(tmp), open_storage,
                                     progress)
@@ -58,5 +66,6 @@ def run_files(args: argparse.Namespace) -> int:
         print_json({"scenarios": [r.as_json() for r in results]})
     else:
         failed = sum(not r.passed for r in results)
-        print(f"{len(results) - failed} of {len(results)} scenarios passed", flush=True)
+        print(f"{len(results) - failed} of {len(results)} scenarios passed "
+              f"in {bar.elapsed_s:.0f} s", flush=True)
     return 0 if all(r.passed for r in results) else 1

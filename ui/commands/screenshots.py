@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli.common import CommandError, print_json
+from ui.progress import Progress
 
 
 def register(sub: Any) -> None:
@@ -49,14 +50,20 @@ def run(args: argparse.Namespace) -> int:
     written: list[str] = []
     problems: list[str] = []
     camera = None if args.no_camera else StillCamera()
-    for rendered in render(languages, tuple(sizes) or SIZES, screens, args.high_contrast, camera):
-        written.append(str(save(out, rendered)))
-        problems += [f"{rendered.language} {rendered.screen} {rendered.size}: {p}"
-                     for p in layout_problems(rendered.window, rendered.size)]
+    chosen_sizes = tuple(sizes) or SIZES
+    with Progress("egate screenshots", len(languages) * len(chosen_sizes) * len(screens)) as bar:
+        for rendered in render(languages, chosen_sizes, screens, args.high_contrast, camera):
+            written.append(str(save(out, rendered)))
+            problems += [f"{rendered.language} {rendered.screen} {rendered.size}: {p}"
+                         for p in layout_problems(rendered.window, rendered.size)]
+            w, h = rendered.size
+            bar.advance(f"{rendered.language} {rendered.screen} {w}x{h}")
     if args.json:
         print_json({"written": written, "layout_problems": problems})
     else:
-        print(f"{len(written)} screenshots in {out}")
+        mode = " (high contrast)" if args.high_contrast else ""
+        print(f"{len(written)} screenshots{mode} in {out} in {bar.elapsed_s:.0f} s, "
+              f"{len(problems)} layout problems")
         for p in problems:
             print(f"layout: {p}")
     return 1 if problems else 0

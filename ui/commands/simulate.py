@@ -12,10 +12,13 @@ from kiosk.border import BorderSync
 from kiosk.cli.common import CommandError, add_common_options, config_from_args, print_json
 from kiosk.config import ConfigError
 from kiosk.lane.machine import LaneRunner
+from kiosk.lane.snapshot import LaneSnapshot
+from kiosk.lane.states import LaneState
 from kiosk.runtime.app import open_storage
 from kiosk.simulation.lane_driver import LaneFigures, drive
 from kiosk.simulation.simulated_kiosk import DEVICE_TIMINGS, SimulatedKiosk, traveller_mix
 from kiosk.supervisor.agent import attach_supervisor
+from ui.progress import Progress
 
 MAX_TRAVELLERS = 10_000
 
@@ -45,6 +48,8 @@ def run_lane(args: argparse.Namespace) -> int:
             raise CommandError("bad_argument", "--walk-s must be 0 to 60 seconds")
         timing = replace(timing, walk_s=args.walk_s)
     config = config_from_args(args)
+    bar = Progress("egate simulate lane", args.travellers)
+    bar.note("starting the simulated kiosk (storage, face worker, passports)")
     storage = open_storage(config)
     try:
         kiosk = SimulatedKiosk(config, storage, timing=timing)
@@ -56,14 +61,17 @@ def run_lane(args: argparse.Namespace) -> int:
         BorderSync(storage.engine, storage.border, config.kiosk.id).pull()
     kiosk.camera.start()
     extra: dict[str, Any] = {}
+    bar.note(f"{len(travellers)} travellers' passports made")
+    kiosk.lane.add_observer(_Outcomes(bar))
     # Wired as `egate kiosk` wires it: the station sees the simulated lane.
     stop_agent = threading.Event()
     attach_supervisor(config, kiosk.lane, storage.border, kiosk.clock, stop_agent)
     try:
-        if args.ui == "none":
-            figures = drive(kiosk, travellers, pump=lambda: kiosk.lane.run_pending(0.005))
-        else:
-            figures, extra = _run_offscreen(kiosk, travellers)
+        with bar:
+            if args.ui == "none":
+                figures = drive(kiosk, travellers, pump=lambda: kiosk.lane.run_pending(0.005))
+            else:
+                figures, extra = _run_offscreen(kiosk, travellers)
     finally:
         stop_agent.set()
         kiosk.close()
@@ -90,6 +98,21 @@ def run_lane(args: argparse.Namespace) -> int:
     return 0 if events_logged == figures.travellers and not result["mismatches"] else 1
 
 
+class _Outcomes:
+    """A lane observer: one progress step per traveller's outcome (any thread)."""
+
+    ENDS = frozenset({LaneState.ADMITTED, LaneState.REFERRED, LaneState.ERROR})
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+        self._last: LaneState | None = None
+
+    def lane_changed(self, snapshot: LaneSnapshot) -> None:
+        state, previous, self._last = snapshot.state, self._last, snapshot.state
+        if state in self.ENDS and state is not previous:
+            self._bar.advance(f"traveller {state.value}")
+
+
 def _run_offscreen(
     kiosk: SimulatedKiosk, travellers: list[Any]
 ) -> tuple[LaneFigures, dict[str, Any]]:
@@ -105,7 +128,8 @@ def _run_offscreen(
         finished = Signal()
 
     _app = QApplication.instance() or QApplication([])  # must stay referenced
-    window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera)
+    window = TravellerWindow(kiosk.config.kiosk.languages, kiosk.camera,
+                             officer_desk=kiosk.config.ui.officer_desk)
     bridge = LaneBridge()
     bridge.changed.connect(window.show_snapshot)
     kiosk.lane.add_observer(bridge)

@@ -176,6 +176,10 @@
         <translation>申し訳ありません。&#8203;完了できませんでした</translation>
     </message>
     <message>
+        <source>Please try again</source>
+        <translation>もう一度&#8203;お試しください</translation>
+    </message>
+    <message>
         <source>Sound on</source>
         <translation>音声オン</translation>
     </message>

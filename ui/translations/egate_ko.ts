@@ -176,6 +176,10 @@
         <translation>죄송합니다. 완료하지 못했습니다</translation>
     </message>
     <message>
+        <source>Please try again</source>
+        <translation>다시 시도해 주십시오</translation>
+    </message>
+    <message>
         <source>Sound on</source>
         <translation>소리 켜기</translation>
     </message>

@@ -176,6 +176,10 @@
         <translation>К сожалению, не получилось</translation>
     </message>
     <message>
+        <source>Please try again</source>
+        <translation>Попробуйте ещё раз</translation>
+    </message>
+    <message>
         <source>Sound on</source>
         <translation>Включить звук</translation>
     </message>

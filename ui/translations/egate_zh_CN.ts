@@ -176,6 +176,10 @@
         <translation>抱歉，未能完成</translation>
     </message>
     <message>
+        <source>Please try again</source>
+        <translation>请再试一次</translation>
+    </message>
+    <message>
         <source>Sound on</source>
         <translation>打开声音</translation>
     </message>

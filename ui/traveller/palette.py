@@ -33,7 +33,10 @@ NORMAL = Palette(
     action_bg="#0a66c2", action_ink="#ffffff", action_border="#0a66c2",
     switch_ink="#0a4f96", switch_border="#0a66c2", switch_on_bg="#1b2b3a", switch_on_ink="#ffffff",
     # White on each is at least 7:1 (WCAG AAA for large text).
-    outcome={"admitted": "#0b6b2e", "referred": "#0a4a8c", "error": "#8e1b1b"},
+    # "retry": a recoverable error (time ran out, passport taken too early) in a calm
+    # slate, neither the referral's blue nor a fault's red.
+    outcome={"admitted": "#0b6b2e", "referred": "#0a4a8c", "error": "#8e1b1b",
+             "retry": "#3e5361"},
     frame={},
     on_outcome="#ffffff",
 )
@@ -43,9 +46,11 @@ HIGH_CONTRAST = Palette(
     done="#ffffff", on_done="#000000",
     action_bg="#000000", action_ink="#ffff00", action_border="#ffff00",
     switch_ink="#ffff00", switch_border="#ffff00", switch_on_bg="#ffff00", switch_on_ink="#000000",
-    outcome={"admitted": "#000000", "referred": "#000000", "error": "#000000"},
+    outcome={"admitted": "#000000", "referred": "#000000", "error": "#000000",
+             "retry": "#000000"},
     # Bright enough to be seen on black (at least 3:1, a graphic).
-    frame={"admitted": "#33ff66", "referred": "#66ccff", "error": "#ff6666"},
+    frame={"admitted": "#33ff66", "referred": "#66ccff", "error": "#ff6666",
+           "retry": "#ffffff"},
     on_outcome="#ffffff",
 )
 

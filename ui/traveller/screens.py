@@ -24,7 +24,7 @@ from policy.messages import referral_message
 from ui.i18n import LANGUAGE_NAMES, keep_words
 from ui.traveller import strings as T
 from ui.traveller.palette import NORMAL, palette
-from ui.traveller.pictograms import Pictogram
+from ui.traveller.pictograms import DESK_DIRECTIONS, Pictogram
 from ui.traveller.preview import CameraPreview
 from ui.traveller.strings import tr
 from ui.traveller.text import FitLabel
@@ -118,6 +118,11 @@ class WelcomeScreen(Screen):
             button.setAccessibleName(f"{LANGUAGE_NAMES.get(lang, lang)} - {tr(T.START_IN)}")
 
 
+# The chip read's progress bar by step (keep_on_reader): (from, towards, time constant
+# s). It never reaches the next step's start on its own, nor 100 %.
+PROGRESS_STAGES = {"reading_chip": (0.0, 0.7, 2.0), "verifying_document": (0.7, 0.95, 1.0)}
+
+
 class InstructionScreen(Screen):
     """Pictogram, title and detail, the time left; optionally a camera preview and
     a button (the boarding-pass step)."""
@@ -161,11 +166,14 @@ class InstructionScreen(Screen):
                                   else QBoxLayout.Direction.LeftToRight)
 
     def show_message(self, message: str, direction: str) -> None:
+        new = message != self.message
         self.message = message
         self.direction = direction
         step = T.STEPS.get(message)
         if step is not None:
             self.pictogram.set_kind(step.pictogram)
+        if new and message in PROGRESS_STAGES:
+            self.pictogram.set_progress(*PROGRESS_STAGES[message])
         self.retranslate(self.language)
 
     def set_seconds_left(self, seconds: int | None) -> None:
@@ -189,6 +197,7 @@ class InstructionScreen(Screen):
         self.set_seconds_left(self.seconds_left)
 
     def clear(self) -> None:
+        self.message = ""
         if self.preview is not None:
             self.preview.stop()
 
@@ -203,6 +212,10 @@ class FaceScreen(Screen):
         self.preview = CameraPreview(mirrored=True, oval=True)
         self.preview.setAccessibleName("camera")
         self.layout_.addWidget(self.preview, 6)
+        # Beside the words only when the analysis reports a hat or sunglasses.
+        self.hint = Pictogram("hat_or_sunglasses")
+        self.hint.setVisible(False)
+        self.layout_.addWidget(self.hint, 2)
         self.guidance = self.text("body", 2)
         self.countdown = self.text("countdown", 1)
         self.seconds_left: int | None = None
@@ -226,6 +239,7 @@ class FaceScreen(Screen):
         # your hat" to a bare head), and never the title's words a second time.
         text = tr(T.GUIDANCE[self.code]) if self.code in T.GUIDANCE else ""
         self.guidance.set_content("" if text == title else text, language)
+        self.hint.setVisible(self.code == "hat_or_sunglasses")
         self.set_seconds_left(self.seconds_left, self.preview.progress)
 
     def clear(self) -> None:
@@ -239,11 +253,14 @@ class OutcomeScreen(Screen):
 
     start_again = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, officer_desk: str = "ahead") -> None:
         super().__init__("result")
         self.kind = "admitted"
         self.high_contrast = False
         self.icon = Pictogram("check")
+        if officer_desk not in DESK_DIRECTIONS:
+            raise ValueError(f"officer_desk must be one of {', '.join(DESK_DIRECTIONS)}")
+        self.icon.set_direction(officer_desk)  # the referral's arrow
         self.layout_.addWidget(self.icon, 4)
         self.title = self.text("title", 3)
         self.detail = self.text("body", 4)
@@ -260,9 +277,10 @@ class OutcomeScreen(Screen):
             self.kind, icon = "admitted", "walk"
         elif snapshot.state is S.REFERRED:
             self.kind, icon = "referred", "officer"
+        elif snapshot.message in T.RECOVERABLE:  # calm: try again, not a fault
+            self.kind, icon = "retry", T.RECOVERABLE[snapshot.message]
         else:
-            self.kind = "error"
-            icon = "timeout" if snapshot.message == "error_timeout" else "error"
+            self.kind, icon = "error", "error"
         self.icon.set_kind(icon)
         self.retranslate(self.language)
         self.update()
@@ -274,6 +292,7 @@ class OutcomeScreen(Screen):
         return QColor(palette(True).frame[self.kind])
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        self.icon.backdrop = self.colour()  # painted after this: its cut-outs match
         p = QPainter(self)
         p.fillRect(self.rect(), self.colour())
         if self.high_contrast:  # the outcome's colour as a thick frame on black
@@ -301,7 +320,7 @@ class OutcomeScreen(Screen):
             detail = referral_message(language)
         else:
             what, way = T.ERRORS.get(s.message, T.ERRORS["error_internal_error"])
-            title = tr(T.ERROR_TITLE)
+            title = tr(T.TRY_AGAIN_TITLE if s.message in T.RECOVERABLE else T.ERROR_TITLE)
             detail = f"{tr(what)} {tr(way)}" if language not in ("zh_CN", "ja") else (
                 f"{tr(what)}{tr(way)}"
             )

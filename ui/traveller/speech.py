@@ -148,6 +148,9 @@ class EspeakSpeaker(QObject):
     def warm_up(self) -> None:
         """Load Qt Multimedia and connect to the audio server now (35 ms here, more
         with a slow audio server), at start-up, not at the first prompt on the GUI thread."""
+        from ui.qt_messages import quiet_known_qt_messages
+
+        quiet_known_qt_messages()  # its banner and the machine's audio set-up, from import on
         from PySide6.QtMultimedia import QMediaDevices
 
         QMediaDevices.defaultAudioOutput()

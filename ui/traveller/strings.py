@@ -35,9 +35,11 @@ START_IN = "Start"
 STEPS: dict[str, Step] = {
     "place_passport": Step("passport", "Place your passport on the reader",
                            "Open it at the photo page and lay it face down"),
-    "reading_chip": Step("reading", "Reading your passport",
+    # The passport face down on the reader with the read's progress: keep it there.
+    "reading_chip": Step("keep_on_reader", "Reading your passport",
                          "Please leave the passport on the reader"),
-    "verifying_document": Step("reading", "Checking your passport", "This takes a moment"),
+    "verifying_document": Step("keep_on_reader", "Checking your passport",
+                               "This takes a moment"),
     "deciding": Step("reading", "Checking your entry", "Please wait",
                      exit_title="Checking your departure"),
     "take_passport": Step("take_passport", "Take your passport",
@@ -58,7 +60,11 @@ ADMITTED_EXIT = "Have a good journey"
 REFERRED_TITLE = "Please see an officer"
 TAKE_IT_WITH_YOU = "Take your passport with you"
 ERROR_TITLE = "Sorry, this did not work"
+TRY_AGAIN_TITLE = "Please try again"  # a recoverable error's title: calm, not "sorry"
 START_AGAIN = "Start again"
+# Errors a traveller recovers from by trying again: shown calmly (not as a fault),
+# with what to do differently, and their pictograms.
+RECOVERABLE = {"error_timeout": "try_again_clock", "error_card_removed": "try_again_passport"}
 # Error screens: what happened, and the way forward.
 ERRORS: dict[str, tuple[str, str]] = {
     "error_timeout": ("The time ran out.", "Touch Start again to try once more."),
@@ -106,7 +112,8 @@ def all_sources() -> set[str]:
     """Every string the traveller screens translate."""
     out = {WELCOME, LANE_TITLE, ARRIVALS, DEPARTURES, CHOOSE, START_IN, NO_BOARDING_PASS,
            LOOK_AT_CAMERA, REMOVE_HAT, ADMITTED_TITLE, ADMITTED_ENTRY, ADMITTED_EXIT,
-           REFERRED_TITLE, TAKE_IT_WITH_YOU, ERROR_TITLE, START_AGAIN, STEP_PASSPORT, STEP_FACE,
+           REFERRED_TITLE, TAKE_IT_WITH_YOU, ERROR_TITLE, TRY_AGAIN_TITLE, START_AGAIN,
+           STEP_PASSPORT, STEP_FACE,
            STEP_BOARDING_PASS, STEP_GATE, HIGH_CONTRAST, MUTE, UNMUTE, TIME_LEFT, LANGUAGE}
     for step in STEPS.values():
         out |= {step.title, step.detail}

@@ -10,7 +10,14 @@ from collections import deque
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QAbstractButton, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QLabel,
+    QLayout,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from devices.protocols import Camera
 from kiosk.lane.snapshot import LaneSnapshot
@@ -86,6 +93,7 @@ class TravellerWindow(QWidget):
         *,
         speaker: Speaker | None = None,
         high_contrast: bool = False,
+        officer_desk: str = "ahead",
     ) -> None:
         super().__init__()
         self.setObjectName("traveller")
@@ -109,7 +117,7 @@ class TravellerWindow(QWidget):
                                                button=T.NO_BOARDING_PASS)
         assert self.boarding_pass.preview is not None
         self.boarding_pass.preview.set_camera(camera)
-        self.result = OutcomeScreen()
+        self.result = OutcomeScreen(officer_desk)
         self.screens: tuple[Screen, ...] = (
             self.welcome, self.progress, self.face, self.boarding_pass, self.result)
         for screen in self.screens:
@@ -117,6 +125,11 @@ class TravellerWindow(QWidget):
         layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        # The kiosk's window has the screen's size, never its content's minimum: with
+        # the default constraint every screen change re-set the window's minimum size,
+        # which Qt passes to the platform window (offscreen and some Xvfb set-ups print
+        # "This plugin does not support propagateSizeHints()" each time).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(self.top)
         layout.addWidget(self.steps)
         layout.addWidget(self.stack, 1)
@@ -190,6 +203,7 @@ class TravellerWindow(QWidget):
         ink, accent = QColor(c.ink), QColor(c.accent)
         for screen in (self.welcome, self.progress, self.boarding_pass):
             screen.pictogram.set_colours(ink, accent)
+        self.face.hint.set_colours(ink, accent)
         # On the outcome's colour (or black) the icon is white (yellow highlights on black).
         white = QColor(c.on_outcome)
         self.result.icon.set_colours(white, accent if on else white)

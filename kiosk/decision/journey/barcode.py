@@ -13,13 +13,16 @@ from devices.protocols import Camera
 from policy.bcbp import BoardingPass, parse_bcbp
 from policy.errors import BcbpError
 
-# The symbologies IATA Resolution 792 allows for boarding passes.
-BCBP_FORMATS = zxingcpp.barcode_formats_from_str("PDF417,Aztec,QRCode")
+# The symbologies IATA Resolution 792 allows for boarding passes. Kept as text and
+# converted per call: a module-level zxingcpp.BarcodeFormats outlives the binding at
+# interpreter exit and nanobind prints about 15 "leaked" lines on stderr.
+BCBP_FORMATS = "PDF417,Aztec,QRCode"
 
 
 def decode_barcodes(image: npt.NDArray[np.uint8]) -> list[str]:
     """Texts of the boarding-pass symbologies found in a grey or BGR image."""
-    results = zxingcpp.read_barcodes(image, formats=BCBP_FORMATS, text_mode=zxingcpp.TextMode.Plain)
+    formats = zxingcpp.barcode_formats_from_str(BCBP_FORMATS)
+    results = zxingcpp.read_barcodes(image, formats=formats, text_mode=zxingcpp.TextMode.Plain)
     return [r.text for r in results if r.valid and r.text]
 
 
