@@ -167,4 +167,5 @@ def test_the_deviation_policy_is_configurable_and_refers_by_default(tmp_path: Pa
 
     assert parse_config({}).trust.deviation_policy == DEFAULT_DEVIATION_POLICY == "refer"
     for policy in DEVIATION_POLICIES:  # the config accepts exactly what the verifier knows
-        assert parse_config({"trust": {"deviation_policy": policy}}).trust.deviation_policy == policy
+        config = parse_config({"trust": {"deviation_policy": policy}})
+        assert config.trust.deviation_policy == policy
