@@ -56,8 +56,7 @@ class DeviationListError(TrustError):
     """The deviation list is malformed, or its signature or signer cannot be trusted."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code)
 
 
 # --- ASN.1 (BSI TR-03129; ICAO 9303-12) ------------------------------------------------

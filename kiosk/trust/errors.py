@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from kiosk.errors import CodedError
 
-class TrustError(ValueError):
-    """Base class: input the trust layer cannot accept."""
+
+class TrustError(CodedError, ValueError):
+    """Base class: input the trust layer cannot accept. A ValueError still (callers
+    catch it as one); the one kiosk error base for its stable `code`: the class's,
+    unless a subclass names a finer one."""
 
     code = "trust_error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(code or type(self).code, message)
 
 
 class MalformedInputError(TrustError):

@@ -35,8 +35,7 @@ class MasterListError(TrustError):
     """The master list is malformed or its signature or signer cannot be trusted."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code)
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,16 @@ def test_face_errors_are_coded_errors_with_their_class_code(
     assert (error.code, error.message, str(error)) == (code, "what went wrong", "what went wrong")
     crowd = MultipleFacesError("two people", count=2)
     assert (crowd.code, crowd.count) == ("multiple_faces", 2)
+
+
+def test_trust_errors_are_coded_value_errors() -> None:
+    from kiosk.trust.errors import MalformedInputError, TrustError
+    from kiosk.trust.masterlist import MasterListError
+
+    plain = TrustError("what went wrong")
+    assert isinstance(plain, CodedError) and isinstance(plain, ValueError)
+    assert (plain.code, plain.message, str(plain)) == ("trust_error", "what went wrong",
+                                                       "what went wrong")  # fmt: skip
+    assert MalformedInputError("bad DER").code == "malformed_input"
+    finer = MasterListError("signer_untrusted", "nobody vouches for the signer")
+    assert (finer.code, str(finer)) == ("signer_untrusted", "nobody vouches for the signer")
