@@ -544,3 +544,24 @@ def test_standin_has_no_partitions(
         status = int(exc.code or 0)
     out = json.loads(capsys.readouterr().out)
     assert status == 65 and "PostgreSQL only" in out["error"]["message"]
+
+
+def test_a_kiosk_continues_its_chain_after_its_months_are_retired(
+    db: Db, capsys: pytest.CaptureFixture[str], no_config: None
+) -> None:
+    """The kiosk's head event went with its month: the chain trigger still
+    knows the head (kiosk_chain_heads), so the next event is no chain break."""
+    chain = Chain()
+    with db.owner.begin() as c:
+        old = _month_at(add_months(server_month(c), -4))
+        for n in range(2):
+            c.execute(INSERT_EVENT, chain.row("K1", old + timedelta(seconds=n), f"DOLD{n}"))
+    status, report = _maintain(db, capsys, "--retention-months", "events=2")
+    assert status == 0 and _table(report, "events")["deleted_from_default"] == 2
+    kiosk = db.as_role(KIOSK1_ROLE)
+    with kiosk.begin() as c:
+        c.execute(INSERT_EVENT, chain.row("K1", datetime.now(UTC) - timedelta(minutes=1), "DNEW"))
+    with db.owner.connect() as c:
+        assert _count(c, "SELECT count(*) FROM events") == 1
+        assert c.execute(text("SELECT kind, detail FROM kiosk_alerts")).all() == []
+        assert c.execute(text("SELECT log_seq FROM kiosk_chain_heads")).scalar_one() == 3

@@ -95,6 +95,7 @@ def upgrade() -> None:
     for spec in PARTITIONED:
         _rebuild(spec)
     _uniqueness(definer)
+    _chain_head_survives_retention()
     _officer_anchor(definer)
 
 
@@ -337,6 +338,34 @@ def _uniqueness(definer: str) -> None:
         "border_officer_actions_unique()",
     ):
         op.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+
+
+# border_events_chain (b0002) finds a kiosk's head among its events. Once
+# maintenance retires the month holding it (a kiosk out of service longer than
+# the retention, or a head with an older finished_at than rows before it), the
+# head is in kiosk_chain_heads only: the trigger reads both.
+_HEAD_FROM_EVENTS = """SELECT log_seq, chain_hash INTO v_seq, v_expected FROM events
+                WHERE kiosk_id = NEW.kiosk_id AND log_seq IS NOT NULL
+                ORDER BY log_seq DESC LIMIT 1;"""
+_HEAD_FROM_BOTH = """SELECT log_seq, chain_hash INTO v_seq, v_expected FROM (
+                SELECT * FROM (SELECT log_seq, chain_hash FROM events
+                    WHERE kiosk_id = NEW.kiosk_id AND log_seq IS NOT NULL
+                    ORDER BY log_seq DESC LIMIT 1) newest
+                UNION ALL
+                SELECT log_seq, chain_hash FROM kiosk_chain_heads
+                    WHERE kiosk_id = NEW.kiosk_id AND chain_hash IS NOT NULL) heads
+                ORDER BY log_seq DESC LIMIT 1;"""
+
+
+def _chain_head_survives_retention() -> None:
+    definition = str(
+        op.get_bind()
+        .execute(sa.text("SELECT pg_get_functiondef('border_events_chain()'::regprocedure)"))
+        .scalar_one()
+    )
+    if definition.count(_HEAD_FROM_EVENTS) != 1:
+        raise RuntimeError("border_events_chain() is not the b0002 function this revision amends")
+    op.execute(definition.replace(_HEAD_FROM_EVENTS, _HEAD_FROM_BOTH))
 
 
 def _officer_anchor(definer: str) -> None:
