@@ -11,11 +11,14 @@ sequences) is put back as it was, whatever `egate border init` had granted.
 
 A unique index of a partitioned table must hold the partition key, so event_id,
 (kiosk_id, log_seq), referral_id and action_id are no longer unique by index.
-BEFORE INSERT triggers keep them unique across partitions: each takes an
-advisory lock on the id (held to commit), then looks for it in every partition
-(READ COMMITTED sees what a concurrent writer committed while it waited). An
-exact re-delivery is skipped, as ON CONFLICT skipped it; anything else with a
-taken id is refused (23505).
+Events: the chain trigger already refuses a taken id (event_id_taken) and a
+seq used twice, under the kiosk's lock; a trigger firing first now takes a lock
+on the event id too (two kiosks sending one id at once), and the chain trigger
+skips a re-delivery itself (ON CONFLICT would see it only in the partition of
+the finished_at it claims). Referrals and officer actions: BEFORE INSERT
+triggers take a lock on the id, then look it up in every partition (READ
+COMMITTED sees what a concurrent writer committed while it waited): a referral
+published again is skipped, a taken action id refused (23505).
 
 The keyed officer log loses its oldest links when maintenance retires old
 months: officer_log_anchor keeps the last retired link (seq, chain_hash), and
@@ -95,7 +98,7 @@ def upgrade() -> None:
     for spec in PARTITIONED:
         _rebuild(spec)
     _uniqueness(definer)
-    _chain_head_survives_retention()
+    _amend_chain_trigger()
     _officer_anchor(definer)
 
 
@@ -259,40 +262,26 @@ _READ_COMMITTED = """
 
 
 def _uniqueness(definer: str) -> None:
+    # The chain trigger (b0002) already refuses an event whose id is taken and a
+    # kiosk's seq used twice (under the kiosk's lock); what partitions add is two
+    # kiosks sending one id at once, so the id's lock is taken first, before any
+    # trigger looks the id up.
     op.execute(
         f"""
-        CREATE FUNCTION border_events_unique() RETURNS trigger
+        CREATE FUNCTION border_events_id_lock() RETURNS trigger
         LANGUAGE plpgsql {definer} AS $$
-        DECLARE v_kiosk text; v_hash text;
         BEGIN
             {_READ_COMMITTED}
-            -- The chain trigger holds the kiosk's lock already (re-taking it is
-            -- cheap); the id's lock covers two kiosks sending one id at once.
-            PERFORM pg_advisory_xact_lock(hashtext('egate.chain'), hashtext(NEW.kiosk_id));
             PERFORM pg_advisory_xact_lock(hashtext('egate.event'), hashtext(NEW.event_id::text));
-            SELECT kiosk_id, chain_hash INTO v_kiosk, v_hash FROM events
-                WHERE event_id = NEW.event_id LIMIT 1;
-            IF FOUND THEN
-                IF v_kiosk = NEW.kiosk_id AND v_hash = NEW.chain_hash THEN
-                    RETURN NULL;  -- a re-delivery, whatever its finished_at says
-                END IF;
-                RAISE EXCEPTION 'event %: the id is held by a different event', NEW.event_id
-                    USING ERRCODE = '23505';
-            END IF;
-            IF NEW.log_seq IS NOT NULL AND EXISTS (SELECT 1 FROM events
-                    WHERE kiosk_id = NEW.kiosk_id AND log_seq = NEW.log_seq) THEN
-                RAISE EXCEPTION 'kiosk % already has an event with seq %', NEW.kiosk_id,
-                    NEW.log_seq USING ERRCODE = '23505';
-            END IF;
             RETURN NEW;
         END $$
         """
     )
-    # Row triggers fire in name order: after events_attest_guard, events_chain
-    # and events_entry_conflict.
+    # Row triggers fire in name order: this one before events_attest_guard,
+    # events_chain and events_entry_conflict.
     op.execute(
-        "CREATE TRIGGER events_unique_ids BEFORE INSERT ON events "
-        "FOR EACH ROW EXECUTE FUNCTION border_events_unique()"
+        "CREATE TRIGGER events_0_id_lock BEFORE INSERT ON events "
+        "FOR EACH ROW EXECUTE FUNCTION border_events_id_lock()"
     )
     op.execute(
         f"""
@@ -333,7 +322,7 @@ def _uniqueness(definer: str) -> None:
         "FOR EACH ROW EXECUTE FUNCTION border_officer_actions_unique()"
     )
     for function in (
-        "border_events_unique()",
+        "border_events_id_lock()",
         "border_referrals_unique()",
         "border_officer_actions_unique()",
     ):
@@ -357,15 +346,22 @@ _HEAD_FROM_BOTH = """SELECT log_seq, chain_hash INTO v_seq, v_expected FROM (
                 ORDER BY log_seq DESC LIMIT 1;"""
 
 
-def _chain_head_survives_retention() -> None:
+# A re-delivery went on to ON CONFLICT (event_id), which sees it only in the
+# partition of the finished_at it claims: it is skipped in the trigger instead.
+_REDELIVERY_ON = "RETURN NEW;  -- a re-delivery: ON CONFLICT (event_id) skips it"
+_REDELIVERY_SKIP = "RETURN NULL;  -- a re-delivery (b0008p: skipped whatever its finished_at)"
+
+
+def _amend_chain_trigger() -> None:
     definition = str(
         op.get_bind()
         .execute(sa.text("SELECT pg_get_functiondef('border_events_chain()'::regprocedure)"))
         .scalar_one()
     )
-    if definition.count(_HEAD_FROM_EVENTS) != 1:
+    if definition.count(_HEAD_FROM_EVENTS) != 1 or definition.count(_REDELIVERY_ON) != 1:
         raise RuntimeError("border_events_chain() is not the b0002 function this revision amends")
-    op.execute(definition.replace(_HEAD_FROM_EVENTS, _HEAD_FROM_BOTH))
+    definition = definition.replace(_HEAD_FROM_EVENTS, _HEAD_FROM_BOTH)
+    op.execute(definition.replace(_REDELIVERY_ON, _REDELIVERY_SKIP))
 
 
 def _officer_anchor(definer: str) -> None:
