@@ -568,3 +568,16 @@ def test_a_kiosk_continues_its_chain_after_its_months_are_retired(
         assert _count(c, "SELECT count(*) FROM events") == 1
         assert c.execute(text("SELECT kind, detail FROM kiosk_alerts")).all() == []
         assert c.execute(text("SELECT log_seq FROM kiosk_chain_heads")).scalar_one() == 3
+
+
+def test_the_entry_look_up_keeps_its_plan(db: Db) -> None:
+    """Planning over every month's partition cost more than the look-up itself:
+    the function is PL/pgSQL (plan kept per session) with a generic plan."""
+    with db.owner.connect() as c:
+        language, config = c.execute(
+            text(
+                "SELECT l.lanname, p.proconfig FROM pg_proc p JOIN pg_language l "
+                "ON l.oid = p.prolang WHERE p.oid = 'border_entry_record(text, text)'::regprocedure"
+            )
+        ).one()
+        assert language == "plpgsql" and "plan_cache_mode=force_generic_plan" in config
