@@ -378,11 +378,12 @@ def run_maintain(args: argparse.Namespace) -> int:
     else:
         for t in report["tables"]:
             kept = f"months from {t['oldest_kept']} kept" if t["oldest_kept"] else "all kept"
+            created = " ".join(t["created"]) or "none"
+            dropped = " ".join(t["dropped"]) or "none"
             print(
-                f"{t['table']}: created {len(t['created'])} partition(s) "
-                f"{' '.join(t['created'])}; {t['moved_from_default']} row(s) moved out of "
-                f"the default partition; dropped {len(t['dropped'])} {' '.join(t['dropped'])}; "
-                f"{t['deleted_from_default']} old row(s) deleted from the default; {kept}"
+                f"{t['table']}: created {created}; dropped {dropped}; "
+                f"{t['moved_from_default']} row(s) moved out of the default partition, "
+                f"{t['deleted_from_default']} old row(s) deleted from it; {kept}"
             )
     return 0
 
