@@ -22,6 +22,7 @@ from kiosk.border.database import create_border_engine, migrate_border, open_bor
 from kiosk.border.errors import BorderError, BorderSchemaError, PublishError, RoleError
 from kiosk.border.lookups import BorderApiSource
 from kiosk.border.maintain import image_max_h, purge_images, rekey, set_image_max_h
+from kiosk.border.partitions import DEFAULT_MONTHS_AHEAD, configure, maintain_partitions
 from kiosk.border.publish import KINDS, ApiRecord, add_api, prepare, publish, withdraw
 from kiosk.border.roles import KioskGrant, RoleNames, provision_roles
 from kiosk.border.sync import BorderSync
@@ -180,6 +181,30 @@ def _register_owner(gsub: Any) -> None:
     add_common_options(purge)
     purge.set_defaults(func=run_purge)
 
+    maintain = gsub.add_parser(
+        "maintain",
+        help="create month partitions ahead, retire those past the retention (owner URL)",
+    )
+    maintain.add_argument(
+        "--months-ahead",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"first set how many months ahead to create (default {DEFAULT_MONTHS_AHEAD})",
+    )
+    maintain.add_argument(
+        "--retention-months",
+        action="append",
+        default=[],
+        type=_retention,
+        metavar="TABLE=N",
+        help="first set a table's retention in months (events, referrals, officer_actions; "
+        "N or 'none' to keep everything); repeatable",
+    )
+    _url_option(maintain, "owner URL; default: the configured border database")
+    add_common_options(maintain)
+    maintain.set_defaults(func=run_maintain)
+
     rekey = gsub.add_parser(
         "key-rotate", help="clear a kiosk's log key enrolment so a new key enrols (owner URL)"
     )
@@ -327,6 +352,39 @@ def run_purge(args: argparse.Namespace) -> int:
         print_json({"deleted": deleted, "max_retention_h": maximum})
     else:
         print(f"{deleted} referral image(s) deleted; maximum retention {maximum} h")
+    return 0
+
+
+def _retention(value: str) -> tuple[str, int | None]:
+    table, sep, months = value.partition("=")
+    if not sep or not (months.isdigit() or months == "none"):
+        raise argparse.ArgumentTypeError(f"{value!r}: expected TABLE=MONTHS or TABLE=none")
+    return table, None if months == "none" else int(months)
+
+
+def run_maintain(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    with _border(args, config, invalid_arguments=True) as engine:
+        if args.months_ahead is not None or args.retention_months:
+            if engine.dialect.name != "postgresql":
+                raise ValueError("partitions are PostgreSQL only: nothing to configure")
+            with engine.begin() as c:
+                configure(c, args.months_ahead, dict(args.retention_months))
+        report = maintain_partitions(engine)
+    if args.json:
+        print_json(report)
+    elif "skipped" in report:
+        print(f"nothing to do on {report['backend']}: {report['skipped']}")
+    else:
+        for t in report["tables"]:
+            kept = f"months from {t['oldest_kept']} kept" if t["oldest_kept"] else "all kept"
+            created = " ".join(t["created"]) or "none"
+            dropped = " ".join(t["dropped"]) or "none"
+            print(
+                f"{t['table']}: created {created}; dropped {dropped}; "
+                f"{t['moved_from_default']} row(s) moved out of the default partition, "
+                f"{t['deleted_from_default']} old row(s) deleted from it; {kept}"
+            )
     return 0
 
 

@@ -1,8 +1,10 @@
 """push: outbox events go up to the border in batches, idempotently.
 
-Each batch is one border transaction of INSERT ... ON CONFLICT (event_id) DO
-NOTHING RETURNING log_seq; an event the insert skipped is confirmed by reading
-back its chain hash (a kiosk can read only its own rows), so a re-delivery after
+Each batch is one border transaction of INSERT ... ON CONFLICT DO NOTHING
+RETURNING log_seq (no conflict target: on the partitioned PostgreSQL border no
+unique index is on event_id alone and its trigger skips a re-delivery, b0008p);
+an event the insert skipped is confirmed by reading back its chain hash (a
+kiosk can read only its own rows), so a re-delivery after
 a lost acknowledgement is recognised and an event id taken by another kiosk's
 event is not mistaken for a delivery. Only after the border commit are the
 outbox rows marked sent: a crash in between means one harmless re-delivery,
@@ -397,7 +399,7 @@ _JSONB_INSERT = text(
     "FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS a(doc, n) "
     "CROSS JOIN LATERAL jsonb_populate_record(NULL::events, a.doc) AS r "
     "ORDER BY a.n "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING log_seq) "
+    "ON CONFLICT DO NOTHING RETURNING log_seq) "
     "SELECT array_agg(log_seq) FROM inserted"
 )
 
