@@ -56,6 +56,8 @@ def test_payload_has_the_application_units_and_config(deb: Path) -> None:
         "./lib/systemd/system/egate-purge.service",
         "./lib/systemd/system/egate-border-purge.timer",
         "./lib/systemd/system/egate-border-purge.service",
+        "./lib/systemd/system/egate-border-maintain.timer",
+        "./lib/systemd/system/egate-border-maintain.service",
         "./lib/udev/rules.d/60-egate.rules",
         "./usr/share/doc/egate/deployment.md",
         "./usr/share/doc/egate/copyright",
@@ -101,6 +103,7 @@ def test_every_service_unit_is_hardened_alike() -> None:
     units = sorted((REPO / "packaging" / "systemd").glob("*.service"))
     assert {u.name for u in units} >= {
         "egate-kiosk.service", "egate-purge.service", "egate-border-purge.service",
+        "egate-border-maintain.service",
     }  # fmt: skip
     for unit in units:
         settings: dict[str, str] = {}
