@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from kiosk.clock import as_utc
@@ -209,37 +210,79 @@ def _stage_durations(stages: Mapping[str, Any], finished: datetime) -> dict[str,
     return out
 
 
-def _add(g: GroupStats, e: Mapping[str, Any], tz: tzinfo) -> None:
+@dataclass(frozen=True)
+class _Counted:
+    """What one event adds to a group, worked out once (it is added to the overall
+    figures and to its group's)."""
+
+    outcome: str
+    officer_admit: bool = False
+    abort: str = ""
+    hour: str = ""
+    day: str = ""
+    reasons: frozenset[str] = frozenset()
+    clearance_s: float | None = None
+    stages: tuple[tuple[str, float], ...] = ()
+
+
+@lru_cache(maxsize=8192)
+def _local_hour_and_day(utc_hour: datetime, tz: tzinfo) -> tuple[str, str]:
+    """hour_key and the local date of a UTC clock hour (a month has some 720: each
+    worked out once, not once per event)."""
+    local = utc_hour.astimezone(tz)
+    return local.isoformat(), local.date().isoformat()
+
+
+def _count(e: Mapping[str, Any], tz: tzinfo) -> _Counted | None:
     outcome = e["outcome"]
     if outcome == "officer":
         checks = e.get("checks") or {}
-        if e.get("decision") == "admit" and checks.get("result") == "executed":
-            g.officer_admitted += 1
-        return
+        executed = e.get("decision") == "admit" and checks.get("result") == "executed"
+        return _Counted(outcome, officer_admit=executed)
     if outcome == "aborted":
-        g.aborted += 1
-        g.aborted_by[abort_code(e.get("error"))] += 1
-        return
+        return _Counted(outcome, abort=abort_code(e.get("error")))
     if outcome not in TRAVELLER_OUTCOMES:
+        return None
+    finished = as_utc(e["finished_at"])
+    ms = e.get("transaction_ms")
+    clearance = float(ms) / 1000.0 if (
+        isinstance(ms, int | float) and math.isfinite(ms) and ms >= 0
+    ) else None  # fmt: skip
+    stages = e.get("stages")
+    stages = stages if isinstance(stages, Mapping) else {}
+    hour, day = _local_hour_and_day(finished.replace(minute=0, second=0, microsecond=0), tz)
+    return _Counted(
+        outcome,
+        hour=hour,
+        day=day,
+        reasons=frozenset(text_reasons(e.get("reasons"))) if outcome != "admitted" else frozenset(),
+        clearance_s=clearance,
+        stages=tuple(_stage_durations(stages, finished).items()),
+    )
+
+
+def _add(g: GroupStats, c: _Counted) -> None:
+    if c.outcome == "officer":
+        g.officer_admitted += c.officer_admit
+        return
+    if c.outcome == "aborted":
+        g.aborted += 1
+        g.aborted_by[c.abort] += 1
         return
     g.travellers += 1
-    hour = hour_key(e["finished_at"], tz)
-    if hour in g.per_hour:
-        g.per_hour[hour] += 1
-    day = g.per_day.setdefault(as_utc(e["finished_at"]).astimezone(tz).date().isoformat(), [0, 0])
+    if c.hour in g.per_hour:
+        g.per_hour[c.hour] += 1
+    day = g.per_day.setdefault(c.day, [0, 0])
     day[0] += 1
-    if outcome == "admitted":
+    if c.outcome == "admitted":
         g.admitted += 1
         day[1] += 1
     else:
         g.referred += 1
-        g.reasons.update(set(text_reasons(e.get("reasons"))))
-    ms = e.get("transaction_ms")
-    if isinstance(ms, int | float) and math.isfinite(ms) and ms >= 0:
-        g.clearance_s.append(float(ms) / 1000.0)
-    stages = e.get("stages")
-    stages = stages if isinstance(stages, Mapping) else {}
-    for stage, seconds in _stage_durations(stages, e["finished_at"]).items():
+        g.reasons.update(c.reasons)
+    if c.clearance_s is not None:
+        g.clearance_s.append(c.clearance_s)
+    for stage, seconds in c.stages:
         g.stage_s[stage].append(seconds)
 
 
@@ -263,11 +306,17 @@ def compute_statistics(
 
     overall = fresh()
     groups: dict[str, GroupStats] = {}
+    first, last = as_utc(start), as_utc(end)
     for e in events:
-        finished = as_utc(e["finished_at"])
-        if not as_utc(start) <= finished < as_utc(end):
+        if not first <= as_utc(e["finished_at"]) < last:
             continue
-        _add(overall, e, tz)
-        _add(groups.setdefault(group_key(e, group_by), fresh()), e, tz)
+        counted = _count(e, tz)
+        if counted is None:
+            continue
+        key = group_key(e, group_by)
+        if key not in groups:  # not setdefault: a fresh group holds every hour of the period
+            groups[key] = fresh()
+        _add(overall, counted)
+        _add(groups[key], counted)
     return Statistics(as_utc(start), as_utc(end), group_by, groups, overall, tz,
                       tz_name or str(tz), port or "all ports")

@@ -219,3 +219,21 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         )
     assert bad.value.code == 2
     assert "--to must be after --from" in capsys.readouterr().err
+
+
+def test_a_group_is_made_once_not_once_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every group holds a counter per hour of the period: made for each event (as
+    setdefault's argument once was), a month's statistics spent most of its time there."""
+    from kiosk.supervisor import stats
+
+    made: list[int] = []
+
+    class Counting(stats.GroupStats):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "GroupStats", Counting)
+    s = compute_statistics(EVENTS * 20, T0, T0 + timedelta(hours=2), "port")
+    assert set(s.groups) == {"CSX", "PEK"} and s.overall.travellers == 200
+    assert len(made) == 3  # overall, CSX, PEK
