@@ -140,15 +140,16 @@ class StateLog:
     (a passport taken from a referral changes no state, yet forbids an officer
     admit); never traveller data."""
 
-    def __init__(self) -> None:
+    def __init__(self, level: int = logging.INFO) -> None:
         self._last: tuple[str, str, str] | None = None
+        self._level = level
 
     def lane_changed(self, snapshot: LaneSnapshot) -> None:
         document = "on reader" if snapshot.document_on_reader else "off reader"
         now = (snapshot.state.value, snapshot.message, document)
         if now != self._last:
             self._last = now
-            log.info("lane state %s (%s) document %s", *now)
+            log.log(self._level, "lane state %s (%s) document %s", *now)
 
 
 def _warm(warm_up: Callable[[], None]) -> None:

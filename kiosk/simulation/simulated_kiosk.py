@@ -5,6 +5,7 @@ policy code. Used by `egate demo`, `egate simulate lane` and the journey tests.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Mapping
@@ -45,6 +46,7 @@ from kiosk.lane.machine import Lane, LaneDevices, LaneServices
 from kiosk.lane.snapshot import LaneSnapshot
 from kiosk.lane.states import LaneState
 from kiosk.runtime.app import LocalStorage, build_services
+from kiosk.runtime.production import StateLog
 from kiosk.trust.store import KIND_ANCHOR
 
 FaceChoice = Literal["same", "other", "photo", "nobody"]
@@ -259,6 +261,9 @@ class SimulatedKiosk:
             self.clock,
         )
         self.lane.add_observer(self)
+        # The production kiosk's journal of lane states, at debug level here: a
+        # simulated run stays quiet unless [logging] level = "debug" asks for it.
+        self.lane.add_observer(StateLog(logging.DEBUG))
         for carrier in SIM_CARRIERS:
             self.storage.reference.put(KIND_CARRIER_KEY, f"{carrier}:sim", sim_carrier_pem(),
                                        "simulator test carrier key")

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from kiosk.border.database import BorderTimeouts, create_border_engine
 from kiosk.clock import FakeClock
@@ -26,7 +27,7 @@ from kiosk.supervisor.settings import StationSettings
 from kiosk.supervisor.station import LaneView, Station
 from tests.border.conftest import KIOSK1_ROLE, ROLES, PgBorder
 from tests.border.fault_proxy import fault_proxy
-from tests.supervisor.conftest import CHEAP, Lane, enrol
+from tests.supervisor.conftest import CHEAP, STATION_TABLES, Lane, enrol
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -100,4 +101,6 @@ def test_a_cut_off_kiosk_shows_offline_then_its_true_state_when_the_link_returns
         finally:
             kiosk.dispose()
             station_engine.dispose()
+            with owner.begin() as c:  # the session's border database serves the next tests
+                c.execute(text(f"TRUNCATE {STATION_TABLES} RESTART IDENTITY"))
             owner.dispose()
