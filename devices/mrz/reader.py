@@ -120,8 +120,10 @@ def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzRe
     return _with_ms(best, ms)
 
 
-def _rank(reading: MrzReading) -> tuple[bool, int, float]:
-    return reading.valid, sum(reading.check_digits.values()), reading.confidence
+def _rank(reading: MrzReading) -> tuple[bool, float]:
+    # Not by how many check digits pass: an upside-down or misaligned garble passes one
+    # in ten by chance and hid the clear reading (and its problem) behind it.
+    return reading.valid, reading.confidence
 
 
 def _with_ms(reading: MrzReading, ms: float) -> MrzReading:
