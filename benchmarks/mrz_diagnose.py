@@ -26,7 +26,9 @@ def classify(lines: tuple[str, ...], truth: tuple[str, ...], valid: bool, found:
         return "zone not found"
     if valid:
         return "correct" if lines == truth else "WRONG-VALID"
-    if len(lines) != len(truth) or any(len(a) != len(b) for a, b in zip(lines, truth)):
+    if len(lines) != len(truth) or any(
+        len(a) != len(b) for a, b in zip(lines, truth, strict=False)
+    ):
         return "wrong layout / segmentation"
     if lines == truth:
         return "refused (text right, trust rule)"
@@ -54,9 +56,13 @@ def main() -> int:
             continue
         print(f"{file:28} {kind:32} {r.layout} conf {r.confidence:.2f} {r.ms:.0f} ms | {r.problem}")
         if kind in ("recognition", "WRONG-VALID", "refused (text right, trust rule)"):
-            for i, (a, b) in enumerate(zip(truth, r.lines)):
-                diffs = [f"{j + 1}:{x}->{y}" for j, (x, y) in enumerate(zip(a, b)) if x != y]
-                confusions.update(f"{x}->{y}" for x, y in zip(a, b) if x != y)
+            for i, (a, b) in enumerate(zip(truth, r.lines, strict=False)):
+                diffs = [
+                    f"{j + 1}:{x}->{y}"
+                    for j, (x, y) in enumerate(zip(a, b, strict=False))
+                    if x != y
+                ]
+                confusions.update(f"{x}->{y}" for x, y in zip(a, b, strict=False) if x != y)
                 mean = sum(r.cell_scores[i]) / len(r.cell_scores[i]) if r.cell_scores else 0.0
                 print(f"    line {i + 1} mean {mean:.2f}: {' '.join(diffs) or 'ok'}")
         elif r.lines:

@@ -20,12 +20,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from devices.icao9303.mrz import Mrz, MrzError
+from devices.icao9303.mrz import FILLER, Mrz, MrzError
 from devices.mrz import glyphs, locate
 from devices.mrz.layout import (
     ALPHABET,
     CHECKED,
     CLASSES,
+    NAME_FIELD,
     SHAPES,
     CheckedField,
     MrzLayout,
@@ -132,6 +133,9 @@ def _with_ms(reading: MrzReading, ms: float) -> MrzReading:
 
 def _read_crop(crop: npt.NDArray[np.uint8], today: date | None) -> MrzReading | None:
     ink = glyphs.binarize(crop)
+    crop, shear = glyphs.deslant(crop, ink)
+    if shear:
+        ink = glyphs.binarize(crop)
     lines = glyphs.find_lines(ink)
     best: MrzReading | None = None
     for layout, group in _groups(lines):
@@ -175,6 +179,7 @@ def _recognise(
     scores_used: list[float] = []
     per_line: list[tuple[float, ...]] = []
     margins: list[tuple[float, ...]] = []
+    fill_notes: list[str] = []
     for i, line in enumerate(group):
         scores = glyphs.class_scores(glyphs.cells(ink, line, width), templates)
         if i == 0 and layout != "TD1" and _reads_as_visa(scores) != layout.startswith("MRV"):
@@ -196,10 +201,17 @@ def _recognise(
                 for s, ch in ranked[1 : 1 + _ALTERNATIVES]
                 if ranked[0][0] - s <= _MAX_REPAIR_COST
             ]
+        filled: list[str] = []
+        if i == NAME_FIELD[layout][0]:
+            filled = _fill_stray_fillers(layout, i, row, scores, row_margins)
+            base = len(scores_used) - width
+            for j, ch in enumerate(row):
+                scores_used[base + j] = float(scores[j, ALPHABET.index(ch)])
         chosen.append(row)
         per_line.append(tuple(scores_used[-width:]))
         margins.append(tuple(row_margins))
-    corrections = _repair(layout, chosen, alternatives)
+        fill_notes.extend(filled)
+    corrections = fill_notes + _repair(layout, chosen, alternatives)
     text = ["".join(row) for row in chosen]
     checks = {f.name: f.passes(text) for f in CHECKED[layout]}
     fields: dict[str, Any] = {}
@@ -212,6 +224,8 @@ def _recognise(
     except MrzError as exc:
         valid, problem = False, str(exc)
     confidence = float(np.mean(scores_used)) if scores_used else 0.0
+    if valid and _check_digits_blind(layout, chosen, alternatives, corrections):
+        valid, problem = False, "a near-tie the check digits cannot tell apart"
     if valid and not name_well_formed(layout, text):
         valid, problem = False, "name field malformed (a stray character after the filler)"
     if valid and _unclear_unchecked(layout, margins):
@@ -233,6 +247,43 @@ def _recognise(
         corrections=tuple(corrections),
         problem=problem,
     )
+
+
+def _fill_stray_fillers(
+    layout: MrzLayout,
+    line: int,
+    row: list[str],
+    scores: npt.NDArray[np.float32],
+    row_margins: list[float],
+) -> list[str]:
+    """Read as filler an isolated stray letter in the run of fillers that ends the name.
+
+    ICAO 9303-3 4.6 allows only filler after the name (components are joined by one
+    `<`, the identifiers by two), so a letter between fillers after three of them is a
+    misread filler (a phone photo's `<` read `K`, a scan's read `C`). Changed only when
+    the letter stands alone, at most three of them, and `<` scored within 0.15 of it
+    there: a clearly printed letter stays and the name rule refuses the reading, and
+    letters that follow one another (a name the run was misread into) are never wiped.
+    """
+    start = NAME_FIELD[layout][1]
+    end = "".join(row).find(FILLER * 3, start)
+    if end < 0:
+        return []
+    strays = [j for j in range(end, len(row)) if row[j] != FILLER]
+    filler = ALPHABET.index(FILLER)
+    if not strays or len(strays) > 3:
+        return []
+    for j in strays:
+        isolated = all(row[k] == FILLER for k in (j - 1, j + 1) if k < len(row))
+        close = float(scores[j, ALPHABET.index(row[j])] - scores[j, filler]) <= 0.15
+        if not (isolated and close):
+            return []
+    notes = []
+    for j in strays:
+        notes.append(f"name filler: line {line + 1} position {j + 1} {row[j]}-><")
+        row[j] = FILLER
+        row_margins[j] = 1.0  # settled by the format, not by the recogniser
+    return notes
 
 
 def clear_enough(cell_scores: Sequence[Sequence[float]]) -> bool:
@@ -261,6 +312,46 @@ def _reads_as_visa(scores: npt.NDArray[np.float32]) -> bool:
     """The first cell reads best as V among the letters."""
     letters = [ALPHABET.index(ch) for ch in ALPHABET if ch.isalpha()]
     return ALPHABET[letters[int(np.argmax(scores[0, letters]))]] == "V"
+
+
+def _check_digits_blind(
+    layout: MrzLayout,
+    chosen: list[list[str]],
+    alternatives: dict[tuple[int, int], list[tuple[float, str]]],
+    corrections: list[str],
+) -> bool:
+    """Another reading, one or two near-ties away, would pass every check digit too.
+
+    A check digit is blind to some substitutions: two `O`<->`0` swaps at weights 3 and 7
+    (24 x 10), or `A`<->`0` at any weight (10). When the recogniser's runner-up sits
+    within the repair margin at such cells, the check digits cannot confirm the reading
+    (a noisy rendered page read `O8O4` as `0804` at margins 0.006 and 0.014, valid and
+    wrong): the same rule as for a repair, applied to a reading that passes as read.
+    """
+    if corrections:
+        return False  # a repaired reading already passed the margin rule in _cheapest_fix
+    checked = CHECKED[layout]
+    cells = sorted({cell for f in checked for cell in f.positions()})
+    options = [
+        (cost, cell, ch)
+        for cell in cells
+        for cost, ch in alternatives.get(cell, [])
+        if cost < _MIN_REPAIR_MARGIN
+    ]
+    for n in range(1, _MAX_SUBSTITUTIONS + 1):
+        for combo in itertools.combinations(options, n):
+            if (
+                len({cell for _, cell, _ in combo}) < n
+                or sum(c for c, _, _ in combo) >= _MIN_REPAIR_MARGIN
+            ):
+                continue
+            trial = [row[:] for row in chosen]
+            for _, (line, pos), ch in combo:
+                trial[line][pos] = ch
+            text = ["".join(row) for row in trial]
+            if all(f.passes(text) for f in checked):
+                return True
+    return False
 
 
 def _repair(
