@@ -166,10 +166,16 @@ def cells(ink: Gray, line: Line, count: int) -> npt.NDArray[np.float32]:
     degree = 2 if len(xs) >= 10 else 1 if len(xs) > 2 else 0
     middle = np.polyfit(xs, ys, degree)
     heights = _height_fit(line.boxes)
-    centres = cell_centres(_glyph_centres(line.boxes, pitch), count)
+    found = _glyph_centres(line.boxes, pitch)
+    centres = cell_centres(found, count)
     features = np.zeros((count, CELL_W * CELL_H), dtype=np.float32)
     for k in range(count):
         cx = float(centres[k])
+        # Centre the cell on its own glyph when one was found there, as the templates
+        # are: the fit leaves a few pixels of error that shift a `<` towards a `C`.
+        near = int(np.argmin(np.abs(found - cx)))
+        if abs(found[near] - cx) < 0.3 * pitch:
+            cx = float(found[near])
         cy = float(np.polyval(middle, cx))
         half_h = 0.75 * float(np.polyval(heights, cx))
         x0, x1 = round(cx - pitch / 2), round(cx + pitch / 2)
