@@ -143,3 +143,31 @@ def test_a_reading_another_near_tie_would_pass_too_is_refused() -> None:
     assert mrz_reader._check_digits_blind("TD3", lines, alternatives, [])
     clear = {(1, 29): [(0.2, "O")], (1, 31): [(0.2, "O")]}
     assert not mrz_reader._check_digits_blind("TD3", lines, clear, [])
+
+
+def _glyph_cells(text: str) -> list[np.ndarray]:
+    from devices.mrz import glyphs
+
+    strip = np.asarray(render_mrz_strip(text, 24.0), dtype=np.uint8)
+    ink = glyphs.binarize(strip)
+    (line,) = glyphs.find_lines(ink, min_glyphs=len(text))
+    return glyphs.cell_images(ink, line, len(text))
+
+
+def test_the_left_corners_tell_a_d_from_an_o() -> None:
+    from devices.mrz.glyphs import left_stem
+
+    text = "DODODODODODO<DO"
+    corners = [left_stem(cell) for cell, ch in zip(_glyph_cells(text), text, strict=True)]
+    d = [c for c, ch in zip(corners, text, strict=True) if ch == "D"]
+    o = [c for c, ch in zip(corners, text, strict=True) if ch == "O"]
+    assert min(d) >= mrz_reader._D_CORNERS > 0.07 >= max(o), (d, o)
+
+
+def test_a_d_o_near_tie_is_a_d_only_with_square_corners() -> None:
+    ranked = [(0.86, "O"), (0.83, "B"), (0.82, "D")]
+    as_d, margin = mrz_reader._d_or_o(list(ranked), 0.03, corners=0.4)
+    assert as_d[0][1] == "D" and margin >= mrz_reader._MIN_UNCHECKED_MARGIN
+    # Round corners prove nothing (a D at half resolution has them): a tie, refused.
+    as_is, margin = mrz_reader._d_or_o(list(ranked), 0.03, corners=0.0)
+    assert as_is == ranked and margin == 0.0
