@@ -271,9 +271,10 @@ def _fill_stray_fillers(
     ICAO 9303-3 4.6 allows only filler after the name (components are joined by one
     `<`, the identifiers by two), so a letter between fillers after three of them is a
     misread filler (a phone photo's `<` read `K`, a scan's read `C`). Changed only when
-    the letter stands alone, at most three of them, and `<` scored within 0.15 of it
-    there: a clearly printed letter stays and the name rule refuses the reading, and
-    letters that follow one another (a name the run was misread into) are never wiped.
+    the letter stands alone (or six fillers or more into the run), at most three of
+    them, and `<` scored within 0.15 of it there: a clearly printed letter stays and
+    the name rule refuses the reading, and letters that follow one another close to the
+    name's end (a name the run was misread into) are never wiped.
     """
     start = NAME_FIELD[layout][1]
     end = "".join(row).find(FILLER * 3, start)
@@ -283,10 +284,13 @@ def _fill_stray_fillers(
     filler = ALPHABET.index(FILLER)
     if not strays or len(strays) > 3:
         return []
+    # Letters in a row are a name the run was misread into, unless they stand deep in
+    # the run: after six fillers (a photo's last two `<` at the zone's edge read `CZ`).
+    deep = strays[0] - end >= 6
     for j in strays:
         isolated = all(row[k] == FILLER for k in (j - 1, j + 1) if k < len(row))
         close = float(scores[j, ALPHABET.index(row[j])] - scores[j, filler]) <= 0.15
-        if not (isolated and close):
+        if not ((isolated or deep) and close):
             return []
     notes = []
     for j in strays:

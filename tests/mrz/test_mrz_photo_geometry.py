@@ -117,11 +117,21 @@ def test_an_isolated_stray_letter_in_the_closing_fillers_is_read_as_filler() -> 
     assert "".join(row) == line and notes == ["name filler: line 1 position 34 K-><"]
 
 
+def test_letters_in_a_row_deep_in_the_closing_fillers_are_read_as_filler() -> None:
+    line = PASSPORT.lines()[0]
+    text = line[:42] + "CZ"  # a photo's last two `<` at the zone's edge
+    row = list(text)
+    overrides = {42: {"C": 0.75, "<": 0.68}, 43: {"Z": 0.71, "<": 0.65}}
+    notes = mrz_reader._fill_stray_fillers("TD3", 0, row, _scores(text, overrides), [0.2] * 44)
+    assert "".join(row) == line and len(notes) == 2
+
+
 @pytest.mark.parametrize(
     ("text", "k_score"),
     [
         (PASSPORT.lines()[0][:33] + "K" + PASSPORT.lines()[0][34:], 0.95),  # clearly a K
-        (PASSPORT.lines()[0][:33] + "KK" + PASSPORT.lines()[0][35:], 0.80),  # letters in a row
+        # letters in a row close to the name's end (three fillers into the run)
+        (PASSPORT.lines()[0][:28] + "KK" + PASSPORT.lines()[0][30:], 0.80),
     ],
 )
 def test_a_clear_or_joined_letter_in_the_fillers_is_left_for_the_name_rule(
