@@ -53,6 +53,17 @@ _MIN_REPAIR_MARGIN = 0.05  # the runner-up passing repair must cost this much mo
 # Where no check digit looks (names, nationality, sex), a near-tie is a coin toss: the
 # chosen character must beat the runner-up allowed there by this much.
 _MIN_UNCHECKED_MARGIN = 0.01
+# The document code's first letter (ICAO 9303-4 to -7): P on a passport, A, C or I on a
+# card, V on a visa. Not a class the recogniser is held to (a garble would be forced to
+# a valid letter): a reading that starts otherwise is refused (the ICAO visa figure
+# seen at an angle read `H` for `V`, as TD2, and passed every check digit by chance).
+DOCUMENT_CODES: dict[MrzLayout, str] = {
+    "TD3": "P",
+    "TD2": "ACI",
+    "TD1": "ACI",
+    "MRVA": "V",
+    "MRVB": "V",
+}
 # D/O by the left corners' ink (glyphs.left_stem): square (a D) at or above this. Applied
 # where the other letter scored within the repair margin (the misreads measured were
 # within 0.036 to 0.039; a window of 0.12 refused 5 more rendered pages, no more safe).
@@ -234,6 +245,8 @@ def _recognise(
     except MrzError as exc:
         valid, problem = False, str(exc)
     confidence = float(np.mean(scores_used)) if scores_used else 0.0
+    if valid and text[0][0] not in DOCUMENT_CODES[layout]:
+        valid, problem = False, f"document code {text[0][0]!r} is not one ICAO allows here"
     if valid and _check_digits_blind(layout, chosen, alternatives, corrections):
         valid, problem = False, "a near-tie the check digits cannot tell apart"
     if valid and not name_well_formed(layout, text):

@@ -181,3 +181,26 @@ def test_a_d_o_near_tie_is_a_d_only_with_square_corners() -> None:
     # Round corners prove nothing (a D at half resolution has them): a tie, refused.
     as_is, margin = mrz_reader._d_or_o(list(ranked), 0.03, corners=0.0)
     assert as_is == ranked and margin == 0.0
+
+
+def test_a_reading_whose_document_code_icao_does_not_allow_is_refused() -> None:
+    # No check digit covers the document code: the ICAO visa figure at an angle read
+    # `H` for `V`, was taken as a TD2 card and passed every check digit by chance.
+    line1, line2 = PASSPORT.lines()
+    page = _zone_page_of(["H" + line1[1:], line2])
+    reading = _read(page)
+    assert reading.found and reading.lines == ("H" + line1[1:], line2)
+    assert all(reading.check_digits.values())
+    assert not reading.valid and "document code" in (reading.problem or "")
+    assert _read(_zone_page_of(list(PASSPORT.lines()))).valid
+
+
+def _zone_page_of(lines: list[str]) -> np.ndarray:
+    pitch = 22.0
+    strips = [np.asarray(render_mrz_strip(line, pitch), dtype=np.uint8) for line in lines]
+    sh, sw = strips[0].shape
+    page = np.full((sh * 8, sw + 300), 232, dtype=np.uint8)
+    for i, strip in enumerate(strips):
+        y = 3 * sh + int(i * sh * 1.3)
+        page[y : y + sh, 150 : 150 + sw] = np.minimum(page[y : y + sh, 150 : 150 + sw], strip)
+    return page
