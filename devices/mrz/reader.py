@@ -115,7 +115,22 @@ def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzRe
     # print, stamps and annotations over the zone are bright in at least one.
     gray = image if image.ndim == 2 else np.asarray(image.max(axis=2), np.uint8)
     best: MrzReading | None = None
-    for candidate in locate.candidates(gray):
+    # The page as given (and turned by 90 degrees inside the locator), then, only when
+    # that read nothing valid, turned by 45 degrees for zones lying near a diagonal.
+    for angle in (0.0, 45.0):
+        best = _best_of(locate.candidates(gray, angle=angle), today, best)
+        if best is not None and best.valid:
+            break
+    ms = (time.perf_counter() - started) * 1000
+    if best is None:
+        return MrzReading(found=False, valid=False, ms=ms, problem="no machine-readable zone found")
+    return _with_ms(best, ms)
+
+
+def _best_of(
+    found: list[locate.Candidate], today: date | None, best: MrzReading | None
+) -> MrzReading | None:
+    for candidate in found:
         crop = candidate.crop
         for flipped in (False, True):
             upright = np.asarray(cv2.rotate(crop, cv2.ROTATE_180), np.uint8) if flipped else crop
@@ -127,13 +142,8 @@ def read_image(image: npt.NDArray[np.uint8], today: date | None = None) -> MrzRe
             if reading is not None and (best is None or _rank(reading) > _rank(best)):
                 best = reading
             if best is not None and best.valid:
-                break
-        if best is not None and best.valid:
-            break
-    ms = (time.perf_counter() - started) * 1000
-    if best is None:
-        return MrzReading(found=False, valid=False, ms=ms, problem="no machine-readable zone found")
-    return _with_ms(best, ms)
+                return best
+    return best
 
 
 def _rank(reading: MrzReading) -> tuple[bool, float]:

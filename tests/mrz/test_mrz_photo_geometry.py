@@ -204,3 +204,19 @@ def _zone_page_of(lines: list[str]) -> np.ndarray:
         y = 3 * sh + int(i * sh * 1.3)
         page[y : y + sh, 150 : 150 + sw] = np.minimum(page[y : y + sh, 150 : 150 + sw], strip)
     return page
+
+
+@pytest.mark.parametrize("angle", [45.0, -45.0, 135.0])
+def test_a_zone_lying_near_a_diagonal_is_found(angle: float) -> None:
+    page = _zone_page()
+    h, w = page.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    size = int(np.hypot(h, w))
+    matrix[0, 2] += size / 2 - w / 2
+    matrix[1, 2] += size / 2 - h / 2
+    turned = cv2.warpAffine(page, matrix, (size, size), borderValue=232)
+    reading = _read(turned)
+    assert reading.valid and reading.lines == PASSPORT.lines(), reading.problem
+    # The quadrilateral is reported in the given image's pixels: around its centre.
+    xs, ys = zip(*reading.quad, strict=True)
+    assert abs(np.mean(xs) - size / 2) < 0.1 * size and abs(np.mean(ys) - size / 2) < 0.1 * size
