@@ -51,17 +51,17 @@ def candidates(gray: Gray, limit: int = 6, angle: float = 0.0) -> list[Candidate
         nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
         matrix[0, 2] += nw / 2 - w / 2
         matrix[1, 2] += nh / 2 - h / 2
-        turned = cv2.warpAffine(gray, matrix, (nw, nh), borderMode=cv2.BORDER_REPLICATE)
+        rotated = cv2.warpAffine(gray, matrix, (nw, nh), borderMode=cv2.BORDER_REPLICATE)
         back = cv2.invertAffineTransform(matrix)
-        out = []
-        for c in candidates(np.asarray(turned, np.uint8), limit):
+        mapped: list[Candidate] = []
+        for c in candidates(np.asarray(rotated, np.uint8), limit):
             quad = tuple(
                 (float(back[0, 0] * x + back[0, 1] * y + back[0, 2]),
                  float(back[1, 0] * x + back[1, 1] * y + back[1, 2]))
                 for x, y in c.quad
             )  # fmt: skip
-            out.append(Candidate(c.crop, quad, c.score))
-        return out
+            mapped.append(Candidate(c.crop, quad, c.score))
+        return mapped
     found: list[tuple[float, Any, bool]] = []
     for turned in (False, True):
         image = np.ascontiguousarray(np.rot90(gray)) if turned else gray
