@@ -164,7 +164,10 @@ def bench_rendered(per_condition: int, seed: int) -> None:
             )
             reading = read_image(image)
             times.append(reading.ms)
-            tally.add(reading.valid, reading.found, reading.lines, tuple(mrz.lines()))
+            outcome = tally.add(reading.valid, reading.found, reading.lines, tuple(mrz.lines()))
+            if outcome == "WRONG-VALID":  # always shown: the one outcome that must not happen
+                print(f"  WRONG-VALID {name} #{i}: {' / '.join(reading.lines)}")
+                print(f"        truth {name} #{i}: {' / '.join(mrz.lines())} {reading.corrections}")
         print(tally.summary(f"rendered: {name}", times))
         for attr in ("n", "correct", "wrong_valid", "found"):
             setattr(total, attr, getattr(total, attr) + getattr(tally, attr))

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from devices.icao9303.mrz import Mrz, MrzError
 from devices.mrz.layout import name_well_formed
-from devices.mrz.reader import MrzReading, clear_enough
+from devices.mrz.reader import DOCUMENT_CODES, MrzReading, clear_enough
 
 MIN_VOTES = 3  # two frames cannot outvote each other
 GLARE_LEVEL = 250  # grey level counted as specular glare
@@ -57,7 +57,12 @@ def vote(readings: Sequence[MrzReading]) -> Mrz | None:
             fused.append("".join(row))
             scores.append(row_scores)
         layout = group[0].layout
-        if not clear_enough(scores) or layout is None or not name_well_formed(layout, fused):
+        if (
+            not clear_enough(scores)
+            or layout is None
+            or not name_well_formed(layout, fused)
+            or fused[0][0] not in DOCUMENT_CODES[layout]
+        ):
             return None
         try:
             return Mrz.parse(fused)

@@ -36,8 +36,32 @@ class Candidate:
     score: float  # block length x aspect, for ranking only
 
 
-def candidates(gray: Gray, limit: int = 6) -> list[Candidate]:
-    """Upright crops of the likeliest MRZ zones, best first."""
+def candidates(gray: Gray, limit: int = 6, angle: float = 0.0) -> list[Candidate]:
+    """Upright crops of the likeliest MRZ zones, best first.
+
+    `angle` turns the page first (degrees, counter-clockwise), for zones lying near a
+    diagonal: the filters are directional, and the page as given and turned by 90
+    degrees covered zones within about 20 degrees of either axis (measured on the real
+    set turned by 33 and 60 degrees: about half as many read as turned by 17).
+    """
+    if angle:
+        h, w = gray.shape
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+        nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+        matrix[0, 2] += nw / 2 - w / 2
+        matrix[1, 2] += nh / 2 - h / 2
+        rotated = cv2.warpAffine(gray, matrix, (nw, nh), borderMode=cv2.BORDER_REPLICATE)
+        back = cv2.invertAffineTransform(matrix)
+        mapped: list[Candidate] = []
+        for c in candidates(np.asarray(rotated, np.uint8), limit):
+            quad = tuple(
+                (float(back[0, 0] * x + back[0, 1] * y + back[0, 2]),
+                 float(back[1, 0] * x + back[1, 1] * y + back[1, 2]))
+                for x, y in c.quad
+            )  # fmt: skip
+            mapped.append(Candidate(c.crop, quad, c.score))
+        return mapped
     found: list[tuple[float, Any, bool]] = []
     for turned in (False, True):
         image = np.ascontiguousarray(np.rot90(gray)) if turned else gray
