@@ -108,6 +108,11 @@ def _resolve_date(raw: str, kind: str, today: date) -> date | None:
     if not raw.isdigit():
         raise MrzError(f"{kind} {raw!r} is not YYMMDD", kind)
     yy, mm, dd = int(raw[:2]), int(raw[2:4]), int(raw[4:6])
+    if mm == 0 or dd == 0:
+        # Unknown month or day printed as 00 rather than '<' (Croatian documents, and
+        # states that do not know a holder's birth day): unknown, as '<' would be. The
+        # digits still make the BAC/PACE key; the lane refers a document without dates.
+        return None
     try:
         candidate = date(2000 + yy, mm, dd)
         if kind == "birth_date":

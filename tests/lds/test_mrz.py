@@ -208,6 +208,17 @@ def test_invalid_calendar_date_with_valid_check_digit() -> None:
     assert info.value.field == "birth_date"
 
 
+@pytest.mark.parametrize("raw", ["000000", "740800", "740012"])
+def test_a_day_or_month_printed_as_00_is_unknown_and_still_keys_the_chip(raw: str) -> None:
+    """Some states print 00 for an unknown day or month instead of '<' (a Croatian
+    document's 000000): the MRZ reads, the date is unknown, the digits make the key."""
+    body = TD3[1][:13] + raw + check_digit(raw) + TD3[1][20:43]
+    line2 = body + check_digit(body[0:10] + body[13:20] + body[21:43])
+    mrz = Mrz.parse([TD3[0], line2], today=TODAY)
+    assert mrz.birth_date is None and mrz.birth_date_yymmdd == raw
+    assert mrz.mrz_key().birth_date == raw
+
+
 def test_create_rejects_bad_fields() -> None:
     def make(document_number: str = "1", sex: str = "F", state: str = "UTO") -> Mrz:
         return Mrz.create(
