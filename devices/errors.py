@@ -5,6 +5,16 @@ class DeviceFault(Exception):
     """A device is unusable (disconnected, not responding, misconfigured)."""
 
 
+class MrzUnreadable(DeviceFault):
+    """No valid machine-readable zone was read in time: the device works, the page was
+    not in view (or under glare). The traveller can lay it again; `guidance` says how
+    (devices/mrz/frames.py codes), None when the device gives no hint."""
+
+    def __init__(self, message: str, guidance: str | None = None) -> None:
+        super().__init__(message)
+        self.guidance = guidance
+
+
 class CardRemovedError(DeviceFault):
     """The document left the reader before the command completed."""
 

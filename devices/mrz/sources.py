@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from devices.errors import DeviceFault
+from devices.errors import DeviceFault, MrzUnreadable
 from devices.icao9303.mrz import Mrz, MrzError
 from devices.mrz import frames
 from devices.mrz.layout import SHAPES
@@ -72,8 +72,9 @@ class CameraMrzSource:
             if fused is not None:
                 return fused.mrz_key()
         self.guidance = frames.guidance(self._recent, self._glare)
-        raise DeviceFault(
-            f"no valid machine-readable zone in view: reposition the data page ({self.guidance})"
+        raise MrzUnreadable(
+            f"no valid machine-readable zone in view: reposition the data page ({self.guidance})",
+            self.guidance,
         )
 
 
@@ -186,7 +187,9 @@ class SerialMrzSource:
             while self._latest is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise DeviceFault(self._fault or "no MRZ received from the passport reader")
+                    if self._fault:  # the reader itself is gone
+                        raise DeviceFault(self._fault)
+                    raise MrzUnreadable("no MRZ received from the passport reader")
                 self._ready.wait(remaining)
             mrz, self._latest = self._latest, None
         return mrz.mrz_key()

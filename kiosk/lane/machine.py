@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from devices.errors import CardRemovedError, ChipDataError, ChipError, DeviceFault
+from devices.errors import (
+    CardRemovedError,
+    ChipDataError,
+    ChipError,
+    DeviceFault,
+    MrzUnreadable,
+)
 from devices.protocols import (
     Camera,
     ChipReadResult,
@@ -453,6 +459,9 @@ class Lane:
             return
         except (ChipError, ChipDataError) as exc:  # wrong answers or malformed files
             self._decide_without_policy(("chip_read_failed",), f"chip read failed: {exc}")
+            return
+        except MrzUnreadable as exc:  # the page, not the device: lay it again
+            self._fail("mrz_unreadable", f"MRZ: {exc}")
             return
         except DeviceFault as exc:
             self._fail("device_fault", f"reader: {exc}")

@@ -52,8 +52,8 @@ FACE_OUTCOMES = frozenset(get_args(FaceOutcome)) - {"match"}
 CHIP_REASONS = frozenset({"chip_read_failed", "chip_not_genuine", "document_not_authentic"})
 # The lane's error codes (kiosk.lane.machine._fail and the cancelled walk-away).
 ERROR_CODES = frozenset({
-    "timeout", "card_removed", "device_fault", "internal_error", "cancelled",
-    "officer_close", "officer_reset",
+    "timeout", "card_removed", "mrz_unreadable", "device_fault", "internal_error",
+    "cancelled", "officer_close", "officer_reset",
 })  # fmt: skip
 # Officer commands the lane records (kiosk.lane.officer_commands) and their results.
 COMMANDS = frozenset({"admit", "refuse", "manual", "reset", "close", "open"})

@@ -26,8 +26,8 @@ LANGUAGES: tuple[str, ...] = get_args(Language)
 SCREENS = (
     "welcome", "place_passport", "reading_chip", "verifying_document", "look_at_camera",
     "show_boarding_pass", "deciding", "take_passport", "admitted", "see_officer",
-    "passport_left", "resetting", "error_timeout", "error_card_removed", "error_device_fault",
-    "error_internal_error", "error_officer_reset", "error_officer_close",
+    "passport_left", "resetting", "error_timeout", "error_card_removed", "error_mrz_unreadable",
+    "error_device_fault", "error_internal_error", "error_officer_reset", "error_officer_close",
 )
 
 Positive = Annotated[float, msgspec.Meta(gt=0, le=3600)]

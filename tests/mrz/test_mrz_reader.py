@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.errors import DeviceFault
+from devices.errors import DeviceFault, MrzUnreadable
 from devices.icao9303.mrz import Mrz
 from devices.mrz import reader as mrz_reader
 from devices.mrz.layout import CHECKED
@@ -180,8 +180,9 @@ def test_camera_source_asks_to_reposition_when_no_mrz() -> None:
     camera = SimulatedCamera([np.full((480, 640, 3), 180, dtype=np.uint8)], fps=10.0)
     camera.start()
     try:
-        with pytest.raises(DeviceFault, match="reposition"):
+        with pytest.raises(MrzUnreadable, match="reposition") as raised:
             CameraMrzSource(camera, timeout_s=0.8).read_mrz()
+        assert raised.value.guidance is not None  # what to change, for the screen
     finally:
         camera.stop()
 

@@ -159,6 +159,7 @@ def test_recoverable_errors_are_calm_and_distinct(qtbot: QtBot) -> None:
     for name, snapshot in {
         "timeout": snap(S.ERROR, "error_timeout", deadline_s=8.0),
         "removed": snap(S.ERROR, "error_card_removed", deadline_s=8.0),
+        "unread": snap(S.ERROR, "error_mrz_unreadable", deadline_s=8.0),
         "fault": snap(S.ERROR, "error_device_fault", document_on_reader=True),
         "referred": snap(S.REFERRED, "see_officer", document_on_reader=True),
     }.items():
@@ -168,6 +169,9 @@ def test_recoverable_errors_are_calm_and_distinct(qtbot: QtBot) -> None:
         titles[name] = w.result.title.raw
     assert seen["timeout"] == (NORMAL.outcome["retry"], "try_again_clock", True)
     assert seen["removed"] == (NORMAL.outcome["retry"], "try_again_passport", True)
+    # A data page the document camera could not read: lay it again, not "out of order".
+    assert seen["unread"] == (NORMAL.outcome["retry"], "try_again_passport", True)
+    assert titles["unread"] == T.TRY_AGAIN_TITLE
     assert seen["fault"][:2] == (NORMAL.outcome["error"], "error")
     assert seen["referred"][:2] == (NORMAL.outcome["referred"], "officer")
     assert len({seen["timeout"][0], seen["fault"][0], seen["referred"][0]}) == 3

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from devices.errors import AccessDeniedError, DeviceFault
+from devices.errors import AccessDeniedError, DeviceFault, MrzUnreadable
+from devices.protocols import MrzKey
 from kiosk.lane.events import Start
 from kiosk.lane.states import IllegalTransition, LaneState, TransactionMachine
 from kiosk.ports import AuthenticityResult
@@ -70,6 +71,30 @@ def test_a_passport_laid_on_a_referral_is_shown_to_observers(tmp_path: Path) -> 
     rig.reader.place()
     rig.lane.run_pending()
     assert rig.lane.state is LaneState.REFERRED and rig.snapshots[-1].document_on_reader
+
+
+@pytest.mark.parametrize(
+    ("fault", "screen"),
+    [(MrzUnreadable("no valid machine-readable zone in view", "move"), "error_mrz_unreadable"),
+     (DeviceFault("document camera: unplugged"), "error_device_fault")],
+)
+def test_an_unreadable_data_page_asks_to_lay_it_again_not_out_of_order(
+    tmp_path: Path, fault: DeviceFault, screen: str
+) -> None:
+    """The document camera's MRZ reading failed: the traveller's page, not the lane, so the
+    screen is a calm try-again (before: "This lane is out of order" for any page)."""
+    rig = Rig(tmp_path)
+
+    def unread() -> MrzKey:
+        raise fault
+
+    rig.lane.devices.mrz.read_mrz = unread  # type: ignore[method-assign]
+    run_traveller(rig)
+    assert rig.lane.state is LaneState.ERROR and rig.snapshots[-1].message == screen
+    assert "open" not in rig.gate.commands and rig.gate.state == "closed"
+    [event] = rig.log.events()
+    assert event.outcome == "aborted" and event.error is not None
+    assert event.error.startswith(screen.removeprefix("error_") + ":")
 
 
 def test_watchlist_reason_is_never_shown_to_traveller(tmp_path: Path) -> None:

@@ -239,5 +239,13 @@
         <source>Welcome to China</source>
         <translation>中国へ&#8203;ようこそ</translation>
     </message>
+    <message>
+        <source>The passport&apos;s data page could not be read.</source>
+        <translation>パスポートの&#8203;顔写真の&#8203;ページを&#8203;読み取れませんでした。</translation>
+    </message>
+    <message>
+        <source>Open it at the photo page and lay it flat on the reader, out of bright light.</source>
+        <translation>顔写真の&#8203;ページを&#8203;開き、&#8203;強い光を&#8203;避けて、&#8203;読取機に&#8203;平らに&#8203;置いてください。</translation>
+    </message>
 </context>
 </TS>

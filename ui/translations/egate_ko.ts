@@ -239,5 +239,13 @@
         <source>Welcome to China</source>
         <translation>중국에 오신 것을 환영합니다</translation>
     </message>
+    <message>
+        <source>The passport&apos;s data page could not be read.</source>
+        <translation>여권의 인적 사항 면을 읽을 수 없었습니다.</translation>
+    </message>
+    <message>
+        <source>Open it at the photo page and lay it flat on the reader, out of bright light.</source>
+        <translation>사진이 있는 면을 펴서 강한 빛을 피해 판독기에 평평하게 올려 주십시오.</translation>
+    </message>
 </context>
 </TS>

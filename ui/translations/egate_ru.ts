@@ -239,5 +239,13 @@
         <source>Welcome to China</source>
         <translation>Добро пожаловать в Китай</translation>
     </message>
+    <message>
+        <source>The passport&apos;s data page could not be read.</source>
+        <translation>Не удалось прочитать страницу паспорта с данными.</translation>
+    </message>
+    <message>
+        <source>Open it at the photo page and lay it flat on the reader, out of bright light.</source>
+        <translation>Откройте паспорт на странице с фотографией и положите его ровно на считыватель, вдали от яркого света.</translation>
+    </message>
 </context>
 </TS>

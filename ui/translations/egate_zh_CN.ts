@@ -239,6 +239,14 @@
         <source>Welcome to China</source>
         <translation>欢迎来到中国</translation>
     </message>
+    <message>
+        <source>The passport&apos;s data page could not be read.</source>
+        <translation>无法读取护照的资料页。</translation>
+    </message>
+    <message>
+        <source>Open it at the photo page and lay it flat on the reader, out of bright light.</source>
+        <translation>请将护照翻到照片页，平放在阅读器上，避开强光。</translation>
+    </message>
 </context>
 <context>
     <name>Supervisor</name>

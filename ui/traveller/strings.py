@@ -64,12 +64,20 @@ TRY_AGAIN_TITLE = "Please try again"  # a recoverable error's title: calm, not "
 START_AGAIN = "Start again"
 # Errors a traveller recovers from by trying again: shown calmly (not as a fault),
 # with what to do differently, and their pictograms.
-RECOVERABLE = {"error_timeout": "try_again_clock", "error_card_removed": "try_again_passport"}
+RECOVERABLE = {
+    "error_timeout": "try_again_clock",
+    "error_card_removed": "try_again_passport",
+    "error_mrz_unreadable": "try_again_passport",
+}
 # Error screens: what happened, and the way forward.
 ERRORS: dict[str, tuple[str, str]] = {
     "error_timeout": ("The time ran out.", "Touch Start again to try once more."),
     "error_card_removed": ("The passport was taken away too early.",
                            "Leave it on the reader until you are asked to take it."),
+    # The document camera found no valid MRZ (devices.errors.MrzUnreadable): the page.
+    "error_mrz_unreadable": ("The passport's data page could not be read.",
+                             "Open it at the photo page and lay it flat on the reader, "
+                             "out of bright light."),
     "error_device_fault": ("This lane is out of order.",
                            "Please use another lane or see an officer."),
     "error_internal_error": ("This lane is out of order.",
