@@ -230,7 +230,9 @@ def _release(q: Any, timeout_s: float = 2.0) -> None:
         try:
             if reader is not None and reader.poll(0.02):
                 reader.recv_bytes()
-        except (OSError, EOFError, ValueError):  # closed by the feeder meanwhile
+        except (OSError, EOFError, ValueError, TypeError):
+            # The feeder closed the reader meanwhile: between poll and recv_bytes its
+            # handle becomes None, and CPython's read() then raises TypeError (CI saw it).
             feeder.join(0.02)
 
 
