@@ -107,3 +107,34 @@ def test_the_tracker_is_left_running_while_a_semaphore_is_in_use(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "still works"
     assert done.stderr == ""
+
+
+def test_releasing_a_queue_survives_the_feeder_closing_its_reader() -> None:
+    """Between poll() and recv_bytes() the feeder thread may close the reader; CPython
+    then raises TypeError from the None handle (a CI run failed on it)."""
+    from types import SimpleNamespace
+
+    from kiosk.face.worker import _release
+
+    class Feeder:
+        def __init__(self) -> None:
+            self.joins = 0
+
+        def is_alive(self) -> bool:
+            return self.joins == 0
+
+        def join(self, _timeout: float) -> None:
+            self.joins += 1
+
+    class ClosedUnderUs:
+        def poll(self, _timeout: float) -> bool:
+            return True
+
+        def recv_bytes(self) -> bytes:
+            raise TypeError("'NoneType' object cannot be interpreted as an integer")
+
+    feeder = Feeder()
+    q = SimpleNamespace(cancel_join_thread=lambda: None, close=lambda: None,
+                        _thread=feeder, _reader=ClosedUnderUs())  # fmt: skip
+    _release(q)
+    assert feeder.joins == 1
