@@ -5,7 +5,6 @@ and guidance for the traveller when no frame gives a valid MRZ."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -17,17 +16,9 @@ from devices.mrz import frames
 from devices.mrz.reader import MrzReading
 from devices.mrz.sources import CameraMrzSource
 from devices.simulated.camera import SimulatedCamera
+from tests.mrz.specimen import ICAO_SPECIMEN
 
-TRUTH = Mrz.create(
-    issuing_state="UTO",
-    surname="ERIKSSON",
-    given_names="ANNA MARIA",
-    document_number="L898902C3",
-    nationality="UTO",
-    birth_date=date(1974, 8, 12),
-    sex="F",
-    expiry_date=date(2032, 4, 15),
-).lines()
+TRUTH = ICAO_SPECIMEN.lines()
 CLEAR = 0.95
 
 

@@ -16,19 +16,11 @@ from devices.mrz.layout import CHECKED
 from devices.mrz.ocr_b import ocr_b_available, render_mrz_strip
 from devices.mrz.reader import read_image
 from devices.simulated.data_page import render_data_page
+from tests.mrz.specimen import ICAO_SPECIMEN
 
 pytestmark = pytest.mark.skipif(not ocr_b_available(), reason="fonts-ocr-b is not installed")
 
-PASSPORT = Mrz.create(
-    issuing_state="UTO",
-    surname="ERIKSSON",
-    given_names="ANNA MARIA",
-    document_number="L898902C3",
-    nationality="UTO",
-    birth_date=date(1974, 8, 12),
-    sex="F",
-    expiry_date=date(2032, 4, 15),
-)
+PASSPORT = ICAO_SPECIMEN
 
 
 def _visa(fmt: str) -> Mrz:

@@ -4,31 +4,20 @@ the rules that keep those reads honest (stray fillers, check-digit-blind near-ti
 
 from __future__ import annotations
 
-from datetime import date
-
 import cv2
 import numpy as np
 import pytest
 
-from devices.icao9303.mrz import Mrz
 from devices.mrz import reader as mrz_reader
 from devices.mrz.glyphs import cell_centres
 from devices.mrz.layout import ALPHABET
 from devices.mrz.ocr_b import ocr_b_available, render_mrz_strip
 from devices.mrz.reader import read_image
+from tests.mrz.specimen import ICAO_SPECIMEN
 
 pytestmark = pytest.mark.skipif(not ocr_b_available(), reason="fonts-ocr-b is not installed")
 
-PASSPORT = Mrz.create(
-    issuing_state="UTO",
-    surname="ERIKSSON",
-    given_names="ANNA MARIA",
-    document_number="L898902C3",
-    nationality="UTO",
-    birth_date=date(1974, 8, 12),
-    sex="F",
-    expiry_date=date(2032, 4, 15),
-)
+PASSPORT = ICAO_SPECIMEN
 
 
 def _zone_page() -> np.ndarray:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import zlib
-from datetime import date
 from pathlib import Path
 
 import cv2
@@ -16,7 +15,6 @@ import numpy as np
 import pytest
 
 from devices.errors import DeviceFault, MrzUnreadable
-from devices.icao9303.mrz import Mrz
 from devices.mrz import reader as mrz_reader
 from devices.mrz.layout import CHECKED
 from devices.mrz.ocr_b import ocr_b_available
@@ -25,19 +23,10 @@ from devices.mrz.sources import CameraMrzSource, MrzLineAssembler, SerialMrzSour
 from devices.simulated.camera import SimulatedCamera
 from devices.simulated.data_page import Degradation, render_data_page
 from devices.simulated.mrz_samples import random_mrz
+from tests.mrz.specimen import ICAO_SPECIMEN
 
 pytestmark = pytest.mark.skipif(not ocr_b_available(), reason="fonts-ocr-b is not installed")
 
-ICAO_SPECIMEN = Mrz.create(
-    issuing_state="UTO",
-    surname="ERIKSSON",
-    given_names="ANNA MARIA",
-    document_number="L898902C3",
-    nationality="UTO",
-    birth_date=date(1974, 8, 12),
-    sex="F",
-    expiry_date=date(2032, 4, 15),
-)
 
 DEGRADATIONS = {
     "blur": Degradation(blur_px=1.1),
