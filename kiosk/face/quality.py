@@ -12,7 +12,7 @@ the calibration can reason about it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -31,16 +31,8 @@ Guidance = Literal[
     "blurred",
     "eyes_closed",
 ]
-GUIDANCE_ORDER: tuple[Guidance, ...] = (
-    "too_far",
-    "too_close",
-    "off_centre",
-    "looking_away",
-    "hat_or_sunglasses",
-    "too_dark",
-    "blurred",
-    "eyes_closed",
-)
+# The order the traveller should fix them in: the Literal's own order.
+GUIDANCE_ORDER: tuple[Guidance, ...] = get_args(Guidance)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import core, pem
 from asn1crypto import crl as asn1_crl
@@ -66,6 +67,7 @@ class NameInfo:
     country: str | None  # the first C attribute
 
 
+_T = TypeVar("_T")
 _NAMES: dict[bytes, NameInfo] = {}
 _NAMES_LIMIT = 8192  # distinct names held; a master list has a few hundred
 
@@ -73,13 +75,18 @@ _NAMES_LIMIT = 8192  # distinct names held; a master list has a few hundred
 def name_info(name: Any) -> NameInfo:
     """name_info of a Name, remembered by its DER: a self-signed certificate's issuer
     is its subject, and most certificates share their issuer's name."""
-    der = name.dump()
-    known = _NAMES.get(der)
+    return _remembered(_NAMES, _NAMES_LIMIT, name.dump(), lambda: _name_info(name))
+
+
+def _remembered(cache: dict[bytes, _T], limit: int, key: bytes, make: Callable[[], _T]) -> _T:
+    """cache[key], made once by make(); the cache is emptied when full (bounded memory
+    against hostile input). A make() that raises leaves nothing behind."""
+    known = cache.get(key)
     if known is None:
-        known = _name_info(name)
-        if len(_NAMES) >= _NAMES_LIMIT:
-            _NAMES.clear()
-        _NAMES[der] = known
+        known = make()
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = known
     return known
 
 
@@ -221,13 +228,7 @@ def parse_certificate(der: bytes) -> Certificate:
     store meets a certificate in its row, in its master list and in the list being
     imported. The record is immutable; a refusal is not remembered."""
     der = bytes(der)
-    known = _PARSED.get(der)
-    if known is None:
-        known = _parse_certificate(der)
-        if len(_PARSED) >= _PARSED_LIMIT:
-            _PARSED.clear()
-        _PARSED[der] = known
-    return known
+    return _remembered(_PARSED, _PARSED_LIMIT, der, lambda: _parse_certificate(der))
 
 
 def forget_decoded() -> None:

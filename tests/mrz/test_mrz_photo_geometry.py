@@ -22,16 +22,7 @@ PASSPORT = ICAO_SPECIMEN
 
 def _zone_page() -> np.ndarray:
     """The two TD3 lines on a light page with room around them (grey)."""
-    pitch = 22.0
-    strips = [
-        np.asarray(render_mrz_strip(line, pitch), dtype=np.uint8) for line in PASSPORT.lines()
-    ]
-    sh, sw = strips[0].shape
-    page = np.full((sh * 8, sw + 300), 232, dtype=np.uint8)
-    for i, strip in enumerate(strips):
-        y = 3 * sh + int(i * sh * 1.3)
-        page[y : y + sh, 150 : 150 + sw] = np.minimum(page[y : y + sh, 150 : 150 + sw], strip)
-    return page
+    return _zone_page_of(PASSPORT.lines())
 
 
 def _read(gray: np.ndarray) -> mrz_reader.MrzReading:
